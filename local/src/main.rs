@@ -1,0 +1,31 @@
+use clap::Parser;
+use compliance_core::config::Config;
+use compliance_core::http::AppState;
+
+/// Runs the whole API locally (configuration: see the README's table).
+#[derive(Parser)]
+struct Args {
+    /// Address to listen on (loopback by default).
+    #[arg(long, env = "COMPLIANCE_ADDR", default_value = "127.0.0.1:3000")]
+    addr: std::net::SocketAddr,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    compliance_core::telemetry::init_pretty();
+    let args = Args::parse();
+    let config = Config::from_env("embedded")?;
+    let store = config.store.open().await?;
+    let state = AppState::new(store, &config);
+    if let Some(demo) = compliance_local::ensure_demo_org(&state).await? {
+        println!("Created the demo org {} (enterprise plan).", demo.org.id);
+        println!(
+            "Its admin API key, shown only this once:\n\n    {}\n",
+            demo.admin_key
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(args.addr).await?;
+    tracing::info!(addr = %args.addr, store = ?config.store, "compliance API listening");
+    compliance_local::serve(listener, state).await?;
+    Ok(())
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, and every test on both storage adapters
+# (DynamoDB Local is started on a free loopback port and stopped afterwards).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+eval "$(scripts/dynamodb-local.sh start)"
+trap 'scripts/dynamodb-local.sh stop' EXIT
+export DYNAMODB_ENDPOINT AWS_EC2_METADATA_DISABLED=true
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+
+cargo test --workspace --no-fail-fast

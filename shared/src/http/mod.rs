@@ -1,0 +1,12 @@
+//! The HTTP plumbing every API function shares: state, extractors, the one error type and its
+//! mapping to responses, and the common layers.
+
+mod error;
+mod extract;
+mod layers;
+mod state;
+
+pub use error::{audits_error_shape, ApiError, FieldError};
+pub use extract::{page_args, parse_json, Admin, Caller, JsonBody, Meta, PageParams, Params};
+pub use layers::{finish, request_id, with_common_layers, RequestId};
+pub use state::AppState;

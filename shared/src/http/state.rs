@@ -1,0 +1,43 @@
+use std::sync::Arc;
+
+use crate::audit::{AuditContext, RequestMeta};
+use crate::auth::{Authenticator, Principal};
+use crate::config::{Config, ConfigError};
+use crate::store::Store;
+
+/// What every handler may use: the store, the authenticator and the audit retention.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub auth: Arc<Authenticator>,
+    pub audit_retention_days: i64,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: &Config) -> Self {
+        AppState {
+            auth: Arc::new(Authenticator::new(
+                store.clone(),
+                config.jwt.clone(),
+                config.api_key_cache,
+            )),
+            store,
+            audit_retention_days: config.audit_retention_days,
+        }
+    }
+
+    /// Lambda's start-up: configuration from the environment, the DynamoDB store by default.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env("dynamodb")?;
+        let store = config
+            .store
+            .open()
+            .await
+            .map_err(|e| ConfigError(e.to_string()))?;
+        Ok(AppState::new(store, &config))
+    }
+
+    pub fn audit(&self, principal: &Principal, meta: RequestMeta) -> AuditContext {
+        AuditContext::for_principal(principal, meta, self.audit_retention_days)
+    }
+}

@@ -1,0 +1,15 @@
+//! The common crate of the compliance API: everything the Lambda functions, the local server and
+//! the operator CLI share.
+
+pub mod apikeys;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod http;
+pub mod keys;
+pub mod orgs;
+pub mod plans;
+pub mod store;
+pub mod telemetry;
+pub mod time;
+pub mod validate;

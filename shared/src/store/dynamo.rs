@@ -1,0 +1,406 @@
+//! The DynamoDB adapter. Reads are strongly consistent, so a read after a write (and the
+//! version check before an optimistic write) sees the latest state, as on the embedded store.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ConditionCheck, Delete, Put, ReturnValue, TransactWriteItem,
+};
+use aws_sdk_dynamodb::Client;
+use serde_json::{Number, Value};
+
+use super::{
+    validate_write, Condition, Cursor, Item, Key, Page, Query, SortKeyRange, Store, StoreError,
+    WriteOp, PK, SK,
+};
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A client from the standard AWS environment (region, credentials, and
+    /// `AWS_ENDPOINT_URL_DYNAMODB` or `endpoint` for DynamoDB Local).
+    pub async fn client_from_env(endpoint: Option<&str>) -> Client {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(url) = endpoint {
+            loader = loader.endpoint_url(url);
+        }
+        Client::new(&loader.load().await)
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+}
+
+fn backend<E: std::error::Error + 'static>(e: E) -> StoreError {
+    StoreError::Backend(DisplayErrorContext(e).to_string())
+}
+
+pub(crate) fn to_attr(value: &Value) -> AttributeValue {
+    match value {
+        Value::Null => AttributeValue::Null(true),
+        Value::Bool(b) => AttributeValue::Bool(*b),
+        Value::Number(n) => AttributeValue::N(n.to_string()),
+        Value::String(s) => AttributeValue::S(s.clone()),
+        Value::Array(a) => AttributeValue::L(a.iter().map(to_attr).collect()),
+        Value::Object(o) => {
+            AttributeValue::M(o.iter().map(|(k, v)| (k.clone(), to_attr(v))).collect())
+        }
+    }
+}
+
+fn number(n: &str) -> Value {
+    if let Ok(i) = n.parse::<i64>() {
+        return Value::from(i);
+    }
+    if let Ok(u) = n.parse::<u64>() {
+        return Value::from(u);
+    }
+    n.parse::<f64>()
+        .ok()
+        .and_then(Number::from_f64)
+        .map(Value::Number)
+        .unwrap_or_else(|| Value::String(n.to_string()))
+}
+
+pub(crate) fn from_attr(attr: &AttributeValue) -> Value {
+    match attr {
+        AttributeValue::S(s) => Value::String(s.clone()),
+        AttributeValue::N(n) => number(n),
+        AttributeValue::Bool(b) => Value::Bool(*b),
+        AttributeValue::Null(_) => Value::Null,
+        AttributeValue::L(l) => Value::Array(l.iter().map(from_attr).collect()),
+        AttributeValue::M(m) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), from_attr(v))).collect())
+        }
+        AttributeValue::Ss(ss) => Value::Array(ss.iter().cloned().map(Value::String).collect()),
+        AttributeValue::Ns(ns) => Value::Array(ns.iter().map(|n| number(n)).collect()),
+        AttributeValue::B(b) => Value::String(base64_blob(b)),
+        AttributeValue::Bs(bs) => Value::Array(bs.iter().map(|b| base64_blob(b).into()).collect()),
+        _ => Value::Null,
+    }
+}
+
+fn base64_blob(b: &Blob) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(b.as_ref())
+}
+
+pub(crate) fn to_item(attrs: &HashMap<String, AttributeValue>) -> Item {
+    attrs
+        .iter()
+        .map(|(k, v)| (k.clone(), from_attr(v)))
+        .collect()
+}
+
+fn to_attrs(item: &Item) -> HashMap<String, AttributeValue> {
+    item.iter().map(|(k, v)| (k.clone(), to_attr(v))).collect()
+}
+
+fn key_attrs(key: &Key) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        (PK.to_string(), AttributeValue::S(key.pk.clone())),
+        (SK.to_string(), AttributeValue::S(key.sk.clone())),
+    ])
+}
+
+/// A condition as a DynamoDB expression with its placeholder names and values.
+struct Expr {
+    text: String,
+    names: HashMap<String, String>,
+    values: Option<HashMap<String, AttributeValue>>,
+}
+
+fn condition_expr(condition: &Condition) -> Expr {
+    let pk_name = HashMap::from([("#pk".to_string(), PK.to_string())]);
+    match condition {
+        Condition::NotExists => Expr {
+            text: "attribute_not_exists(#pk)".into(),
+            names: pk_name,
+            values: None,
+        },
+        Condition::Exists => Expr {
+            text: "attribute_exists(#pk)".into(),
+            names: pk_name,
+            values: None,
+        },
+        Condition::Equals(attr, value) => Expr {
+            text: "#a = :v".into(),
+            names: HashMap::from([("#a".to_string(), attr.clone())]),
+            values: Some(HashMap::from([(":v".to_string(), to_attr(value))])),
+        },
+    }
+}
+
+macro_rules! with_condition {
+    ($builder:expr, $condition:expr) => {{
+        let mut b = $builder;
+        if let Some(c) = $condition {
+            let e = condition_expr(c);
+            b = b
+                .condition_expression(e.text)
+                .set_expression_attribute_names(Some(e.names))
+                .set_expression_attribute_values(e.values);
+        }
+        b
+    }};
+}
+
+fn transact_item(op: &WriteOp, table: &str) -> Result<TransactWriteItem, StoreError> {
+    let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(e.to_string());
+    let item = match op {
+        WriteOp::Put { item, condition } => TransactWriteItem::builder().put(
+            with_condition!(
+                Put::builder()
+                    .table_name(table)
+                    .set_item(Some(to_attrs(item))),
+                condition.as_ref()
+            )
+            .build()
+            .map_err(build)?,
+        ),
+        WriteOp::Delete { key, condition } => TransactWriteItem::builder().delete(
+            with_condition!(
+                Delete::builder()
+                    .table_name(table)
+                    .set_key(Some(key_attrs(key))),
+                condition.as_ref()
+            )
+            .build()
+            .map_err(build)?,
+        ),
+        WriteOp::Check { key, condition } => TransactWriteItem::builder().condition_check(
+            with_condition!(
+                ConditionCheck::builder()
+                    .table_name(table)
+                    .set_key(Some(key_attrs(key))),
+                Some(condition)
+            )
+            .build()
+            .map_err(build)?,
+        ),
+    };
+    Ok(item.build())
+}
+
+impl DynamoStore {
+    /// One item alone goes through PutItem/DeleteItem: half the cost of a transaction.
+    async fn write_one(&self, op: &WriteOp, key: Key) -> Result<(), StoreError> {
+        let failed = || StoreError::ConditionFailed {
+            index: 0,
+            key: key.clone(),
+        };
+        match op {
+            WriteOp::Put { item, condition } => {
+                let req = with_condition!(
+                    self.client
+                        .put_item()
+                        .table_name(&self.table)
+                        .set_item(Some(to_attrs(item))),
+                    condition.as_ref()
+                );
+                match req.send().await {
+                    Ok(_) => Ok(()),
+                    Err(SdkError::ServiceError(e))
+                        if matches!(e.err(), PutItemError::ConditionalCheckFailedException(_)) =>
+                    {
+                        Err(failed())
+                    }
+                    Err(e) => Err(backend(e)),
+                }
+            }
+            WriteOp::Delete { key: k, condition } => {
+                let req = with_condition!(
+                    self.client
+                        .delete_item()
+                        .table_name(&self.table)
+                        .set_key(Some(key_attrs(k))),
+                    condition.as_ref()
+                );
+                match req.send().await {
+                    Ok(_) => Ok(()),
+                    Err(SdkError::ServiceError(e))
+                        if matches!(
+                            e.err(),
+                            DeleteItemError::ConditionalCheckFailedException(_)
+                        ) =>
+                    {
+                        Err(failed())
+                    }
+                    Err(e) => Err(backend(e)),
+                }
+            }
+            WriteOp::Check { .. } => self.write_many(std::slice::from_ref(op), &[key]).await,
+        }
+    }
+
+    async fn write_many(&self, ops: &[WriteOp], keys: &[Key]) -> Result<(), StoreError> {
+        let items = ops
+            .iter()
+            .map(|op| transact_item(op, &self.table))
+            .collect::<Result<Vec<_>, _>>()?;
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                TransactWriteItemsError::TransactionCanceledException(tc) => {
+                    let reasons = tc.cancellation_reasons();
+                    let code = |i: usize| reasons.get(i).and_then(|r| r.code()).unwrap_or("None");
+                    if let Some(index) =
+                        (0..reasons.len()).find(|&i| code(i) == "ConditionalCheckFailed")
+                    {
+                        return Err(StoreError::ConditionFailed {
+                            index,
+                            key: keys[index].clone(),
+                        });
+                    }
+                    if (0..reasons.len()).any(|i| code(i) == "TransactionConflict") {
+                        return Err(StoreError::Conflict);
+                    }
+                    Err(StoreError::Backend(format!(
+                        "transaction cancelled: {:?}",
+                        reasons.iter().map(|r| r.code()).collect::<Vec<_>>()
+                    )))
+                }
+                TransactWriteItemsError::TransactionInProgressException(_) => {
+                    Err(StoreError::Conflict)
+                }
+                _ => Err(backend(e.into_err())),
+            },
+            Err(e) => Err(backend(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl Store for DynamoStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend)?;
+        Ok(out.item().map(to_item))
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        query.validate()?;
+        let mut values = HashMap::from([(":pk".to_string(), AttributeValue::S(query.pk.clone()))]);
+        let mut names = HashMap::from([("#pk".to_string(), PK.to_string())]);
+        let condition = match &query.range {
+            SortKeyRange::All => "#pk = :pk".to_string(),
+            SortKeyRange::Prefix(p) if p.is_empty() => "#pk = :pk".to_string(),
+            SortKeyRange::Prefix(p) => {
+                names.insert("#sk".into(), SK.into());
+                values.insert(":p".into(), AttributeValue::S(p.clone()));
+                "#pk = :pk AND begins_with(#sk, :p)".to_string()
+            }
+            SortKeyRange::Between(lo, hi) => {
+                if lo > hi {
+                    return Ok(Page::default());
+                }
+                names.insert("#sk".into(), SK.into());
+                values.insert(":lo".into(), AttributeValue::S(lo.clone()));
+                values.insert(":hi".into(), AttributeValue::S(hi.clone()));
+                "#pk = :pk AND #sk BETWEEN :lo AND :hi".to_string()
+            }
+        };
+        // Ask for one more than the limit, so a cursor is returned only when more items follow.
+        let wanted = query.limit + 1;
+        let mut items: Vec<Item> = Vec::new();
+        let mut start = query
+            .cursor
+            .as_ref()
+            .map(|c| key_attrs(&Key::new(query.pk.clone(), c.sort_key())));
+        loop {
+            let remaining = (wanted - items.len()).min(1000) as i32;
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression(&condition)
+                .set_expression_attribute_names(Some(names.clone()))
+                .set_expression_attribute_values(Some(values.clone()))
+                .scan_index_forward(query.forward)
+                .consistent_read(true)
+                .limit(remaining)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(backend)?;
+            items.extend(out.items().iter().map(to_item));
+            match out.last_evaluated_key() {
+                Some(k) if items.len() < wanted => start = Some(k.clone()),
+                _ => break,
+            }
+        }
+        let next = if items.len() > query.limit {
+            items.truncate(query.limit);
+            items
+                .last()
+                .and_then(Key::of)
+                .map(|k| Cursor::from_sort_key(k.sk))
+        } else {
+            None
+        };
+        Ok(Page { items, next })
+    }
+
+    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        let mut keys = validate_write(&ops)?;
+        if ops.len() == 1 {
+            return self.write_one(&ops[0], keys.remove(0)).await;
+        }
+        self.write_many(&ops, &keys).await
+    }
+
+    async fn increment(&self, key: &Key, attr: &str, by: i64) -> Result<i64, StoreError> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key_attrs(key)))
+            .update_expression("ADD #a :by")
+            .expression_attribute_names("#a", attr)
+            .expression_attribute_values(":by", AttributeValue::N(by.to_string()))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(backend)?;
+        out.attributes()
+            .and_then(|a| a.get(attr))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse::<i64>().ok())
+            .ok_or_else(|| StoreError::Backend(format!("counter {attr} of {key} not returned")))
+    }
+}
