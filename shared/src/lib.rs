@@ -4,6 +4,7 @@
 pub mod apikeys;
 pub mod audit;
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod http;
 pub mod keys;
