@@ -7,6 +7,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod http;
+pub mod ingest;
 pub mod keys;
 pub mod orgs;
 pub mod plans;
