@@ -4,8 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Tools the suite uses, installed when missing (a fresh machine has Rust, Java 17, Python, Node).
+tools_bin="$(scripts/python-tools.sh)"
+scripts/dynamodb-local.sh install
+
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+"$tools_bin/cfn-lint" template.yaml
 
 eval "$(scripts/dynamodb-local.sh start)"
 trap 'scripts/dynamodb-local.sh stop' EXIT

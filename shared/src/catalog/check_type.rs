@@ -116,6 +116,8 @@ impl std::str::FromStr for Severity {
         Severity::ALL
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("unknown severity '{s}' (expected critical, high, medium, low or info)"))
+            .ok_or_else(|| {
+                format!("unknown severity '{s}' (expected critical, high, medium, low or info)")
+            })
     }
 }

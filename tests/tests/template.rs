@@ -1,0 +1,102 @@
+//! `template.yaml` agrees with the code: the table is the one `store::table` creates, and every
+//! HttpApi route the template declares is served by the local app (the same routers).
+
+use compliance_core::store::table;
+use e2e_tests::spawn_app;
+use reqwest::{Method, StatusCode};
+use serde_yaml::Value;
+
+fn template() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn s(v: &Value) -> &str {
+    v.as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {v:?}"))
+}
+
+#[test]
+fn table_definition_matches_the_code() {
+    let t = template();
+    let props = &t["Resources"]["Table"]["Properties"];
+    let keys: Vec<(&str, &str)> = props["KeySchema"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| (s(&k["AttributeName"]), s(&k["KeyType"])))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![(table::HASH_KEY, "HASH"), (table::RANGE_KEY, "RANGE")]
+    );
+    let attrs: Vec<(&str, &str)> = props["AttributeDefinitions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|a| (s(&a["AttributeName"]), s(&a["AttributeType"])))
+        .collect();
+    assert_eq!(
+        attrs,
+        vec![(table::HASH_KEY, "S"), (table::RANGE_KEY, "S")],
+        "no other indexed attribute, no GSI"
+    );
+    assert!(props.get("GlobalSecondaryIndexes").is_none());
+    assert_eq!(s(&props["BillingMode"]), table::BILLING_MODE);
+    assert_eq!(
+        s(&props["StreamSpecification"]["StreamViewType"]),
+        table::STREAM_VIEW_TYPE
+    );
+    assert_eq!(
+        s(&props["TimeToLiveSpecification"]["AttributeName"]),
+        table::TTL_ATTRIBUTE
+    );
+    assert_eq!(
+        props["TimeToLiveSpecification"]["Enabled"],
+        Value::Bool(true)
+    );
+    assert_eq!(
+        props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+        Value::Bool(table::POINT_IN_TIME_RECOVERY)
+    );
+}
+
+/// (method, path) of every HttpApi event in the template.
+fn template_routes() -> Vec<(String, String)> {
+    let t = template();
+    let mut routes = Vec::new();
+    for (_, resource) in t["Resources"].as_mapping().unwrap() {
+        let Some(events) = resource["Properties"]["Events"].as_mapping() else {
+            continue;
+        };
+        for (_, event) in events {
+            if event["Type"].as_str() == Some("HttpApi") {
+                let p = &event["Properties"];
+                routes.push((s(&p["Method"]).to_uppercase(), s(&p["Path"]).to_string()));
+            }
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn every_template_route_is_served() {
+    let app = spawn_app().await;
+    let routes = template_routes();
+    assert!(!routes.is_empty());
+    for (method, path) in routes {
+        let concrete = path.replace(['{', '}'], "");
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let resp = app.call(method.clone(), &concrete, None, None).await;
+        let fallback = resp.status == StatusCode::NOT_FOUND && resp.body["detail"] == "Not found";
+        assert!(
+            !fallback,
+            "{method} {path} is in the template but no router serves it"
+        );
+        assert_ne!(
+            resp.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+    }
+}
