@@ -9,7 +9,10 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 fn event(name: &str, api_key: Option<&str>) -> String {
-    let path = format!("{}/../../events/admin-api/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../../events/admin-api/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(path).unwrap();
     match api_key {
         Some(key) => text.replace("REPLACED_BY_TESTS", key),
@@ -36,7 +39,10 @@ async fn every_fixture_is_served_through_lambda_http() {
 
     let (status, body, headers) = invoke(&app, &event("health.json", None)).await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
-    assert_eq!(headers["x-request-id"], "Jd8Qbg3SjoEEMpw=", "API Gateway's request id");
+    assert_eq!(
+        headers["x-request-id"], "Jd8Qbg3SjoEEMpw=",
+        "API Gateway's request id"
+    );
 
     let (status, body, _) = invoke(&app, &event("create-api-key.json", Some(&key))).await;
     assert_eq!(status, 201, "{body}");
@@ -53,7 +59,10 @@ async fn every_fixture_is_served_through_lambda_http() {
     assert_eq!(status, 200);
     let entry = &body["entries"][0];
     assert_eq!(entry["action"], "API_KEY_CREATED");
-    assert_eq!(entry["source_ip"], "203.0.113.24", "from requestContext.http.sourceIp");
+    assert_eq!(
+        entry["source_ip"], "203.0.113.24",
+        "from requestContext.http.sourceIp"
+    );
     assert_eq!(entry["user_agent"], "curl/8.5.0");
     assert_eq!(entry["request_id"], "Jd8Qbg3SjoEEMpw=");
 

@@ -141,6 +141,9 @@ fn labelled<'a>(line: &'a str, what: &str) -> Result<(&'a str, &'a str), String>
 
 fn add_control(framework: &mut Framework, block: &[(usize, &str)]) -> Result<(), LineError> {
     let (head_line, head) = block[0];
+    if head.starts_with(char::is_whitespace) {
+        return Err((head_line, "indented line outside a control".to_string()));
+    }
     let [(check_line, check), (description_line, description), (why_line, why)] = block[1..]
     else {
         return Err((

@@ -1,0 +1,147 @@
+//! The normalised scan: what every input format (SARIF, native) is turned into.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{CheckType, Severity};
+
+/// Longest message kept on a finding, in characters (an ellipsis marks the cut).
+pub const MESSAGE_MAX_CHARS: usize = 300;
+/// Longest location URI kept on a finding, in characters.
+pub const URI_MAX_CHARS: usize = 512;
+/// Longest rule id kept on a finding, in characters.
+pub const RULE_ID_MAX_CHARS: usize = 256;
+/// Longest tool name kept, in characters.
+pub const TOOL_MAX_CHARS: usize = 128;
+/// Most CWE ids kept on one finding.
+pub const CWE_MAX_PER_FINDING: usize = 16;
+
+/// One counted finding, whatever tool reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub check_type: CheckType,
+    pub severity: Severity,
+    pub rule_id: String,
+    pub tool: String,
+    /// CWE ids, ascending, without duplicates.
+    pub cwe: Vec<u32>,
+    /// At most [`MESSAGE_MAX_CHARS`] characters.
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    /// Stable across re-runs of the same tool on the same code (see docs/ingestion.md).
+    pub fingerprint: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Location {
+    pub uri: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_line: Option<u32>,
+}
+
+/// One tool run (one SARIF `runs[]` entry, or the native document's tool).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolRun {
+    pub tool: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Check types this run is evidence for, findings or not. Empty when the run failed.
+    pub covered: BTreeSet<CheckType>,
+    /// Why the run counts as failed (then it covers nothing), `None` for a run that completed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
+    pub results_counted: usize,
+    pub results_excluded: usize,
+}
+
+/// Results present in the input but not counted, by reason. A result is counted under the
+/// first reason that applies, in this order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExclusionCounts {
+    /// Suppressed (a suppression with status absent or `accepted`).
+    pub suppressed: usize,
+    /// `baselineState: "absent"`: the result is gone since the baseline.
+    pub baseline_absent: usize,
+    /// `kind` other than `fail` (pass, open, informational, notApplicable, review).
+    pub not_fail_kind: usize,
+    /// Effective level `none`.
+    pub level_none: usize,
+}
+
+impl ExclusionCounts {
+    pub fn total(&self) -> usize {
+        self.suppressed + self.baseline_absent + self.not_fail_kind + self.level_none
+    }
+
+    pub(crate) fn add(&mut self, other: &ExclusionCounts) {
+        self.suppressed += other.suppressed;
+        self.baseline_absent += other.baseline_absent;
+        self.not_fail_kind += other.not_fail_kind;
+        self.level_none += other.level_none;
+    }
+}
+
+/// A scan normalised from any input format.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NormalisedScan {
+    /// One entry per run, in input order.
+    pub tools: Vec<ToolRun>,
+    /// Counted findings only, in input order.
+    pub findings: Vec<Finding>,
+    pub excluded: ExclusionCounts,
+}
+
+impl NormalisedScan {
+    /// Check types covered by at least one run that did not fail.
+    pub fn covered(&self) -> BTreeSet<CheckType> {
+        self.tools
+            .iter()
+            .filter(|t| t.failed.is_none())
+            .flat_map(|t| t.covered.iter().copied())
+            .collect()
+    }
+
+    /// Runs that failed, with their reasons.
+    pub fn failed_runs(&self) -> impl Iterator<Item = &ToolRun> {
+        self.tools.iter().filter(|t| t.failed.is_some())
+    }
+}
+
+/// Cuts `text` to at most `max` characters (on a char boundary), marking a cut with `…`.
+pub(crate) fn truncate_chars(text: &str, max: usize) -> String {
+    if max == 0 {
+        return String::new();
+    }
+    match text.char_indices().nth(max) {
+        None => text.to_owned(),
+        Some(_) => {
+            // Keep max-1 characters plus the ellipsis, so the result has exactly `max`.
+            let cut = text
+                .char_indices()
+                .nth(max - 1)
+                .map(|(i, _)| i)
+                .unwrap_or(text.len());
+            let mut out = String::with_capacity(cut + 3);
+            out.push_str(&text[..cut]);
+            out.push('…');
+            out
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncate_keeps_short_text_and_cuts_long_text_on_char_boundaries() {
+        assert_eq!(truncate_chars("abc", 3), "abc");
+        assert_eq!(truncate_chars("abcd", 3), "ab…");
+        assert_eq!(truncate_chars("ééééé", 4), "ééé…");
+        assert_eq!(truncate_chars("", 4), "");
+        assert_eq!(truncate_chars("abc", 0), "");
+        assert_eq!(truncate_chars("abcd", 3).chars().count(), 3);
+    }
+}
