@@ -15,7 +15,12 @@ use compliance_core::store::StoreError;
 
 /// Every HTTP function's router, merged.
 pub fn app(state: AppState) -> Router {
-    finish(Router::new().merge(admin_api::router(state.clone())))
+    finish(
+        Router::new()
+            .merge(admin_api::router(state.clone()))
+            .merge(frameworks_api::router(state.clone()))
+            .merge(custom_frameworks_api::router(state)),
+    )
 }
 
 /// The demo org and its first admin key, created on the first start only.

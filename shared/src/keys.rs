@@ -62,3 +62,16 @@ pub fn audit_range(from: &str, to: &str) -> SortKeyRange {
 pub fn bootstrap_marker(name: &str) -> Key {
     Key::new("SYSTEM", format!("BOOTSTRAP#{name}"))
 }
+
+pub const CUSTOM_FRAMEWORK_PREFIX: &str = "CUSTOMFW#";
+
+pub fn custom_framework(org: &str, framework_key: &str) -> Key {
+    Key::new(
+        org_pk(org),
+        format!("{CUSTOM_FRAMEWORK_PREFIX}{framework_key}"),
+    )
+}
+
+pub fn counter(org: &str, name: &str) -> Key {
+    Key::new(org_pk(org), format!("COUNTER#{name}"))
+}

@@ -108,9 +108,9 @@ fn fields<const N: usize>(line: &str, what: &str) -> Result<[String; N], String>
 }
 
 fn framework_header(line: &str) -> Result<Framework, String> {
-    let rest = line
-        .strip_prefix("framework ")
-        .ok_or("the first line must be 'framework <key> | <name> | <description> | requires_plan: <plan>'")?;
+    let rest = line.strip_prefix("framework ").ok_or(
+        "the first line must be 'framework <key> | <name> | <description> | requires_plan: <plan>'",
+    )?;
     let [key, name, description, plan] = fields(rest, "framework line")?;
     let plan = plan
         .strip_prefix("requires_plan: ")
@@ -144,8 +144,7 @@ fn add_control(framework: &mut Framework, block: &[(usize, &str)]) -> Result<(),
     if head.starts_with(char::is_whitespace) {
         return Err((head_line, "indented line outside a control".to_string()));
     }
-    let [(check_line, check), (description_line, description), (why_line, why)] = block[1..]
-    else {
+    let [(check_line, check), (description_line, description), (why_line, why)] = block[1..] else {
         return Err((
             head_line,
             format!(

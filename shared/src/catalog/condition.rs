@@ -36,42 +36,26 @@ const CEILING_SEVERITIES: [Severity; 4] = [
     Severity::Low,
 ];
 
-/// The word a finding-based condition uses for what it counts; it also fixes which check types
-/// the condition is valid for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FindingNoun {
-    /// `secrets`: for check type `secrets`.
-    Secrets,
-    /// `findings`: for `sast_security`, `sast_crypto` and `sast_auth`.
-    Findings,
-    /// `vulns`: for `sca_vulns`.
-    Vulns,
-    /// `misconfigs`: for `iac_issues`.
-    Misconfigs,
-    /// `issues`: for `code_quality`.
-    Issues,
+labels! {
+    /// The word a finding-based condition uses for what it counts; it also fixes which check
+    /// types the condition is valid for.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+    #[serde(rename_all = "snake_case")]
+    pub enum FindingNoun as "finding noun" {
+        /// For check type `secrets`.
+        Secrets => "secrets",
+        /// For `sast_security`, `sast_crypto` and `sast_auth`.
+        Findings => "findings",
+        /// For `sca_vulns`.
+        Vulns => "vulns",
+        /// For `iac_issues`.
+        Misconfigs => "misconfigs",
+        /// For `code_quality`.
+        Issues => "issues",
+    }
 }
 
 impl FindingNoun {
-    pub const ALL: [FindingNoun; 5] = [
-        FindingNoun::Secrets,
-        FindingNoun::Findings,
-        FindingNoun::Vulns,
-        FindingNoun::Misconfigs,
-        FindingNoun::Issues,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FindingNoun::Secrets => "secrets",
-            FindingNoun::Findings => "findings",
-            FindingNoun::Vulns => "vulns",
-            FindingNoun::Misconfigs => "misconfigs",
-            FindingNoun::Issues => "issues",
-        }
-    }
-
     /// The noun of a finding-based check type; `None` for the signal-based ones.
     pub fn for_check_type(check_type: CheckType) -> Option<FindingNoun> {
         match check_type {
@@ -209,9 +193,8 @@ impl PassCondition {
                 .into_iter()
                 .filter(|ct| ct.is_finding_based())
                 .collect(),
-            PassCondition::SeverityCeiling { noun, .. } | PassCondition::MaxFindings { noun, .. } => {
-                noun.check_types()
-            }
+            PassCondition::SeverityCeiling { noun, .. }
+            | PassCondition::MaxFindings { noun, .. } => noun.check_types(),
             PassCondition::ScannedWithinDays(_) => vec![CheckType::ScanRecency],
             PassCondition::QualityGatePassed => vec![CheckType::QualityGates],
             PassCondition::ReviewRateAtLeast(_) | PassCondition::MinApprovals(_) => {
@@ -228,9 +211,8 @@ impl PassCondition {
     /// The noun of a finding-based condition other than the standard rule.
     pub fn noun(&self) -> Option<FindingNoun> {
         match self {
-            PassCondition::SeverityCeiling { noun, .. } | PassCondition::MaxFindings { noun, .. } => {
-                Some(*noun)
-            }
+            PassCondition::SeverityCeiling { noun, .. }
+            | PassCondition::MaxFindings { noun, .. } => Some(*noun),
             _ => None,
         }
     }
@@ -378,7 +360,10 @@ fn recognise(text: &str) -> Option<Recognised> {
         return Some((condition.check_types(), Ok(condition)));
     }
     if text == "quality_gate_passed" {
-        return Some((vec![CheckType::QualityGates], Ok(PassCondition::QualityGatePassed)));
+        return Some((
+            vec![CheckType::QualityGates],
+            Ok(PassCondition::QualityGatePassed),
+        ));
     }
     if let Some(n) = text
         .strip_prefix("scanned_within_")
@@ -419,7 +404,10 @@ fn recognise(text: &str) -> Option<Recognised> {
         ));
     }
     let severity = head.strip_prefix("no_")?;
-    let condition = match CEILING_SEVERITIES.into_iter().find(|s| s.as_str() == severity) {
+    let condition = match CEILING_SEVERITIES
+        .into_iter()
+        .find(|s| s.as_str() == severity)
+    {
         Some(at_or_above) => Ok(PassCondition::SeverityCeiling { at_or_above, noun }),
         None if severity == "info" => Err(format!(
             "a ceiling at info would be every finding: use max_0_{} for zero tolerance",
@@ -452,6 +440,9 @@ fn bounded(digits: &str, min: u64, max: u64, what: &str) -> Option<Result<u64, S
     if digits.len() > 1 && digits.starts_with('0') {
         return Some(Err(format!("write {what} without leading zeros")));
     }
-    let value = digits.parse::<u64>().ok().filter(|v| (min..=max).contains(v));
+    let value = digits
+        .parse::<u64>()
+        .ok()
+        .filter(|v| (min..=max).contains(v));
     Some(value.ok_or_else(|| format!("{what} must be between {min} and {max}, not {digits}")))
 }

@@ -225,3 +225,16 @@ impl From<AuthError> for ApiError {
         }
     }
 }
+
+impl<E: Into<ApiError>> From<crate::settings::UpdateError<E>> for ApiError {
+    fn from(e: crate::settings::UpdateError<E>) -> Self {
+        use crate::settings::UpdateError;
+        match e {
+            UpdateError::Rejected(e) => e.into(),
+            UpdateError::Store(e) => e.into(),
+            UpdateError::Contended => {
+                ApiError::Conflict("Settings are being changed concurrently; retry".into())
+            }
+        }
+    }
+}

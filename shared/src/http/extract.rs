@@ -210,3 +210,13 @@ pub fn page_args(
         .map_err(|_| ApiError::Validation(vec![FieldError::at("cursor", "invalid cursor")]))?;
     Ok((limit as usize, cursor))
 }
+
+/// For a field that must be present but may be `null` (`{"keys": null}`): wrap it in
+/// `#[serde(default, deserialize_with = "present")] field: Option<Option<T>>`; absent is `None`.
+pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}

@@ -7,6 +7,8 @@ mod layers;
 mod state;
 
 pub use error::{audits_error_shape, ApiError, FieldError};
-pub use extract::{page_args, parse_json, Admin, Caller, JsonBody, Meta, PageParams, Params};
+pub use extract::{
+    page_args, parse_json, present, Admin, Caller, JsonBody, Meta, PageParams, Params,
+};
 pub use layers::{finish, request_id, with_common_layers, RequestId};
-pub use state::AppState;
+pub use state::{run_lambda, AppState};

@@ -41,3 +41,11 @@ impl AppState {
         AuditContext::for_principal(principal, meta, self.audit_retention_days)
     }
 }
+
+/// A Lambda HTTP function's whole `main`: JSON logs, configuration and the store built once per
+/// cold start, then the router under `lambda_http`.
+pub async fn run_lambda(app: fn(AppState) -> axum::Router) -> Result<(), lambda_http::Error> {
+    crate::telemetry::init_json();
+    let state = AppState::from_env().await?;
+    lambda_http::run(app(state)).await
+}

@@ -1,0 +1,131 @@
+use axum::extract::State;
+use axum::Json;
+use compliance_core::audit::actions;
+use compliance_core::catalog::Framework;
+use compliance_core::http::{
+    present, Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta,
+};
+use compliance_core::org_view::OrgView;
+use compliance_core::settings::{self, Change};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+fn available(view: &OrgView, f: &Framework) -> Value {
+    json!({
+        "key": f.key,
+        "name": f.name,
+        "description": f.description,
+        "control_count": f.controls.len(),
+        "custom": f.custom,
+        "enabled": view.enabled(f),
+        "requires_plan": f.requires_plan,
+        "plan_locked": view.plan_locked(f),
+    })
+}
+
+/// The legacy `frameworks` array: what the dashboard read before per-org selection existed;
+/// only the frameworks that score for the org, with their controls' ids.
+fn legacy(f: &Framework) -> Value {
+    json!({
+        "key": f.key,
+        "name": f.name,
+        "controls": f.controls.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+    })
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+) -> Result<Json<Value>, ApiError> {
+    let view = OrgView::load(state.store.as_ref(), &principal.org_id).await?;
+    Ok(Json(json!({
+        "available": view.frameworks.iter().map(|f| available(&view, f)).collect::<Vec<_>>(),
+        "enabled_keys": view.settings.enabled_keys,
+        "default_all_enabled": view.settings.enabled_keys.is_none(),
+        "frameworks": view.frameworks.iter().filter(|f| view.enabled(f)).map(legacy).collect::<Vec<_>>(),
+    })))
+}
+
+/// More keys than any org can have frameworks is not a selection.
+const MAX_KEYS: usize = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnabledBody {
+    #[serde(default, deserialize_with = "present")]
+    keys: Option<Option<Vec<String>>>,
+}
+
+pub async fn set_enabled(
+    State(state): State<AppState>,
+    Admin(principal): Admin,
+    Meta(meta): Meta,
+    JsonBody(body): JsonBody<EnabledBody>,
+) -> Result<Json<Value>, ApiError> {
+    let Some(keys) = body.keys else {
+        return Err(ApiError::Validation(vec![FieldError::at(
+            "keys",
+            "field required (a list of framework keys, [] or null)",
+        )]));
+    };
+    let keys = match keys {
+        Some(list) if list.len() > MAX_KEYS => {
+            return Err(ApiError::Validation(vec![FieldError::at(
+                "keys",
+                format!("at most {MAX_KEYS} keys"),
+            )]))
+        }
+        Some(list) => {
+            let mut unique: Vec<String> = Vec::with_capacity(list.len());
+            for k in list {
+                if !unique.contains(&k) {
+                    unique.push(k);
+                }
+            }
+            Some(unique)
+        }
+        None => None,
+    };
+    let store = state.store.as_ref();
+    let view = OrgView::load(store, &principal.org_id).await?;
+    if let Some(keys) = &keys {
+        for key in keys {
+            let Some(framework) = view.find(key) else {
+                return Err(ApiError::BadRequest(format!("Unknown framework: {key}")));
+            };
+            if view.plan_locked(framework) {
+                return Err(ApiError::PlanUpgradeRequired {
+                    framework_key: key.clone(),
+                    current_plan: view.plan,
+                    required_plan: framework.requires_plan.unwrap_or(view.plan),
+                });
+            }
+        }
+    }
+    let ctx = state.audit(&principal, meta);
+    let saved = keys.clone();
+    settings::update(
+        store,
+        &ctx,
+        actions::COMPLIANCE_FRAMEWORKS_UPDATED,
+        |current| {
+            let mut next = current.clone();
+            next.enabled_keys = saved.clone();
+            Ok::<_, ApiError>(Change {
+                metadata: json!({
+                    "before": {"enabled_keys": current.enabled_keys},
+                    "after": {"enabled_keys": next.enabled_keys},
+                }),
+                next,
+                also: vec![],
+                outcome: (),
+            })
+        },
+    )
+    .await?;
+    Ok(Json(json!({
+        "message": "Enabled frameworks updated",
+        "enabled_keys": keys,
+        "default_all_enabled": keys.is_none(),
+    })))
+}
