@@ -19,7 +19,9 @@ pub fn app(state: AppState) -> Router {
         Router::new()
             .merge(admin_api::router(state.clone()))
             .merge(frameworks_api::router(state.clone()))
-            .merge(custom_frameworks_api::router(state)),
+            .merge(custom_frameworks_api::router(state.clone()))
+            .merge(scans_api::router(state.clone()))
+            .merge(scores_api::router(state)),
     )
 }
 

@@ -75,3 +75,33 @@ pub fn custom_framework(org: &str, framework_key: &str) -> Key {
 pub fn counter(org: &str, name: &str) -> Key {
     Key::new(org_pk(org), format!("COUNTER#{name}"))
 }
+
+pub fn repo(org: &str, repo_id: u64) -> Key {
+    Key::new(org_pk(org), format!("REPO#{repo_id:010}"))
+}
+
+pub fn repos(org: &str) -> (String, SortKeyRange) {
+    (org_pk(org), SortKeyRange::Prefix("REPO#".into()))
+}
+
+/// Create-once guard of a repository name (lowercased) within the org.
+pub fn repo_name(org: &str, lowercase_name: &str) -> Key {
+    Key::new(org_pk(org), format!("REPONAME#{lowercase_name}"))
+}
+
+/// A repository's own partition: its scans, idempotency records and trend points.
+pub fn repo_pk(org: &str, repo_id: u64) -> String {
+    format!("ORG#{org}#REPO#{repo_id:010}")
+}
+
+pub const SCAN_PREFIX: &str = "SCAN#";
+
+/// Scan ids sort by time, so the newest scan is the last sort key.
+pub fn scan(org: &str, repo_id: u64, scan_id: &str) -> Key {
+    Key::new(repo_pk(org, repo_id), format!("{SCAN_PREFIX}{scan_id}"))
+}
+
+/// Idempotency: the hash of a report's bytes, or the client's `Idempotency-Key`.
+pub fn scan_dedup(org: &str, repo_id: u64, kind: &str, value: &str) -> Key {
+    Key::new(repo_pk(org, repo_id), format!("DEDUP#{kind}#{value}"))
+}

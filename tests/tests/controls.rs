@@ -34,10 +34,10 @@ async fn listing_controls_with_recommendations() {
             .contains(&c["recommendation"].as_str().unwrap()));
         assert!(!c["recommendation_reason"].as_str().unwrap().is_empty());
     }
-    // The repo_id parameter is accepted and validated.
+    // The repo_id parameter is validated and must name one of the org's repositories.
     assert_eq!(
         app.get(&format!("{SOC2}?repo_id=7")).await.status,
-        StatusCode::OK
+        StatusCode::NOT_FOUND
     );
     for bad in ["abc", "0", "-1", "1.5", "99999999999999999999"] {
         let resp = app.get(&format!("{SOC2}?repo_id={bad}")).await;

@@ -5,8 +5,11 @@ use compliance_core::catalog::{Control, Framework};
 use compliance_core::http::{
     Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta, Params,
 };
+use compliance_core::ingest::ScanSummary;
 use compliance_core::org_view::OrgView;
+use compliance_core::scoring::refine_recommendation;
 use compliance_core::settings::{self, Change};
+use compliance_core::{repos, scans};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -42,7 +45,8 @@ pub fn parse_repo_id(text: &str) -> Result<u64, ApiError> {
         })
 }
 
-fn control_view(control: &Control, disabled: bool) -> Value {
+fn control_view(control: &Control, disabled: bool, summary: Option<&ScanSummary>) -> Value {
+    let (recommendation, reason) = refine_recommendation(control, summary);
     json!({
         "id": control.id,
         "name": control.name,
@@ -52,8 +56,8 @@ fn control_view(control: &Control, disabled: bool) -> Value {
         "pass_condition": control.pass_condition,
         "domain": control.domain,
         "disabled": disabled,
-        "recommendation": control.recommendation,
-        "recommendation_reason": control.recommendation_reason,
+        "recommendation": recommendation,
+        "recommendation_reason": reason,
     })
 }
 
@@ -63,15 +67,27 @@ pub async fn list(
     Path(key): Path<String>,
     Params(query): Params<ControlsQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    // Validated now; refinement from the repository's latest scan applies once it has scans.
-    let _repo_id = query.repo_id.as_deref().map(parse_repo_id).transpose()?;
-    let view = OrgView::load(state.store.as_ref(), &principal.org_id).await?;
+    let repo_id = query.repo_id.as_deref().map(parse_repo_id).transpose()?;
+    let store = state.store.as_ref();
+    let org = &principal.org_id;
+    let view = OrgView::load(store, org).await?;
+    // With a repository, its latest scan refines the recommendations.
+    let latest = match repo_id {
+        None => None,
+        Some(id) => {
+            if repos::get(store, org, id).await?.is_none() {
+                return Err(ApiError::NotFound("Repository not found".into()));
+            }
+            scans::latest(store, org, id).await?
+        }
+    };
+    let summary = latest.as_ref().map(|s| &s.summary);
     let framework = framework(&view, &key)?;
     let disabled = view.settings.disabled(&framework.key);
     let controls: Vec<Value> = framework
         .controls
         .iter()
-        .map(|c| control_view(c, disabled.contains(&c.id)))
+        .map(|c| control_view(c, disabled.contains(&c.id), summary))
         .collect();
     Ok(Json(json!({
         "framework_key": framework.key,

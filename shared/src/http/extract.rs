@@ -149,14 +149,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
                 "Content-Type must be application/json".into(),
             ));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge("Request body too large".into())
-            } else {
-                ApiError::BadRequest("Could not read the request body".into())
-            }
-        })?;
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
         Ok(JsonBody(parse_json(&bytes)?))
+    }
+}
+
+/// The body's bytes within the router's limit (413 beyond it).
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|e| {
+                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::PayloadTooLarge("Request body too large".into())
+                } else {
+                    ApiError::BadRequest("Could not read the request body".into())
+                }
+            })
     }
 }
 
@@ -219,4 +233,19 @@ where
     T: serde::Deserialize<'de>,
 {
     T::deserialize(d).map(Some)
+}
+
+/// A caller that may send data (scans, repositories): member or above (403 for viewers).
+pub struct Contributor(pub Principal);
+
+impl FromRequestParts<AppState> for Contributor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Caller(principal) = Caller::from_request_parts(parts, state).await?;
+        if principal.role < crate::plans::Role::Member {
+            return Err(ApiError::Forbidden("Member role required".into()));
+        }
+        Ok(Contributor(principal))
+    }
 }

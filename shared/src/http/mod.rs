@@ -8,7 +8,8 @@ mod state;
 
 pub use error::{audits_error_shape, ApiError, FieldError};
 pub use extract::{
-    page_args, parse_json, present, Admin, Caller, JsonBody, Meta, PageParams, Params,
+    page_args, parse_json, present, Admin, Caller, Contributor, JsonBody, Meta, PageParams, Params,
+    RawBody,
 };
 pub use layers::{finish, request_id, with_common_layers, RequestId};
 pub use state::{run_lambda, AppState};

@@ -297,7 +297,8 @@ mod tests {
         assert_eq!(fp[0].0, "a");
         assert_eq!(bag.first.0, Some(3));
 
-        let bag: Bag = serde_json::from_str(r#"{"tags":"solo","score":{"a":[1]},"first":null}"#).unwrap();
+        let bag: Bag =
+            serde_json::from_str(r#"{"tags":"solo","score":{"a":[1]},"first":null}"#).unwrap();
         assert_eq!(bag.tags.unwrap().0, vec!["solo"]);
         assert_eq!(bag.score, Some(Loose::Other));
         assert_eq!(bag.first.0, None);

@@ -92,8 +92,18 @@ use NameMatch::{Contains, Exact, Prefix};
 /// generic `snyk` prefix). A tool matching no row is "unknown": see [`classify`].
 pub const TOOL_PROFILES: &[ToolProfile] = &[
     // Secret scanners.
-    profile("gitleaks", &[Contains("gitleaks")], Family::Fixed(Secrets), &[Secrets]),
-    profile("trufflehog", &[Contains("trufflehog")], Family::Fixed(Secrets), &[Secrets]),
+    profile(
+        "gitleaks",
+        &[Contains("gitleaks")],
+        Family::Fixed(Secrets),
+        &[Secrets],
+    ),
+    profile(
+        "trufflehog",
+        &[Contains("trufflehog")],
+        Family::Fixed(Secrets),
+        &[Secrets],
+    ),
     profile(
         "detect-secrets",
         &[Contains("detect-secrets"), Contains("detect secrets")],
@@ -121,7 +131,12 @@ pub const TOOL_PROFILES: &[ToolProfile] = &[
     ),
     ToolProfile {
         severity_in_rule_text: true,
-        ..profile("snyk", &[Prefix("snyk")], Family::Fixed(ScaVulns), &[ScaVulns])
+        ..profile(
+            "snyk",
+            &[Prefix("snyk")],
+            Family::Fixed(ScaVulns),
+            &[ScaVulns],
+        )
     },
     // SAST with quality queries too.
     profile(
@@ -158,7 +173,12 @@ pub const TOOL_PROFILES: &[ToolProfile] = &[
             ("xss/", RuleClass::Sast),
             ("scanjs-rules/", RuleClass::Sast),
         ],
-        ..profile("eslint", &[Contains("eslint")], Family::Linter, &[CodeQuality])
+        ..profile(
+            "eslint",
+            &[Contains("eslint")],
+            Family::Linter,
+            &[CodeQuality],
+        )
     },
     // IaC scanners.
     ToolProfile {
@@ -169,7 +189,12 @@ pub const TOOL_PROFILES: &[ToolProfile] = &[
             ("CVE-", RuleClass::Is(ScaVulns)),
             ("GHSA-", RuleClass::Is(ScaVulns)),
         ],
-        ..profile("checkov", &[Contains("checkov")], Family::Fixed(IacIssues), &[IacIssues])
+        ..profile(
+            "checkov",
+            &[Contains("checkov")],
+            Family::Fixed(IacIssues),
+            &[IacIssues],
+        )
     },
     profile(
         "iac-scanners",
@@ -204,7 +229,12 @@ pub const TOOL_PROFILES: &[ToolProfile] = &[
         Family::Fixed(ScaVulns),
         &[ScaVulns],
     ),
-    profile("nessus", &[Contains("nessus")], Family::Fixed(ScaVulns), &[ScaVulns]),
+    profile(
+        "nessus",
+        &[Contains("nessus")],
+        Family::Fixed(ScaVulns),
+        &[ScaVulns],
+    ),
 ];
 
 /// The profile for a SARIF `tool.driver.name`, if the tool is known.
@@ -322,8 +352,14 @@ impl TagFacts {
                         // Only unambiguous severity words count as severity tags.
                         if matches!(
                             lower.as_str(),
-                            "critical" | "high" | "medium" | "moderate" | "low" | "negligible"
-                                | "info" | "informational"
+                            "critical"
+                                | "high"
+                                | "medium"
+                                | "moderate"
+                                | "low"
+                                | "negligible"
+                                | "info"
+                                | "informational"
                         ) {
                             self.severity = Some(s);
                             return None;
@@ -346,7 +382,8 @@ impl TagFacts {
 pub fn cwe_from_tag(tag: &str) -> Option<u32> {
     let t = tag.trim();
     let t = strip_prefix_ignore_case(t, "external/cwe/").unwrap_or(t);
-    let rest = strip_prefix_ignore_case(t, "cwe-").or_else(|| strip_prefix_ignore_case(t, "cwe:"))?;
+    let rest =
+        strip_prefix_ignore_case(t, "cwe-").or_else(|| strip_prefix_ignore_case(t, "cwe:"))?;
     leading_number(rest.trim_start())
 }
 
@@ -534,44 +571,120 @@ mod tests {
         assert_eq!(class("Checkov", "CKV_AWS_283", &[]), IacIssues);
         assert_eq!(class("Checkov", "CKV_SECRET_2", &[]), Secrets);
         assert_eq!(class("Checkov", "CKV_CVE_2021_1", &[]), ScaVulns);
-        assert_eq!(class("Snyk Open Source", "SNYK-JS-LODASH-1", &["security", "CWE-78"]), ScaVulns);
-        assert_eq!(class("Anchore Container Vulnerability Report", "X", &[]), ScaVulns);
+        assert_eq!(
+            class(
+                "Snyk Open Source",
+                "SNYK-JS-LODASH-1",
+                &["security", "CWE-78"]
+            ),
+            ScaVulns
+        );
+        assert_eq!(
+            class("Anchore Container Vulnerability Report", "X", &[]),
+            ScaVulns
+        );
         assert_eq!(class("Nessus", "12345", &["security"]), ScaVulns);
         assert_eq!(class("CisCat", "rule.id.2", &["security"]), IacIssues);
     }
 
     #[test]
     fn sast_split_by_cwe() {
-        assert_eq!(class("Bandit", "B104", &["security", "external/cwe/cwe-605"]), SastSecurity);
-        assert_eq!(class("Bandit", "B303", &["security", "cwe-327"]), SastCrypto);
-        assert_eq!(class("Bandit", "B501", &["security", "CWE-295"]), SastCrypto);
-        assert_eq!(class("semgrep", "r", &["security", "CWE-287: Improper Authentication"]), SastAuth);
-        assert_eq!(class("CodeQL", "js/missing-rate-limiting", &["security", "external/cwe/cwe-770", "external/cwe/cwe-307"]), SastAuth);
+        assert_eq!(
+            class("Bandit", "B104", &["security", "external/cwe/cwe-605"]),
+            SastSecurity
+        );
+        assert_eq!(
+            class("Bandit", "B303", &["security", "cwe-327"]),
+            SastCrypto
+        );
+        assert_eq!(
+            class("Bandit", "B501", &["security", "CWE-295"]),
+            SastCrypto
+        );
+        assert_eq!(
+            class(
+                "semgrep",
+                "r",
+                &["security", "CWE-287: Improper Authentication"]
+            ),
+            SastAuth
+        );
+        assert_eq!(
+            class(
+                "CodeQL",
+                "js/missing-rate-limiting",
+                &["security", "external/cwe/cwe-770", "external/cwe/cwe-307"]
+            ),
+            SastAuth
+        );
         // Hard-coded credentials go to secrets (documented decision), even next to crypto CWEs.
         assert_eq!(
-            class("CodeQL", "js/hardcoded-credentials", &["security", "external/cwe/cwe-259", "external/cwe/cwe-321", "external/cwe/cwe-798"]),
+            class(
+                "CodeQL",
+                "js/hardcoded-credentials",
+                &[
+                    "security",
+                    "external/cwe/cwe-259",
+                    "external/cwe/cwe-321",
+                    "external/cwe/cwe-798"
+                ]
+            ),
             Secrets
         );
         assert_eq!(class("Bandit", "B105", &["security", "cwe-259"]), Secrets);
         // Crypto beats auth when both appear.
         assert_eq!(class("semgrep", "r", &["CWE-916", "CWE-522"]), SastCrypto);
         // Without a CWE, tag keywords refine.
-        assert_eq!(class("semgrep", "r", &["security", "OWASP-A02:2021 - Cryptographic Failures"]), SastCrypto);
-        assert_eq!(class("semgrep", "r", &["security", "A07:2021 - Identification and Authentication Failures"]), SastAuth);
+        assert_eq!(
+            class(
+                "semgrep",
+                "r",
+                &["security", "OWASP-A02:2021 - Cryptographic Failures"]
+            ),
+            SastCrypto
+        );
+        assert_eq!(
+            class(
+                "semgrep",
+                "r",
+                &[
+                    "security",
+                    "A07:2021 - Identification and Authentication Failures"
+                ]
+            ),
+            SastAuth
+        );
         // …but a CWE wins over keywords.
-        assert_eq!(class("semgrep", "r", &["CWE-22", "Broken Authentication"]), SastSecurity);
+        assert_eq!(
+            class("semgrep", "r", &["CWE-22", "Broken Authentication"]),
+            SastSecurity
+        );
         assert_eq!(class("gosec", "G101", &[]), SastSecurity);
     }
 
     #[test]
     fn mixed_sast_quality_rules_are_code_quality() {
-        assert_eq!(class("CodeQL", "js/unused-local-variable", &["maintainability"]), CodeQuality);
         assert_eq!(
-            class("CodeQL", "js/inconsistent-use-of-new", &["reliability", "correctness", "language-features"]),
+            class("CodeQL", "js/unused-local-variable", &["maintainability"]),
+            CodeQuality
+        );
+        assert_eq!(
+            class(
+                "CodeQL",
+                "js/inconsistent-use-of-new",
+                &["reliability", "correctness", "language-features"]
+            ),
             CodeQuality
         );
         // `security` wins over quality tags.
-        assert_eq!(class("CodeQL", "js/command-line-injection", &["correctness", "security", "external/cwe/cwe-078"]), SastSecurity);
+        assert_eq!(
+            class(
+                "CodeQL",
+                "js/command-line-injection",
+                &["correctness", "security", "external/cwe/cwe-078"]
+            ),
+            SastSecurity
+        );
         // Untagged semgrep rule: SAST.
         assert_eq!(class("Semgrep OSS", "rules.classic", &[]), SastSecurity);
     }
@@ -580,25 +693,76 @@ mod tests {
     fn linter_rules() {
         assert_eq!(class("ESLint", "no-unused-vars", &[]), CodeQuality);
         assert_eq!(class("ESLint", "css/no-empty-blocks", &[]), CodeQuality);
-        assert_eq!(class("ESLint", "security/detect-eval-with-expression", &[]), SastSecurity);
+        assert_eq!(
+            class("ESLint", "security/detect-eval-with-expression", &[]),
+            SastSecurity
+        );
         assert_eq!(class("ESLint", "no-secrets/no-secrets", &[]), Secrets);
-        assert_eq!(class("ESLint", "some-plugin/rule", &["CWE-327"]), SastCrypto);
-        assert_eq!(class("ESLint", "some-plugin/rule", &["security"]), SastSecurity);
+        assert_eq!(
+            class("ESLint", "some-plugin/rule", &["CWE-327"]),
+            SastCrypto
+        );
+        assert_eq!(
+            class("ESLint", "some-plugin/rule", &["security"]),
+            SastSecurity
+        );
     }
 
     #[test]
     fn trivy_by_tags() {
-        assert_eq!(class("Trivy", "CVE-2019-1549", &["vulnerability", "security", "MEDIUM"]), ScaVulns);
-        assert_eq!(class("Trivy", "AWS-0086", &["misconfiguration", "security", "HIGH"]), IacIssues);
-        assert_eq!(class("Trivy", "aws-access-key-id", &["secret", "security", "CRITICAL"]), Secrets);
+        assert_eq!(
+            class(
+                "Trivy",
+                "CVE-2019-1549",
+                &["vulnerability", "security", "MEDIUM"]
+            ),
+            ScaVulns
+        );
+        assert_eq!(
+            class(
+                "Trivy",
+                "AWS-0086",
+                &["misconfiguration", "security", "HIGH"]
+            ),
+            IacIssues
+        );
+        assert_eq!(
+            class(
+                "Trivy",
+                "aws-access-key-id",
+                &["secret", "security", "CRITICAL"]
+            ),
+            Secrets
+        );
         assert_eq!(class("Trivy", "x", &[]), ScaVulns);
     }
 
     #[test]
     fn unknown_tools() {
-        assert_eq!(class("CweSamplerScanner", "CWE-79", &["security", "external/cwe/cwe-79"]), SastSecurity);
-        assert_eq!(class("CweSamplerScanner", "CWE-798", &["security", "external/cwe/cwe-798"]), Secrets);
-        assert_eq!(class("CweSamplerScanner", "CWE-1220", &["security", "external/cwe/cwe-1220"]), SastAuth);
+        assert_eq!(
+            class(
+                "CweSamplerScanner",
+                "CWE-79",
+                &["security", "external/cwe/cwe-79"]
+            ),
+            SastSecurity
+        );
+        assert_eq!(
+            class(
+                "CweSamplerScanner",
+                "CWE-798",
+                &["security", "external/cwe/cwe-798"]
+            ),
+            Secrets
+        );
+        assert_eq!(
+            class(
+                "CweSamplerScanner",
+                "CWE-1220",
+                &["security", "external/cwe/cwe-1220"]
+            ),
+            SastAuth
+        );
         assert_eq!(class("Some scanner", "r", &["vulnerability"]), ScaVulns);
         assert_eq!(class("Some scanner", "r", &["misconfiguration"]), IacIssues);
         assert_eq!(class("WorkItemFiler testing", "TST0001", &[]), CodeQuality);

@@ -1,2 +1,30 @@
-//! Scan ingestion: SARIF 2.1.0 and the native scan document, normalised into findings and a
-//! bounded summary.
+//! Scan ingestion: SARIF 2.1.0 and the native scan document, normalised into findings
+//! ([`NormalisedScan`]) and reduced to the bounded summary stored per scan ([`ScanSummary`]).
+//!
+//! - [`parse_sarif`]: a SARIF 2.1.0 log → [`NormalisedScan`].
+//! - [`parse_native`]: the native JSON document → [`NativeScan`] (scan + [`Signals`] + times).
+//! - [`parse_signals`]: repository [`Signals`] sent alongside a SARIF log.
+//! - [`summarise`]: [`NormalisedScan`] + [`Signals`] → [`ScanSummary`], bounded whatever the
+//!   report's size.
+//!
+//! The rules (tool mapping table, severity order, CWE extraction, exclusions, failed runs,
+//! coverage, formats, bounds) are documented in `docs/ingestion.md`. Pure library code: no I/O;
+//! gzip and size limits belong to the HTTP layer.
+
+mod error;
+mod loose;
+pub mod mapping;
+pub mod model;
+pub mod native;
+pub mod sarif;
+pub mod severity;
+pub mod summary;
+
+pub use error::IngestError;
+pub use model::{ExclusionCounts, Finding, Location, NormalisedScan, ToolRun};
+pub use native::{parse_native, parse_signals, NativeScan, PullRequestStats, QualityGate, Signals};
+pub use sarif::parse_sarif;
+pub use summary::{summarise, FailedTool, ScanSummary, SeverityCounts, ToolSummary, Totals};
+
+#[cfg(test)]
+mod tests;

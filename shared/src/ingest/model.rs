@@ -131,9 +131,44 @@ pub(crate) fn truncate_chars(text: &str, max: usize) -> String {
     }
 }
 
+/// Cuts `text` to at most `max_bytes` bytes of UTF-8 (on a char boundary, `…` marking a cut)
+/// and replaces control characters by spaces, so that its JSON form is at most about
+/// `max_bytes` + 2 bytes (no `\uXXXX` escapes). Used for everything stored in a summary.
+pub(crate) fn clip_bytes(text: &str, max_bytes: usize) -> String {
+    const ELLIPSIS: char = '…';
+    let clean = |c: char| if c.is_control() { ' ' } else { c };
+    if text.len() <= max_bytes {
+        return text.chars().map(clean).collect();
+    }
+    let budget = max_bytes.saturating_sub(ELLIPSIS.len_utf8());
+    let mut out = String::with_capacity(max_bytes);
+    for c in text.chars() {
+        if out.len() + c.len_utf8() > budget {
+            break;
+        }
+        out.push(clean(c));
+    }
+    if max_bytes >= ELLIPSIS.len_utf8() {
+        out.push(ELLIPSIS);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clip_bounds_bytes_and_drops_control_characters() {
+        assert_eq!(clip_bytes("abc", 3), "abc");
+        assert_eq!(clip_bytes("a\nb\u{1}", 10), "a b ");
+        assert_eq!(clip_bytes("abcdef", 5), "ab…");
+        let emoji = "😀".repeat(100);
+        let clipped = clip_bytes(&emoji, 50);
+        assert!(clipped.len() <= 50);
+        assert!(clipped.ends_with('…'));
+        assert_eq!(clip_bytes("abcdef", 2), "");
+    }
 
     #[test]
     fn truncate_keeps_short_text_and_cuts_long_text_on_char_boundaries() {

@@ -14,18 +14,18 @@ use crate::catalog::{CheckType, Severity};
 
 use super::error::{explain_with_path, IngestError};
 use super::model::{
-    truncate_chars, ExclusionCounts, Finding, Location, NormalisedScan, ToolRun,
+    clip_bytes, truncate_chars, ExclusionCounts, Finding, Location, NormalisedScan, ToolRun,
     CWE_MAX_PER_FINDING, MESSAGE_MAX_CHARS, RULE_ID_MAX_CHARS, TOOL_MAX_CHARS, URI_MAX_CHARS,
 };
 
 /// Most languages in [`Signals::languages`].
 pub const LANGUAGES_MAX: usize = 50;
-/// Longest language name, in characters.
-pub const LANGUAGE_MAX_CHARS: usize = 64;
+/// Longest language name, in bytes (UTF-8).
+pub const LANGUAGE_MAX_BYTES: usize = 64;
 /// Most file names in [`Signals::files`].
 pub const FILES_MAX: usize = 100;
-/// Longest file name, in characters.
-pub const FILE_MAX_CHARS: usize = 256;
+/// Longest file name, in bytes (UTF-8).
+pub const FILE_MAX_BYTES: usize = 200;
 /// Longest caller-supplied fingerprint, in characters.
 pub const FINGERPRINT_MAX_CHARS: usize = 128;
 
@@ -107,7 +107,7 @@ impl Signals {
         let languages = clean_list(
             self.languages,
             LANGUAGES_MAX,
-            LANGUAGE_MAX_CHARS,
+            LANGUAGE_MAX_BYTES,
             true,
             |i| at(&format!("languages[{i}]")),
             &at("languages"),
@@ -115,7 +115,7 @@ impl Signals {
         let files = clean_list(
             self.files,
             FILES_MAX,
-            FILE_MAX_CHARS,
+            FILE_MAX_BYTES,
             false,
             |i| at(&format!("files[{i}]")),
             &at("files"),
@@ -131,17 +131,17 @@ impl Signals {
     /// A copy cut to the documented bounds without failing (for signals that did not come
     /// through [`Signals::validate`]).
     pub(crate) fn bounded(&self) -> Signals {
-        let cut = |list: &[String], max: usize, chars: usize| -> Vec<String> {
+        let cut = |list: &[String], max: usize, bytes: usize| -> Vec<String> {
             list.iter()
                 .take(max)
-                .map(|s| truncate_chars(s, chars))
+                .map(|s| clip_bytes(s, bytes))
                 .collect()
         };
         Signals {
             quality_gate: self.quality_gate,
             pull_requests: self.pull_requests.clone(),
-            languages: cut(&self.languages, LANGUAGES_MAX, LANGUAGE_MAX_CHARS),
-            files: cut(&self.files, FILES_MAX, FILE_MAX_CHARS),
+            languages: cut(&self.languages, LANGUAGES_MAX, LANGUAGE_MAX_BYTES),
+            files: cut(&self.files, FILES_MAX, FILE_MAX_BYTES),
         }
     }
 }
@@ -149,7 +149,7 @@ impl Signals {
 fn clean_list(
     list: Vec<String>,
     max: usize,
-    max_chars: usize,
+    max_bytes: usize,
     lowercase: bool,
     item_path: impl Fn(usize) -> String,
     list_path: &str,
@@ -166,10 +166,10 @@ fn clean_list(
         if item.is_empty() {
             return Err(IngestError::new(item_path(i), "must not be empty"));
         }
-        if item.chars().count() > max_chars {
+        if item.len() > max_bytes {
             return Err(IngestError::new(
                 item_path(i),
-                format!("longer than {max_chars} characters"),
+                format!("longer than {max_bytes} bytes"),
             ));
         }
         if item.chars().any(char::is_control) {
@@ -238,7 +238,18 @@ struct NativeFinding {
 fn parse_json<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T, IngestError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(IngestError::new("", "empty document: expected a JSON object"));
+        return Err(IngestError::new(
+            "",
+            "empty document: expected a JSON object",
+        ));
+    }
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Err(e) => IngestError::from_json("", &e),
+                Ok(_) => IngestError::new("", "the document must be a JSON object"),
+            },
+        );
     }
     // Fast path without path tracking; on failure, parse again to say where.
     match serde_json::from_slice(bytes) {

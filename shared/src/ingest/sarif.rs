@@ -361,17 +361,59 @@ pub fn parse_sarif(bytes: &[u8]) -> Result<NormalisedScan, IngestError> {
             "empty document: expected a SARIF 2.1.0 log (JSON)",
         ));
     }
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        // serde would read a top-level array as a struct in tuple form; say it plainly.
+        return Err(match serde_json::from_slice::<IgnoredAny>(bytes) {
+            Err(e) => IngestError::from_json("", &e),
+            Ok(_) => IngestError::new(
+                "",
+                "not a SARIF log: the document must be a JSON object with `version` and `runs`",
+            ),
+        });
+    }
     let log: Log = match serde_json::from_slice(bytes) {
         Ok(log) => log,
         Err(e) => return Err(explain_failure(bytes, &e)),
     };
-    let runs = check_header(log.version.as_ref(), log.runs.as_ref().map(Vec::len))?;
+    check_header(log.version.as_ref(), log.runs.as_ref().map(Vec::len))?;
+    let runs = log.runs.unwrap_or_default();
+    if runs.iter().all(|r| r.results.is_none()) {
+        return Err(IngestError::new(
+            "runs[0].results",
+            "missing: no run of the log has a `results` array, so it records no completed \
+             analysis (SARIF 2.1.0 §3.14.23: absent results mean the tool did not run)",
+        ));
+    }
     let mut scan = NormalisedScan::default();
-    for (i, run) in log.runs.into_iter().flatten().enumerate() {
+    for (i, run) in runs.into_iter().enumerate() {
         normalise_run(i, run, &mut scan)?;
     }
-    debug_assert_eq!(scan.tools.len(), runs);
+    require_evidence(&scan)?;
     Ok(scan)
+}
+
+/// A log whose runs neither failed, nor covered any check type, nor reported any result (an
+/// unrecognised tool with nothing in it) is not evidence of anything: storing it would record a
+/// scan that says nothing. Failed runs are evidence (of a failure) and are kept.
+fn require_evidence(scan: &NormalisedScan) -> Result<(), IngestError> {
+    let results: usize = scan
+        .tools
+        .iter()
+        .map(|t| t.results_counted + t.results_excluded)
+        .sum();
+    let failed = scan.tools.iter().any(|t| t.failed.is_some());
+    if results == 0 && !failed && scan.covered().is_empty() {
+        let tools: Vec<&str> = scan.tools.iter().map(|t| t.tool.as_str()).collect();
+        return Err(IngestError::new(
+            "runs",
+            format!(
+                "no evidence: no run reported a result, and no run is from a recognised scanner \
+                 or declares rules that say what it checked (tools: {})",
+                tools.join(", ")
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Why the typed parse failed, with the best path we can give.
@@ -469,7 +511,10 @@ fn evidence(props: Option<&Props>) -> Evidence {
     for list in [&p.cwe, &p.cwe_upper].into_iter().flatten() {
         ev.cwes.extend(list.0.iter().filter_map(|c| parse_cwe(c)));
     }
-    ev.score = p.security_severity.as_ref().and_then(severity_from_score_value);
+    ev.score = p
+        .security_severity
+        .as_ref()
+        .and_then(severity_from_score_value);
     if ev.score.is_some() {
         ev.facts.flags |= TagFacts::SECURITY_SEVERITY;
     }
@@ -477,7 +522,11 @@ fn evidence(props: Option<&Props>) -> Evidence {
         .cvssv3_base_score
         .as_ref()
         .and_then(severity_from_score_value)
-        .or_else(|| p.cvss3_base_score.as_ref().and_then(severity_from_score_value));
+        .or_else(|| {
+            p.cvss3_base_score
+                .as_ref()
+                .and_then(severity_from_score_value)
+        });
     ev.label = p
         .issue_severity
         .as_ref()
@@ -514,8 +563,8 @@ struct RunCtx<'r> {
 
 /// The run's taxonomies, to resolve CWE references.
 struct Taxa<'r> {
-    /// `run.taxonomies`: whether each is the CWE taxonomy, its GUID, and its taxa ids.
-    taxonomies: Vec<(bool, Option<Cow<'r, str>>, Vec<Option<Cow<'r, str>>>)>,
+    /// `run.taxonomies`, in order (references point at them by index).
+    taxonomies: Vec<TaxonomyInfo<'r>>,
     /// GUIDs of CWE taxonomies referenced through `externalPropertyFileReferences`.
     cwe_guids: Vec<Cow<'r, str>>,
 }
@@ -608,6 +657,13 @@ impl RunCtx<'_> {
     }
 }
 
+struct TaxonomyInfo<'r> {
+    is_cwe: bool,
+    guid: Option<Cow<'r, str>>,
+    /// Taxa ids, kept for the CWE taxonomy only.
+    taxa: Vec<Option<Cow<'r, str>>>,
+}
+
 impl Taxa<'_> {
     /// A CWE id from a `reportingDescriptorReference` into a taxonomy (rule `relationships`,
     /// result `taxa`): the component must be the CWE taxonomy (by name, by index into
@@ -623,11 +679,14 @@ impl Taxa<'_> {
             c.name
                 .as_deref()
                 .is_some_and(|n| n.trim().eq_ignore_ascii_case("cwe"))
-                || taxonomy.is_some_and(|t| t.0)
+                || taxonomy.is_some_and(|t| t.is_cwe)
                 || c.guid.as_deref().is_some_and(|g| {
                     self.cwe_guids.iter().any(|x| x.eq_ignore_ascii_case(g))
                         || self.taxonomies.iter().any(|t| {
-                            t.0 && t.1.as_deref().is_some_and(|tg| tg.eq_ignore_ascii_case(g))
+                            t.is_cwe
+                                && t.guid
+                                    .as_deref()
+                                    .is_some_and(|tg| tg.eq_ignore_ascii_case(g))
                         })
                 })
         });
@@ -635,7 +694,7 @@ impl Taxa<'_> {
             Some(id) if is_cwe => parse_cwe(id),
             Some(id) => cwe_from_tag(id),
             None if is_cwe => {
-                let taxa = &taxonomy?.2;
+                let taxa = &taxonomy?.taxa;
                 let i = usize::try_from(d.index?).ok()?;
                 taxa.get(i)?.as_deref().and_then(parse_cwe)
             }
@@ -685,11 +744,19 @@ fn normalise_run(i: usize, run: Run, scan: &mut NormalisedScan) -> Result<(), In
                 .as_deref()
                 .is_some_and(|n| n.trim().eq_ignore_ascii_case("cwe"));
             let taxa = if is_cwe {
-                t.taxa.unwrap_or_default().into_iter().map(|x| x.id).collect()
+                t.taxa
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|x| x.id)
+                    .collect()
             } else {
                 Vec::new()
             };
-            (is_cwe, t.guid, taxa)
+            TaxonomyInfo {
+                is_cwe,
+                guid: t.guid,
+                taxa,
+            }
         })
         .collect();
     let cwe_guids: Vec<_> = run
@@ -729,7 +796,9 @@ fn normalise_run(i: usize, run: Run, scan: &mut NormalisedScan) -> Result<(), In
         let mut infos = Vec::new();
         for (ri, rule) in rules.unwrap_or_default().into_iter().enumerate() {
             let info = rule_info(rule, profile, &taxa, || {
-                at(&format!("{comp_path}.rules[{ri}].defaultConfiguration.level"))
+                at(&format!(
+                    "{comp_path}.rules[{ri}].defaultConfiguration.level"
+                ))
             })?;
             if let Some(id) = &info.id {
                 rules_by_id.entry(id.clone()).or_insert((ci, ri));
@@ -824,9 +893,8 @@ fn normalise_run(i: usize, run: Run, scan: &mut NormalisedScan) -> Result<(), In
     let results_present = run.results.is_some();
     let result_count = run.results.as_ref().map_or(0, Vec::len);
     for (j, result) in run.results.into_iter().flatten().enumerate() {
-        let (check_type, outcome) = normalise_result(&ctx, &result, || {
-            format!("runs[{i}].results[{j}]")
-        })?;
+        let (check_type, outcome) =
+            normalise_result(&ctx, &result, || format!("runs[{i}].results[{j}]"))?;
         covered.insert(check_type);
         match outcome {
             Outcome::Counted(f) => {
@@ -883,7 +951,11 @@ fn rule_info(
     level_path: impl FnOnce() -> String,
 ) -> Result<RuleInfo, IngestError> {
     let mut ev = evidence(rule.properties.as_ref());
-    let default_level = match rule.default_configuration.as_ref().and_then(|c| c.level.as_deref()) {
+    let default_level = match rule
+        .default_configuration
+        .as_ref()
+        .and_then(|c| c.level.as_deref())
+    {
         Some(l) => Some(parse_level(l, level_path)?),
         None => None,
     };
@@ -913,10 +985,8 @@ fn rule_info(
     ev.cwes.sort_unstable();
     ev.cwes.dedup();
     Ok(RuleInfo {
-        id: rule
-            .id
-            .as_deref()
-            .map(|s| truncate_chars(s, RULE_ID_MAX_CHARS)),
+        // Kept whole: results refer to it by its exact text.
+        id: rule.id.map(Cow::into_owned),
         facts: ev.facts,
         cwes: ev.cwes,
         score: ev.score,
@@ -939,7 +1009,14 @@ enum Outcome {
     LevelNone,
 }
 
-const KINDS: &[&str] = &["fail", "pass", "open", "informational", "notApplicable", "review"];
+const KINDS: &[&str] = &[
+    "fail",
+    "pass",
+    "open",
+    "informational",
+    "notApplicable",
+    "review",
+];
 const BASELINE_STATES: &[&str] = &["new", "unchanged", "updated", "absent"];
 const SUPPRESSION_STATUSES: &[&str] = &["accepted", "underReview", "rejected"];
 
@@ -1020,8 +1097,9 @@ fn normalise_result(
     );
     cwes.sort_unstable();
     cwes.dedup();
-    cwes.truncate(CWE_MAX_PER_FINDING);
+    // Classified on every id; at most CWE_MAX_PER_FINDING are kept on the finding.
     let check_type = mapping::classify(ctx.profile, rule_id_raw, &cwes, &facts);
+    cwes.truncate(CWE_MAX_PER_FINDING);
 
     // Exclusions, first reason wins.
     let effective_level = level
@@ -1084,7 +1162,11 @@ fn normalise_result(
 }
 
 fn location_of(ctx: &RunCtx, r: &RawResult) -> Option<Location> {
-    let physical = r.locations.0.as_ref().and_then(|l| l.physical_location.as_ref());
+    let physical = r
+        .locations
+        .0
+        .as_ref()
+        .and_then(|l| l.physical_location.as_ref());
     let artifact = physical
         .and_then(|p| p.artifact_location.as_ref())
         .or(r.analysis_target.as_ref());

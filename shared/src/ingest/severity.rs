@@ -120,7 +120,11 @@ pub fn severity_from_label_value(value: &Loose<'_>) -> Option<Severity> {
 /// `severity_in_rule_text`): Snyk's `"High severity - …"`, Anchore's `"… Severity=Low …"`,
 /// `"Severity: HIGH"`. Only the first 200 bytes are looked at.
 pub fn severity_from_text(text: &str) -> Option<Severity> {
-    let head: String = text.chars().take(200).collect::<String>().to_ascii_lowercase();
+    let head: String = text
+        .chars()
+        .take(200)
+        .collect::<String>()
+        .to_ascii_lowercase();
     for key in ["severity=", "severity:"] {
         if let Some(at) = head.find(key) {
             let rest = head[at + key.len()..].trim_start();
@@ -169,13 +173,25 @@ mod tests {
 
     #[test]
     fn score_values_accept_numbers_numeric_strings_and_labels() {
-        assert_eq!(severity_from_score_value(&Loose::Num(9.8)), Some(Severity::Critical));
+        assert_eq!(
+            severity_from_score_value(&Loose::Num(9.8)),
+            Some(Severity::Critical)
+        );
         assert_eq!(severity_from_score_value(&s("5.3")), Some(Severity::Medium));
         assert_eq!(severity_from_score_value(&s(" 7.5 ")), Some(Severity::High));
-        assert_eq!(severity_from_score_value(&s("7.5 (High)")), Some(Severity::High));
-        assert_eq!(severity_from_score_value(&s("High (8.1)")), Some(Severity::High));
+        assert_eq!(
+            severity_from_score_value(&s("7.5 (High)")),
+            Some(Severity::High)
+        );
+        assert_eq!(
+            severity_from_score_value(&s("High (8.1)")),
+            Some(Severity::High)
+        );
         assert_eq!(severity_from_score_value(&s("HIGH")), Some(Severity::High));
-        assert_eq!(severity_from_score_value(&s("critical")), Some(Severity::Critical));
+        assert_eq!(
+            severity_from_score_value(&s("critical")),
+            Some(Severity::Critical)
+        );
         assert_eq!(severity_from_score_value(&s("0")), Some(Severity::Info));
         // A CVSS vector is not a score.
         assert_eq!(
@@ -191,8 +207,14 @@ mod tests {
 
     #[test]
     fn label_values_ignore_numbers() {
-        assert_eq!(severity_from_label_value(&s("MEDIUM")), Some(Severity::Medium));
-        assert_eq!(severity_from_label_value(&s("Moderate")), Some(Severity::Medium));
+        assert_eq!(
+            severity_from_label_value(&s("MEDIUM")),
+            Some(Severity::Medium)
+        );
+        assert_eq!(
+            severity_from_label_value(&s("Moderate")),
+            Some(Severity::Medium)
+        );
         assert_eq!(severity_from_label_value(&s("UNDEFINED")), None);
         assert_eq!(severity_from_label_value(&s("2")), None);
         assert_eq!(severity_from_label_value(&Loose::Num(2.0)), None);
@@ -208,16 +230,28 @@ mod tests {
             severity_from_text("CVE-2019-18276 Severity=Low Package=bash-4.3"),
             Some(Severity::Low)
         );
-        assert_eq!(severity_from_text("Severity: CRITICAL\nx"), Some(Severity::Critical));
+        assert_eq!(
+            severity_from_text("Severity: CRITICAL\nx"),
+            Some(Severity::Critical)
+        );
         assert_eq!(severity_from_text("Disallow unused variables"), None);
         assert_eq!(severity_from_text(""), None);
     }
 
     #[test]
     fn levels() {
-        assert_eq!(Level::parse("error").and_then(Level::severity), Some(Severity::High));
-        assert_eq!(Level::parse("warning").and_then(Level::severity), Some(Severity::Medium));
-        assert_eq!(Level::parse("note").and_then(Level::severity), Some(Severity::Low));
+        assert_eq!(
+            Level::parse("error").and_then(Level::severity),
+            Some(Severity::High)
+        );
+        assert_eq!(
+            Level::parse("warning").and_then(Level::severity),
+            Some(Severity::Medium)
+        );
+        assert_eq!(
+            Level::parse("note").and_then(Level::severity),
+            Some(Severity::Low)
+        );
         assert_eq!(Level::parse("none").and_then(Level::severity), None);
         assert_eq!(Level::parse("Error"), None);
     }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{CheckType, Severity};
 
-use super::model::{truncate_chars, ExclusionCounts, Finding, Location, NormalisedScan};
+use super::model::{clip_bytes, ExclusionCounts, Finding, Location, NormalisedScan};
 use super::native::Signals;
 
 /// Most findings kept as evidence, overall.
@@ -21,15 +21,17 @@ pub const TOOLS_MAX: usize = 20;
 /// Most failed runs listed.
 pub const FAILED_TOOLS_MAX: usize = 20;
 
-const EVIDENCE_MESSAGE_CHARS: usize = 200;
-const EVIDENCE_URI_CHARS: usize = 200;
-const EVIDENCE_RULE_CHARS: usize = 128;
-const EVIDENCE_TOOL_CHARS: usize = 64;
-const EVIDENCE_FINGERPRINT_CHARS: usize = 64;
+// Byte bounds (UTF-8) of the strings stored in a summary; control characters become spaces, so
+// none of them grows when written as JSON.
+const EVIDENCE_MESSAGE_BYTES: usize = 300;
+const EVIDENCE_URI_BYTES: usize = 200;
+const EVIDENCE_RULE_BYTES: usize = 160;
+const EVIDENCE_TOOL_BYTES: usize = 96;
+const EVIDENCE_FINGERPRINT_BYTES: usize = 64;
 const EVIDENCE_CWE_MAX: usize = 5;
-const TOOL_NAME_CHARS: usize = 64;
-const VERSION_CHARS: usize = 32;
-const REASON_CHARS: usize = 200;
+const TOOL_NAME_BYTES: usize = 96;
+const VERSION_BYTES: usize = 48;
+const REASON_BYTES: usize = 200;
 
 /// Finding counts per severity.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,10 +73,7 @@ impl SeverityCounts {
 
     /// The most severe level with at least one finding.
     pub fn worst(&self) -> Option<Severity> {
-        Severity::ALL
-            .into_iter()
-            .rev()
-            .find(|s| self.get(*s) > 0)
+        Severity::ALL.into_iter().rev().find(|s| self.get(*s) > 0)
     }
 
     fn slot(&mut self, severity: Severity) -> &mut u64 {
@@ -168,8 +167,8 @@ pub fn summarise(scan: &NormalisedScan, signals: &Signals) -> ScanSummary {
     let mut omitted_keys: BTreeSet<(&str, Option<&str>)> = BTreeSet::new();
     let mut failed_tools: Vec<FailedTool> = Vec::new();
     for run in &scan.tools {
-        let name = truncate_chars(&run.tool, TOOL_NAME_CHARS);
-        let version = run.version.as_deref().map(|v| truncate_chars(v, VERSION_CHARS));
+        let name = clip_bytes(&run.tool, TOOL_NAME_BYTES);
+        let version = run.version.as_deref().map(|v| clip_bytes(v, VERSION_BYTES));
         let known = tools
             .iter()
             .position(|t| t.tool == name && t.version == version);
@@ -201,7 +200,7 @@ pub fn summarise(scan: &NormalisedScan, signals: &Signals) -> ScanSummary {
             let failed = FailedTool {
                 tool: name,
                 version,
-                reason: truncate_chars(reason, REASON_CHARS),
+                reason: clip_bytes(reason, REASON_BYTES),
             };
             if failed_tools.len() < FAILED_TOOLS_MAX && !failed_tools.contains(&failed) {
                 failed_tools.push(failed);
@@ -237,11 +236,7 @@ fn rank(a: &Finding, b: &Finding) -> Ordering {
         .then_with(|| a.tool.cmp(&b.tool))
         .then_with(|| a.rule_id.cmp(&b.rule_id))
         .then_with(|| {
-            let loc = |f: &Finding| {
-                f.location
-                    .as_ref()
-                    .map(|l| (l.uri.clone(), l.start_line))
-            };
+            let loc = |f: &Finding| f.location.as_ref().map(|l| (l.uri.clone(), l.start_line));
             loc(a).cmp(&loc(b))
         })
         .then_with(|| a.fingerprint.cmp(&b.fingerprint))
@@ -277,15 +272,15 @@ fn top_findings(findings: &[Finding]) -> Vec<Finding> {
         .map(|f| Finding {
             check_type: f.check_type,
             severity: f.severity,
-            rule_id: truncate_chars(&f.rule_id, EVIDENCE_RULE_CHARS),
-            tool: truncate_chars(&f.tool, EVIDENCE_TOOL_CHARS),
+            rule_id: clip_bytes(&f.rule_id, EVIDENCE_RULE_BYTES),
+            tool: clip_bytes(&f.tool, EVIDENCE_TOOL_BYTES),
             cwe: f.cwe.iter().take(EVIDENCE_CWE_MAX).copied().collect(),
-            message: truncate_chars(&f.message, EVIDENCE_MESSAGE_CHARS),
+            message: clip_bytes(&f.message, EVIDENCE_MESSAGE_BYTES),
             location: f.location.as_ref().map(|l| Location {
-                uri: truncate_chars(&l.uri, EVIDENCE_URI_CHARS),
+                uri: clip_bytes(&l.uri, EVIDENCE_URI_BYTES),
                 start_line: l.start_line,
             }),
-            fingerprint: truncate_chars(&f.fingerprint, EVIDENCE_FINGERPRINT_CHARS),
+            fingerprint: clip_bytes(&f.fingerprint, EVIDENCE_FINGERPRINT_BYTES),
         })
         .collect()
 }

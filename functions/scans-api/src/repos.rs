@@ -1,0 +1,131 @@
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use compliance_core::http::{
+    page_args, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta, PageParams,
+    Params,
+};
+use compliance_core::repos::{self, Created, Repo};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+const MAX_NAME: usize = 200;
+const MAX_LANGUAGES: usize = 50;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRepo {
+    name: String,
+    default_branch: Option<String>,
+    #[serde(default)]
+    languages: Vec<String>,
+}
+
+/// Repository names as hosts spell them: `checkout-service`, `acme/checkout.v2`.
+fn valid_name(name: &str) -> bool {
+    (1..=MAX_NAME).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._/-".contains(&b))
+}
+
+fn valid_token(s: &str, max: usize) -> bool {
+    (1..=max).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._/+#-".contains(&b))
+}
+
+/// `{repo_id}` of a path: a positive integer, else the repository does not exist.
+pub fn repo_id(text: &str) -> Result<u64, ApiError> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|id| *id >= 1 && *id <= i64::MAX as u64)
+        .ok_or_else(|| ApiError::NotFound("Repository not found".into()))
+}
+
+/// The caller's repository, or 404 (whether absent or another org's).
+pub async fn owned(state: &AppState, org_id: &str, id: &str) -> Result<Repo, ApiError> {
+    let id = repo_id(id)?;
+    repos::get(state.store.as_ref(), org_id, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Repository not found".into()))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Contributor(principal): Contributor,
+    Meta(meta): Meta,
+    JsonBody(body): JsonBody<CreateRepo>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let mut errors = Vec::new();
+    let name = body.name.trim().to_string();
+    if !valid_name(&name) {
+        errors.push(FieldError::at(
+            "name",
+            format!("1 to {MAX_NAME} characters: letters, digits and . _ / -"),
+        ));
+    }
+    if let Some(b) = &body.default_branch {
+        if !valid_token(b, 255) {
+            errors.push(FieldError::at("default_branch", "not a valid branch name"));
+        }
+    }
+    if body.languages.len() > MAX_LANGUAGES {
+        errors.push(FieldError::at(
+            "languages",
+            format!("at most {MAX_LANGUAGES}"),
+        ));
+    }
+    for (i, l) in body.languages.iter().enumerate() {
+        if !valid_token(l, 64) {
+            errors.push(FieldError::new(
+                vec![json!("languages"), json!(i)],
+                "not a valid language name",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let mut languages: Vec<String> = body
+        .languages
+        .iter()
+        .map(|l| l.to_ascii_lowercase())
+        .collect();
+    languages.dedup();
+    let ctx = state.audit(&principal, meta);
+    match repos::create(
+        state.store.as_ref(),
+        &ctx,
+        &name,
+        body.default_branch,
+        languages,
+    )
+    .await?
+    {
+        Created::Repo(repo) => Ok((StatusCode::CREATED, Json(json!(repo)))),
+        Created::NameTaken => Err(ApiError::Conflict(format!(
+            "A repository named '{name}' already exists"
+        ))),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Params(page): Params<PageParams>,
+) -> Result<Json<Value>, ApiError> {
+    let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
+    let (repos, next) = repos::list(state.store.as_ref(), &principal.org_id, limit, cursor).await?;
+    Ok(Json(
+        json!({"repos": repos, "next_cursor": next.map(|c| c.encode())}),
+    ))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!(owned(&state, &principal.org_id, &id).await?)))
+}

@@ -1,0 +1,143 @@
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use compliance_core::http::{
+    page_args, ApiError, AppState, Caller, Contributor, FieldError, Meta, PageParams, Params,
+    RawBody,
+};
+use compliance_core::ingest::{self, IngestError, Signals};
+use compliance_core::scans::{self, NewScan, Stored, StoredScan};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::body::{self, Format};
+use crate::repos::owned;
+
+const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+
+fn ingest_error(e: IngestError) -> ApiError {
+    let path = if e.path.is_empty() {
+        "report".to_string()
+    } else {
+        e.path
+    };
+    ApiError::Validation(vec![FieldError::new(vec![json!(path)], e.message)])
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(v) = headers.get(IDEMPOTENCY_HEADER) else {
+        return Ok(None);
+    };
+    let key = v.to_str().unwrap_or_default().trim();
+    let ok = (1..=128).contains(&key.len())
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    if !ok {
+        return Err(ApiError::BadRequest(
+            "Idempotency-Key must be 1 to 128 characters: letters, digits and - _ . :".into(),
+        ));
+    }
+    // Hashed, so any accepted key is safe inside a table key.
+    Ok(Some(hex::encode(Sha256::digest(key.as_bytes()))))
+}
+
+fn view(scan: &StoredScan, duplicate: bool) -> Value {
+    json!({
+        "scan_id": scan.scan_id,
+        "repo_id": scan.repo_id,
+        "scanned_at": scan.scanned_at,
+        "ingested_at": scan.ingested_at,
+        "format": scan.format,
+        "duplicate": duplicate,
+        "summary": scan.summary,
+    })
+}
+
+pub async fn ingest(
+    State(state): State<AppState>,
+    Contributor(principal): Contributor,
+    Meta(meta): Meta,
+    Path(repo): Path<String>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let repo = owned(&state, &principal.org_id, &repo).await?;
+    let idempotency = idempotency_key(&headers)?;
+    let report = body::decode(&headers, &body)?;
+    let format = body::format(&headers, &report)?;
+    let content_sha256 = hex::encode(Sha256::digest(&report));
+    // Parsing a large report is CPU work: keep it off the async workers.
+    let parsed = tokio::task::spawn_blocking(move || match format {
+        Format::Sarif => ingest::parse_sarif(&report).map(|scan| {
+            (
+                ingest::summarise(&scan, &Signals::default()),
+                None,
+                Format::Sarif,
+            )
+        }),
+        Format::Native => ingest::parse_native(&report).map(|native| {
+            let summary = ingest::summarise(&native.scan, &native.signals);
+            (summary, Some(native.finished_at), Format::Native)
+        }),
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let (summary, scanned_at, format) = parsed.map_err(ingest_error)?;
+    let ctx = state.audit(&principal, meta);
+    let new = NewScan {
+        repo_id: repo.repo_id,
+        format: format.as_str(),
+        content_sha256,
+        idempotency_key: idempotency.as_deref(),
+        scanned_at,
+        summary,
+    };
+    match scans::store_scan(state.store.as_ref(), &ctx, new).await? {
+        Stored::New(scan) => Ok((StatusCode::CREATED, Json(view(&scan, false)))),
+        Stored::Duplicate(scan) => Ok((StatusCode::OK, Json(view(&scan, true)))),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(repo): Path<String>,
+    Params(page): Params<PageParams>,
+) -> Result<Json<Value>, ApiError> {
+    let repo = owned(&state, &principal.org_id, &repo).await?;
+    let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
+    let (scans, next) = scans::list(
+        state.store.as_ref(),
+        &principal.org_id,
+        repo.repo_id,
+        limit,
+        cursor,
+    )
+    .await?;
+    Ok(Json(json!({
+        "scans": scans.iter().map(|s| view(s, false)).collect::<Vec<_>>(),
+        "next_cursor": next.map(|c| c.encode()),
+    })))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((repo, scan_id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let repo = owned(&state, &principal.org_id, &repo).await?;
+    let not_found = || ApiError::NotFound("Scan not found".into());
+    if !scans::valid_scan_id(&scan_id) {
+        return Err(not_found());
+    }
+    let scan = scans::get(
+        state.store.as_ref(),
+        &principal.org_id,
+        repo.repo_id,
+        &scan_id,
+    )
+    .await?
+    .ok_or_else(not_found)?;
+    Ok(Json(view(&scan, false)))
+}

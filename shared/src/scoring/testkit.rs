@@ -1,0 +1,129 @@
+//! Builders shared by the unit and property tests.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::catalog::{
+    CheckType, Control, Domain, Framework, PassCondition, Recommendation, Severity,
+};
+use crate::ingest::{ScanSummary, SeverityCounts, Signals, Totals};
+
+use super::{score, FrameworkInput, Report, ScanInput};
+
+/// A fixed evaluation time.
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 4, 26, 12, 0, 0).unwrap()
+}
+
+pub fn control(id: &str, check_type: CheckType, condition: PassCondition) -> Control {
+    Control {
+        id: id.to_string(),
+        name: format!("Control {id}"),
+        category: "Test".to_string(),
+        description: String::new(),
+        check_type,
+        pass_condition: condition,
+        recommendation: Recommendation::Recommended,
+        recommendation_reason: "Baseline reason.".to_string(),
+        domain: Domain::for_check_type(check_type),
+    }
+}
+
+/// A control with its check type's default condition.
+pub fn default_control(id: &str, check_type: CheckType) -> Control {
+    control(id, check_type, PassCondition::default_for(check_type))
+}
+
+pub fn framework(key: &str, controls: Vec<Control>) -> Framework {
+    Framework {
+        key: key.to_string(),
+        name: format!("Framework {key}"),
+        description: String::new(),
+        requires_plan: None,
+        custom: true,
+        controls,
+    }
+}
+
+pub fn counts(critical: u64, high: u64, medium: u64, low: u64, info: u64) -> SeverityCounts {
+    SeverityCounts {
+        critical,
+        high,
+        medium,
+        low,
+        info,
+    }
+}
+
+/// A scan summary covering `covered`, with these counts (check types with counts are not made
+/// covered by that alone) and signals; totals follow the counts.
+pub fn summary(
+    covered: &[CheckType],
+    counts: &[(CheckType, SeverityCounts)],
+    signals: Signals,
+) -> ScanSummary {
+    let mut by_type: BTreeMap<CheckType, SeverityCounts> = covered
+        .iter()
+        .filter(|ct| ct.is_finding_based())
+        .map(|ct| (*ct, SeverityCounts::default()))
+        .collect();
+    for (ct, c) in counts {
+        by_type.insert(*ct, *c);
+    }
+    let mut s = ScanSummary {
+        counts: by_type,
+        covered: covered.iter().copied().collect::<BTreeSet<_>>(),
+        tools: Vec::new(),
+        tools_omitted: 0,
+        failed_tools: Vec::new(),
+        excluded: Default::default(),
+        signals,
+        top_findings: Vec::new(),
+        totals: Totals::default(),
+    };
+    recount(&mut s);
+    s
+}
+
+/// Recomputes the totals from the counts.
+pub fn recount(s: &mut ScanSummary) {
+    let mut by_severity = SeverityCounts::default();
+    for c in s.counts.values() {
+        for sev in Severity::ALL {
+            for _ in 0..c.get(sev) {
+                by_severity.add(sev);
+            }
+        }
+    }
+    s.totals.findings = by_severity.total();
+    s.totals.by_severity = by_severity;
+}
+
+/// Every finding-based check type.
+pub fn finding_types() -> Vec<CheckType> {
+    CheckType::ALL
+        .into_iter()
+        .filter(|ct| ct.is_finding_based())
+        .collect()
+}
+
+/// Scores `frameworks` (each with its disabled ids) against `scan`, a summary and its
+/// completion time, at [`now`].
+pub fn run(
+    frameworks: &[(&Framework, &[String])],
+    scan: Option<(&ScanSummary, DateTime<Utc>)>,
+) -> Report {
+    let inputs: Vec<FrameworkInput> = frameworks
+        .iter()
+        .map(|(framework, disabled)| FrameworkInput {
+            framework,
+            disabled,
+        })
+        .collect();
+    let scan = scan.map(|(summary, completed_at)| ScanInput {
+        summary,
+        completed_at,
+    });
+    score(&inputs, scan.as_ref(), now())
+}

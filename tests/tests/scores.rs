@@ -1,0 +1,265 @@
+//! Compliance Scores over HTTP: real samples in, the reference's shape out; controls flip with
+//! findings, disabled controls and the framework selection; recommendations refined by scans;
+//! other orgs get 404.
+
+use compliance_core::plans::Plan;
+use e2e_tests::{spawn_app, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+fn sample(path: &str) -> Vec<u8> {
+    std::fs::read(format!(
+        "{}/../../shared/sarif-samples/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
+}
+
+async fn repo(app: &TestApp, languages: Value) -> u64 {
+    let resp = app
+        .post(
+            "/api/repos",
+            json!({"name": "checkout-service", "languages": languages}),
+        )
+        .await;
+    resp.body["repo_id"].as_u64().unwrap()
+}
+
+async fn upload(app: &TestApp, repo: u64, body: Vec<u8>) -> Value {
+    let resp = app
+        .send(
+            app.request(Method::POST, &format!("/api/repos/{repo}/scans"))
+                .header("X-API-Key", &app.admin_key)
+                .header("Content-Type", "application/json")
+                .body(body),
+        )
+        .await;
+    assert!(resp.status.is_success(), "{:?}", resp.body);
+    resp.body
+}
+
+fn native(findings: Value, covered: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "tool": "ci-bundle", "started_at": "2026-11-22T10:00:00Z", "finished_at": "2026-11-22T10:05:00Z",
+        "covered": covered, "findings": findings,
+        "signals": {"quality_gate": "passed", "pull_requests": {"merged": 20, "reviewed": 20}, "languages": ["python"]}
+    }))
+    .unwrap()
+}
+
+fn control<'a>(score: &'a Value, fw: &str, id: &str) -> &'a Value {
+    score["frameworks"][fw]["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn reference_shape_and_explained_controls() {
+    let app = spawn_app().await;
+    let id = repo(&app, json!(["python"])).await;
+    let before = app.get(&format!("/api/compliance/score/{id}")).await;
+    assert_eq!(before.status, StatusCode::OK);
+    assert_eq!(before.body["last_scan"], Value::Null);
+    assert_eq!(
+        before.body["executive_summary"]["recommendation"],
+        "Run a scan to collect evidence"
+    );
+
+    upload(
+        &app,
+        id,
+        sample("gitleaks/gitleaks-8_provenancepass_3results.sarif"),
+    )
+    .await;
+    let resp = app.get(&format!("/api/compliance/score/{id}")).await;
+    assert_eq!(resp.status, StatusCode::OK);
+    let s = &resp.body;
+    assert_eq!(s["repo_id"], id);
+    assert_eq!(s["repo_name"], "checkout-service");
+    assert!(s["evaluated_at"].is_string());
+    assert!(
+        s["last_scan"].as_str().unwrap().len() == 19,
+        "YYYY-MM-DD HH:MM:SS"
+    );
+    assert_eq!(s["total_issues"], 3);
+    let summary = &s["executive_summary"];
+    for field in [
+        "overall_score",
+        "total_controls",
+        "passing",
+        "partial",
+        "failing",
+    ] {
+        assert!(summary[field].is_u64(), "{field}");
+    }
+    assert!(
+        ["Strong", "Moderate", "Weak", "Critical"].contains(&summary["posture"].as_str().unwrap())
+    );
+    assert!(summary["risk_areas"].is_array());
+    assert!(summary["recommendation"].is_string());
+    let soc2 = &s["frameworks"]["soc2"];
+    assert_eq!(soc2["name"], "SOC 2 Type II");
+    for field in ["score", "pass", "partial", "fail", "total"] {
+        assert!(soc2[field].is_u64(), "{field}");
+    }
+    // Three medium secrets: CC6.1 (no_findings) fails, and says why.
+    let cc61 = control(s, "soc2", "CC6.1");
+    assert_eq!(cc61["status"], "fail");
+    assert!(!cc61["reason"].as_str().unwrap().is_empty());
+    assert_eq!(cc61["evidence"]["counts"]["medium"], 3);
+    // gitleaks covers only secrets: a SAST control has no evidence, never a silent pass.
+    let sast = s["frameworks"]["owasp"]["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check_type"] == "sast_security")
+        .unwrap();
+    assert_eq!(sast["status"], "no_evidence");
+
+    // The reference's CI/CD snippet reads an integer.
+    assert!(summary["overall_score"].as_u64().unwrap() <= 100);
+}
+
+#[tokio::test]
+async fn controls_flip_with_findings_selection_and_disabling() {
+    let app = spawn_app().await;
+    let id = repo(&app, json!(["python"])).await;
+    let all = json!([
+        "secrets",
+        "sast_security",
+        "sast_crypto",
+        "sast_auth",
+        "sca_vulns",
+        "iac_issues",
+        "code_quality"
+    ]);
+    upload(&app, id, native(json!([]), all.clone())).await;
+    let clean = app.get(&format!("/api/compliance/score/{id}")).await.body;
+    assert_eq!(control(&clean, "soc2", "CC6.1")["status"], "pass");
+    let clean_soc2 = clean["frameworks"]["soc2"]["score"].as_u64().unwrap();
+
+    upload(&app, id, native(json!([{"check_type": "secrets", "severity": "critical", "rule_id": "aws-key", "message": "AKIA..."}]), all.clone())).await;
+    let leaked = app.get(&format!("/api/compliance/score/{id}")).await.body;
+    assert_eq!(control(&leaked, "soc2", "CC6.1")["status"], "fail");
+    assert!(leaked["frameworks"]["soc2"]["score"].as_u64().unwrap() < clean_soc2);
+    assert_eq!(leaked["total_issues"], 1);
+
+    // Disabled controls leave the counts entirely.
+    let total = leaked["frameworks"]["soc2"]["total"].as_u64().unwrap();
+    app.put(
+        "/api/compliance/frameworks/soc2/controls",
+        json!({"disabled": ["CC6.1"]}),
+    )
+    .await;
+    let disabled = app.get(&format!("/api/compliance/score/{id}")).await.body;
+    assert_eq!(disabled["frameworks"]["soc2"]["total"], total - 1);
+    assert_eq!(
+        disabled["frameworks"]["soc2"]["fail"].as_u64().unwrap() + 1,
+        leaked["frameworks"]["soc2"]["fail"].as_u64().unwrap()
+    );
+
+    // The framework selection decides which frameworks are scored; ?framework= narrows.
+    app.put(
+        "/api/compliance/frameworks/enabled",
+        json!({"keys": ["soc2", "owasp"]}),
+    )
+    .await;
+    let narrowed = app.get(&format!("/api/compliance/score/{id}")).await.body;
+    let keys: Vec<&String> = narrowed["frameworks"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["owasp", "soc2"]);
+    let one = app
+        .get(&format!("/api/compliance/score/{id}?framework=owasp"))
+        .await
+        .body;
+    assert_eq!(one["frameworks"].as_object().unwrap().len(), 1);
+    let off = app
+        .get(&format!("/api/compliance/score/{id}?framework=hipaa"))
+        .await;
+    assert_eq!(off.status, StatusCode::BAD_REQUEST);
+    let unknown = app
+        .get(&format!("/api/compliance/score/{id}?framework=sox"))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn recommendations_refined_by_the_latest_scan() {
+    let app = spawn_app().await;
+    let id = repo(&app, json!(["python"])).await;
+    let baseline = app
+        .get("/api/compliance/frameworks/soc2/controls")
+        .await
+        .body;
+    let with_repo = app
+        .get(&format!(
+            "/api/compliance/frameworks/soc2/controls?repo_id={id}"
+        ))
+        .await
+        .body;
+    assert_eq!(
+        baseline["controls"], with_repo["controls"],
+        "no scan yet: the static baseline"
+    );
+
+    let findings = json!([{"check_type": "iac_issues", "severity": "high", "rule_id": "CKV_AWS_1", "file": "main.tf"}]);
+    upload(&app, id, native(findings, json!(["iac_issues", "secrets"]))).await;
+    let refined = app
+        .get(&format!(
+            "/api/compliance/frameworks/iso27001/controls?repo_id={id}"
+        ))
+        .await
+        .body;
+    let iac: Vec<&Value> = refined["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check_type"] == "iac_issues")
+        .collect();
+    assert!(!iac.is_empty());
+    for c in iac {
+        assert_eq!(c["recommendation"], "required", "{c}");
+        assert!(
+            c["recommendation_reason"]
+                .as_str()
+                .unwrap()
+                .contains("iac_issues"),
+            "{c}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_and_foreign_repositories_are_404() {
+    let app = spawn_app().await;
+    let id = repo(&app, json!([])).await;
+    for path in [
+        "/api/compliance/score/999",
+        "/api/compliance/score/abc",
+        "/api/compliance/score/0",
+    ] {
+        assert_eq!(app.get(path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let (_, other) = app.new_org(Plan::Enterprise).await;
+    let resp = app
+        .call(
+            Method::GET,
+            &format!("/api/compliance/score/{id}"),
+            Some(&other),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
+    assert_eq!(resp.body, json!({"detail": "Repository not found"}));
+    let resp = app
+        .call(
+            Method::GET,
+            &format!("/api/compliance/frameworks/soc2/controls?repo_id={id}"),
+            Some(&other),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
+}
