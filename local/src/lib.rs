@@ -1,5 +1,8 @@
 //! The local server: every function's router on one port, the same handlers and paths as under
-//! API Gateway, over the embedded store by default.
+//! API Gateway, over the embedded store by default; the stream and schedule functions run in
+//! process (see [`events`]).
+
+pub mod events;
 
 use std::net::SocketAddr;
 

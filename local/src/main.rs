@@ -8,6 +8,13 @@ struct Args {
     /// Address to listen on (loopback by default).
     #[arg(long, env = "COMPLIANCE_ADDR", default_value = "127.0.0.1:3000")]
     addr: std::net::SocketAddr,
+    /// Seconds between runs of the daily trend snapshot (0: never).
+    #[arg(
+        long,
+        env = "COMPLIANCE_SNAPSHOT_INTERVAL_SECONDS",
+        default_value_t = 3600
+    )]
+    snapshot_interval: u64,
 }
 
 #[tokio::main]
@@ -15,7 +22,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     compliance_core::telemetry::init_pretty();
     let args = Args::parse();
     let config = Config::from_env("embedded")?;
-    let store = config.store.open().await?;
+    let store = compliance_local::events::with_stream(config.store.open().await?);
+    if args.snapshot_interval > 0 {
+        let every = std::time::Duration::from_secs(args.snapshot_interval);
+        compliance_local::events::spawn_snapshots(store.clone(), every);
+    }
     let state = AppState::new(store, &config);
     if let Some(demo) = compliance_local::ensure_demo_org(&state).await? {
         println!("Created the demo org {} (enterprise plan).", demo.org.id);

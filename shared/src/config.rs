@@ -112,3 +112,15 @@ impl StoreConfig {
         })
     }
 }
+
+/// An event function's start-up: JSON logs, configuration from the environment (DynamoDB by
+/// default), the store built once per cold start.
+pub async fn event_function_store() -> Result<Arc<dyn Store>, ConfigError> {
+    crate::telemetry::init_json();
+    let config = Config::from_env("dynamodb")?;
+    config
+        .store
+        .open()
+        .await
+        .map_err(|e| ConfigError(e.to_string()))
+}

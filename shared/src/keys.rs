@@ -105,3 +105,36 @@ pub fn scan(org: &str, repo_id: u64, scan_id: &str) -> Key {
 pub fn scan_dedup(org: &str, repo_id: u64, kind: &str, value: &str) -> Key {
     Key::new(repo_pk(org, repo_id), format!("DEDUP#{kind}#{value}"))
 }
+
+/// Trend points sort by time within the repository's partition.
+pub const TREND_PREFIX: &str = "TREND#";
+
+/// Shards of the repository index the daily snapshot walks (no Scan of the table).
+pub const REPO_INDEX_SHARDS: u32 = 32;
+
+/// The shard of a repository: a stable hash of its org and id.
+pub fn repo_index_shard(org: &str, repo_id: u64) -> u32 {
+    // FNV-1a: stable across processes and releases, unlike the std hasher.
+    let mut h: u32 = 0x811c_9dc5;
+    for b in org.bytes().chain(repo_id.to_be_bytes()) {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h % REPO_INDEX_SHARDS
+}
+
+pub fn repo_index_pk(shard: u32) -> String {
+    format!("REPOIDX#{shard:02}")
+}
+
+pub fn repo_index_entry(org: &str, repo_id: u64) -> Key {
+    Key::new(
+        repo_index_pk(repo_index_shard(org, repo_id)),
+        format!("ORG#{org}#REPO#{repo_id:010}"),
+    )
+}
+
+/// The daily snapshot's progress: which shard, and where in it.
+pub fn snapshot_run(day: &str) -> Key {
+    Key::new("SYSTEM", format!("SNAPSHOT#{day}"))
+}

@@ -74,9 +74,18 @@ pub async fn create(
     guard.insert("PK".into(), guard_key.pk.into());
     guard.insert("SK".into(), guard_key.sk.into());
     guard.insert("repo_id".into(), json!(repo.repo_id));
+    // The snapshot's index of every repository, sharded so it can be walked in parallel.
+    let index_key = keys::repo_index_entry(&ctx.org_id, repo.repo_id);
+    let mut index = Item::new();
+    index.insert("PK".into(), index_key.pk.into());
+    index.insert("SK".into(), index_key.sk.into());
+    index.insert(keys::ENTITY.into(), json!("repo_index"));
+    index.insert("org_id".into(), json!(ctx.org_id));
+    index.insert("repo_id".into(), json!(repo.repo_id));
     let ops = vec![
         WriteOp::put_if(guard, Condition::NotExists),
         WriteOp::put_if(repo.to_item(&ctx.org_id), Condition::NotExists),
+        WriteOp::put_if(index, Condition::NotExists),
     ];
     let metadata = json!({"repo_id": repo.repo_id, "after": {"name": repo.name, "default_branch": repo.default_branch, "languages": repo.languages}});
     match audit::commit(store, ops, ctx, REPO_CREATED, metadata).await {

@@ -61,7 +61,7 @@ impl StoredScan {
         item
     }
 
-    fn from_item(item: Item) -> Result<StoredScan, StoreError> {
+    pub fn from_item(item: Item) -> Result<StoredScan, StoreError> {
         serde_json::from_value(Value::Object(item))
             .map_err(|e| StoreError::Backend(format!("malformed scan item: {e}")))
     }

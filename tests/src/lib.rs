@@ -149,7 +149,9 @@ pub async fn spawn_app_on(backend: Backend) -> TestApp {
     spawn_app_with(store, dir).await
 }
 
+/// The app as the local server runs it: the stream functions fed in process by the store.
 pub async fn spawn_app_with(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> TestApp {
+    let store = compliance_local::events::with_stream(store);
     let config = test_config(Some(serve_jwks().await));
     let state = AppState::new(store, &config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -263,3 +263,80 @@ async fn unknown_and_foreign_repositories_are_404() {
         .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
 }
+
+async fn wait_for_points(app: &TestApp, path: &str, n: usize) -> Value {
+    // The in-process stream delivers asynchronously, as DynamoDB Streams does.
+    for _ in 0..200 {
+        let body = app.get(path).await.body;
+        if body["points"].as_array().map(Vec::len) == Some(n) {
+            return body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("no {n} trend points at {path}");
+}
+
+#[tokio::test]
+async fn each_stored_scan_adds_a_trend_point() {
+    let app = spawn_app().await;
+    let id = repo(&app, json!(["python"])).await;
+    let all = json!([
+        "secrets",
+        "sast_security",
+        "sast_crypto",
+        "sast_auth",
+        "sca_vulns",
+        "iac_issues",
+        "code_quality"
+    ]);
+    upload(&app, id, native(json!([]), all.clone())).await;
+    let path = format!("/api/compliance/trend/{id}?framework=soc2&days=90");
+    let first = wait_for_points(&app, &path, 1).await;
+    assert_eq!(first["framework"], "soc2");
+    assert_eq!(first["days"], 90);
+    let clean_score = first["points"][0]["score"].as_u64().unwrap();
+
+    let mut doc: Value = serde_json::from_slice(&native(
+        json!([{"check_type": "secrets", "severity": "critical", "rule_id": "k"}]),
+        all,
+    ))
+    .unwrap();
+    doc["finished_at"] = json!("2026-11-22T11:00:00Z");
+    upload(&app, id, serde_json::to_vec(&doc).unwrap()).await;
+    let second = wait_for_points(&app, &path, 2).await;
+    let points = second["points"].as_array().unwrap();
+    assert!(
+        points[0]["at"].as_str() < points[1]["at"].as_str(),
+        "oldest first"
+    );
+    assert!(points[1]["score"].as_u64().unwrap() < clean_score);
+    assert!(points.iter().all(|p| p["source"] == "scan"));
+    // Without a framework, the overall score.
+    let overall = app.get(&format!("/api/compliance/trend/{id}")).await.body;
+    assert_eq!(
+        overall["points"][1]["score"],
+        overall["points"][1]["overall_score"]
+    );
+
+    app.put(
+        "/api/compliance/frameworks/enabled",
+        json!({"keys": ["owasp"]}),
+    )
+    .await;
+    let disabled = app.get(&path).await;
+    assert_eq!(disabled.status, StatusCode::BAD_REQUEST);
+    for bad in ["days=0", "days=-1", "days=366", "days=100000", "days=abc"] {
+        let resp = app.get(&format!("/api/compliance/trend/{id}?{bad}")).await;
+        assert_eq!(resp.status, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    let (_, other) = app.new_org(Plan::Enterprise).await;
+    let resp = app
+        .call(
+            Method::GET,
+            &format!("/api/compliance/trend/{id}"),
+            Some(&other),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::NOT_FOUND);
+}

@@ -1,20 +1,21 @@
 //! Lambda `scores-api`: a repository's compliance scores against the org's enabled frameworks,
-//! from its latest scan (reference: Compliance Scores).
+//! from its latest scan, and their trend (reference: Compliance Scores).
 
 use axum::extract::{Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use compliance_core::http::{finish, ApiError, AppState, Caller, Params};
+use compliance_core::evaluation::evaluate;
+use compliance_core::http::{finish, ApiError, AppState, Caller, FieldError, Params};
 use compliance_core::org_view::OrgView;
-use compliance_core::scoring::{self, FrameworkInput, ScanInput};
-use compliance_core::{repos, scans};
+use compliance_core::{repos, scans, trends};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/api/compliance/score/{repo_id}", get(score))
+        .route("/api/compliance/trend/{repo_id}", get(trend))
         .with_state(state)
 }
 
@@ -55,41 +56,14 @@ async fn score(
         scans::latest(store, org, id),
     )?;
     let repo = repo.ok_or_else(|| ApiError::NotFound("Repository not found".into()))?;
-    let mut enabled: Vec<_> = view.frameworks.iter().filter(|f| view.enabled(f)).collect();
     if let Some(key) = &query.framework {
-        let Some(framework) = view.find(key) else {
-            return Err(ApiError::NotFound(format!(
-                "Unknown framework: {}",
-                safe(key)
-            )));
-        };
-        if !view.enabled(framework) {
-            return Err(ApiError::BadRequest(format!(
-                "Framework '{}' is not enabled for this org",
-                framework.key
-            )));
-        }
-        enabled.retain(|f| &f.key == key);
+        enabled_framework(&view, key)?;
     }
-    let inputs: Vec<FrameworkInput> = enabled
-        .iter()
-        .map(|f| FrameworkInput {
-            framework: f,
-            disabled: view.settings.disabled(&f.key),
-        })
-        .collect();
     let scanned_at = latest
         .as_ref()
         .and_then(|s| compliance_core::time::parse_instant(&s.scanned_at));
-    let scan_input = match (&latest, scanned_at) {
-        (Some(scan), Some(at)) => Some(ScanInput {
-            summary: &scan.summary,
-            completed_at: at,
-        }),
-        _ => None,
-    };
     let now = Utc::now();
-    let report = scoring::score(&inputs, scan_input.as_ref(), now);
+    let report = evaluate(&view, latest.as_ref(), query.framework.as_deref(), now);
     Ok(Json(json!({
         "repo_id": repo.repo_id,
         "repo_name": repo.name,
@@ -99,6 +73,87 @@ async fn score(
         "total_issues": report.total_issues,
         "executive_summary": report.executive_summary,
         "frameworks": report.frameworks,
+    })))
+}
+
+/// A framework the org scores against: 404 when unknown, 400 when not enabled.
+fn enabled_framework(view: &OrgView, key: &str) -> Result<(), ApiError> {
+    let Some(framework) = view.find(key) else {
+        return Err(ApiError::NotFound(format!(
+            "Unknown framework: {}",
+            safe(key)
+        )));
+    };
+    if !view.enabled(framework) {
+        return Err(ApiError::BadRequest(format!(
+            "Framework '{}' is not enabled for this org",
+            framework.key
+        )));
+    }
+    Ok(())
+}
+
+pub const DEFAULT_TREND_DAYS: u32 = 30;
+pub const MAX_TREND_DAYS: u32 = 365;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrendQuery {
+    framework: Option<String>,
+    days: Option<String>,
+}
+
+/// Scores at each completed scan (and each daily snapshot) in the window, oldest first.
+async fn trend(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    Params(query): Params<TrendQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let days = match query.days.as_deref() {
+        None => DEFAULT_TREND_DAYS,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|d| (1..=MAX_TREND_DAYS).contains(d))
+            .ok_or_else(|| {
+                ApiError::Validation(vec![FieldError::at(
+                    "days",
+                    format!("must be an integer from 1 to {MAX_TREND_DAYS}"),
+                )])
+            })?,
+    };
+    let store = state.store.as_ref();
+    let org = &principal.org_id;
+    let id = repo_id(&id)?;
+    let (repo, view) = tokio::try_join!(repos::get(store, org, id), OrgView::load(store, org))?;
+    let repo = repo.ok_or_else(|| ApiError::NotFound("Repository not found".into()))?;
+    if let Some(key) = &query.framework {
+        enabled_framework(&view, key)?;
+    }
+    let from = Utc::now() - chrono::Duration::days(i64::from(days));
+    let points = trends::since(store, org, repo.repo_id, from).await?;
+    let points: Vec<Value> = points
+        .iter()
+        .map(|p| {
+            json!({
+                "at": p.at,
+                "source": p.source,
+                "scan_id": p.scan_id,
+                "score": match &query.framework {
+                    Some(k) => json!(p.frameworks.get(k).copied().flatten()),
+                    None => json!(p.overall_score),
+                },
+                "overall_score": p.overall_score,
+                "posture": p.posture,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "repo_id": repo.repo_id,
+        "framework": query.framework,
+        "days": days,
+        "points": points,
     })))
 }
 

@@ -162,10 +162,7 @@ fn judge_findings(check_type: CheckType, cond: PassCondition, summary: &ScanSumm
         },
         (_, PassCondition::SeverityCeiling { at_or_above, .. }) => {
             match counts.at_least(at_or_above) {
-                0 => format!(
-                    ", all below {at_or_above}",
-                    at_or_above = at_or_above.as_str()
-                ),
+                0 => format!(", all below {}", at_or_above.as_str()),
                 n => format!(", {n} at or above {}", at_or_above.as_str()),
             }
         }
@@ -192,7 +189,7 @@ fn describe_counts(check_type: CheckType, counts: &SeverityCounts) -> String {
 }
 
 /// "1 critical, 2 low": the non-zero severities, most severe first.
-pub(super) fn breakdown(counts: &SeverityCounts) -> String {
+fn breakdown(counts: &SeverityCounts) -> String {
     Severity::ALL
         .into_iter()
         .rev()

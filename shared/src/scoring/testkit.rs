@@ -4,9 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, TimeZone, Utc};
 
-use crate::catalog::{
-    CheckType, Control, Domain, Framework, PassCondition, Recommendation, Severity,
-};
+use crate::catalog::{CheckType, Control, Domain, Framework, PassCondition, Recommendation};
 use crate::ingest::{ScanSummary, SeverityCounts, Signals, Totals};
 
 use super::{score, FrameworkInput, Report, ScanInput};
@@ -88,14 +86,15 @@ pub fn summary(
 
 /// Recomputes the totals from the counts.
 pub fn recount(s: &mut ScanSummary) {
-    let mut by_severity = SeverityCounts::default();
-    for c in s.counts.values() {
-        for sev in Severity::ALL {
-            for _ in 0..c.get(sev) {
-                by_severity.add(sev);
-            }
-        }
-    }
+    let by_severity = s.counts.values().fold(SeverityCounts::default(), |t, c| {
+        counts(
+            t.critical + c.critical,
+            t.high + c.high,
+            t.medium + c.medium,
+            t.low + c.low,
+            t.info + c.info,
+        )
+    });
     s.totals.findings = by_severity.total();
     s.totals.by_severity = by_severity;
 }

@@ -1,0 +1,188 @@
+//! Lambda `trend-snapshot`: one trend point per repository per day, so the decay of
+//! `scan_recency` shows even when no new scan arrives.
+//!
+//! It walks the sharded repository index (`REPOIDX#00` … `REPOIDX#31`, written with each
+//! repository; no table Scan), a page at a time, scoring the repositories of a page with bounded
+//! concurrency. Progress (shard and cursor) is saved after every page in `SYSTEM /
+//! SNAPSHOT#{day}`, so a run cut off by its deadline is continued by the next one; the schedule
+//! fires every 15 minutes and a run finds the day complete after the first full pass, at the
+//! cost of one read. Points are written once per repository and day (idempotent).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use compliance_core::evaluation::evaluate;
+use compliance_core::keys;
+use compliance_core::org_view::OrgView;
+use compliance_core::scans;
+use compliance_core::store::{Cursor, Item, Query, SortKeyRange, Store, StoreError, WriteOp};
+use compliance_core::trends::{self, Source, TrendPoint};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use tokio::sync::Mutex;
+use tokio::task::JoinSet;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Repositories scored at once.
+    pub concurrency: usize,
+    /// Index entries read per page (progress is saved after each).
+    pub page: usize,
+    /// Pages one run reads at most (besides the deadline).
+    pub max_pages: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            concurrency: 32,
+            page: 200,
+            max_pages: usize::MAX,
+        }
+    }
+}
+
+/// The day's progress, as stored.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub day: String,
+    pub shard: u32,
+    pub cursor: Option<String>,
+    pub repos_seen: u64,
+    pub points_written: u64,
+    pub complete: bool,
+}
+
+fn progress_item(p: &Progress) -> Item {
+    let key = keys::snapshot_run(&p.day);
+    let mut item = match serde_json::to_value(p) {
+        Ok(Value::Object(m)) => m,
+        _ => unreachable!("Progress serialises to an object"),
+    };
+    item.insert("PK".into(), key.pk.into());
+    item.insert("SK".into(), key.sk.into());
+    item.insert(keys::ENTITY.into(), json!("snapshot_run"));
+    // Progress records are kept a month, then DynamoDB's TTL removes them.
+    let expires = (Utc::now() + chrono::Duration::days(31)).timestamp();
+    item.insert("expires_at".into(), json!(expires));
+    item
+}
+
+async fn load_progress(store: &dyn Store, day: &str) -> Result<Progress, StoreError> {
+    match store.get(&keys::snapshot_run(day)).await? {
+        Some(item) => serde_json::from_value(Value::Object(item))
+            .map_err(|e| StoreError::Backend(format!("malformed snapshot progress: {e}"))),
+        None => Ok(Progress {
+            day: day.to_string(),
+            ..Progress::default()
+        }),
+    }
+}
+
+/// Org views are read once per org and run, however many repositories the org has.
+type Views = Arc<Mutex<HashMap<String, Arc<OrgView>>>>;
+
+async fn view_of(store: &dyn Store, views: &Views, org: &str) -> Result<Arc<OrgView>, StoreError> {
+    if let Some(v) = views.lock().await.get(org) {
+        return Ok(v.clone());
+    }
+    let view = Arc::new(OrgView::load(store, org).await?);
+    views.lock().await.insert(org.to_string(), view.clone());
+    Ok(view)
+}
+
+/// Scores one repository and writes its point of the day; `Ok(false)` when it had no scan yet
+/// (nothing to trend) or the point already existed.
+async fn snapshot_repo(
+    store: Arc<dyn Store>,
+    views: Views,
+    org: String,
+    repo_id: u64,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let Some(scan) = scans::latest(store.as_ref(), &org, repo_id).await? else {
+        return Ok(false);
+    };
+    let view = view_of(store.as_ref(), &views, &org).await?;
+    let report = evaluate(&view, Some(&scan), None, now);
+    let at = compliance_core::time::rfc3339(now);
+    let point = TrendPoint::from_report(&report, &at, Source::Snapshot, Some(&scan.scan_id));
+    trends::record(
+        store.as_ref(),
+        &org,
+        repo_id,
+        &point,
+        Some(now.date_naive()),
+    )
+    .await
+}
+
+fn index_entry(item: &Item) -> Option<(String, u64)> {
+    Some((
+        item.get("org_id")?.as_str()?.to_string(),
+        item.get("repo_id")?.as_u64()?,
+    ))
+}
+
+/// Continues (or starts) the snapshot of `now`'s day until it is complete or `deadline` nears.
+pub async fn run(
+    store: Arc<dyn Store>,
+    now: DateTime<Utc>,
+    deadline: Instant,
+    limits: Limits,
+) -> Result<Progress, StoreError> {
+    let day = now.date_naive().to_string();
+    let mut progress = load_progress(store.as_ref(), &day).await?;
+    let views: Views = Arc::default();
+    let mut pages = 0;
+    while !progress.complete {
+        if Instant::now() >= deadline || pages == limits.max_pages {
+            break;
+        }
+        pages += 1;
+        let cursor = progress.cursor.as_deref().map(Cursor::decode).transpose()?;
+        let query = Query::new(keys::repo_index_pk(progress.shard), SortKeyRange::All)
+            .limit(limits.page)
+            .after(cursor);
+        let page = store.query(&query).await?;
+        let mut tasks = JoinSet::new();
+        let mut written = 0u64;
+        for (org, repo_id) in page.items.iter().filter_map(index_entry) {
+            if tasks.len() >= limits.concurrency {
+                if let Some(done) = tasks.join_next().await {
+                    written += u64::from(done.map_err(|e| StoreError::Backend(e.to_string()))??);
+                }
+            }
+            tasks.spawn(snapshot_repo(
+                store.clone(),
+                views.clone(),
+                org,
+                repo_id,
+                now,
+            ));
+        }
+        while let Some(done) = tasks.join_next().await {
+            written += u64::from(done.map_err(|e| StoreError::Backend(e.to_string()))??);
+        }
+        progress.repos_seen += page.items.len() as u64;
+        progress.points_written += written;
+        match page.next {
+            Some(next) => progress.cursor = Some(next.encode()),
+            None if progress.shard + 1 < keys::REPO_INDEX_SHARDS => {
+                progress.shard += 1;
+                progress.cursor = None;
+            }
+            None => progress.complete = true,
+        }
+        store
+            .write(vec![WriteOp::put(progress_item(&progress))])
+            .await?;
+    }
+    tracing::info!(?progress, "snapshot run");
+    Ok(progress)
+}
+
+/// Time kept in reserve before Lambda's deadline to save progress and return.
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(30);
