@@ -399,3 +399,37 @@ async fn roles_and_tenancy_of_scans() {
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
     let _: Value = resp.body;
 }
+
+#[tokio::test]
+async fn sarif_with_signals_beside_it() {
+    let app = spawn_app().await;
+    let repo = new_repo(&app, "svc").await;
+    let signals = r#"{"quality_gate": "failed", "languages": ["go"]}"#;
+    let resp = upload(
+        &app,
+        repo,
+        sample("gitleaks/gitleaks-8_sarif_simple.sarif"),
+        "application/sarif+json",
+        &[("X-Scan-Signals", signals)],
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::CREATED, "{:?}", resp.body);
+    assert_eq!(resp.body["summary"]["signals"]["quality_gate"], "failed");
+    let bad = upload(
+        &app,
+        repo,
+        sample("gitleaks/gitleaks-8_provenancepass_3results.sarif"),
+        "application/sarif+json",
+        &[("X-Scan-Signals", r#"{"gate": 1}"#)],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(
+        bad.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("X-Scan-Signals"),
+        "{:?}",
+        bad.body
+    );
+}

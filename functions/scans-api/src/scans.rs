@@ -14,6 +14,27 @@ use crate::body::{self, Format};
 use crate::repos::owned;
 
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
+/// Repository signals beside a SARIF report (SARIF has no place for them): the `signals`
+/// object of the native document, as JSON.
+const SIGNALS_HEADER: &str = "x-scan-signals";
+const MAX_SIGNALS_BYTES: usize = 8 * 1024;
+
+fn signals(headers: &HeaderMap) -> Result<Signals, ApiError> {
+    let Some(v) = headers.get(SIGNALS_HEADER) else {
+        return Ok(Signals::default());
+    };
+    if v.len() > MAX_SIGNALS_BYTES {
+        return Err(ApiError::BadRequest(format!(
+            "X-Scan-Signals is over {MAX_SIGNALS_BYTES} bytes"
+        )));
+    }
+    ingest::parse_signals(v.as_bytes()).map_err(|e| {
+        ApiError::Validation(vec![FieldError::new(
+            vec![json!("X-Scan-Signals"), json!(e.path)],
+            e.message,
+        )])
+    })
+}
 
 fn ingest_error(e: IngestError) -> ApiError {
     let path = if e.path.is_empty() {
@@ -64,6 +85,7 @@ pub async fn ingest(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let repo = owned(&state, &principal.org_id, &repo).await?;
     let idempotency = idempotency_key(&headers)?;
+    let sarif_signals = signals(&headers)?;
     let report = body::decode(&headers, &body)?;
     let format = body::format(&headers, &report)?;
     let content_sha256 = hex::encode(Sha256::digest(&report));
@@ -71,7 +93,7 @@ pub async fn ingest(
     let parsed = tokio::task::spawn_blocking(move || match format {
         Format::Sarif => ingest::parse_sarif(&report).map(|scan| {
             (
-                ingest::summarise(&scan, &Signals::default()),
+                ingest::summarise(&scan, &sarif_signals),
                 None,
                 Format::Sarif,
             )

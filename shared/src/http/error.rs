@@ -81,6 +81,10 @@ pub enum ApiError {
     /// The string is for the log only.
     #[error("internal error")]
     Internal(String),
+    /// An internal failure with a public message that says which operation failed (the
+    /// Audits API's documented "Failed to create policy"); the detail is for the log only.
+    #[error("{0}")]
+    Failed(&'static str, String),
 }
 
 impl ApiError {
@@ -99,7 +103,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal(_) | ApiError::Failed(..) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -141,7 +145,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             ApiError::ServiceUnavailable(_) => "SERVICE_UNAVAILABLE",
-            ApiError::Internal(_) => "INTERNAL_ERROR",
+            ApiError::Internal(_) | ApiError::Failed(..) => "INTERNAL_ERROR",
         };
         match self {
             ApiError::Unauthorized(_) => json!({
@@ -159,7 +163,7 @@ impl ApiError {
     }
 
     fn render(&self, body: Value) -> Response {
-        if let ApiError::Internal(detail) = self {
+        if let ApiError::Internal(detail) | ApiError::Failed(_, detail) = self {
             // The span carries the request id (see `layers::request_id`).
             tracing::error!(error = %detail, "internal error");
         }
