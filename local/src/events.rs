@@ -87,9 +87,10 @@ impl Store for StreamingStore {
     }
 }
 
-/// Wraps `store` so that its writes drive the stream functions, as the table's stream does in
-/// AWS. Must be called within a Tokio runtime (it spawns the consumer).
-pub fn with_stream(store: Arc<dyn Store>) -> Arc<dyn Store> {
+/// Wraps `store` so that its writes drive the stream functions (`rescore`, and `audit-stream`
+/// exporting to `sink`), as the table's stream does in AWS. Must be called within a Tokio
+/// runtime (it spawns the consumer).
+pub fn with_stream(store: Arc<dyn Store>, sink: Arc<dyn audit_stream::Sink>) -> Arc<dyn Store> {
     let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Value>>();
     let handler_store = store.clone();
     tokio::spawn(async move {
@@ -101,9 +102,15 @@ pub fn with_stream(store: Arc<dyn Store>) -> Arc<dyn Store> {
                     continue;
                 }
             };
-            let response = rescore::handle(handler_store.as_ref(), event).await;
-            if !response.batch_item_failures.is_empty() {
-                tracing::error!(?response.batch_item_failures, "rescoring reported failures");
+            // In AWS each function has its own filtered subscription; both handlers skip
+            // records that are not theirs, so feeding both the whole batch is the same.
+            let rescored = rescore::handle(handler_store.as_ref(), event.clone()).await;
+            if !rescored.batch_item_failures.is_empty() {
+                tracing::error!(?rescored.batch_item_failures, "rescoring reported failures");
+            }
+            let exported = audit_stream::handle(handler_store.as_ref(), sink.as_ref(), event).await;
+            if !exported.batch_item_failures.is_empty() {
+                tracing::error!(?exported.batch_item_failures, "audit export reported failures");
             }
         }
     });

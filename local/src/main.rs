@@ -22,7 +22,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     compliance_core::telemetry::init_pretty();
     let args = Args::parse();
     let config = Config::from_env("embedded")?;
-    let store = compliance_local::events::with_stream(config.store.open().await?);
+    let export = match &config.store {
+        compliance_core::config::StoreConfig::Embedded { path } => {
+            path.with_file_name("audit-export.jsonl")
+        }
+        compliance_core::config::StoreConfig::Dynamo { .. } => "audit-export.jsonl".into(),
+    };
+    let sink = std::sync::Arc::new(audit_stream::FileSink::append(&export)?);
+    let store = compliance_local::events::with_stream(config.store.open().await?, sink);
     if args.snapshot_interval > 0 {
         let every = std::time::Duration::from_secs(args.snapshot_interval);
         compliance_local::events::spawn_snapshots(store.clone(), every);

@@ -114,6 +114,8 @@ pub struct TestApp {
     /// The first org (enterprise plan) and its admin key.
     pub org_id: String,
     pub admin_key: String,
+    /// What the in-process audit-stream function exported.
+    pub exported: Arc<audit_stream::MemorySink>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -151,7 +153,8 @@ pub async fn spawn_app_on(backend: Backend) -> TestApp {
 
 /// The app as the local server runs it: the stream functions fed in process by the store.
 pub async fn spawn_app_with(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> TestApp {
-    let store = compliance_local::events::with_stream(store);
+    let exported = Arc::new(audit_stream::MemorySink::default());
+    let store = compliance_local::events::with_stream(store, exported.clone());
     let config = test_config(Some(serve_jwks().await));
     let state = AppState::new(store, &config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -167,6 +170,7 @@ pub async fn spawn_app_with(store: Arc<dyn Store>, dir: Option<tempfile::TempDir
         state,
         org_id: String::new(),
         admin_key: String::new(),
+        exported,
         _dir: dir,
     };
     let (org_id, admin_key) = app.new_org(Plan::Enterprise).await;

@@ -149,3 +149,29 @@ async fn only_admins_and_only_their_org() {
     assert!(!entries.is_empty());
     assert!(entries.iter().all(|e| e["org_id"] == other_org.as_str()));
 }
+
+#[tokio::test]
+async fn entries_are_exported_by_the_in_process_audit_stream() {
+    let app = spawn_app().await;
+    app.post(
+        "/api/api-keys",
+        json!({"name": "exported", "role": "viewer"}),
+    )
+    .await;
+    for _ in 0..200 {
+        let lines = app.exported.lines();
+        if lines
+            .iter()
+            .any(|l| l.contains("API_KEY_CREATED") && l.contains("exported"))
+        {
+            let line: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
+            assert_eq!(line["schema"], "compliance.audit.v1");
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!(
+        "the audit entry was not exported: {:?}",
+        app.exported.lines()
+    );
+}

@@ -1,0 +1,15 @@
+//! Lambda entry point; everything else is in the library.
+
+use aws_lambda_events::event::dynamodb::Event;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let store = compliance_core::config::event_function_store().await?;
+    lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| {
+        let store = store.clone();
+        let sink = audit_stream::StdoutSink;
+        async move { Ok::<_, Error>(audit_stream::handle(store.as_ref(), &sink, event.payload).await) }
+    }))
+    .await
+}
