@@ -24,7 +24,8 @@ pub fn app(state: AppState) -> Router {
             .merge(frameworks_api::router(state.clone()))
             .merge(custom_frameworks_api::router(state.clone()))
             .merge(scans_api::router(state.clone()))
-            .merge(scores_api::router(state)),
+            .merge(scores_api::router(state.clone()))
+            .merge(audits_api::router(state)),
     )
 }
 

@@ -1,6 +1,8 @@
 //! `template.yaml` agrees with the code: the table is the one `store::table` creates, and every
 //! HttpApi route the template declares is served by the local app (the same routers).
 
+use std::collections::BTreeSet;
+
 use compliance_core::store::table;
 use e2e_tests::spawn_app;
 use reqwest::{Method, StatusCode};
@@ -77,6 +79,52 @@ fn template_routes() -> Vec<(String, String)> {
         }
     }
     routes
+}
+
+/// (method, path) of the HttpApi events of one function resource.
+fn function_routes(logical_id: &str) -> BTreeSet<(String, String)> {
+    let t = template();
+    let events = t["Resources"][logical_id]["Properties"]["Events"]
+        .as_mapping()
+        .unwrap_or_else(|| panic!("{logical_id} has no events"));
+    events
+        .iter()
+        .filter(|(_, e)| e["Type"].as_str() == Some("HttpApi"))
+        .map(|(_, e)| {
+            let p = &e["Properties"];
+            (s(&p["Method"]).to_uppercase(), s(&p["Path"]).to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn every_router_path_has_its_http_api_route_and_no_more() {
+    let functions = [
+        ("AdminApiFunction", admin_api::routes()),
+        ("FrameworksApiFunction", frameworks_api::routes()),
+        (
+            "CustomFrameworksApiFunction",
+            custom_frameworks_api::routes(),
+        ),
+        ("ScansApiFunction", scans_api::routes()),
+        ("ScoresApiFunction", scores_api::routes()),
+        ("AuditsApiFunction", audits_api::routes()),
+    ];
+    let mut all = BTreeSet::new();
+    for (logical_id, routes) in functions {
+        let served: BTreeSet<(String, String)> = routes
+            .table()
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
+        assert_eq!(served, function_routes(logical_id), "{logical_id}");
+        all.extend(served);
+    }
+    let declared: BTreeSet<(String, String)> = template_routes().into_iter().collect();
+    assert_eq!(
+        all, declared,
+        "every HttpApi route belongs to one of these functions"
+    );
 }
 
 #[tokio::test]

@@ -4,22 +4,26 @@ mod api_keys;
 mod audit_logs;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get};
 use axum::{Json, Router};
-use compliance_core::http::{finish, AppState};
+use compliance_core::http::{finish, AppState, Routes};
 use serde_json::{json, Value};
 
 /// Request bodies here are a name and a role.
 const BODY_LIMIT: usize = 16 * 1024;
 
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/health", health)
+        .get("/api/api-keys", api_keys::list)
+        .post("/api/api-keys", api_keys::create)
+        .delete("/api/api-keys/{key_id}", api_keys::revoke)
+        .get("/api/audit-logs", audit_logs::list)
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/health", get(health))
-        .route("/api/api-keys", get(api_keys::list).post(api_keys::create))
-        .route("/api/api-keys/{key_id}", delete(api_keys::revoke))
-        .route("/api/audit-logs", get(audit_logs::list))
+    routes()
+        .into_router(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(state)
 }
 
 /// The router as deployed: with the common layers and JSON fallbacks.

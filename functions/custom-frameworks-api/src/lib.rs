@@ -4,25 +4,26 @@ mod handlers;
 mod validation;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get};
 use axum::Router;
-use compliance_core::http::{finish, AppState};
+use compliance_core::http::{finish, AppState, Routes};
 
 /// 200 controls of a few hundred bytes each, with room to spare.
 const BODY_LIMIT: usize = 256 * 1024;
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route(
-            "/api/compliance/custom-frameworks",
-            get(handlers::list).post(handlers::save),
-        )
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/compliance/custom-frameworks", handlers::list)
+        .post("/api/compliance/custom-frameworks", handlers::save)
+        .delete(
             "/api/compliance/custom-frameworks/{framework_key}",
-            delete(handlers::delete),
+            handlers::delete,
         )
+}
+
+pub fn router(state: AppState) -> Router {
+    routes()
+        .into_router(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(state)
 }
 
 pub fn app(state: AppState) -> Router {

@@ -5,26 +5,30 @@ mod controls;
 mod selection;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, put};
 use axum::Router;
-use compliance_core::http::{finish, AppState};
+use compliance_core::http::{finish, AppState, Routes};
 
 /// Bodies here are lists of keys or control ids.
 const BODY_LIMIT: usize = 64 * 1024;
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/compliance/frameworks", get(selection::list))
-        .route(
-            "/api/compliance/frameworks/enabled",
-            put(selection::set_enabled),
-        )
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/compliance/frameworks", selection::list)
+        .put("/api/compliance/frameworks/enabled", selection::set_enabled)
+        .get(
             "/api/compliance/frameworks/{framework_key}/controls",
-            get(controls::list).put(controls::set_disabled),
+            controls::list,
         )
+        .put(
+            "/api/compliance/frameworks/{framework_key}/controls",
+            controls::set_disabled,
+        )
+}
+
+pub fn router(state: AppState) -> Router {
+    routes()
+        .into_router(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .with_state(state)
 }
 
 pub fn app(state: AppState) -> Router {

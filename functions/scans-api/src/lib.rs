@@ -6,23 +6,25 @@ mod repos;
 mod scans;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
 use axum::Router;
-use compliance_core::http::{finish, AppState};
+use compliance_core::http::{finish, AppState, Routes};
 
 pub use body::{MAX_COMPRESSED_BYTES, MAX_REPORT_BYTES};
 
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/repos", repos::list)
+        .post("/api/repos", repos::create)
+        .get("/api/repos/{repo_id}", repos::get)
+        .get("/api/repos/{repo_id}/scans", scans::list)
+        .post("/api/repos/{repo_id}/scans", scans::ingest)
+        .get("/api/repos/{repo_id}/scans/{scan_id}", scans::get)
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/repos", get(repos::list).post(repos::create))
-        .route("/api/repos/{repo_id}", get(repos::get))
-        .route(
-            "/api/repos/{repo_id}/scans",
-            get(scans::list).post(scans::ingest),
-        )
-        .route("/api/repos/{repo_id}/scans/{scan_id}", get(scans::get))
+    routes()
+        .into_router(state)
         .layer(DefaultBodyLimit::max(MAX_COMPRESSED_BYTES))
-        .with_state(state)
 }
 
 pub fn app(state: AppState) -> Router {

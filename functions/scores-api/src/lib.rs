@@ -2,21 +2,23 @@
 //! from its latest scan, and their trend (reference: Compliance Scores).
 
 use axum::extract::{Path, State};
-use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use compliance_core::evaluation::evaluate;
-use compliance_core::http::{finish, ApiError, AppState, Caller, FieldError, Params};
+use compliance_core::http::{finish, ApiError, AppState, Caller, FieldError, Params, Routes};
 use compliance_core::org_view::OrgView;
 use compliance_core::{repos, scans, trends};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/compliance/score/{repo_id}", score)
+        .get("/api/compliance/trend/{repo_id}", trend)
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/api/compliance/score/{repo_id}", get(score))
-        .route("/api/compliance/trend/{repo_id}", get(trend))
-        .with_state(state)
+    routes().into_router(state)
 }
 
 pub fn app(state: AppState) -> Router {

@@ -4,6 +4,7 @@
 mod error;
 mod extract;
 mod layers;
+mod routes;
 mod state;
 
 pub use error::{audits_error_shape, ApiError, FieldError};
@@ -12,4 +13,5 @@ pub use extract::{
     RawBody,
 };
 pub use layers::{finish, request_id, with_common_layers, RequestId};
+pub use routes::Routes;
 pub use state::{run_lambda, AppState};

@@ -1,0 +1,6 @@
+//! Lambda entry point; everything else is in the library.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    compliance_core::http::run_lambda(audits_api::app).await
+}
