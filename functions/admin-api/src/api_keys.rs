@@ -3,7 +3,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use compliance_core::apikeys::{self, Revoked};
 use compliance_core::http::{
-    page_args, Admin, ApiError, AppState, FieldError, JsonBody, Meta, PageParams, Params,
+    page_args, paged, Admin, ApiError, AppState, FieldError, JsonBody, Meta, PageParams, Params,
 };
 use compliance_core::plans::Role;
 use compliance_core::validate::is_safe_id;
@@ -53,10 +53,7 @@ pub async fn list(
     let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
     let (keys, next) =
         apikeys::list(state.store.as_ref(), &principal.org_id, limit, cursor).await?;
-    Ok(Json(json!({
-        "api_keys": keys,
-        "next_cursor": next.map(|c| c.encode()),
-    })))
+    Ok(paged("api_keys", &keys, next))
 }
 
 pub async fn revoke(

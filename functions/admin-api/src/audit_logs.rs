@@ -1,12 +1,12 @@
 use axum::extract::State;
 use axum::Json;
 use compliance_core::audit::AuditEntry;
-use compliance_core::http::{page_args, Admin, ApiError, AppState, FieldError, Params};
+use compliance_core::http::{page_args, paged, Admin, ApiError, AppState, FieldError, Params};
 use compliance_core::keys;
 use compliance_core::store::{Cursor, Key, Query};
 use compliance_core::time::{parse_instant, rfc3339};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// With an action filter, one request reads at most this many entries before it answers with
 /// what it found and a cursor to continue.
@@ -98,8 +98,5 @@ pub async fn list(
             other => break other,
         }
     };
-    Ok(Json(json!({
-        "entries": entries,
-        "next_cursor": next.map(|c| c.encode()),
-    })))
+    Ok(paged("entries", &entries, next))
 }

@@ -2,8 +2,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use compliance_core::http::{
-    page_args, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta, PageParams,
-    Params,
+    page_args, paged, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta,
+    PageParams, Params,
 };
 use compliance_core::store::StoreError;
 use compliance_core::time::now_rfc3339;
@@ -102,9 +102,7 @@ pub async fn list(
         cursor,
     )
     .await?;
-    Ok(Json(
-        json!({"audits": audits, "next_cursor": next.map(|c| c.encode())}),
-    ))
+    Ok(paged("audits", &audits, next))
 }
 
 pub async fn get(

@@ -2,8 +2,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use compliance_core::http::{
-    page_args, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta, PageParams,
-    Params,
+    page_args, paged, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta,
+    PageParams, Params,
 };
 use compliance_core::repos::{self, Created, Repo};
 use serde::Deserialize;
@@ -117,9 +117,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
     let (repos, next) = repos::list(state.store.as_ref(), &principal.org_id, limit, cursor).await?;
-    Ok(Json(
-        json!({"repos": repos, "next_cursor": next.map(|c| c.encode())}),
-    ))
+    Ok(paged("repos", &repos, next))
 }
 
 pub async fn get(

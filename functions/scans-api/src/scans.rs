@@ -2,8 +2,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use compliance_core::http::{
-    page_args, ApiError, AppState, Caller, Contributor, FieldError, Meta, PageParams, Params,
-    RawBody,
+    page_args, paged, ApiError, AppState, Caller, Contributor, FieldError, Meta, PageParams,
+    Params, RawBody,
 };
 use compliance_core::ingest::{self, IngestError, Signals};
 use compliance_core::scans::{self, NewScan, Stored, StoredScan};
@@ -137,10 +137,8 @@ pub async fn list(
         cursor,
     )
     .await?;
-    Ok(Json(json!({
-        "scans": scans.iter().map(|s| view(s, false)).collect::<Vec<_>>(),
-        "next_cursor": next.map(|c| c.encode()),
-    })))
+    let views: Vec<Value> = scans.iter().map(|s| view(s, false)).collect();
+    Ok(paged("scans", &views, next))
 }
 
 pub async fn get(

@@ -249,3 +249,15 @@ impl FromRequestParts<AppState> for Contributor {
         Ok(Contributor(principal))
     }
 }
+
+/// Every listing's body: `{"<field>": [...], "next_cursor": "..." | null}`.
+pub fn paged<T: serde::Serialize>(
+    field: &str,
+    items: &[T],
+    next: Option<crate::store::Cursor>,
+) -> axum::Json<Value> {
+    let mut body = serde_json::Map::new();
+    body.insert(field.to_string(), json!(items));
+    body.insert("next_cursor".into(), json!(next.map(|c| c.encode())));
+    axum::Json(Value::Object(body))
+}

@@ -9,8 +9,8 @@ mod state;
 
 pub use error::{audits_error_shape, ApiError, FieldError};
 pub use extract::{
-    page_args, parse_json, present, Admin, Caller, Contributor, JsonBody, Meta, PageParams, Params,
-    RawBody,
+    page_args, paged, parse_json, present, Admin, Caller, Contributor, JsonBody, Meta, PageParams,
+    Params, RawBody,
 };
 pub use layers::{finish, request_id, with_common_layers, RequestId};
 pub use routes::Routes;
