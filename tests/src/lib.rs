@@ -323,3 +323,40 @@ pub fn merge(base: &mut Value, extra: Value) {
         }
     }
 }
+
+/// An `events/` fixture with its placeholder credential replaced.
+pub fn event_fixture(function: &str, name: &str, credential: Option<&str>) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../events")
+        .join(function)
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    match credential {
+        Some(c) => text.replace("REPLACED_BY_TESTS", c),
+        None => text,
+    }
+}
+
+/// Drives a function's deployed router as Lambda does: the API Gateway event is turned into a
+/// request by `lambda_http` itself.
+pub async fn invoke_lambda(app: &axum::Router, event_json: &str) -> Response {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let req = lambda_http::request::from_str(event_json).expect("an API Gateway v2 event");
+    let (parts, body) = req.into_parts();
+    let req = axum::http::Request::from_parts(parts, axum::body::Body::from(body.to_vec()));
+    let resp = app.clone().oneshot(req).await.expect("infallible router");
+    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap();
+    let mut headers = reqwest::header::HeaderMap::new();
+    for (k, v) in resp.headers() {
+        if let (Ok(k), Ok(v)) = (
+            reqwest::header::HeaderName::from_bytes(k.as_str().as_bytes()),
+            reqwest::header::HeaderValue::from_bytes(v.as_bytes()),
+        ) {
+            headers.insert(k, v);
+        }
+    }
+    let bytes = resp.into_body().collect().await.unwrap().to_bytes();
+    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+    Response { status, headers, body }
+}

@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Writes the API Gateway HTTP API (payload 2.0) sample events of every HTTP function.
+
+Run from anywhere: python3 events/generate.py. The events are what API Gateway delivers for the
+main endpoints (request context with sourceIp, user agent, request id; path parameters; body).
+Tests replace the placeholder credential (REPLACED_BY_TESTS) with a real key or token.
+"""
+import json
+import os
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+HOST = "abc123xyz0.execute-api.eu-west-1.amazonaws.com"
+
+
+def event(method, path, route, body=None, query=None, path_params=None, auth="x-api-key",
+          content_type="application/json", request_id="Jd8Qbg3SjoEEMpw="):
+    headers = {
+        "accept": "application/json",
+        "content-length": str(len(body)) if body else "0",
+        "host": HOST,
+        "user-agent": "curl/8.5.0",
+        "x-amzn-trace-id": "Root=1-67f0c2d1-3b1c2a6f5d4e7a8b9c0d1e2f",
+        "x-forwarded-for": "203.0.113.24",
+        "x-forwarded-port": "443",
+        "x-forwarded-proto": "https",
+    }
+    if auth == "x-api-key":
+        headers["x-api-key"] = "REPLACED_BY_TESTS"
+    elif auth == "bearer":
+        headers["authorization"] = "Bearer REPLACED_BY_TESTS"
+    if body:
+        headers["content-type"] = content_type
+    e = {
+        "version": "2.0",
+        "routeKey": f"{method} {route}",
+        "rawPath": path,
+        "rawQueryString": query or "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123xyz0",
+            "domainName": HOST,
+            "domainPrefix": "abc123xyz0",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": "203.0.113.24", "userAgent": "curl/8.5.0"},
+            "requestId": request_id,
+            "routeKey": f"{method} {route}",
+            "stage": "$default",
+            "time": "23/Nov/2026:09:15:02 +0000",
+            "timeEpoch": 1795425302000,
+        },
+        "isBase64Encoded": False,
+    }
+    if query:
+        e["queryStringParameters"] = dict(kv.split("=", 1) for kv in query.split("&"))
+    if path_params:
+        e["pathParameters"] = path_params
+    if body:
+        e["body"] = body
+    return e
+
+
+def j(value):
+    return json.dumps(value)
+
+
+SARIF = open(os.path.join(HERE, "..", "..", "shared", "sarif-samples", "gitleaks",
+                          "gitleaks-8_sarif_simple.sarif"), encoding="utf-8").read() \
+    if os.path.exists(os.path.join(HERE, "..", "..", "shared")) else None
+
+EVENTS = {
+    "admin-api": {
+        "health.json": event("GET", "/api/health", "/api/health", auth=None),
+        "list-api-keys.json": event("GET", "/api/api-keys", "/api/api-keys", query="limit=10"),
+        "create-api-key.json": event("POST", "/api/api-keys", "/api/api-keys",
+                                     body=j({"name": "GitHub Actions", "role": "member"})),
+        "revoke-api-key.json": event("DELETE", "/api/api-keys/key_0123456789abcdef",
+                                     "/api/api-keys/{key_id}",
+                                     path_params={"key_id": "key_0123456789abcdef"}),
+        "list-audit-logs.json": event("GET", "/api/audit-logs", "/api/audit-logs",
+                                      query="action=API_KEY_CREATED&limit=5"),
+    },
+    "frameworks-api": {
+        "list-frameworks.json": event("GET", "/api/compliance/frameworks", "/api/compliance/frameworks"),
+        "set-enabled-frameworks.json": event("PUT", "/api/compliance/frameworks/enabled",
+                                             "/api/compliance/frameworks/enabled",
+                                             body=j({"keys": ["soc2", "owasp"]})),
+        "list-controls.json": event("GET", "/api/compliance/frameworks/soc2/controls",
+                                    "/api/compliance/frameworks/{framework_key}/controls",
+                                    path_params={"framework_key": "soc2"}),
+        "set-disabled-controls.json": event("PUT", "/api/compliance/frameworks/soc2/controls",
+                                            "/api/compliance/frameworks/{framework_key}/controls",
+                                            body=j({"disabled": ["CC8.1"]}),
+                                            path_params={"framework_key": "soc2"}),
+    },
+    "custom-frameworks-api": {
+        "save-custom-framework.json": event(
+            "POST", "/api/compliance/custom-frameworks", "/api/compliance/custom-frameworks",
+            body=j({"name": "Internal Security Policy", "key": "internal_sec", "controls": [
+                {"id": "ISP-1", "name": "No hardcoded secrets", "category": "Credentials",
+                 "description": "All credentials live in the secret manager.",
+                 "check_type": "secrets", "pass_condition": "no_critical_secrets"}]})),
+        "list-custom-frameworks.json": event("GET", "/api/compliance/custom-frameworks",
+                                             "/api/compliance/custom-frameworks"),
+        "delete-custom-framework.json": event(
+            "DELETE", "/api/compliance/custom-frameworks/internal_sec",
+            "/api/compliance/custom-frameworks/{framework_key}",
+            path_params={"framework_key": "internal_sec"}),
+    },
+    "scans-api": {
+        "create-repo.json": event("POST", "/api/repos", "/api/repos",
+                                  body=j({"name": "checkout-service", "default_branch": "main",
+                                          "languages": ["python"]})),
+        "list-repos.json": event("GET", "/api/repos", "/api/repos"),
+        "ingest-sarif.json": event("POST", "/api/repos/1/scans", "/api/repos/{repo_id}/scans",
+                                   body=SARIF, content_type="application/sarif+json",
+                                   path_params={"repo_id": "1"}),
+        "list-scans.json": event("GET", "/api/repos/1/scans", "/api/repos/{repo_id}/scans",
+                                 path_params={"repo_id": "1"}),
+    },
+    "scores-api": {
+        "get-score.json": event("GET", "/api/compliance/score/1", "/api/compliance/score/{repo_id}",
+                                path_params={"repo_id": "1"}),
+        "get-trend.json": event("GET", "/api/compliance/trend/1", "/api/compliance/trend/{repo_id}",
+                                query="framework=soc2&days=90", path_params={"repo_id": "1"}),
+    },
+    "audits-api": {
+        "create-audit.json": event("POST", "/api/audits", "/api/audits", auth="bearer",
+                                   body=j({"name": "Q4 2024 SOC2 Compliance Audit",
+                                           "policy_type": "soc2",
+                                           "selected_categories": ["Access Control", "Encryption"]})),
+        "list-audits.json": event("GET", "/api/audits", "/api/audits", auth="bearer"),
+        "list-policy-packs.json": event("GET", "/api/policy-packs", "/api/policy-packs", auth="bearer"),
+    },
+}
+
+if __name__ == "__main__":
+    for function, files in EVENTS.items():
+        os.makedirs(os.path.join(HERE, function), exist_ok=True)
+        for name, e in files.items():
+            if e.get("body") is None and "body" in e:
+                raise SystemExit(f"{function}/{name}: sample missing")
+            with open(os.path.join(HERE, function, name), "w", encoding="utf-8") as f:
+                json.dump(e, f, indent=2)
+                f.write("\n")
