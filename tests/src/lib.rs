@@ -357,6 +357,14 @@ pub async fn invoke_lambda(app: &axum::Router, event_json: &str) -> Response {
         }
     }
     let bytes = resp.into_body().collect().await.unwrap().to_bytes();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
-    Response { status, headers, body }
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
+    Response {
+        status,
+        headers,
+        body,
+    }
 }

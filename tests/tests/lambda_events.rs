@@ -18,19 +18,41 @@ async fn admin_api() {
     let ev = |name: &str, cred: Option<&str>| event_fixture("admin-api", name, cred);
 
     let health = invoke_lambda(&app, &ev("health.json", None)).await;
-    assert_eq!((health.status.as_u16(), health.body["status"].as_str()), (200, Some("ok")));
-    assert_eq!(health.headers["x-request-id"], "Jd8Qbg3SjoEEMpw=", "API Gateway's request id");
-    assert_eq!(invoke_lambda(&app, &ev("create-api-key.json", Some(&key))).await.status, 201);
+    assert_eq!(
+        (health.status.as_u16(), health.body["status"].as_str()),
+        (200, Some("ok"))
+    );
+    assert_eq!(
+        health.headers["x-request-id"], "Jd8Qbg3SjoEEMpw=",
+        "API Gateway's request id"
+    );
+    assert_eq!(
+        invoke_lambda(&app, &ev("create-api-key.json", Some(&key)))
+            .await
+            .status,
+        201
+    );
     let listed = invoke_lambda(&app, &ev("list-api-keys.json", Some(&key))).await;
     assert_eq!(listed.body["api_keys"].as_array().unwrap().len(), 3);
-    assert_eq!(invoke_lambda(&app, &ev("revoke-api-key.json", Some(&key))).await.status, 404);
+    assert_eq!(
+        invoke_lambda(&app, &ev("revoke-api-key.json", Some(&key)))
+            .await
+            .status,
+        404
+    );
     let logs = invoke_lambda(&app, &ev("list-audit-logs.json", Some(&key))).await;
     let entry = &logs.body["entries"][0];
-    assert_eq!(entry["source_ip"], "203.0.113.24", "from requestContext.http.sourceIp");
+    assert_eq!(
+        entry["source_ip"], "203.0.113.24",
+        "from requestContext.http.sourceIp"
+    );
     assert_eq!(entry["user_agent"], "curl/8.5.0");
     assert_eq!(entry["request_id"], "Jd8Qbg3SjoEEMpw=");
     let denied = invoke_lambda(&app, &ev("list-api-keys.json", Some("csk_wrong"))).await;
-    assert_eq!((denied.status.as_u16(), denied.body.clone()), (401, json!({"detail": "Invalid API key"})));
+    assert_eq!(
+        (denied.status.as_u16(), denied.body.clone()),
+        (401, json!({"detail": "Invalid API key"}))
+    );
 }
 
 #[tokio::test]
@@ -71,18 +93,29 @@ async fn scans_and_scores_apis() {
     let key = owner_key(&h).await;
     let ev = |f: &str, name: &str| event_fixture(f, name, Some(&key));
     let repo = invoke_lambda(&scans, &ev("scans-api", "create-repo.json")).await;
-    assert_eq!((repo.status.as_u16(), repo.body["repo_id"].as_u64()), (201, Some(1)));
+    assert_eq!(
+        (repo.status.as_u16(), repo.body["repo_id"].as_u64()),
+        (201, Some(1))
+    );
     let scan = invoke_lambda(&scans, &ev("scans-api", "ingest-sarif.json")).await;
     assert_eq!(scan.status.as_u16(), 201, "{:?}", scan.body);
     assert_eq!(scan.body["summary"]["totals"]["findings"], 1);
     let listed = invoke_lambda(&scans, &ev("scans-api", "list-scans.json")).await;
     assert_eq!(listed.body["scans"].as_array().unwrap().len(), 1);
-    assert_eq!(invoke_lambda(&scans, &ev("scans-api", "list-repos.json")).await.status, 200);
+    assert_eq!(
+        invoke_lambda(&scans, &ev("scans-api", "list-repos.json"))
+            .await
+            .status,
+        200
+    );
     let score = invoke_lambda(&scores, &ev("scores-api", "get-score.json")).await;
     assert_eq!(score.body["repo_name"], "checkout-service");
     assert_eq!(score.body["total_issues"], 1);
     let trend = invoke_lambda(&scores, &ev("scores-api", "get-trend.json")).await;
-    assert_eq!((trend.status.as_u16(), trend.body["framework"].as_str()), (200, Some("soc2")));
+    assert_eq!(
+        (trend.status.as_u16(), trend.body["framework"].as_str()),
+        (200, Some("soc2"))
+    );
 }
 
 #[tokio::test]
@@ -93,7 +126,11 @@ async fn audits_api() {
     let ev = |name: &str, cred: &str| event_fixture("audits-api", name, Some(cred));
     let created = invoke_lambda(&app, &ev("create-audit.json", &token)).await;
     assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
-    assert!(created.body["rules"].as_array().unwrap().iter().all(|r| ["Access Control", "Encryption"].contains(&r["category"].as_str().unwrap())));
+    assert!(created.body["rules"].as_array().unwrap().iter().all(|r| [
+        "Access Control",
+        "Encryption"
+    ]
+    .contains(&r["category"].as_str().unwrap())));
     let listed = invoke_lambda(&app, &ev("list-audits.json", &token)).await;
     assert_eq!(listed.body["audits"].as_array().unwrap().len(), 1);
     let packs = invoke_lambda(&app, &ev("list-policy-packs.json", &token)).await;

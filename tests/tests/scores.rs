@@ -340,3 +340,37 @@ async fn each_stored_scan_adds_a_trend_point() {
         .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_local_servers_timer_runs_the_daily_snapshot() {
+    let app = spawn_app().await;
+    let id = repo(&app, json!([])).await;
+    upload(&app, id, native(json!([]), json!(["secrets"]))).await;
+    let path = format!("/api/compliance/trend/{id}?days=2");
+    wait_for_points(&app, &path, 1).await;
+    // The timer the local server starts (COMPLIANCE_SNAPSHOT_INTERVAL_SECONDS), made quick.
+    compliance_local::events::spawn_snapshots(
+        app.state.store.clone(),
+        std::time::Duration::from_millis(50),
+    );
+    let body = wait_for_points(&app, &path, 2).await;
+    let sources: Vec<&str> = body["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["source"].as_str().unwrap())
+        .collect();
+    assert!(
+        sources.contains(&"snapshot") && sources.contains(&"scan"),
+        "{sources:?}"
+    );
+    // Later ticks of the same day add nothing.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        app.get(&path).await.body["points"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
