@@ -12,6 +12,7 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 "$tools_bin/cfn-lint" template.yaml
+SAM_CLI_TELEMETRY=0 "$tools_bin/sam" validate --lint
 
 eval "$(scripts/dynamodb-local.sh start)"
 trap 'scripts/dynamodb-local.sh stop' EXIT
@@ -19,3 +20,6 @@ export DYNAMODB_ENDPOINT AWS_EC2_METADATA_DISABLED=true
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 
 cargo test --workspace --no-fail-fast
+
+# Every function binary under the Lambda runtime API emulator (cargo lambda), same DynamoDB Local.
+PATH="$tools_bin:$PATH" python3 scripts/lambda-runtime.py

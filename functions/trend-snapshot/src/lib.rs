@@ -184,5 +184,47 @@ pub async fn run(
     Ok(progress)
 }
 
-/// Time kept in reserve before Lambda's deadline to save progress and return.
-pub const DEADLINE_MARGIN: Duration = Duration::from_secs(30);
+/// Time left before the invocation's deadline (epoch milliseconds from the runtime API).
+/// Emulators that send the timeout itself rather than an instant (cargo lambda sends `600000`)
+/// are read as such: no real deadline lies before 2001.
+pub fn time_left(deadline_ms: u64) -> Duration {
+    const EPOCH_2001_MS: u64 = 978_307_200_000;
+    if deadline_ms < EPOCH_2001_MS {
+        return Duration::from_millis(deadline_ms);
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    Duration::from_millis(deadline_ms).saturating_sub(now)
+}
+
+/// Time kept in reserve before Lambda's deadline to save progress and return: 30 s, or a
+/// quarter of the time left when the function runs with a short timeout.
+pub fn working_deadline(time_left: Duration) -> Instant {
+    let margin = Duration::from_secs(30).min(time_left / 4);
+    Instant::now() + time_left.saturating_sub(margin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_from_lambda_and_from_emulators() {
+        assert_eq!(time_left(600_000), Duration::from_secs(600));
+        assert_eq!(
+            time_left(1_000_000_000_000),
+            Duration::ZERO,
+            "an instant in 2001: past"
+        );
+        let in_a_minute = (Utc::now() + chrono::Duration::seconds(60)).timestamp_millis() as u64;
+        let left = time_left(in_a_minute);
+        assert!(left > Duration::from_secs(50) && left <= Duration::from_secs(60));
+        let start = Instant::now();
+        let deadline = working_deadline(Duration::from_secs(8));
+        assert!(
+            deadline >= start + Duration::from_secs(6),
+            "a quarter kept in reserve"
+        );
+    }
+}

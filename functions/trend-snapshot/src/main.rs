@@ -2,7 +2,7 @@
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use trend_snapshot::{run, Limits, DEADLINE_MARGIN};
+use trend_snapshot::{run, working_deadline, Limits};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -10,12 +10,8 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<EventBridgeEvent>| {
         let store = store.clone();
         async move {
-            let left = event
-                .context
-                .deadline()
-                .duration_since(std::time::SystemTime::now())
-                .unwrap_or_default();
-            let deadline = std::time::Instant::now() + left.saturating_sub(DEADLINE_MARGIN);
+            let left = trend_snapshot::time_left(event.context.deadline);
+            let deadline = working_deadline(left);
             let progress = run(store, chrono::Utc::now(), deadline, Limits::default()).await?;
             Ok::<_, Error>(serde_json::to_value(progress)?)
         }

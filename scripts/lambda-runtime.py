@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Every function binary under the Lambda runtime interface, against DynamoDB Local.
+
+cargo lambda's runtime API emulator (`cargo lambda watch --only-lambda-apis`, on loopback) plays
+the Lambda service; each function's own binary (what `main.rs` wires) is started with the
+environment Lambda would give it and invoked with its `events/` fixtures through
+`cargo lambda invoke --data-file`. The responses are checked, and the time from the process's
+start to the answer of its first event (cold start: process start, configuration, store client,
+first request) is printed per function.
+
+Run by scripts/test.sh (which starts DynamoDB Local); alone, it starts its own.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+BIN = os.path.join(TARGET, "debug")
+
+# (function, fixture, expected HTTP status or None for event functions)
+PLAN = [
+    ("admin-api", "health.json", 200),
+    ("admin-api", "create-api-key.json", 201),
+    ("admin-api", "list-api-keys.json", 200),
+    ("admin-api", "revoke-api-key.json", 404),
+    ("admin-api", "list-audit-logs.json", 200),
+    ("frameworks-api", "list-frameworks.json", 200),
+    ("frameworks-api", "set-enabled-frameworks.json", 200),
+    ("frameworks-api", "list-controls.json", 200),
+    ("frameworks-api", "set-disabled-controls.json", 200),
+    ("custom-frameworks-api", "save-custom-framework.json", 200),
+    ("custom-frameworks-api", "list-custom-frameworks.json", 200),
+    ("custom-frameworks-api", "delete-custom-framework.json", 200),
+    ("scans-api", "create-repo.json", 201),
+    ("scans-api", "ingest-sarif.json", 201),
+    ("scans-api", "list-scans.json", 200),
+    ("scores-api", "get-score.json", 200),
+    ("scores-api", "get-trend.json", 200),
+    ("audits-api", "create-audit.json", 201),
+    ("audits-api", "list-audits.json", 200),
+    ("audits-api", "list-policy-packs.json", 200),
+    ("rescore", "scan-inserted.json", None),
+    ("audit-stream", "audit-entries.json", None),
+    ("trend-snapshot", "scheduled.json", None),
+]
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"nothing listens on 127.0.0.1:{port}")
+
+
+def run(args, env, **kw):
+    out = subprocess.run(args, env=env, capture_output=True, text=True, **kw)
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{out.stderr}")
+    return out.stdout
+
+
+def main():
+    env = dict(os.environ)
+    started_ddb = False
+    if not env.get("DYNAMODB_ENDPOINT"):
+        line = run([os.path.join(ROOT, "scripts/dynamodb-local.sh"), "start"], env)
+        env["DYNAMODB_ENDPOINT"] = line.strip().split("=", 1)[1]
+        started_ddb = True
+    env.update({
+        "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true", "COMPLIANCE_STORE": "dynamodb",
+        "COMPLIANCE_TABLE": f"runtime-{os.getpid()}", "JWT_HS256_SECRET": "runtime-test-secret",
+        "RUST_LOG": "warn",
+    })
+    emulator = None
+    try:
+        packages = sorted({f for f, _, _ in PLAN}) + ["compliance-cli"]
+        run(["cargo", "build", "--quiet"] + [a for p in packages for a in ("-p", p)], env, cwd=ROOT)
+        cli = os.path.join(BIN, "compliance-cli")
+        run([cli, "create-table"], env)
+        org = json.loads(run([cli, "create-org", "--name", "Runtime", "--plan", "enterprise", "--owner-key"], env))
+        org_id, key = org["org"]["id"], org["owner_key"]["key"]
+        token = run([cli, "mint-jwt", "--org", org_id, "--sub", "runtime-user", "--role", "member"], env).strip()
+
+        port = free_port()
+        emulator = subprocess.Popen(
+            ["cargo", "lambda", "watch", "--only-lambda-apis", "--timeout", "300", "-A", "127.0.0.1", "-P", str(port)],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        wait_port(port)
+        fn_env = dict(env, AWS_LAMBDA_RUNTIME_API=f"http://127.0.0.1:{port}/.rt",
+                      AWS_LAMBDA_FUNCTION_NAME="_", AWS_LAMBDA_FUNCTION_VERSION="1",
+                      AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256")
+        results, failures = [], []
+        tmp = tempfile.mkdtemp()
+        for function in dict.fromkeys(f for f, _, _ in PLAN):
+            started = time.monotonic()
+            proc = subprocess.Popen([os.path.join(BIN, function)], env=fn_env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            first = None
+            try:
+                for f, fixture, expected in PLAN:
+                    if f != function:
+                        continue
+                    src = os.path.join(ROOT, "events", function, fixture)
+                    text = open(src, encoding="utf-8").read()
+                    credential = token if function == "audits-api" else key
+                    text = text.replace("REPLACED_BY_TESTS", credential).replace("ORG_ID_PLACEHOLDER", org_id)
+                    data = os.path.join(tmp, f"{function}-{fixture}")
+                    open(data, "w", encoding="utf-8").write(text)
+                    out = subprocess.run(
+                        ["cargo", "lambda", "invoke", "_", "--data-file", data,
+                         "-A", "127.0.0.1", "-P", str(port), "--output-format", "json"],
+                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                    if first is None:
+                        first = time.monotonic() - started
+                    if out.returncode != 0:
+                        failures.append(f"{function}/{fixture}: invoke failed: {out.stderr.strip()}")
+                        continue
+                    answer = json.loads(out.stdout)
+                    if expected is not None and answer.get("statusCode") != expected:
+                        failures.append(f"{function}/{fixture}: status {answer.get('statusCode')}, expected {expected}: {answer.get('body')}")
+                    if expected is None and answer.get("batchItemFailures"):
+                        failures.append(f"{function}/{fixture}: batch item failures {answer['batchItemFailures']}")
+                    if function == "trend-snapshot" and not answer.get("complete"):
+                        failures.append(f"{function}/{fixture}: snapshot not complete: {answer}")
+            finally:
+                proc.terminate()
+                _, err = proc.communicate(timeout=10)
+            results.append((function, first))
+        print("function               first event after process start")
+        for function, first in results:
+            print(f"{function:<22} {first * 1000:8.0f} ms")
+        print(f"{len(results)} functions, {len(PLAN)} invocations under the runtime emulator")
+        if failures:
+            print("\n".join(failures), file=sys.stderr)
+        print(f"runtime: {len(PLAN) - len(failures)} passed, {len(failures)} failed")
+        if failures:
+            raise SystemExit(1)
+    finally:
+        if emulator is not None:
+            os.killpg(emulator.pid, 15)
+            emulator.wait(timeout=10)
+        if started_ddb:
+            subprocess.run([os.path.join(ROOT, "scripts/dynamodb-local.sh"), "stop"])
+
+
+if __name__ == "__main__":
+    main()
