@@ -124,7 +124,10 @@ impl ApiError {
             ApiError::Validation(errors) => {
                 let summary = errors
                     .iter()
-                    .map(|e| format!("{}: {}", e.location(), e.message))
+                    .map(|e| match e.location() {
+                        at if at.is_empty() => e.message.clone(),
+                        at => format!("{at}: {}", e.message),
+                    })
                     .collect::<Vec<_>>()
                     .join("; ");
                 json!({"detail": summary, "errors": errors})

@@ -113,6 +113,16 @@ fn path_parts(path: &serde_path_to_error::Path) -> Vec<Value> {
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Err(e) = super::strict_json::check_no_duplicate_keys(bytes) {
+        let message = match e.classify() {
+            serde_json::error::Category::Data => {
+                let text = e.to_string();
+                text.split(" at line ").next().unwrap_or(&text).to_string()
+            }
+            _ => format!("Malformed JSON: {e}"),
+        };
+        return Err(ApiError::Validation(vec![FieldError::new(vec![], message)]));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = path_parts(e.path());

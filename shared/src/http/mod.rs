@@ -6,6 +6,7 @@ mod extract;
 mod layers;
 mod routes;
 mod state;
+mod strict_json;
 
 pub use error::{audits_error_shape, ApiError, FieldError};
 pub use extract::{
