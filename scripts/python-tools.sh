@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.tools/venv"
-wanted=(cfn-lint aws-sam-cli cargo-lambda)
+wanted=(cfn-lint aws-sam-cli cargo-lambda schemathesis)
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv" >&2
 fi

@@ -23,3 +23,6 @@ cargo test --workspace --no-fail-fast
 
 # Every function binary under the Lambda runtime API emulator (cargo lambda), same DynamoDB Local.
 PATH="$tools_bin:$PATH" python3 scripts/lambda-runtime.py
+
+# Property-based API testing of every documented operation against the local server.
+python3 scripts/schemathesis.py "$tools_bin"

@@ -2,6 +2,8 @@
 //! a fresh store (embedded in a temp folder, or a fresh table in DynamoDB Local), with an org and
 //! an admin key ready, and a client to call it over real HTTP.
 
+pub mod contract;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -216,8 +218,12 @@ impl TestApp {
             .unwrap();
     }
 
+    /// Sends the request, and checks the response against the OpenAPI document.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Response {
-        let resp = req.send().await.expect("request");
+        let req = req.build().expect("a valid request");
+        let method = req.method().to_string();
+        let path = req.url().path().to_string();
+        let resp = self.client.execute(req).await.expect("request");
         let status = resp.status();
         let headers = resp.headers().clone();
         let bytes = resp.bytes().await.unwrap();
@@ -231,6 +237,7 @@ impl TestApp {
                 )
             })
         };
+        contract::check_response(&method, &path, status.as_u16(), &body);
         Response {
             status,
             headers,

@@ -35,7 +35,7 @@ pub async fn create(
     // Nobody hands out more power than they hold.
     if body.role > principal.role {
         return Err(ApiError::Forbidden(format!(
-            "A {} cannot create a key with the {} role",
+            "The {} role cannot create a key with the {} role",
             principal.role.as_str(),
             body.role.as_str()
         )));

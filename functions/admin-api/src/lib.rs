@@ -14,6 +14,7 @@ const BODY_LIMIT: usize = 16 * 1024;
 pub fn routes() -> Routes {
     Routes::new()
         .get("/api/health", health)
+        .get("/api/openapi.json", openapi)
         .get("/api/api-keys", api_keys::list)
         .post("/api/api-keys", api_keys::create)
         .delete("/api/api-keys/{key_id}", api_keys::revoke)
@@ -29,6 +30,16 @@ pub fn router(state: AppState) -> Router {
 /// The router as deployed: with the common layers and JSON fallbacks.
 pub fn app(state: AppState) -> Router {
     finish(router(state))
+}
+
+/// The API's contract, kept in the repository (`openapi.json`) and served as it is.
+const OPENAPI: &str = include_str!("../../../openapi.json");
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
 }
 
 async fn health() -> Json<Value> {

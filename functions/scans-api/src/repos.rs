@@ -87,12 +87,13 @@ pub async fn create(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let mut languages: Vec<String> = body
-        .languages
-        .iter()
-        .map(|l| l.to_ascii_lowercase())
-        .collect();
-    languages.dedup();
+    let mut languages: Vec<String> = Vec::new();
+    for l in &body.languages {
+        let l = l.to_ascii_lowercase();
+        if !languages.contains(&l) {
+            languages.push(l);
+        }
+    }
     let ctx = state.audit(&principal, meta);
     match repos::create(
         state.store.as_ref(),
