@@ -375,3 +375,19 @@ pub async fn invoke_lambda(app: &axum::Router, event_json: &str) -> Response {
         body,
     }
 }
+
+/// A file of `../shared/sarif-samples/` (real scanner outputs).
+pub fn sarif_sample(path: &str) -> Vec<u8> {
+    let full = format!(
+        "{}/../../shared/sarif-samples/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}

@@ -6,7 +6,6 @@
 //! by the harness (`e2e_tests::contract`, called from `TestApp::send`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 
 use compliance_core::plans::{Plan, Role};
 use e2e_tests::{contract, hs256_token, spawn_app, Response, TestApp};
@@ -324,20 +323,6 @@ impl Walk<'_> {
     }
 }
 
-fn sample(path: &str) -> Vec<u8> {
-    let full = format!(
-        "{}/../../shared/sarif-samples/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(bytes).unwrap();
-    enc.finish().unwrap()
-}
-
 #[tokio::test]
 async fn every_operation_answers_as_documented() {
     let app = spawn_app().await;
@@ -625,12 +610,12 @@ async fn every_operation_answers_as_documented() {
             &scans,
             &admin_key,
             &headers,
-            gzip(&sample(file)),
+            e2e_tests::gzip(&e2e_tests::sarif_sample(file)),
             201,
         )
         .await;
     }
-    let sarif = sample("gitleaks/gitleaks-8_sarif_simple.sarif");
+    let sarif = e2e_tests::sarif_sample("gitleaks/gitleaks-8_sarif_simple.sarif");
     w.raw(
         M::POST,
         &scans,

@@ -1,26 +1,10 @@
 //! Repositories and scan ingestion over HTTP: real SARIF samples, gzip, idempotency, invalid
 //! reports (400, nothing stored), size caps, roles and org isolation.
 
-use std::io::Write;
-
 use compliance_core::plans::{Plan, Role};
 use e2e_tests::{spawn_app, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-
-fn sample(path: &str) -> Vec<u8> {
-    let full = format!(
-        "{}/../../shared/sarif-samples/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(bytes).unwrap();
-    enc.finish().unwrap()
-}
 
 async fn new_repo(app: &TestApp, name: &str) -> u64 {
     let resp = app
@@ -139,7 +123,7 @@ async fn repositories() {
 async fn real_sarif_is_ingested_and_deduplicated() {
     let app = spawn_app().await;
     let repo = new_repo(&app, "svc").await;
-    let report = sample("gitleaks/gitleaks-8_provenancepass_3results.sarif");
+    let report = e2e_tests::sarif_sample("gitleaks/gitleaks-8_provenancepass_3results.sarif");
     let resp = upload(&app, repo, report.clone(), "application/sarif+json", &[]).await;
     assert_eq!(resp.status, StatusCode::CREATED, "{:?}", resp.body);
     let scan_id = resp.body["scan_id"].as_str().unwrap().to_string();
@@ -163,7 +147,7 @@ async fn real_sarif_is_ingested_and_deduplicated() {
     let zipped = upload(
         &app,
         repo,
-        gzip(&report),
+        e2e_tests::gzip(&report),
         "application/json",
         &[("Content-Encoding", "gzip")],
     )
@@ -172,7 +156,7 @@ async fn real_sarif_is_ingested_and_deduplicated() {
     assert_eq!(scan_count(&app, repo).await, 1);
 
     // Another report with an Idempotency-Key, retried: one scan.
-    let other = sample("semgrep/semgrep_dataflow_traces.sarif");
+    let other = e2e_tests::sarif_sample("semgrep/semgrep_dataflow_traces.sarif");
     let a = upload(
         &app,
         repo,
@@ -314,7 +298,7 @@ async fn invalid_reports_are_400_and_store_nothing() {
     let bad_key = upload(
         &app,
         repo,
-        sample("gitleaks/gitleaks-8_sarif_simple.sarif"),
+        e2e_tests::sarif_sample("gitleaks/gitleaks-8_sarif_simple.sarif"),
         "application/json",
         &[("Idempotency-Key", "has space")],
     )
@@ -327,7 +311,7 @@ async fn zip_bombs_and_oversized_bodies_are_refused() {
     let app = spawn_app().await;
     let repo = new_repo(&app, "svc").await;
     // 80 MiB of spaces compresses to well under 1 MiB.
-    let bomb = gzip(&vec![b' '; 80 * 1024 * 1024]);
+    let bomb = e2e_tests::gzip(&vec![b' '; 80 * 1024 * 1024]);
     assert!(bomb.len() < 1024 * 1024);
     let resp = upload(
         &app,
@@ -357,7 +341,7 @@ fn scans_cap() -> usize {
 async fn roles_and_tenancy_of_scans() {
     let app = spawn_app().await;
     let repo = new_repo(&app, "svc").await;
-    let report = sample("gitleaks/gitleaks-8_sarif_simple.sarif");
+    let report = e2e_tests::sarif_sample("gitleaks/gitleaks-8_sarif_simple.sarif");
     let viewer = app.key_for(&app.org_id, Role::Viewer).await;
     let resp = app
         .send(
@@ -408,7 +392,7 @@ async fn sarif_with_signals_beside_it() {
     let resp = upload(
         &app,
         repo,
-        sample("gitleaks/gitleaks-8_sarif_simple.sarif"),
+        e2e_tests::sarif_sample("gitleaks/gitleaks-8_sarif_simple.sarif"),
         "application/sarif+json",
         &[("X-Scan-Signals", signals)],
     )
@@ -418,7 +402,7 @@ async fn sarif_with_signals_beside_it() {
     let bad = upload(
         &app,
         repo,
-        sample("gitleaks/gitleaks-8_provenancepass_3results.sarif"),
+        e2e_tests::sarif_sample("gitleaks/gitleaks-8_provenancepass_3results.sarif"),
         "application/sarif+json",
         &[("X-Scan-Signals", r#"{"gate": 1}"#)],
     )

@@ -7,14 +7,6 @@ use e2e_tests::{spawn_app, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-fn sample(path: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../../shared/sarif-samples/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
 async fn repo(app: &TestApp, languages: Value) -> u64 {
     let resp = app
         .post(
@@ -71,7 +63,7 @@ async fn reference_shape_and_explained_controls() {
     upload(
         &app,
         id,
-        sample("gitleaks/gitleaks-8_provenancepass_3results.sarif"),
+        e2e_tests::sarif_sample("gitleaks/gitleaks-8_provenancepass_3results.sarif"),
     )
     .await;
     let resp = app.get(&format!("/api/compliance/score/{id}")).await;
