@@ -39,6 +39,19 @@ fn native(findings: Value, covered: Value) -> Vec<u8> {
     .unwrap()
 }
 
+/// Every finding-based check type: a scan that covered them all.
+fn finding_check_types() -> Value {
+    json!([
+        "secrets",
+        "sast_security",
+        "sast_crypto",
+        "sast_auth",
+        "sca_vulns",
+        "iac_issues",
+        "code_quality"
+    ])
+}
+
 fn control<'a>(score: &'a Value, fw: &str, id: &str) -> &'a Value {
     score["frameworks"][fw]["controls"]
         .as_array()
@@ -119,15 +132,7 @@ async fn reference_shape_and_explained_controls() {
 async fn controls_flip_with_findings_selection_and_disabling() {
     let app = spawn_app().await;
     let id = repo(&app, json!(["python"])).await;
-    let all = json!([
-        "secrets",
-        "sast_security",
-        "sast_crypto",
-        "sast_auth",
-        "sca_vulns",
-        "iac_issues",
-        "code_quality"
-    ]);
+    let all = finding_check_types();
     upload(&app, id, native(json!([]), all.clone())).await;
     let clean = app.get(&format!("/api/compliance/score/{id}")).await.body;
     assert_eq!(control(&clean, "soc2", "CC6.1")["status"], "pass");
@@ -272,15 +277,7 @@ async fn wait_for_points(app: &TestApp, path: &str, n: usize) -> Value {
 async fn each_stored_scan_adds_a_trend_point() {
     let app = spawn_app().await;
     let id = repo(&app, json!(["python"])).await;
-    let all = json!([
-        "secrets",
-        "sast_security",
-        "sast_crypto",
-        "sast_auth",
-        "sca_vulns",
-        "iac_issues",
-        "code_quality"
-    ]);
+    let all = finding_check_types();
     upload(&app, id, native(json!([]), all.clone())).await;
     let path = format!("/api/compliance/trend/{id}?framework=soc2&days=90");
     let first = wait_for_points(&app, &path, 1).await;
