@@ -1,128 +1,264 @@
 //! The local stand-in for DynamoDB Streams and EventBridge: the same handlers as in AWS, fed
-//! with the same event shapes, in process. Every item a write puts becomes a stream record
-//! (`INSERT`/`MODIFY` with its new image, in DynamoDB JSON) handed to the rescoring function's
-//! handler; a timer runs the daily snapshot.
+//! with the same event shapes, in process. The embedded store records every committed change in
+//! its change feed within the same transaction (see `compliance_core::store::change_feed`); one
+//! consumer per stream function reads the feed from its own checkpoint, applies the function's
+//! event filter and batch size as the template does, and hands the batch to the handler as a
+//! DynamoDB stream event. A crash between a commit and its delivery loses nothing: the consumer
+//! starts again from its checkpoint. A timer runs the daily snapshot.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use aws_lambda_events::event::dynamodb::Event;
-use compliance_core::store::{Condition, Item, Key, Page, Query, Store, StoreError, WriteOp};
+use aws_lambda_events::event::streams::DynamoDbEventResponse;
+use compliance_core::store::change_feed::RETENTION_SECONDS;
+use compliance_core::store::{Change, ChangeFeed, ChangeKind, Store, StoreError};
+use compliance_core::time::Clock;
 use serde_json::{json, Value};
-use tokio::sync::mpsc;
 
-/// A store that reports its committed puts as stream records.
-pub struct StreamingStore {
-    inner: Arc<dyn Store>,
-    records: mpsc::UnboundedSender<Vec<Value>>,
-    sequence: AtomicU64,
-}
-
-fn record(item: &Item, event_name: &str, sequence: u64) -> Option<Value> {
-    let key = Key::of(item)?;
-    let image: serde_dynamo::Item = serde_dynamo::to_item(item).ok()?;
+/// The stream record of a change, as DynamoDB Streams delivers it to Lambda.
+fn stream_record(change: &Change) -> Result<Value, serde_dynamo::Error> {
+    let image = |item: &Option<compliance_core::store::Item>| {
+        item.as_ref()
+            .map(serde_dynamo::to_item::<_, serde_dynamo::Item>)
+            .transpose()
+    };
     let keys: serde_dynamo::Item =
-        serde_dynamo::to_item(json!({"PK": key.pk, "SK": key.sk})).ok()?;
-    Some(json!({
-        "eventID": format!("local-{sequence}"),
-        "eventName": event_name,
+        serde_dynamo::to_item(json!({"PK": change.key.pk, "SK": change.key.sk}))?;
+    let mut dynamodb = json!({
+        "ApproximateCreationDateTime": change.at,
+        "Keys": keys,
+        "SequenceNumber": sequence_number(change.sequence),
+        "SizeBytes": change.new_image.as_ref().or(change.old_image.as_ref())
+            .map_or(0, compliance_core::store::item_size),
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    });
+    if let Some(new) = image(&change.new_image)? {
+        dynamodb["NewImage"] = json!(new);
+    }
+    if let Some(old) = image(&change.old_image)? {
+        dynamodb["OldImage"] = json!(old);
+    }
+    Ok(json!({
+        "eventID": format!("local-{}", change.sequence),
+        "eventName": change.kind.event_name(),
         "eventVersion": "1.1",
         "eventSource": "aws:dynamodb",
         "awsRegion": "local",
         "eventSourceARN": "arn:aws:dynamodb:local:000000000000:table/compliance/stream/local",
-        "dynamodb": {
-            "ApproximateCreationDateTime": chrono::Utc::now().timestamp(),
-            "Keys": keys,
-            "NewImage": image,
-            "SequenceNumber": format!("{sequence:021}"),
-            "SizeBytes": compliance_core::store::item_size(item),
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        }
+        "dynamodb": dynamodb,
     }))
 }
 
-#[async_trait]
-impl Store for StreamingStore {
-    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
-        self.inner.get(key).await
-    }
+fn sequence_number(sequence: u64) -> String {
+    format!("{sequence:021}")
+}
 
-    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
-        self.inner.query(query).await
-    }
+/// A stream function as its event source mapping in `template.yaml` wires it.
+pub struct Subscription {
+    /// Also the name of its checkpoint.
+    pub name: &'static str,
+    pub batch_size: usize,
+    /// Retries of a failing batch before its failed record goes to the dead letters.
+    pub max_retries: u32,
+    /// The event filter: `{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": ...}}}`.
+    pub inserted_entity: &'static str,
+}
 
-    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        let puts: Vec<(Item, &'static str)> = ops
-            .iter()
-            .filter_map(|op| match op {
-                WriteOp::Put { item, condition } => Some((
-                    item.clone(),
-                    if condition == &Some(Condition::NotExists) {
-                        "INSERT"
-                    } else {
-                        "MODIFY"
-                    },
-                )),
-                _ => None,
-            })
-            .collect();
-        self.inner.write(ops).await?;
-        let records: Vec<Value> = puts
-            .iter()
-            .filter_map(|(item, name)| {
-                record(item, name, self.sequence.fetch_add(1, Ordering::Relaxed))
-            })
-            .collect();
-        if !records.is_empty() {
-            // The consumer lives as long as the server; a closed channel only means shutdown.
-            let _ = self.records.send(records);
-        }
-        Ok(())
-    }
-
-    async fn increment(&self, key: &Key, attr: &str, by: i64) -> Result<i64, StoreError> {
-        self.inner.increment(key, attr, by).await
+impl Subscription {
+    fn matches(&self, change: &Change) -> bool {
+        change.kind == ChangeKind::Insert
+            && change
+                .new_image
+                .as_ref()
+                .and_then(|i| i.get("entity"))
+                .and_then(Value::as_str)
+                == Some(self.inserted_entity)
     }
 }
 
-/// Wraps `store` so that its writes drive the stream functions (`rescore`, and `audit-stream`
-/// exporting to `sink`), as the table's stream does in AWS. Must be called within a Tokio
-/// runtime (it spawns the consumer).
-pub fn with_stream(store: Arc<dyn Store>, sink: Arc<dyn audit_stream::Sink>) -> Arc<dyn Store> {
-    let (tx, mut rx) = mpsc::unbounded_channel::<Vec<Value>>();
-    let handler_store = store.clone();
-    tokio::spawn(async move {
-        while let Some(records) = rx.recv().await {
-            let event: Event = match serde_json::from_value(json!({"Records": records})) {
-                Ok(e) => e,
-                Err(e) => {
-                    tracing::error!(error = %e, "could not build a stream event");
-                    continue;
-                }
-            };
-            // In AWS each function has its own filtered subscription; both handlers skip
-            // records that are not theirs, so feeding both the whole batch is the same.
-            let rescored = rescore::handle(handler_store.as_ref(), event.clone()).await;
-            if !rescored.batch_item_failures.is_empty() {
-                tracing::error!(?rescored.batch_item_failures, "rescoring reported failures");
+pub const RESCORE: Subscription = Subscription {
+    name: "rescore",
+    batch_size: 25,
+    max_retries: 5,
+    inserted_entity: "scan",
+};
+
+pub const AUDIT_STREAM: Subscription = Subscription {
+    name: "audit-stream",
+    batch_size: 100,
+    max_retries: 10,
+    inserted_entity: "audit",
+};
+
+pub type Handler =
+    Arc<dyn Fn(Event) -> Pin<Box<dyn Future<Output = DynamoDbEventResponse> + Send>> + Send + Sync>;
+
+/// Where records that kept failing go (the template's SQS on-failure destination): one JSON
+/// line each, appended to a file in the data folder.
+#[derive(Clone)]
+pub struct DeadLetters(pub PathBuf);
+
+impl DeadLetters {
+    fn keep(&self, subscription: &str, record: &Value) {
+        use std::io::Write;
+        let line = json!({"function": subscription, "record": record}).to_string() + "\n";
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.0)
+            .and_then(|mut f| f.write_all(line.as_bytes()));
+        if let Err(e) = written {
+            tracing::error!(error = %e, path = %self.0.display(), "could not keep a dead letter");
+        }
+    }
+}
+
+/// How long an idle consumer waits before looking at the feed again anyway.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// Feeds `handler` from the change feed, from the subscription's checkpoint on, until the
+/// feed fails for good. Runs as its own task.
+pub async fn consume(
+    feed: Arc<dyn ChangeFeed>,
+    subscription: Subscription,
+    handler: Handler,
+    dead_letters: DeadLetters,
+) {
+    let mut latest = feed.latest();
+    let mut attempts = 0u32;
+    loop {
+        match deliver_next(
+            feed.as_ref(),
+            &subscription,
+            &handler,
+            &dead_letters,
+            &mut attempts,
+        )
+        .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                // Caught up: wait for the next commit (or the idle poll).
+                let _ = tokio::time::timeout(IDLE_POLL, latest.changed()).await;
             }
-            let exported = audit_stream::handle(handler_store.as_ref(), sink.as_ref(), event).await;
-            if !exported.batch_item_failures.is_empty() {
-                tracing::error!(?exported.batch_item_failures, "audit export reported failures");
+            Err(e) => {
+                tracing::error!(error = %e, subscription = subscription.name, "change feed");
+                tokio::time::sleep(IDLE_POLL).await;
+            }
+        }
+    }
+}
+
+/// Delivers the next batch after the checkpoint; `Ok(false)` when there is none.
+async fn deliver_next(
+    feed: &dyn ChangeFeed,
+    subscription: &Subscription,
+    handler: &Handler,
+    dead_letters: &DeadLetters,
+    attempts: &mut u32,
+) -> Result<bool, StoreError> {
+    let after = feed.checkpoint(subscription.name).await?;
+    let changes = feed.changes_after(after, subscription.batch_size).await?;
+    let Some(last) = changes.last().map(|c| c.sequence) else {
+        return Ok(false);
+    };
+    let mut records = Vec::new();
+    for change in changes.iter().filter(|c| subscription.matches(c)) {
+        match stream_record(change) {
+            Ok(record) => records.push((change.sequence, record)),
+            Err(e) => {
+                tracing::error!(error = %e, sequence = change.sequence, "unreadable change");
+            }
+        }
+    }
+    if records.is_empty() {
+        feed.set_checkpoint(subscription.name, last).await?;
+        return Ok(true);
+    }
+    let values: Vec<Value> = records.iter().map(|(_, r)| r.clone()).collect();
+    let event: Event = serde_json::from_value(json!({ "Records": values }))
+        .map_err(|e| StoreError::Backend(format!("could not build a stream event: {e}")))?;
+    let response = handler(event).await;
+    let failed = response
+        .batch_item_failures
+        .first()
+        .and_then(|f| f.item_identifier.as_deref())
+        .and_then(|id| id.parse::<u64>().ok());
+    match failed {
+        None => {
+            *attempts = 0;
+            feed.set_checkpoint(subscription.name, last).await?;
+        }
+        Some(sequence) => {
+            // As Lambda does: the records before the failed one are done; retry from it.
+            *attempts += 1;
+            feed.set_checkpoint(subscription.name, sequence - 1).await?;
+            if *attempts > subscription.max_retries {
+                if let Some((_, record)) = records.iter().find(|(s, _)| *s == sequence) {
+                    dead_letters.keep(subscription.name, record);
+                }
+                tracing::error!(
+                    subscription = subscription.name,
+                    sequence,
+                    "record failed {} times: kept as a dead letter",
+                    *attempts
+                );
+                *attempts = 0;
+                feed.set_checkpoint(subscription.name, sequence).await?;
+            } else {
+                let backoff = Duration::from_millis(200 << (*attempts).min(5));
+                tokio::time::sleep(backoff).await;
+            }
+        }
+    }
+    Ok(true)
+}
+
+/// Starts both stream functions' consumers and the feed's trimming, as the table's stream and
+/// its two event source mappings do in AWS. Must be called within a Tokio runtime.
+pub fn spawn_stream_functions(
+    store: Arc<dyn Store>,
+    feed: Arc<dyn ChangeFeed>,
+    sink: Arc<dyn audit_stream::Sink>,
+    dead_letters: DeadLetters,
+    clock: Arc<dyn Clock>,
+) {
+    let rescore_store = store.clone();
+    let rescore: Handler = Arc::new(move |event| {
+        let store = rescore_store.clone();
+        Box::pin(async move { rescore::handle(store.as_ref(), event).await })
+    });
+    let export: Handler = Arc::new(move |event| {
+        let (store, sink) = (store.clone(), sink.clone());
+        Box::pin(async move { audit_stream::handle(store.as_ref(), sink.as_ref(), event).await })
+    });
+    tokio::spawn(consume(
+        feed.clone(),
+        RESCORE,
+        rescore,
+        dead_letters.clone(),
+    ));
+    tokio::spawn(consume(feed.clone(), AUDIT_STREAM, export, dead_letters));
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            ticker.tick().await;
+            let before = clock.now().timestamp() - RETENTION_SECONDS;
+            match feed.trim(before).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "trimmed the change feed"),
+                Err(e) => tracing::error!(error = %e, "could not trim the change feed"),
             }
         }
     });
-    Arc::new(StreamingStore {
-        inner: store,
-        records: tx,
-        sequence: AtomicU64::new(1),
-    })
 }
 
 /// Runs the daily snapshot every `every` (the first time after one interval).
-pub fn spawn_snapshots(store: Arc<dyn Store>, every: Duration) {
+pub fn spawn_snapshots(store: Arc<dyn Store>, every: Duration, clock: Arc<dyn Clock>) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(every);
         ticker.tick().await;
@@ -130,8 +266,7 @@ pub fn spawn_snapshots(store: Arc<dyn Store>, every: Duration) {
             ticker.tick().await;
             let deadline = Instant::now() + Duration::from_secs(60);
             let limits = trend_snapshot::Limits::default();
-            if let Err(e) =
-                trend_snapshot::run(store.clone(), chrono::Utc::now(), deadline, limits).await
+            if let Err(e) = trend_snapshot::run(store.clone(), clock.now(), deadline, limits).await
             {
                 tracing::error!(error = %e, "snapshot run failed");
             }

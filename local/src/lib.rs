@@ -5,16 +5,22 @@
 pub mod events;
 
 use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use compliance_core::apikeys;
 use compliance_core::audit::AuditContext;
 use compliance_core::auth::ActorKind;
+use compliance_core::config::{Config, StoreConfig};
 use compliance_core::http::{finish, AppState};
 use compliance_core::keys;
 use compliance_core::orgs::{self, Org};
 use compliance_core::plans::{Plan, Role};
-use compliance_core::store::StoreError;
+use compliance_core::store::embedded::EmbeddedStore;
+use compliance_core::store::{Store, StoreError};
+use compliance_core::time::SystemClock;
 
 /// Every HTTP function's router, merged.
 pub fn app(state: AppState) -> Router {
@@ -27,6 +33,55 @@ pub fn app(state: AppState) -> Router {
             .merge(scores_api::router(state.clone()))
             .merge(audits_api::router(state)),
     )
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("data folder {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The local server's state: the configured store with, on the embedded store, the stream
+/// functions fed from its change feed (their export and dead letters beside the database) and
+/// the snapshot timer (`snapshots`: its interval, `None` for never).
+pub async fn open(config: &Config, snapshots: Option<Duration>) -> Result<AppState, StartError> {
+    let clock = Arc::new(SystemClock);
+    let store: Arc<dyn Store> = match &config.store {
+        StoreConfig::Embedded { path } => {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let data_dir_error = |source| StartError::DataDir {
+                path: dir.display().to_string(),
+                source,
+            };
+            std::fs::create_dir_all(dir).map_err(data_dir_error)?;
+            let shown = std::fs::canonicalize(dir).map_err(data_dir_error)?;
+            tracing::info!(data_dir = %shown.display(), "embedded store in {}", shown.display());
+            let embedded = Arc::new(EmbeddedStore::open(path)?);
+            let sink = audit_stream::FileSink::append(&dir.join("audit-export.jsonl"))
+                .map_err(data_dir_error)?;
+            events::spawn_stream_functions(
+                embedded.clone(),
+                embedded.clone(),
+                Arc::new(sink),
+                events::DeadLetters(dir.join("stream-dead-letters.jsonl")),
+                clock.clone(),
+            );
+            embedded
+        }
+        StoreConfig::Dynamo { table, .. } => {
+            tracing::info!(table, "DynamoDB store (the stream functions are not run in process: in AWS the table's stream drives them)");
+            config.store.open().await?
+        }
+    };
+    if let Some(every) = snapshots {
+        events::spawn_snapshots(store.clone(), every, clock.clone());
+    }
+    Ok(AppState::new(store, config).with_clock(clock))
 }
 
 /// The demo org and its first admin key, created on the first start only.

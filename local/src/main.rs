@@ -1,6 +1,5 @@
 use clap::Parser;
 use compliance_core::config::Config;
-use compliance_core::http::AppState;
 
 /// Runs the whole API locally (configuration: see the README's table).
 #[derive(Parser)]
@@ -22,19 +21,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     compliance_core::telemetry::init_pretty();
     let args = Args::parse();
     let config = Config::from_env("embedded")?;
-    let export = match &config.store {
-        compliance_core::config::StoreConfig::Embedded { path } => {
-            path.with_file_name("audit-export.jsonl")
-        }
-        compliance_core::config::StoreConfig::Dynamo { .. } => "audit-export.jsonl".into(),
-    };
-    let sink = std::sync::Arc::new(audit_stream::FileSink::append(&export)?);
-    let store = compliance_local::events::with_stream(config.store.open().await?, sink);
-    if args.snapshot_interval > 0 {
-        let every = std::time::Duration::from_secs(args.snapshot_interval);
-        compliance_local::events::spawn_snapshots(store.clone(), every);
-    }
-    let state = AppState::new(store, &config);
+    let every = std::time::Duration::from_secs(args.snapshot_interval);
+    let state = compliance_local::open(&config, (!every.is_zero()).then_some(every)).await?;
     if let Some(demo) = compliance_local::ensure_demo_org(&state).await? {
         println!("Created the demo org {} (enterprise plan).", demo.org.id);
         println!(
@@ -43,7 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    tracing::info!(addr = %args.addr, store = ?config.store, "compliance API listening");
+    tracing::info!(addr = %args.addr, "compliance API listening on http://{}", args.addr);
     compliance_local::serve(listener, state).await?;
     Ok(())
 }

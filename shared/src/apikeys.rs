@@ -68,7 +68,7 @@ pub async fn create(
         name: name.to_string(),
         role,
         prefix: new.display_prefix.clone(),
-        created_at: crate::time::now_rfc3339(),
+        created_at: crate::time::rfc3339(ctx.at),
         created_by: ctx.actor.id.clone(),
         revoked_at: None,
     };
@@ -134,7 +134,7 @@ pub async fn revoke(
         .and_then(Value::as_str)
         .ok_or_else(|| StoreError::Backend("API key record without hash".into()))?
         .to_string();
-    let revoked_at = crate::time::now_rfc3339();
+    let revoked_at = crate::time::rfc3339(ctx.at);
     let after = ApiKeyInfo {
         revoked_at: Some(revoked_at.clone()),
         ..before.clone()

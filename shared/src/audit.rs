@@ -1,7 +1,7 @@
 //! The audit trail. Every mutation goes through [`commit`], which appends the audit entry to the
 //! very same atomic write as the change: no change without its entry, no entry without its change.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -48,10 +48,17 @@ pub struct AuditContext {
     pub actor: Actor,
     pub meta: RequestMeta,
     pub retention_days: i64,
+    /// When the change happens: the time its entry (and what it creates) is stamped with.
+    pub at: DateTime<Utc>,
 }
 
 impl AuditContext {
-    pub fn for_principal(principal: &Principal, meta: RequestMeta, retention_days: i64) -> Self {
+    pub fn for_principal(
+        principal: &Principal,
+        meta: RequestMeta,
+        retention_days: i64,
+        at: DateTime<Utc>,
+    ) -> Self {
         AuditContext {
             org_id: principal.org_id.clone(),
             actor: Actor {
@@ -61,6 +68,7 @@ impl AuditContext {
             },
             meta,
             retention_days,
+            at,
         }
     }
 
@@ -78,6 +86,7 @@ impl AuditContext {
                 ..RequestMeta::default()
             },
             retention_days,
+            at: Utc::now(),
         }
     }
 }
@@ -108,13 +117,13 @@ impl AuditEntry {
             user_agent: ctx.meta.user_agent.clone(),
             request_id: ctx.meta.request_id.clone(),
             metadata,
-            created_at: time::now_rfc3339(),
+            created_at: time::rfc3339(ctx.at),
         }
     }
 
-    fn to_item(&self, retention_days: i64) -> Item {
+    fn to_item(&self, ctx: &AuditContext) -> Item {
         let key = keys::audit_entry(&self.org_id, &self.created_at, &self.id);
-        let expires_at = (Utc::now() + Duration::days(retention_days)).timestamp();
+        let expires_at = (ctx.at + Duration::days(ctx.retention_days)).timestamp();
         let mut item = match serde_json::to_value(self) {
             Ok(Value::Object(map)) => map,
             _ => unreachable!("AuditEntry serialises to an object"),
@@ -142,7 +151,7 @@ pub async fn commit(
 ) -> Result<AuditEntry, StoreError> {
     let entry = AuditEntry::new(ctx, action, metadata);
     ops.push(WriteOp::put_if(
-        entry.to_item(ctx.retention_days),
+        entry.to_item(ctx),
         crate::store::Condition::NotExists,
     ));
     store.write(ops).await?;

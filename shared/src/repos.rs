@@ -67,7 +67,7 @@ pub async fn create(
         name: name.to_string(),
         default_branch,
         languages,
-        created_at: crate::time::now_rfc3339(),
+        created_at: crate::time::rfc3339(ctx.at),
     };
     let guard_key = keys::repo_name(&ctx.org_id, &lower);
     let mut guard = Item::new();

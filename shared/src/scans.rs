@@ -128,7 +128,7 @@ pub async fn store_scan(
     if let Some(scan) = existing(store, org, new.repo_id, &dedup).await? {
         return Ok(Stored::Duplicate(scan));
     }
-    let now = Utc::now();
+    let now = ctx.at;
     let ingested_at = crate::time::rfc3339(now);
     // A report cannot have finished in the future; clocks that say so are not trusted.
     let scanned_at = new

@@ -19,7 +19,8 @@ use compliance_core::orgs::{self, Org};
 use compliance_core::plans::{Plan, Role};
 use compliance_core::store::dynamo::DynamoStore;
 use compliance_core::store::embedded::EmbeddedStore;
-use compliance_core::store::Store;
+use compliance_core::store::{ChangeFeed, Store};
+use compliance_core::time::Clock;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -82,13 +83,28 @@ pub fn embedded_store() -> (Arc<EmbeddedStore>, tempfile::TempDir) {
     (Arc::new(store), dir)
 }
 
-pub async fn store_for(backend: Backend) -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
+/// A fresh store of the backend; on the embedded store, with its change feed and folder.
+pub struct TestStore {
+    pub store: Arc<dyn Store>,
+    pub feed: Option<Arc<dyn ChangeFeed>>,
+    pub dir: Option<tempfile::TempDir>,
+}
+
+pub async fn store_for(backend: Backend) -> TestStore {
     match backend {
         Backend::Embedded => {
             let (s, dir) = embedded_store();
-            (s, Some(dir))
+            TestStore {
+                store: s.clone(),
+                feed: Some(s),
+                dir: Some(dir),
+            }
         }
-        Backend::Dynamo => (dynamo_store().await, None),
+        Backend::Dynamo => TestStore {
+            store: dynamo_store().await,
+            feed: None,
+            dir: None,
+        },
     }
 }
 
@@ -149,16 +165,31 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_on(backend: Backend) -> TestApp {
-    let (store, dir) = store_for(backend).await;
-    spawn_app_with(store, dir).await
+    spawn_app_with(store_for(backend).await, None).await
 }
 
-/// The app as the local server runs it: the stream functions fed in process by the store.
-pub async fn spawn_app_with(store: Arc<dyn Store>, dir: Option<tempfile::TempDir>) -> TestApp {
+/// The app at the time `clock` tells.
+pub async fn spawn_app_at(clock: Arc<dyn Clock>) -> TestApp {
+    spawn_app_with(store_for(Backend::Embedded).await, Some(clock)).await
+}
+
+/// The app as the local server runs it: on the embedded store, the stream functions fed in
+/// process from its change feed.
+pub async fn spawn_app_with(stores: TestStore, clock: Option<Arc<dyn Clock>>) -> TestApp {
+    let TestStore { store, feed, dir } = stores;
+    let clock = clock.unwrap_or_else(|| Arc::new(compliance_core::time::SystemClock));
     let exported = Arc::new(audit_stream::MemorySink::default());
-    let store = compliance_local::events::with_stream(store, exported.clone());
+    if let (Some(feed), Some(dir)) = (feed, &dir) {
+        compliance_local::events::spawn_stream_functions(
+            store.clone(),
+            feed,
+            exported.clone(),
+            compliance_local::events::DeadLetters(dir.path().join("dead-letters.jsonl")),
+            clock.clone(),
+        );
+    }
     let config = test_config(Some(serve_jwks().await));
-    let state = AppState::new(store, &config);
+    let state = AppState::new(store, &config).with_clock(clock);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let serving = state.clone();
@@ -373,6 +404,25 @@ pub async fn invoke_lambda(app: &axum::Router, event_json: &str) -> Response {
         status,
         headers,
         body,
+    }
+}
+
+/// Polls `probe` until it answers `Some`, for at most `within`: bounded by time, not by a count
+/// of tries, so a busy machine makes a test slower, never red.
+pub async fn eventually<T, F, Fut>(within: Duration, mut probe: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(found) = probe().await {
+            return Some(found);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 

@@ -158,20 +158,20 @@ async fn entries_are_exported_by_the_in_process_audit_stream() {
         json!({"name": "exported", "role": "viewer"}),
     )
     .await;
-    for _ in 0..200 {
+    let exported = e2e_tests::eventually(std::time::Duration::from_secs(20), || async {
         let lines = app.exported.lines();
-        if lines
+        lines
             .iter()
             .any(|l| l.contains("API_KEY_CREATED") && l.contains("exported"))
-        {
-            let line: serde_json::Value = serde_json::from_str(lines.last().unwrap()).unwrap();
-            assert_eq!(line["schema"], "compliance.audit.v1");
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!(
-        "the audit entry was not exported: {:?}",
-        app.exported.lines()
-    );
+            .then_some(lines)
+    })
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "the audit entry was not exported: {:?}",
+            app.exported.lines()
+        )
+    });
+    let line: serde_json::Value = serde_json::from_str(exported.last().unwrap()).unwrap();
+    assert_eq!(line["schema"], "compliance.audit.v1");
 }

@@ -399,8 +399,12 @@ impl compliance_core::store::Store for FailingPolicies {
 #[tokio::test]
 async fn a_storage_failure_is_the_documented_500_and_leaks_nothing() {
     let (store, dir) = e2e_tests::embedded_store();
-    let app =
-        e2e_tests::spawn_app_with(std::sync::Arc::new(FailingPolicies(store)), Some(dir)).await;
+    let stores = e2e_tests::TestStore {
+        store: std::sync::Arc::new(FailingPolicies(store.clone())),
+        feed: Some(store),
+        dir: Some(dir),
+    };
+    let app = e2e_tests::spawn_app_with(stores, None).await;
     let token = user(&app, "u");
     let resp = create(&app, &token, example()).await;
     assert_eq!(resp.status, StatusCode::INTERNAL_SERVER_ERROR);

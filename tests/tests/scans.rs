@@ -1,6 +1,7 @@
 //! Repositories and scan ingestion over HTTP: real SARIF samples, gzip, idempotency, invalid
 //! reports (400, nothing stored), size caps, roles and org isolation.
 
+use chrono::Timelike;
 use compliance_core::plans::{Plan, Role};
 use e2e_tests::{spawn_app, TestApp};
 use reqwest::{Method, StatusCode};
@@ -213,8 +214,11 @@ async fn real_sarif_is_ingested_and_deduplicated() {
 async fn native_document() {
     let app = spawn_app().await;
     let repo = new_repo(&app, "svc").await;
+    // Two days ago, whole seconds: a time in the past whatever the day the test runs.
+    let finished = chrono::Utc::now().with_nanosecond(0).unwrap() - chrono::Duration::days(2);
+    let started = finished - chrono::Duration::minutes(5);
     let doc = json!({
-        "tool": "acme-scanner", "started_at": "2026-11-20T10:00:00Z", "finished_at": "2026-11-20T10:05:00Z",
+        "tool": "acme-scanner", "started_at": started.to_rfc3339(), "finished_at": finished.to_rfc3339(),
         "covered": ["secrets", "sca_vulns"],
         "findings": [{"check_type": "sca_vulns", "severity": "critical", "rule_id": "CVE-2021-44228", "message": "log4j"}],
         "signals": {"quality_gate": "passed", "pull_requests": {"merged": 10, "reviewed": 9}, "languages": ["java"]}
@@ -229,8 +233,11 @@ async fn native_document() {
     .await;
     assert_eq!(resp.status, StatusCode::CREATED, "{:?}", resp.body);
     assert_eq!(resp.body["format"], "native");
-    assert_eq!(resp.body["scanned_at"], "2026-11-20T10:05:00.000000Z");
-    let bad = json!({"tool": "x", "started_at": "2026-11-20T10:00:00Z", "finished_at": "2026-11-20T10:05:00Z",
+    assert_eq!(
+        resp.body["scanned_at"],
+        compliance_core::time::rfc3339(finished)
+    );
+    let bad = json!({"tool": "x", "started_at": started.to_rfc3339(), "finished_at": finished.to_rfc3339(),
                      "findings": [{"check_type": "sca_vulns", "severity": "apocalyptic", "rule_id": "r"}]});
     let resp = upload(
         &app,

@@ -6,6 +6,7 @@ use compliance_core::plans::Plan;
 use e2e_tests::{spawn_app, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 async fn repo(app: &TestApp, languages: Value) -> u64 {
     let resp = app
@@ -30,13 +31,20 @@ async fn upload(app: &TestApp, repo: u64, body: Vec<u8>) -> Value {
     resp.body
 }
 
-fn native(findings: Value, covered: Value) -> Vec<u8> {
+/// A native scan that finished `ago` before now (a time in the past whatever the day).
+fn native_at(findings: Value, covered: Value, ago: chrono::Duration) -> Vec<u8> {
+    let finished = chrono::Utc::now() - ago;
+    let started = finished - chrono::Duration::minutes(5);
     serde_json::to_vec(&json!({
-        "tool": "ci-bundle", "started_at": "2026-11-22T10:00:00Z", "finished_at": "2026-11-22T10:05:00Z",
+        "tool": "ci-bundle", "started_at": started.to_rfc3339(), "finished_at": finished.to_rfc3339(),
         "covered": covered, "findings": findings,
         "signals": {"quality_gate": "passed", "pull_requests": {"merged": 20, "reviewed": 20}, "languages": ["python"]}
     }))
     .unwrap()
+}
+
+fn native(findings: Value, covered: Value) -> Vec<u8> {
+    native_at(findings, covered, chrono::Duration::minutes(10))
 }
 
 /// Every finding-based check type: a scan that covered them all.
@@ -263,14 +271,12 @@ async fn unknown_and_foreign_repositories_are_404() {
 
 async fn wait_for_points(app: &TestApp, path: &str, n: usize) -> Value {
     // The in-process stream delivers asynchronously, as DynamoDB Streams does.
-    for _ in 0..200 {
+    e2e_tests::eventually(Duration::from_secs(20), || async {
         let body = app.get(path).await.body;
-        if body["points"].as_array().map(Vec::len) == Some(n) {
-            return body;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("no {n} trend points at {path}");
+        (body["points"].as_array().map(Vec::len) == Some(n)).then_some(body)
+    })
+    .await
+    .unwrap_or_else(|| panic!("no {n} trend points at {path}"))
 }
 
 #[tokio::test]
@@ -285,13 +291,12 @@ async fn each_stored_scan_adds_a_trend_point() {
     assert_eq!(first["days"], 90);
     let clean_score = first["points"][0]["score"].as_u64().unwrap();
 
-    let mut doc: Value = serde_json::from_slice(&native(
+    let later = native_at(
         json!([{"check_type": "secrets", "severity": "critical", "rule_id": "k"}]),
         all,
-    ))
-    .unwrap();
-    doc["finished_at"] = json!("2026-11-22T11:00:00Z");
-    upload(&app, id, serde_json::to_vec(&doc).unwrap()).await;
+        chrono::Duration::minutes(1),
+    );
+    upload(&app, id, later).await;
     let second = wait_for_points(&app, &path, 2).await;
     let points = second["points"].as_array().unwrap();
     assert!(
@@ -341,6 +346,7 @@ async fn the_local_servers_timer_runs_the_daily_snapshot() {
     compliance_local::events::spawn_snapshots(
         app.state.store.clone(),
         std::time::Duration::from_millis(50),
+        app.state.clock.clone(),
     );
     let body = wait_for_points(&app, &path, 2).await;
     let sources: Vec<&str> = body["points"]
@@ -354,7 +360,7 @@ async fn the_local_servers_timer_runs_the_daily_snapshot() {
         "{sources:?}"
     );
     // Later ticks of the same day add nothing.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         app.get(&path).await.body["points"]
             .as_array()
@@ -362,4 +368,63 @@ async fn the_local_servers_timer_runs_the_daily_snapshot() {
             .len(),
         2
     );
+}
+
+/// Every date-sensitive path at a date far from the day the tests run, on an injected clock:
+/// the scan's time (and a future one refused), scan age in the score, the trend window and the
+/// snapshot's day.
+#[tokio::test]
+async fn dates_come_from_the_clock() {
+    use compliance_core::time::{Clock, ManualClock};
+    let start: chrono::DateTime<chrono::Utc> = "2031-02-28T23:50:00Z".parse().unwrap();
+    let clock = std::sync::Arc::new(ManualClock::new(start));
+    let app = e2e_tests::spawn_app_at(clock.clone()).await;
+    let id = repo(&app, json!([])).await;
+    let scan = |finished: chrono::DateTime<chrono::Utc>| {
+        serde_json::to_vec(&json!({
+            "tool": "ci-bundle",
+            "started_at": (finished - chrono::Duration::minutes(5)).to_rfc3339(),
+            "finished_at": finished.to_rfc3339(),
+            "covered": ["secrets"], "findings": [],
+        }))
+        .unwrap()
+    };
+    let first = upload(&app, id, scan(start - chrono::Duration::hours(1))).await;
+    assert_eq!(first["scanned_at"], "2031-02-28T22:50:00.000000Z");
+    // A report that claims to finish after "now" is stamped with the time it arrived.
+    let future = upload(&app, id, scan(start + chrono::Duration::hours(1))).await;
+    assert_eq!(future["scanned_at"], "2031-02-28T23:50:00.000000Z");
+    wait_for_points(&app, &format!("/api/compliance/trend/{id}?days=1"), 2).await;
+
+    let recency = |score: &Value| control(score, "soc2", "CC2.1")["status"].clone();
+    let score = app.get(&format!("/api/compliance/score/{id}")).await.body;
+    assert_eq!(score["evaluated_at"], "2031-02-28T23:50:00.000000Z");
+    assert_eq!(recency(&score), "pass", "scanned within 30 days");
+    clock.advance(chrono::Duration::days(45));
+    let score = app.get(&format!("/api/compliance/score/{id}")).await.body;
+    assert_eq!(recency(&score), "partial", "45 days: within twice the 30");
+    clock.advance(chrono::Duration::days(30));
+    let score = app.get(&format!("/api/compliance/score/{id}")).await.body;
+    assert_eq!(recency(&score), "fail", "75 days old");
+
+    // 75 days later the scans left a 30-day window, not a 90-day one.
+    let trend = |days: u32| format!("/api/compliance/trend/{id}?days={days}");
+    assert_eq!(app.get(&trend(30)).await.body["points"], json!([]));
+    assert_eq!(
+        app.get(&trend(90)).await.body["points"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // The snapshot writes the clock's day.
+    let far = std::time::Instant::now() + Duration::from_secs(60);
+    let limits = trend_snapshot::Limits::default();
+    trend_snapshot::run(app.state.store.clone(), clock.now(), far, limits)
+        .await
+        .unwrap();
+    let points = app.get(&trend(1)).await.body["points"].clone();
+    assert_eq!(points.as_array().unwrap().len(), 1, "{points}");
+    assert_eq!(points[0]["source"], "snapshot");
+    assert_eq!(points[0]["at"], "2031-05-14T23:50:00.000000Z");
 }

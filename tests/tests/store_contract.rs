@@ -289,7 +289,8 @@ async fn values_round_trip(store: Arc<dyn Store>) {
 mod embedded {
     use super::*;
     async fn store() -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
-        store_for(Backend::Embedded).await
+        let s = store_for(Backend::Embedded).await;
+        (s.store, s.dir)
     }
     include!("cases/store.rs");
 }
@@ -297,7 +298,8 @@ mod embedded {
 mod dynamodb_local {
     use super::*;
     async fn store() -> (Arc<dyn Store>, Option<tempfile::TempDir>) {
-        store_for(Backend::Dynamo).await
+        let s = store_for(Backend::Dynamo).await;
+        (s.store, s.dir)
     }
     include!("cases/store.rs");
 }

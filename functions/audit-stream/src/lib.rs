@@ -12,15 +12,17 @@ use compliance_core::audit::AuditEntry;
 use compliance_core::store::{Condition, Item, Key, Store, StoreError, WriteOp};
 use serde_json::{json, Value};
 
-/// Where exported lines go: stdout under Lambda (CloudWatch Logs), a buffer in tests.
+/// Where exported lines go: stdout under Lambda (CloudWatch Logs), a file locally, a buffer in
+/// tests. `entry_id` is the audit entry's id, which a sink may use to skip a line it already
+/// holds.
 pub trait Sink: Send + Sync {
-    fn write_line(&self, line: &str) -> std::io::Result<()>;
+    fn export(&self, entry_id: &str, line: &str) -> std::io::Result<()>;
 }
 
 pub struct StdoutSink;
 
 impl Sink for StdoutSink {
-    fn write_line(&self, line: &str) -> std::io::Result<()> {
+    fn export(&self, _entry_id: &str, line: &str) -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "{line}")?;
         out.flush()
@@ -28,22 +30,58 @@ impl Sink for StdoutSink {
 }
 
 /// Appends lines to a file: the local server's export (`<data dir>/audit-export.jsonl`).
-pub struct FileSink(pub std::sync::Mutex<std::fs::File>);
+///
+/// Exactly once across crashes: each line goes out in one `write` and is followed by the
+/// entry's marker (see [`handle`]), so after a crash at most the file's last line lacks its
+/// marker and is offered again; the sink remembers that line's id and skips it. A line cut
+/// short by the crash is removed when the file is opened, and exported again whole.
+pub struct FileSink {
+    file: std::sync::Mutex<std::fs::File>,
+    last_id: std::sync::Mutex<Option<String>>,
+}
 
 impl FileSink {
     pub fn append(path: &std::path::Path) -> std::io::Result<Self> {
-        let file = std::fs::OpenOptions::new()
+        use std::io::{Read, Seek, SeekFrom};
+        let mut file = std::fs::OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(path)?;
-        Ok(FileSink(std::sync::Mutex::new(file)))
+        let len = file.metadata()?.len();
+        // The tail: enough for the last whole line (audit entries are far under 1 MiB).
+        let start = len.saturating_sub(1024 * 1024);
+        file.seek(SeekFrom::Start(start))?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail)?;
+        let whole = tail.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        if whole < tail.len() {
+            file.set_len(start + whole as u64)?;
+        }
+        let last_line = tail[..whole.saturating_sub(1)]
+            .rsplit(|b| *b == b'\n')
+            .next()
+            .unwrap_or_default();
+        let last_id = serde_json::from_slice::<Value>(last_line)
+            .ok()
+            .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string));
+        Ok(FileSink {
+            file: std::sync::Mutex::new(file),
+            last_id: std::sync::Mutex::new(last_id),
+        })
     }
 }
 
 impl Sink for FileSink {
-    fn write_line(&self, line: &str) -> std::io::Result<()> {
-        let mut file = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        writeln!(file, "{line}")
+    fn export(&self, entry_id: &str, line: &str) -> std::io::Result<()> {
+        let mut last_id = self.last_id.lock().unwrap_or_else(|e| e.into_inner());
+        if last_id.as_deref() == Some(entry_id) {
+            return Ok(());
+        }
+        let mut file = self.file.lock().unwrap_or_else(|e| e.into_inner());
+        file.write_all(format!("{line}\n").as_bytes())?;
+        *last_id = Some(entry_id.to_string());
+        Ok(())
     }
 }
 
@@ -58,7 +96,7 @@ impl MemorySink {
 }
 
 impl Sink for MemorySink {
-    fn write_line(&self, line: &str) -> std::io::Result<()> {
+    fn export(&self, _entry_id: &str, line: &str) -> std::io::Result<()> {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -116,9 +154,10 @@ async fn export(
     if store.get(&key).await?.is_some() {
         return Ok(());
     }
-    // Printed before the marker: a crash in between prints the line again on retry (at least
-    // once), never loses it; the marker keeps ordinary redeliveries from duplicating it.
-    sink.write_line(&line)
+    // Printed before the marker: a crash in between offers the line again on retry (at least
+    // once; the file sink keeps it to exactly once), never loses it; the marker keeps
+    // ordinary redeliveries from duplicating it.
+    sink.export(&entry.id, &line)
         .map_err(|e| StoreError::Backend(format!("export sink: {e}")))?;
     let mut marker = Item::new();
     marker.insert("PK".into(), key.pk.clone().into());

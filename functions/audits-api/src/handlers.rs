@@ -6,7 +6,6 @@ use compliance_core::http::{
     PageParams, Params,
 };
 use compliance_core::store::StoreError;
-use compliance_core::time::now_rfc3339;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -46,7 +45,7 @@ pub async fn create(
             "No rules match the selected categories",
         )]));
     }
-    let created_at = now_rfc3339();
+    let created_at = compliance_core::time::rfc3339(state.now());
     let audit_id = uuid::Uuid::new_v4().to_string();
     let policy_id = uuid::Uuid::new_v4().to_string();
     let audit = AuditRecord {

@@ -7,7 +7,6 @@ use compliance_core::keys;
 use compliance_core::settings::{self, Change};
 use compliance_core::store::Condition;
 use compliance_core::store::WriteOp;
-use compliance_core::time::now_rfc3339;
 use serde_json::{json, Value};
 
 use crate::validation::{valid_key, validate};
@@ -48,7 +47,7 @@ pub async fn save(
                 .await?
         }
     };
-    let now = now_rfc3339();
+    let now = compliance_core::time::rfc3339(state.now());
     let framework = CustomFramework {
         id,
         key: input.key.clone(),

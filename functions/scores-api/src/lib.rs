@@ -64,7 +64,7 @@ async fn score(
     let scanned_at = latest
         .as_ref()
         .and_then(|s| compliance_core::time::parse_instant(&s.scanned_at));
-    let now = Utc::now();
+    let now = state.now();
     let report = evaluate(&view, latest.as_ref(), query.framework.as_deref(), now);
     Ok(Json(json!({
         "repo_id": repo.repo_id,
@@ -133,7 +133,7 @@ async fn trend(
     if let Some(key) = &query.framework {
         enabled_framework(&view, key)?;
     }
-    let from = Utc::now() - chrono::Duration::days(i64::from(days));
+    let from = state.now() - chrono::Duration::days(i64::from(days));
     let points = trends::since(store, org, repo.repo_id, from).await?;
     let points: Vec<Value> = points
         .iter()

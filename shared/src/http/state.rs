@@ -4,13 +4,15 @@ use crate::audit::{AuditContext, RequestMeta};
 use crate::auth::{Authenticator, Principal};
 use crate::config::{Config, ConfigError};
 use crate::store::Store;
+use crate::time::{Clock, SystemClock};
 
-/// What every handler may use: the store, the authenticator and the audit retention.
+/// What every handler may use: the store, the authenticator, the audit retention and the clock.
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub auth: Arc<Authenticator>,
     pub audit_retention_days: i64,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl AppState {
@@ -23,7 +25,18 @@ impl AppState {
             )),
             store,
             audit_retention_days: config.audit_retention_days,
+            clock: Arc::new(SystemClock),
         }
+    }
+
+    /// The same state telling another time (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
     }
 
     /// Lambda's start-up: configuration from the environment, the DynamoDB store by default.
@@ -38,7 +51,7 @@ impl AppState {
     }
 
     pub fn audit(&self, principal: &Principal, meta: RequestMeta) -> AuditContext {
-        AuditContext::for_principal(principal, meta, self.audit_retention_days)
+        AuditContext::for_principal(principal, meta, self.audit_retention_days, self.now())
     }
 }
 

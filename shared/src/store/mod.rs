@@ -2,6 +2,7 @@
 //! an all-or-nothing conditional write of several items, an atomic counter), so that the same
 //! single-table design (see [`crate::keys`]) runs unchanged on DynamoDB and on the embedded store.
 
+pub mod change_feed;
 mod cursor;
 pub mod dynamo;
 pub mod embedded;
@@ -10,8 +11,10 @@ pub mod table;
 use std::collections::HashSet;
 
 use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+pub use change_feed::{Change, ChangeFeed, ChangeKind};
 pub use cursor::Cursor;
 
 /// One item: attribute name → JSON value. Every item carries `PK` and `SK` string attributes.
@@ -25,7 +28,7 @@ pub const SK: &str = "SK";
 pub const MAX_ITEM_BYTES: usize = 400 * 1024;
 pub const MAX_TRANSACTION_OPS: usize = 100;
 
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Key {
     pub pk: String,
     pub sk: String,
