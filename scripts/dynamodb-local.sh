@@ -29,7 +29,8 @@ start() {
       -inMemory -sharedDb -port "$port" >"$root/.tools/dynamodb-local.log" 2>&1) &
   pid=$!
   echo "$pid $port" >"$state"
-  for _ in $(seq 1 120); do
+  local deadline=$((SECONDS + 60))
+  while (( SECONDS < deadline )); do
     if (echo >"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "DYNAMODB_ENDPOINT=http://127.0.0.1:$port"
       return 0
@@ -39,7 +40,7 @@ start() {
     fi
     sleep 0.25
   done
-  echo "DynamoDB Local did not open port $port" >&2
+  echo "DynamoDB Local did not open port $port within 60 s" >&2
   return 1
 }
 

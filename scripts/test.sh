@@ -11,6 +11,9 @@ scripts/dynamodb-local.sh install
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
+# The README's run command as a newcomer meets it: no data folder, the printed key used.
+scripts/newcomer.sh
+
 "$tools_bin/cfn-lint" template.yaml
 SAM_CLI_TELEMETRY=0 "$tools_bin/sam" validate --lint
 

@@ -303,3 +303,101 @@ mod dynamodb_local {
     }
     include!("cases/store.rs");
 }
+
+/// The embedded store's change feed: DynamoDB Streams' records (kind, new and old image) in
+/// commit order, written with the change itself, checkpoints that survive a reopen, trimming
+/// that never reuses a sequence number.
+mod change_feed {
+    use super::*;
+    use compliance_core::store::embedded::EmbeddedStore;
+    use compliance_core::store::{ChangeFeed, ChangeKind};
+
+    #[tokio::test]
+    async fn records_every_committed_change_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("feed.redb");
+        let store = EmbeddedStore::open(&path).unwrap();
+        store
+            .write(vec![WriteOp::put(item("P", "A", json!({"v": 1})))])
+            .await
+            .unwrap();
+        store
+            .write(vec![
+                WriteOp::put(item("P", "A", json!({"v": 2}))),
+                WriteOp::put(item("P", "B", json!({}))),
+            ])
+            .await
+            .unwrap();
+        // A failed condition, and a delete of nothing, leave no record.
+        let refused = store
+            .write(vec![
+                WriteOp::put(item("P", "C", json!({}))),
+                WriteOp::put_if(item("P", "A", json!({})), Condition::NotExists),
+            ])
+            .await;
+        assert!(matches!(refused, Err(StoreError::ConditionFailed { .. })));
+        store
+            .write(vec![WriteOp::delete(Key::new("P", "nothing"))])
+            .await
+            .unwrap();
+        store
+            .write(vec![WriteOp::delete(Key::new("P", "B"))])
+            .await
+            .unwrap();
+        store
+            .increment(&Key::new("P", "N"), "value", 1)
+            .await
+            .unwrap();
+
+        let changes = store.changes_after(0, 100).await.unwrap();
+        let seen: Vec<(u64, ChangeKind, &str)> = changes
+            .iter()
+            .map(|c| (c.sequence, c.kind, c.key.sk.as_str()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (1, ChangeKind::Insert, "A"),
+                (2, ChangeKind::Modify, "A"),
+                (3, ChangeKind::Insert, "B"),
+                (4, ChangeKind::Remove, "B"),
+                (5, ChangeKind::Insert, "N"),
+            ]
+        );
+        assert_eq!(changes[1].old_image.as_ref().unwrap()["v"], json!(1));
+        assert_eq!(changes[1].new_image.as_ref().unwrap()["v"], json!(2));
+        assert!(changes[3].new_image.is_none() && changes[3].old_image.is_some());
+        assert_eq!(*store.latest().borrow(), 5);
+
+        // Checkpoints are per consumer and survive a reopen.
+        store.set_checkpoint("a", 3).await.unwrap();
+        drop(store);
+        let store = EmbeddedStore::open(&path).unwrap();
+        assert_eq!(store.checkpoint("a").await.unwrap(), 3);
+        assert_eq!(store.checkpoint("b").await.unwrap(), 0);
+        let rest: Vec<u64> = store
+            .changes_after(3, 100)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.sequence)
+            .collect();
+        assert_eq!(rest, vec![4, 5]);
+        assert_eq!(store.changes_after(0, 2).await.unwrap().len(), 2, "limit");
+
+        // Trimming drops what is older than the cutoff; numbering goes on from where it was.
+        let later = chrono::Utc::now().timestamp() + 1;
+        assert_eq!(store.trim(later - 3600).await.unwrap(), 0);
+        assert_eq!(store.trim(later).await.unwrap(), 5);
+        assert!(store.changes_after(0, 100).await.unwrap().is_empty());
+        drop(store);
+        let store = EmbeddedStore::open(&path).unwrap();
+        store
+            .write(vec![WriteOp::put(item("P", "D", json!({})))])
+            .await
+            .unwrap();
+        let after = store.changes_after(0, 100).await.unwrap();
+        assert_eq!(after.len(), 1);
+        assert_eq!(after[0].sequence, 6);
+    }
+}

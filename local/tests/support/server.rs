@@ -19,6 +19,15 @@ pub struct Server {
     pub admin_key: String,
 }
 
+impl Server {
+    /// SIGKILL: no shutdown, no flush, as a crash.
+    #[allow(dead_code)]
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -63,7 +72,6 @@ fn start_on(data_dir: &std::path::Path, port: u16) -> Server {
         admin_key,
     }
 }
-
 
 pub fn start(data_dir: &std::path::Path) -> Server {
     start_on(data_dir, free_port())
