@@ -159,9 +159,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             json!({"api_keys": all})
         }
         Command::RevokeKey { org, key_id } => {
-            match apikeys::revoke(store, &ctx(&org), &key_id).await? {
+            // The operator may revoke any key.
+            match apikeys::revoke(store, &ctx(&org), &key_id, None).await? {
                 Revoked::Done { info, .. } => json!({"revoked": info}),
-                Revoked::NotFound => {
+                Revoked::NotFound | Revoked::AboveRole(_) => {
                     return Err(format!("no active key {key_id} in org {org}").into())
                 }
             }

@@ -110,16 +110,23 @@ pub async fn list(
 }
 
 pub enum Revoked {
-    Done { info: ApiKeyInfo, hash: String },
+    Done {
+        info: ApiKeyInfo,
+        hash: String,
+    },
     NotFound,
+    /// The key holds a role above the one allowed to revoke it; nothing changed.
+    AboveRole(Role),
 }
 
 /// Revokes an active key of the caller's org: the lookup item goes, the record stays (marked
-/// revoked) for the audit trail.
+/// revoked) for the audit trail. `up_to`: the highest role the caller may revoke (its own; the
+/// operator has no limit).
 pub async fn revoke(
     store: &dyn Store,
     ctx: &AuditContext,
     key_id: &str,
+    up_to: Option<Role>,
 ) -> Result<Revoked, StoreError> {
     let key = keys::api_key(&ctx.org_id, key_id);
     let Some(item) = store.get(&key).await? else {
@@ -128,6 +135,9 @@ pub async fn revoke(
     let before = info_of(&item)?;
     if before.revoked_at.is_some() {
         return Ok(Revoked::NotFound);
+    }
+    if up_to.is_some_and(|limit| before.role > limit) {
+        return Ok(Revoked::AboveRole(before.role));
     }
     let hash = item
         .get("hash")

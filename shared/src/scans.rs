@@ -81,6 +81,9 @@ pub enum Stored {
     New(StoredScan),
     /// The same report was sent before: the first scan, unchanged.
     Duplicate(StoredScan),
+    /// The `Idempotency-Key` was first used with another report (the first scan); the new
+    /// report is not stored.
+    KeyReused(StoredScan),
 }
 
 pub struct NewScan<'a> {
@@ -92,17 +95,24 @@ pub struct NewScan<'a> {
     pub summary: ScanSummary,
 }
 
+/// What an earlier scan says of this report: the same `Idempotency-Key` (checked first: a key
+/// names one report), else the same bytes.
 async fn existing(
     store: &dyn Store,
     org_id: &str,
     repo_id: u64,
     dedup: &[Key],
-) -> Result<Option<StoredScan>, StoreError> {
-    for key in dedup {
+    content_sha256: &str,
+) -> Result<Option<Stored>, StoreError> {
+    for key in dedup.iter().rev() {
         if let Some(item) = store.get(key).await? {
             if let Some(scan_id) = item.get("scan_id").and_then(Value::as_str) {
                 if let Some(scan) = get(store, org_id, repo_id, scan_id).await? {
-                    return Ok(Some(scan));
+                    return Ok(Some(if scan.content_sha256 == content_sha256 {
+                        Stored::Duplicate(scan)
+                    } else {
+                        Stored::KeyReused(scan)
+                    }));
                 }
             }
         }
@@ -125,8 +135,8 @@ pub async fn store_scan(
     if let Some(k) = new.idempotency_key {
         dedup.push(keys::scan_dedup(org, new.repo_id, "key", k));
     }
-    if let Some(scan) = existing(store, org, new.repo_id, &dedup).await? {
-        return Ok(Stored::Duplicate(scan));
+    if let Some(earlier) = existing(store, org, new.repo_id, &dedup, &new.content_sha256).await? {
+        return Ok(earlier);
     }
     let now = ctx.at;
     let ingested_at = crate::time::rfc3339(now);
@@ -162,10 +172,9 @@ pub async fn store_scan(
         Ok(_) => Ok(Stored::New(scan)),
         // The same report arrived twice at the same moment: the other one won.
         Err(StoreError::ConditionFailed { index, .. }) if index >= 1 && index <= dedup.len() => {
-            match existing(store, org, new.repo_id, &dedup).await? {
-                Some(scan) => Ok(Stored::Duplicate(scan)),
-                None => Err(StoreError::Conflict),
-            }
+            existing(store, org, new.repo_id, &dedup, &scan.content_sha256)
+                .await?
+                .ok_or(StoreError::Conflict)
         }
         Err(e) => Err(e),
     }

@@ -137,6 +137,64 @@ async fn nobody_grants_more_than_they_hold() {
 }
 
 #[tokio::test]
+async fn nobody_revokes_a_key_above_their_own_role() {
+    let app = spawn_app().await;
+    let owner = app.key_for(&app.org_id, Role::Owner).await;
+    let listed = app.get(KEYS).await.body;
+    let id_of = |role: &str| {
+        listed["api_keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["role"] == role)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let owner_id = id_of("owner");
+    let resp = app.delete(&format!("{KEYS}/{owner_id}")).await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN, "{:?}", resp.body);
+    assert_eq!(
+        resp.body["detail"],
+        "The admin role cannot revoke a key with the owner role"
+    );
+    // Nothing changed: the owner key still works and is not revoked, nor audited as such.
+    let check = app.call(Method::GET, KEYS, Some(&owner), None).await;
+    assert_eq!(check.status, StatusCode::OK);
+    let revoked = app.get("/api/audit-logs?action=API_KEY_REVOKED").await.body;
+    assert_eq!(revoked["entries"], json!([]));
+    // An admin may revoke an admin's key; the owner may revoke anyone's.
+    let other_admin = app.key_for(&app.org_id, Role::Admin).await;
+    let admin_ids: Vec<String> = app.get(KEYS).await.body["api_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["role"] == "admin")
+        .map(|k| k["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(admin_ids.len(), 2);
+    let resp = app
+        .call(
+            Method::DELETE,
+            &format!("{KEYS}/{}", admin_ids[1]),
+            Some(&other_admin),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::OK);
+    let resp = app
+        .call(
+            Method::DELETE,
+            &format!("{KEYS}/{owner_id}"),
+            Some(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn pagination_through_keys() {
     let app = spawn_app().await;
     for i in 0..6 {

@@ -167,6 +167,20 @@ async fn real_sarif_is_ingested_and_deduplicated() {
     )
     .await;
     assert_eq!(a.status, StatusCode::CREATED);
+    let retried = upload(
+        &app,
+        repo,
+        other.clone(),
+        "application/sarif+json",
+        &[("Idempotency-Key", "ci-run-42")],
+    )
+    .await;
+    assert_eq!(
+        (retried.status, retried.body["scan_id"].clone()),
+        (StatusCode::OK, a.body["scan_id"].clone())
+    );
+    assert_eq!(retried.body["duplicate"], true);
+    // The same key with another report is refused, never silently dropped.
     let mut changed = other.clone();
     changed.extend_from_slice(b"\n");
     let b = upload(
@@ -177,9 +191,12 @@ async fn real_sarif_is_ingested_and_deduplicated() {
         &[("Idempotency-Key", "ci-run-42")],
     )
     .await;
-    assert_eq!(
-        (b.status, b.body["scan_id"].clone()),
-        (StatusCode::OK, a.body["scan_id"].clone())
+    assert_eq!(b.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", b.body);
+    let detail = b.body["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("Idempotency-Key was already used with a different report")
+            && detail.contains(a.body["scan_id"].as_str().unwrap()),
+        "{detail}"
     );
     assert_eq!(scan_count(&app, repo).await, 2);
 

@@ -67,11 +67,17 @@ pub async fn revoke(
         return Err(not_found());
     }
     let ctx = state.audit(&principal, meta);
-    match apikeys::revoke(state.store.as_ref(), &ctx, &key_id).await? {
+    match apikeys::revoke(state.store.as_ref(), &ctx, &key_id, Some(principal.role)).await? {
         Revoked::Done { info, hash } => {
             state.auth.forget_key(&hash);
             Ok(Json(json!({"message": "API key revoked", "api_key": info})))
         }
         Revoked::NotFound => Err(not_found()),
+        // Nobody takes away more power than they hold.
+        Revoked::AboveRole(role) => Err(ApiError::Forbidden(format!(
+            "The {} role cannot revoke a key with the {} role",
+            principal.role.as_str(),
+            role.as_str()
+        ))),
     }
 }

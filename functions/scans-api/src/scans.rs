@@ -118,6 +118,13 @@ pub async fn ingest(
     match scans::store_scan(state.store.as_ref(), &ctx, new).await? {
         Stored::New(scan) => Ok((StatusCode::CREATED, Json(view(&scan, false)))),
         Stored::Duplicate(scan) => Ok((StatusCode::OK, Json(view(&scan, true)))),
+        // The common convention (Stripe; IETF draft "The Idempotency-Key HTTP Header Field"):
+        // a key reused with another payload is a client error, never a silent duplicate.
+        Stored::KeyReused(first) => Err(ApiError::Unprocessable(format!(
+            "Idempotency-Key was already used with a different report (scan {}); use a new key \
+             for a new report",
+            first.scan_id
+        ))),
     }
 }
 

@@ -73,6 +73,8 @@ pub enum ApiError {
     #[error("{0}")]
     Conflict(String),
     #[error("{0}")]
+    Unprocessable(String),
+    #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -100,6 +102,7 @@ impl ApiError {
             ApiError::BadRequest(_) | ApiError::Validation(_) => StatusCode::BAD_REQUEST,
             ApiError::PlanUpgradeRequired { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::ServiceUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -145,6 +148,7 @@ impl ApiError {
             ApiError::BadRequest(_) | ApiError::Validation(_) => "VALIDATION_ERROR",
             ApiError::PlanUpgradeRequired { .. } => "PLAN_UPGRADE_REQUIRED",
             ApiError::Conflict(_) => "CONFLICT",
+            ApiError::Unprocessable(_) => "UNPROCESSABLE_ENTITY",
             ApiError::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             ApiError::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
             ApiError::ServiceUnavailable(_) => "SERVICE_UNAVAILABLE",
