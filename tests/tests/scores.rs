@@ -108,6 +108,19 @@ async fn reference_shape_and_explained_controls() {
     ] {
         assert!(summary[field].is_u64(), "{field}");
     }
+    // The reference's identity (19 + 6 + 5 = 30): controls without evidence count as failing.
+    let n = |v: &Value| v.as_u64().unwrap();
+    assert_eq!(
+        n(&summary["passing"]) + n(&summary["partial"]) + n(&summary["failing"]),
+        n(&summary["total_controls"])
+    );
+    assert!(n(&summary["no_evidence"]) <= n(&summary["failing"]));
+    for f in s["frameworks"].as_object().unwrap().values() {
+        assert_eq!(
+            n(&f["pass"]) + n(&f["partial"]) + n(&f["fail"]),
+            n(&f["total"])
+        );
+    }
     assert!(
         ["Strong", "Moderate", "Weak", "Critical"].contains(&summary["posture"].as_str().unwrap())
     );

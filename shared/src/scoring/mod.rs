@@ -33,8 +33,12 @@
 //!   up. With no scored framework it is 0: nothing assessed is never a good posture.
 //! - **Posture**: `Strong` ≥ 85, `Moderate` ≥ 70, `Weak` ≥ 50, `Critical` < 50 (of the overall
 //!   score).
-//! - The executive summary's `total_controls`, `passing`, `partial`, `failing` and `no_evidence`
-//!   add up the frameworks' counted controls (a control is counted once per framework).
+//! - Counts keep the reference's identity: per framework `pass + partial + fail = total`, and in
+//!   the executive summary `passing + partial + failing = total_controls` (the frameworks'
+//!   counted controls added up; a control is counted once per framework). A control without
+//!   evidence scores as a failure and so counts in `fail` / `failing`; `no_evidence` says how
+//!   many of those failing controls had no evidence (`no_evidence ≤ fail`). Each control keeps
+//!   its own `no_evidence` status.
 //! - `total_issues` is the number of counted findings in the latest scan (0 without a scan).
 //! - Adding a finding never raises a control's status, a framework's score or the overall score;
 //!   disabling a control never changes another control's status (both are property-tested).
@@ -208,7 +212,9 @@ pub struct FrameworkResult {
     pub score: Option<u32>,
     pub pass: u32,
     pub partial: u32,
+    /// Failing controls, those without evidence included: `pass + partial + fail = total`.
     pub fail: u32,
+    /// How many of the failing controls had no evidence.
     pub no_evidence: u32,
     pub total: u32,
     pub disabled: u32,
@@ -234,7 +240,10 @@ pub struct ExecutiveSummary {
     pub total_controls: u32,
     pub passing: u32,
     pub partial: u32,
+    /// Failing controls, those without evidence included: `passing + partial + failing =
+    /// total_controls`.
     pub failing: u32,
+    /// How many of the failing controls had no evidence.
     pub no_evidence: u32,
     pub posture: Posture,
     pub risk_areas: Vec<RiskArea>,

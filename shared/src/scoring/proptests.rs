@@ -158,10 +158,15 @@ proptest! {
         prop_assert!(e.overall_score <= 100);
         prop_assert_eq!(e.posture, Posture::for_score(e.overall_score));
         prop_assert!(e.risk_areas.len() <= RISK_AREAS_MAX);
-        prop_assert_eq!(e.total_controls, e.passing + e.partial + e.failing + e.no_evidence);
+        // The reference's identity; no_evidence is a part of failing.
+        prop_assert_eq!(e.total_controls, e.passing + e.partial + e.failing);
+        prop_assert!(e.no_evidence <= e.failing);
         for f in report.frameworks.values() {
             prop_assert!(f.score.is_none_or(|s| s <= 100));
-            prop_assert_eq!(f.total, f.pass + f.partial + f.fail + f.no_evidence);
+            prop_assert_eq!(f.total, f.pass + f.partial + f.fail);
+            prop_assert!(f.no_evidence <= f.fail);
+            let without_evidence = f.controls.iter().filter(|c| c.status == ControlStatus::NoEvidence).count();
+            prop_assert_eq!(f.no_evidence as usize, without_evidence);
             prop_assert_eq!(f.controls.len() as u32, f.total + f.disabled);
             prop_assert_eq!(f.score, framework_score(f.pass, f.partial, f.total));
         }

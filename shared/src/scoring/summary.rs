@@ -111,7 +111,9 @@ pub(super) fn framework_result(
         score: framework_score(tally.pass, tally.partial, tally.counted()),
         pass: tally.pass,
         partial: tally.partial,
-        fail: tally.fail,
+        // The reference's identity: pass + partial + fail = total. A control without evidence
+        // scores as a failure, so it counts as one; `no_evidence` says how many of them.
+        fail: tally.fail + tally.no_evidence,
         no_evidence: tally.no_evidence,
         total: tally.counted(),
         disabled: tally.disabled,
@@ -200,7 +202,7 @@ fn recommendation(frameworks: &[FrameworkResult], scanned: bool) -> String {
     if !scanned {
         return "Run a scan to collect evidence".to_string();
     }
-    if let Some(f) = worst_by(frameworks, |f| f.fail) {
+    if let Some(f) = worst_by(frameworks, |f| f.fail - f.no_evidence) {
         return format!("Address failing controls in {}", f.key);
     }
     if let Some(f) = worst_by(frameworks, |f| f.no_evidence) {

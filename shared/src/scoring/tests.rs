@@ -126,6 +126,47 @@ fn uncovered_finding_types_have_no_evidence_never_pass() {
 }
 
 #[test]
+fn controls_without_evidence_count_as_failing_as_in_the_reference() {
+    // One pass (secrets, covered, clean), one fail (sast_security, critical), two without
+    // evidence (sca_vulns and iac_issues, not covered).
+    let fw = framework(
+        "fw",
+        vec![
+            default_control("P", CheckType::Secrets),
+            default_control("F", CheckType::SastSecurity),
+            default_control("N1", CheckType::ScaVulns),
+            default_control("N2", CheckType::IacIssues),
+        ],
+    );
+    let s = summary(
+        &[CheckType::Secrets, CheckType::SastSecurity],
+        &[(CheckType::SastSecurity, counts(1, 0, 0, 0, 0))],
+        Signals::default(),
+    );
+    let report = run_now(&[(&fw, &[])], Some(&s));
+    let f = &report.frameworks["fw"];
+    assert_eq!(
+        (f.pass, f.partial, f.fail, f.no_evidence, f.total),
+        (1, 0, 3, 2, 4),
+        "pass + partial + fail = total; no_evidence counts the failing without evidence"
+    );
+    let e = &report.executive_summary;
+    assert_eq!(
+        (
+            e.passing,
+            e.partial,
+            e.failing,
+            e.no_evidence,
+            e.total_controls
+        ),
+        (1, 0, 3, 2, 4)
+    );
+    let statuses: Vec<ControlStatus> = f.controls.iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [Pass, Fail, NoEvidence, NoEvidence]);
+    assert_eq!(e.recommendation, "Address failing controls in fw");
+}
+
+#[test]
 fn no_scan_makes_every_control_no_evidence() {
     let fw = framework(
         "fw",
@@ -138,7 +179,10 @@ fn no_scan_makes_every_control_no_evidence() {
     let report = run_now(&[(&fw, &[])], None);
     let f = &report.frameworks["fw"];
     assert!(f.controls.iter().all(|c| c.status == NoEvidence));
-    assert_eq!((f.no_evidence, f.total, f.score), (10, 10, Some(0)));
+    assert_eq!(
+        (f.fail, f.no_evidence, f.total, f.score),
+        (10, 10, 10, Some(0))
+    );
     let summary = &report.executive_summary;
     assert_eq!(summary.overall_score, 0);
     assert_eq!(summary.posture, Posture::Critical);
