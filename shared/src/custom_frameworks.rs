@@ -63,11 +63,8 @@ impl CustomFramework {
         Framework {
             key: self.key.clone(),
             name: self.name.clone(),
-            description: if self.description.is_empty() {
-                "Custom framework".to_string()
-            } else {
-                self.description.clone()
-            },
+            // The stored description, empty or not: one value everywhere it is shown.
+            description: self.description.clone(),
             requires_plan: None,
             custom: true,
             controls: self

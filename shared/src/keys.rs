@@ -5,6 +5,7 @@
 //! |---------------------|-----------------------------|---------------------------------|
 //! | org profile         | `ORG#{org}`                 | `PROFILE`                       |
 //! | org settings        | `ORG#{org}`                 | `SETTINGS`                      |
+//! | disabled controls   | `ORG#{org}`                 | `DISABLED#{framework_key}`      |
 //! | API key (listing)   | `ORG#{org}`                 | `APIKEY#{key_id}`               |
 //! | custom framework    | `ORG#{org}`                 | `CUSTOMFW#{framework_key}`      |
 //! | repo id counter     | `ORG#{org}`                 | `COUNTER#REPO`                  |
@@ -30,6 +31,15 @@ pub fn org_profile(org: &str) -> Key {
 
 pub fn org_settings(org: &str) -> Key {
     Key::new(org_pk(org), "SETTINGS")
+}
+
+/// One framework's controls marked Not Applicable.
+pub fn disabled_controls(org: &str, framework_key: &str) -> Key {
+    Key::new(org_pk(org), format!("DISABLED#{framework_key}"))
+}
+
+pub fn all_disabled_controls(org: &str) -> (String, SortKeyRange) {
+    (org_pk(org), SortKeyRange::Prefix("DISABLED#".into()))
 }
 
 pub fn api_key(org: &str, key_id: &str) -> Key {

@@ -35,6 +35,38 @@ impl OrgView {
         })
     }
 
+    /// The same view holding only the framework `key` (when it exists): what a request about
+    /// one framework needs, without reading every custom framework of the org.
+    pub async fn load_one(
+        store: &dyn Store,
+        org_id: &str,
+        key: &str,
+    ) -> Result<OrgView, StoreError> {
+        let custom = async {
+            match builtin().iter().find(|f| f.key == key) {
+                Some(f) => Ok(Some(f.clone())),
+                // Only a plausible key reaches a table key.
+                None if !crate::validate::is_safe_id(key) => Ok(None),
+                None => Ok(custom_frameworks::get(store, org_id, key)
+                    .await?
+                    .map(|c| c.to_framework())),
+            }
+        };
+        let (org, settings, framework) = tokio::try_join!(
+            orgs::get(store, org_id),
+            settings::load(store, org_id),
+            custom,
+        )?;
+        let plan = org
+            .ok_or_else(|| StoreError::Backend(format!("org {org_id} has no profile")))?
+            .plan;
+        Ok(OrgView {
+            plan,
+            settings,
+            frameworks: framework.into_iter().collect(),
+        })
+    }
+
     pub fn find(&self, key: &str) -> Option<&Framework> {
         self.frameworks.iter().find(|f| f.key == key)
     }

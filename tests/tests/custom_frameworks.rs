@@ -158,6 +158,17 @@ async fn saving_an_existing_key_updates_it() {
     assert!(actions(&app)
         .await
         .contains(&"COMPLIANCE_CUSTOM_FRAMEWORK_UPDATED".to_string()));
+    // One description everywhere: the listing's and the picker's agree (none was given).
+    let picker = app.get("/api/compliance/frameworks").await.body;
+    let entry = picker["available"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "internal_sec")
+        .unwrap()
+        .clone();
+    assert_eq!(entry["description"], list[0]["description"]);
+    assert_eq!(entry["description"], "");
     // With the default selection (null) nothing is added to enabled_keys.
     assert_eq!(
         app.get("/api/compliance/frameworks").await.body["enabled_keys"],
@@ -361,5 +372,83 @@ async fn roles_and_tenancy() {
             .len(),
         1,
         "ours is intact"
+    );
+}
+
+/// Saving the framework exactly as stored changes nothing: no write, no audit entry.
+#[tokio::test]
+async fn saving_the_stored_framework_again_writes_nothing() {
+    let app = spawn_app().await;
+    assert_eq!(
+        app.post(CUSTOM, reference_body()).await.status,
+        StatusCode::OK
+    );
+    let first = app.get(CUSTOM).await.body["frameworks"][0].clone();
+    let again = app.post(CUSTOM, reference_body()).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body["message"], "Framework saved");
+    assert_eq!(
+        app.get(CUSTOM).await.body["frameworks"][0],
+        first,
+        "untouched"
+    );
+    let logged = actions(&app).await;
+    assert!(!logged.contains(&"COMPLIANCE_CUSTOM_FRAMEWORK_UPDATED".to_string()));
+    assert_eq!(
+        logged
+            .iter()
+            .filter(|a| *a == "COMPLIANCE_CUSTOM_FRAMEWORK_CREATED")
+            .count(),
+        1
+    );
+}
+
+/// The 50-framework limit holds under concurrent creations: the count is kept in the settings
+/// each creation is conditioned on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creations_cannot_pass_the_limit() {
+    let app = std::sync::Arc::new(spawn_app().await);
+    let small = |n: usize| {
+        json!({"key": format!("fw_{n:02}"), "name": format!("Framework {n}"),
+               "controls": [{"id": "C-1", "name": "one", "check_type": "secrets"}]})
+    };
+    for n in 0..48 {
+        assert_eq!(app.post(CUSTOM, small(n)).await.status, StatusCode::OK);
+    }
+    let tasks: Vec<_> = (48..54)
+        .map(|n| {
+            let app = app.clone();
+            tokio::spawn(async move { app.post(CUSTOM, small(n)).await })
+        })
+        .collect();
+    let mut created = 0;
+    for t in tasks {
+        let resp = t.await.unwrap();
+        match resp.status {
+            StatusCode::OK => created += 1,
+            StatusCode::BAD_REQUEST => assert_eq!(
+                resp.body["detail"],
+                "An org can have at most 50 custom frameworks"
+            ),
+            other => panic!("{other}: {:?}", resp.body),
+        }
+    }
+    assert_eq!(created, 2);
+    assert_eq!(
+        app.get(CUSTOM).await.body["frameworks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        50
+    );
+    // A deletion makes room for exactly one more.
+    assert_eq!(
+        app.delete(&format!("{CUSTOM}/fw_00")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(app.post(CUSTOM, small(60)).await.status, StatusCode::OK);
+    assert_eq!(
+        app.post(CUSTOM, small(61)).await.status,
+        StatusCode::BAD_REQUEST
     );
 }

@@ -221,3 +221,105 @@ async fn non_admins_and_bad_bodies() {
         .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
+
+/// A change that changes nothing writes nothing: no audit entry for the same selection saved
+/// twice, or for the same disabled controls.
+#[tokio::test]
+async fn saving_what_is_stored_writes_no_entry() {
+    let app = spawn_app().await;
+    for _ in 0..2 {
+        let resp = app.put(ENABLED, json!({"keys": ["soc2", "owasp"]})).await;
+        assert_eq!(resp.status, StatusCode::OK);
+        assert_eq!(resp.body["enabled_keys"], json!(["soc2", "owasp"]));
+    }
+    // The default on a fresh org is already null.
+    let fresh = app.new_org(compliance_core::plans::Plan::Enterprise).await;
+    let resp = app
+        .call(
+            reqwest::Method::PUT,
+            ENABLED,
+            Some(&fresh.1),
+            Some(json!({"keys": null})),
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::OK);
+    assert_eq!(
+        audit_actions(&app, "COMPLIANCE_FRAMEWORKS_UPDATED")
+            .await
+            .len(),
+        1
+    );
+    let controls = "/api/compliance/frameworks/soc2/controls";
+    for body in [
+        json!({"disabled": ["CC8.1"]}),
+        json!({"disabled": ["CC8.1"]}),
+    ] {
+        assert_eq!(app.put(controls, body).await.status, StatusCode::OK);
+    }
+    let owasp = "/api/compliance/frameworks/owasp/controls";
+    assert_eq!(
+        app.put(owasp, json!({"disabled": []})).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        audit_actions(&app, "COMPLIANCE_CONTROLS_UPDATED")
+            .await
+            .len(),
+        1
+    );
+}
+
+/// Settings written before each framework's disabled controls had an item of their own are
+/// read as they were and moved to their own items by the next write, nothing lost.
+#[tokio::test]
+async fn settings_of_the_earlier_layout_are_read_and_moved() {
+    use compliance_core::store::{Key, WriteOp};
+    let app = spawn_app().await;
+    let pk = format!("ORG#{}", app.org_id);
+    let legacy = json!({
+        "PK": pk, "SK": "SETTINGS", "entity": "settings", "org_id": app.org_id,
+        "enabled_keys": ["soc2", "owasp"],
+        "disabled_controls": {"soc2": ["CC8.1"], "owasp": ["A01:2021", "A02:2021"]},
+        "version": 3,
+    });
+    app.store()
+        .write(vec![WriteOp::put(legacy.as_object().unwrap().clone())])
+        .await
+        .unwrap();
+    let disabled = |body: Value| -> Vec<Value> {
+        body["controls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["disabled"] == true)
+            .map(|c| c["id"].clone())
+            .collect()
+    };
+    let soc2 = "/api/compliance/frameworks/soc2/controls";
+    let owasp = "/api/compliance/frameworks/owasp/controls";
+    assert_eq!(disabled(app.get(soc2).await.body), vec![json!("CC8.1")]);
+    assert_eq!(disabled(app.get(owasp).await.body).len(), 2);
+    let resp = app.put(owasp, json!({"disabled": ["A03:2021"]})).await;
+    assert_eq!(resp.status, StatusCode::OK);
+    assert_eq!(disabled(app.get(soc2).await.body), vec![json!("CC8.1")]);
+    assert_eq!(disabled(app.get(owasp).await.body), vec![json!("A03:2021")]);
+    // Moved: the selection item holds no list; each framework has its own item.
+    let selection = app
+        .store()
+        .get(&Key::new(pk.clone(), "SETTINGS"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        selection.get("disabled_controls").is_none(),
+        "{selection:?}"
+    );
+    assert_eq!(selection["enabled_keys"], json!(["soc2", "owasp"]));
+    let soc2_item = app
+        .store()
+        .get(&Key::new(pk, "DISABLED#soc2"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(soc2_item["disabled"], json!(["CC8.1"]));
+}

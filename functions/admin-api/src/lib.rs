@@ -3,9 +3,8 @@
 mod api_keys;
 mod audit_logs;
 
-use axum::extract::DefaultBodyLimit;
 use axum::{Json, Router};
-use compliance_core::http::{finish, AppState, Routes};
+use compliance_core::http::{finish, with_body_limit, AppState, Routes};
 use serde_json::{json, Value};
 
 /// Request bodies here are a name and a role.
@@ -22,9 +21,7 @@ pub fn routes() -> Routes {
 }
 
 pub fn router(state: AppState) -> Router {
-    routes()
-        .into_router(state)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    with_body_limit(routes().into_router(state), BODY_LIMIT)
 }
 
 /// The router as deployed: with the common layers and JSON fallbacks.

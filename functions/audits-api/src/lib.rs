@@ -7,10 +7,9 @@ pub mod packs;
 mod records;
 mod validation;
 
-use axum::extract::DefaultBodyLimit;
 use axum::middleware::map_response;
 use axum::Router;
-use compliance_core::http::{audits_error_shape, finish, AppState, Routes};
+use compliance_core::http::{audits_error_shape, finish, with_body_limit, AppState, Routes};
 
 /// A name, a pack and a few categories.
 const BODY_LIMIT: usize = 16 * 1024;
@@ -25,10 +24,7 @@ pub fn routes() -> Routes {
 }
 
 pub fn router(state: AppState) -> Router {
-    routes()
-        .into_router(state)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(map_response(audits_error_shape))
+    with_body_limit(routes().into_router(state), BODY_LIMIT).layer(map_response(audits_error_shape))
 }
 
 pub fn app(state: AppState) -> Router {

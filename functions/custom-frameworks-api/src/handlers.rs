@@ -2,11 +2,17 @@ use axum::extract::{Path, State};
 use axum::Json;
 use compliance_core::audit::actions;
 use compliance_core::custom_frameworks::{self, CustomFramework, MAX_PER_ORG};
-use compliance_core::http::{Admin, ApiError, AppState, Caller, JsonBody, Meta};
+use compliance_core::http::{
+    page_by_size, resume_after, Admin, ApiError, AppState, Caller, JsonBody, Meta, Params,
+    RESPONSE_BUDGET,
+};
 use compliance_core::keys;
-use compliance_core::settings::{self, Change};
+use compliance_core::settings::{self, Change, OrgSettings};
 use compliance_core::store::Condition;
+use compliance_core::store::Store;
 use compliance_core::store::WriteOp;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::validation::{valid_key, validate};
@@ -15,12 +21,50 @@ fn summary(f: &CustomFramework) -> Value {
     json!({"name": f.name, "controls": f.controls.iter().map(|c| c.id.as_str()).collect::<Vec<_>>()})
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// The reference's `{"frameworks": [...]}`, in key order; at the documented maxima (50
+/// frameworks of 200 controls) the list can outgrow a response, so it comes in pages within
+/// the response budget, with `next_cursor` while frameworks remain.
+#[derive(Serialize)]
+pub struct ListResponse {
+    pub frameworks: Vec<Box<RawValue>>,
+    pub next_cursor: Option<String>,
+}
+
 pub async fn list(
     State(state): State<AppState>,
     Caller(principal): Caller,
-) -> Result<Json<Value>, ApiError> {
+    Params(query): Params<ListQuery>,
+) -> Result<Json<ListResponse>, ApiError> {
+    let after = resume_after(query.cursor.as_deref())?;
     let frameworks = custom_frameworks::list(state.store.as_ref(), &principal.org_id).await?;
-    Ok(Json(json!({"frameworks": frameworks})))
+    let keyed = frameworks.iter().map(|f| (f.key.as_str(), f));
+    let (page, next_cursor) = page_by_size(keyed, after.as_deref(), RESPONSE_BUDGET)?;
+    Ok(Json(ListResponse {
+        frameworks: page.into_iter().map(|(_, f)| f).collect(),
+        next_cursor,
+    }))
+}
+
+fn too_many() -> ApiError {
+    ApiError::BadRequest(format!(
+        "An org can have at most {MAX_PER_ORG} custom frameworks"
+    ))
+}
+
+/// How many custom frameworks the org has: kept in its settings, or, in settings written before
+/// the count was kept, counted once.
+async fn counted(store: &dyn Store, org_id: &str, settings: &OrgSettings) -> Result<u32, ApiError> {
+    Ok(match settings.custom_frameworks {
+        Some(n) => n,
+        None => custom_frameworks::list(store, org_id).await?.len() as u32,
+    })
 }
 
 /// Creates the framework, or updates the org's framework with that key.
@@ -33,14 +77,16 @@ pub async fn save(
     let input = validate(&body).map_err(ApiError::Validation)?;
     let store = state.store.as_ref();
     let org = &principal.org_id;
-    let previous = custom_frameworks::get(store, org, &input.key).await?;
+    let (previous, stored) = tokio::try_join!(
+        custom_frameworks::get(store, org, &input.key),
+        settings::load(store, org)
+    )?;
+    let counted = counted(store, org, &stored).await?;
     let id = match &previous {
         Some(p) => p.id,
         None => {
-            if custom_frameworks::list(store, org).await?.len() >= MAX_PER_ORG {
-                return Err(ApiError::BadRequest(format!(
-                    "An org can have at most {MAX_PER_ORG} custom frameworks"
-                )));
+            if counted >= MAX_PER_ORG as u32 {
+                return Err(too_many());
             }
             store
                 .increment(&keys::counter(org, "CUSTOMFW"), "value", 1)
@@ -59,6 +105,11 @@ pub async fn save(
             .map_or(now.clone(), |p| p.created_at.clone()),
         updated_at: now,
     };
+    // Saving what is stored already changes nothing: no write, no audit entry.
+    let unchanged = previous.as_ref().is_some_and(|p| {
+        (&p.name, &p.description, &p.controls)
+            == (&framework.name, &framework.description, &framework.controls)
+    });
     let action = if previous.is_some() {
         actions::COMPLIANCE_CUSTOM_FRAMEWORK_UPDATED
     } else {
@@ -68,6 +119,13 @@ pub async fn save(
     settings::update(store, &ctx, action, |current| {
         let mut next = current.clone();
         if previous.is_none() {
+            // Checked again on the settings this write is conditioned on: concurrent creations
+            // cannot pass the limit together.
+            let count = current.custom_frameworks.unwrap_or(counted);
+            if count >= MAX_PER_ORG as u32 {
+                return Err(too_many());
+            }
+            next.custom_frameworks = Some(count + 1);
             // "Appears immediately on the dashboard" when the org has an explicit selection.
             if let Some(keys) = &mut next.enabled_keys {
                 if !keys.contains(&framework.key) {
@@ -91,7 +149,11 @@ pub async fn save(
                 "after": summary(&framework),
                 "enabled_keys": {"before": current.enabled_keys, "after": next.enabled_keys},
             }),
-            also: vec![framework.write_op(org, previous.as_ref())],
+            also: if unchanged {
+                vec![]
+            } else {
+                vec![framework.write_op(org, previous.as_ref())]
+            },
             next,
             outcome: (),
         })
@@ -116,9 +178,12 @@ pub async fn delete(
     }
     let store = state.store.as_ref();
     let org = &principal.org_id;
-    let existing = custom_frameworks::get(store, org, &key)
-        .await?
-        .ok_or_else(not_found)?;
+    let (existing, stored) = tokio::try_join!(
+        custom_frameworks::get(store, org, &key),
+        settings::load(store, org)
+    )?;
+    let existing = existing.ok_or_else(not_found)?;
+    let counted = counted(store, org, &stored).await?;
     let ctx = state.audit(&principal, meta);
     let removal = WriteOp::delete_if(
         keys::custom_framework(org, &key),
@@ -131,6 +196,8 @@ pub async fn delete(
         |current| {
             let mut next = current.clone();
             next.forget_framework(&key);
+            let count = current.custom_frameworks.unwrap_or(counted);
+            next.custom_frameworks = Some(count.saturating_sub(1));
             Ok::<_, ApiError>(Change {
                 metadata: json!({
                     "framework_key": key,

@@ -3,9 +3,8 @@
 mod handlers;
 mod validation;
 
-use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use compliance_core::http::{finish, AppState, Routes};
+use compliance_core::http::{finish, with_body_limit, AppState, Routes};
 
 /// 200 controls of a few hundred bytes each, with room to spare.
 const BODY_LIMIT: usize = 256 * 1024;
@@ -21,9 +20,7 @@ pub fn routes() -> Routes {
 }
 
 pub fn router(state: AppState) -> Router {
-    routes()
-        .into_router(state)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    with_body_limit(routes().into_router(state), BODY_LIMIT)
 }
 
 pub fn app(state: AppState) -> Router {

@@ -70,7 +70,7 @@ pub async fn list(
     let repo_id = query.repo_id.as_deref().map(parse_repo_id).transpose()?;
     let store = state.store.as_ref();
     let org = &principal.org_id;
-    let view = OrgView::load(store, org).await?;
+    let view = OrgView::load_one(store, org, &key).await?;
     // With a repository, its latest scan refines the recommendations.
     let latest = match repo_id {
         None => None,
@@ -120,7 +120,7 @@ pub async fn set_disabled(
         )]));
     }
     let store = state.store.as_ref();
-    let view = OrgView::load(store, &principal.org_id).await?;
+    let view = OrgView::load_one(store, &principal.org_id, &key).await?;
     let framework = framework(&view, &key)?;
     let mut ids: Vec<String> = Vec::with_capacity(body.disabled.len());
     for id in body.disabled {

@@ -4,9 +4,8 @@
 mod controls;
 mod selection;
 
-use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use compliance_core::http::{finish, AppState, Routes};
+use compliance_core::http::{finish, with_body_limit, AppState, Routes};
 
 /// Bodies here are lists of keys or control ids.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -26,9 +25,7 @@ pub fn routes() -> Routes {
 }
 
 pub fn router(state: AppState) -> Router {
-    routes()
-        .into_router(state)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    with_body_limit(routes().into_router(state), BODY_LIMIT)
 }
 
 pub fn app(state: AppState) -> Router {

@@ -5,9 +5,8 @@ mod body;
 mod repos;
 mod scans;
 
-use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use compliance_core::http::{finish, AppState, Routes};
+use compliance_core::http::{finish, with_body_limit, AppState, Routes};
 
 pub use body::{MAX_COMPRESSED_BYTES, MAX_REPORT_BYTES};
 
@@ -22,9 +21,7 @@ pub fn routes() -> Routes {
 }
 
 pub fn router(state: AppState) -> Router {
-    routes()
-        .into_router(state)
-        .layer(DefaultBodyLimit::max(MAX_COMPRESSED_BYTES))
+    with_body_limit(routes().into_router(state), MAX_COMPRESSED_BYTES)
 }
 
 pub fn app(state: AppState) -> Router {

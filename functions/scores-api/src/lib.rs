@@ -5,10 +5,17 @@ use axum::extract::{Path, State};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use compliance_core::evaluation::evaluate;
-use compliance_core::http::{finish, ApiError, AppState, Caller, FieldError, Params, Routes};
+use std::collections::BTreeMap;
+
+use compliance_core::http::{
+    finish, page_by_size, resume_after, ApiError, AppState, Caller, FieldError, Params, Routes,
+    RESPONSE_BUDGET,
+};
 use compliance_core::org_view::OrgView;
+use compliance_core::scoring::ExecutiveSummary;
 use compliance_core::{repos, scans, trends};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 pub fn routes() -> Routes {
@@ -29,6 +36,23 @@ pub fn app(state: AppState) -> Router {
 #[serde(deny_unknown_fields)]
 pub struct ScoreQuery {
     framework: Option<String>,
+    /// The `next_cursor` of the previous page of frameworks.
+    cursor: Option<String>,
+}
+
+/// The reference's score shape, plus `next_cursor`: frameworks are answered whole, in key
+/// order, as many as the response budget holds; the executive summary always covers them all.
+#[derive(Serialize)]
+pub struct ScoreResponse {
+    pub repo_id: u64,
+    pub repo_name: String,
+    pub evaluated_at: String,
+    pub last_scan: Option<String>,
+    pub scan_id: Option<String>,
+    pub total_issues: u64,
+    pub executive_summary: ExecutiveSummary,
+    pub frameworks: BTreeMap<String, Box<RawValue>>,
+    pub next_cursor: Option<String>,
 }
 
 fn repo_id(text: &str) -> Result<u64, ApiError> {
@@ -48,7 +72,7 @@ async fn score(
     Caller(principal): Caller,
     Path(id): Path<String>,
     Params(query): Params<ScoreQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ScoreResponse>, ApiError> {
     let store = state.store.as_ref();
     let org = &principal.org_id;
     let id = repo_id(&id)?;
@@ -65,17 +89,22 @@ async fn score(
         .as_ref()
         .and_then(|s| compliance_core::time::parse_instant(&s.scanned_at));
     let now = state.now();
+    let after = resume_after(query.cursor.as_deref())?;
     let report = evaluate(&view, latest.as_ref(), query.framework.as_deref(), now);
-    Ok(Json(json!({
-        "repo_id": repo.repo_id,
-        "repo_name": repo.name,
-        "evaluated_at": compliance_core::time::rfc3339(now),
-        "last_scan": scanned_at.as_ref().map(last_scan_text),
-        "scan_id": latest.as_ref().map(|s| s.scan_id.as_str()),
-        "total_issues": report.total_issues,
-        "executive_summary": report.executive_summary,
-        "frameworks": report.frameworks,
-    })))
+    let frameworks = report.frameworks.iter().map(|(k, f)| (k.as_str(), f));
+    let (page, next_cursor) = page_by_size(frameworks, after.as_deref(), RESPONSE_BUDGET)?;
+    let frameworks = page.into_iter().map(|(k, f)| (k.to_string(), f)).collect();
+    Ok(Json(ScoreResponse {
+        repo_id: repo.repo_id,
+        repo_name: repo.name,
+        evaluated_at: compliance_core::time::rfc3339(now),
+        last_scan: scanned_at.as_ref().map(last_scan_text),
+        scan_id: latest.map(|s| s.scan_id),
+        total_issues: report.total_issues,
+        executive_summary: report.executive_summary,
+        frameworks,
+        next_cursor,
+    }))
 }
 
 /// A framework the org scores against: 404 when unknown, 400 when not enabled.
@@ -128,10 +157,11 @@ async fn trend(
     let store = state.store.as_ref();
     let org = &principal.org_id;
     let id = repo_id(&id)?;
-    let (repo, view) = tokio::try_join!(repos::get(store, org, id), OrgView::load(store, org))?;
-    let repo = repo.ok_or_else(|| ApiError::NotFound("Repository not found".into()))?;
+    let repo = repos::get(store, org, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Repository not found".into()))?;
     if let Some(key) = &query.framework {
-        enabled_framework(&view, key)?;
+        enabled_framework(&OrgView::load_one(store, org, key).await?, key)?;
     }
     let from = state.now() - chrono::Duration::days(i64::from(days));
     let points = trends::since(store, org, repo.repo_id, from).await?;

@@ -167,16 +167,46 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 /// The body's bytes within the router's limit (413 beyond it).
 pub struct RawBody(pub Bytes);
 
+/// The body limit of a router (see [`with_body_limit`]), for the 413's message.
+#[derive(Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// Caps the router's request bodies at `max` bytes: 413 beyond, naming the limit.
+pub fn with_body_limit(router: axum::Router, max: usize) -> axum::Router {
+    router
+        .layer(axum::extract::DefaultBodyLimit::max(max))
+        .layer(axum::Extension(BodyLimit(max)))
+}
+
+fn too_large(limit: Option<BodyLimit>) -> ApiError {
+    ApiError::PayloadTooLarge(match limit {
+        Some(BodyLimit(max)) if max % (1024 * 1024) == 0 => {
+            format!(
+                "Request body over this endpoint's limit of {} MiB",
+                max / (1024 * 1024)
+            )
+        }
+        Some(BodyLimit(max)) => {
+            format!(
+                "Request body over this endpoint's limit of {} KiB",
+                max / 1024
+            )
+        }
+        None => "Request body too large".into(),
+    })
+}
+
 impl<S: Send + Sync> FromRequest<S> for RawBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let limit = req.extensions().get::<BodyLimit>().copied();
         Bytes::from_request(req, state)
             .await
             .map(RawBody)
             .map_err(|e| {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::PayloadTooLarge("Request body too large".into())
+                    too_large(limit)
                 } else {
                     ApiError::BadRequest("Could not read the request body".into())
                 }

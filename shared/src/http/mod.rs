@@ -1,6 +1,7 @@
 //! The HTTP plumbing every API function shares: state, extractors, the one error type and its
 //! mapping to responses, and the common layers.
 
+mod budget;
 mod error;
 mod extract;
 mod layers;
@@ -8,10 +9,11 @@ mod routes;
 mod state;
 mod strict_json;
 
+pub use budget::{page_by_size, resume_after, RESPONSE_BUDGET};
 pub use error::{audits_error_shape, ApiError, FieldError};
 pub use extract::{
-    page_args, paged, parse_json, present, Admin, Caller, Contributor, JsonBody, Meta, PageParams,
-    Params, RawBody,
+    page_args, paged, parse_json, present, with_body_limit, Admin, Caller, Contributor, JsonBody,
+    Meta, PageParams, Params, RawBody,
 };
 pub use layers::{finish, request_id, with_common_layers, RequestId};
 pub use routes::Routes;
