@@ -205,7 +205,20 @@ async fn every_pack_and_category_filters() {
         )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    assert_eq!(bad.body["error"], "VALIDATION_ERROR");
+    assert_eq!(
+        bad.body,
+        json!({"error": "VALIDATION_ERROR", "message": "Invalid query parameters",
+               "details": [{"path": ["severity"],
+                            "message": "Invalid enum value. Expected 'low' | 'medium' | 'high' | 'critical'"}]})
+    );
+    // A query parameter is never called a body.
+    for query in ["limit=0", "limit=abc", "cursor=%25%25", "page=2"] {
+        let bad = app
+            .with_bearer(Method::GET, &format!("/api/audits?{query}"), &token, None)
+            .await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(bad.body["message"], "Invalid query parameters", "{query}");
+    }
 }
 
 #[tokio::test]

@@ -26,7 +26,7 @@ fn instant(field: &str, value: Option<&str>, default: &str) -> Result<String, Ap
     match value {
         None => Ok(default.to_string()),
         Some(text) => parse_instant(text).map(rfc3339).ok_or_else(|| {
-            ApiError::Validation(vec![FieldError::at(
+            ApiError::InvalidQuery(vec![FieldError::at(
                 field,
                 "must be an RFC 3339 timestamp such as 2026-04-26T00:00:00Z",
             )])
@@ -52,14 +52,14 @@ pub async fn list(
     let from = instant("from", q.from.as_deref(), "0000-01-01T00:00:00.000000Z")?;
     let to = instant("to", q.to.as_deref(), "9999-12-31T23:59:59.999999Z")?;
     if from > to {
-        return Err(ApiError::Validation(vec![FieldError::at(
+        return Err(ApiError::InvalidQuery(vec![FieldError::at(
             "from",
             "must not be after 'to'",
         )]));
     }
     if let Some(action) = &q.action {
         if !valid_action(action) {
-            return Err(ApiError::Validation(vec![FieldError::at(
+            return Err(ApiError::InvalidQuery(vec![FieldError::at(
                 "action",
                 "must be an action code such as API_KEY_CREATED",
             )]));

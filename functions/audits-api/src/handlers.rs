@@ -143,7 +143,7 @@ pub async fn rules(
     }
     if let Some(s) = &filter.severity {
         if !["low", "medium", "high", "critical"].contains(&s.as_str()) {
-            return Err(ApiError::Validation(vec![FieldError::at(
+            return Err(ApiError::InvalidQuery(vec![FieldError::at(
                 "severity",
                 "Invalid enum value. Expected 'low' | 'medium' | 'high' | 'critical'",
             )]));

@@ -38,7 +38,7 @@ pub fn parse_repo_id(text: &str) -> Result<u64, ApiError> {
         .ok()
         .filter(|id| (1..=i64::MAX as u64).contains(id))
         .ok_or_else(|| {
-            ApiError::Validation(vec![FieldError::at(
+            ApiError::InvalidQuery(vec![FieldError::at(
                 "repo_id",
                 "must be a positive integer",
             )])

@@ -148,7 +148,7 @@ async fn trend(
             .ok()
             .filter(|d| (1..=MAX_TREND_DAYS).contains(d))
             .ok_or_else(|| {
-                ApiError::Validation(vec![FieldError::at(
+                ApiError::InvalidQuery(vec![FieldError::at(
                     "days",
                     format!("must be an integer from 1 to {MAX_TREND_DAYS}"),
                 )])

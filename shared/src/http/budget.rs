@@ -19,10 +19,15 @@ pub fn resume_after(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
         .map(|c| {
             Cursor::decode(c)
                 .map(|c| c.sort_key().to_string())
-                .map_err(|_| ApiError::Validation(vec![FieldError::at("cursor", "invalid cursor")]))
+                .map_err(|_| {
+                    ApiError::InvalidQuery(vec![FieldError::at("cursor", "invalid cursor")])
+                })
         })
         .transpose()
 }
+
+/// One page of a budgeted list: each item with its key, as JSON, and the next page's cursor.
+pub type SizedPage<'a> = (Vec<(&'a str, Box<RawValue>)>, Option<String>);
 
 /// The items with a key after `after` (`items` come in ascending key order), whole, as many as
 /// `budget` bytes of JSON hold (at least one), and the cursor of the next page when items
@@ -31,7 +36,7 @@ pub fn page_by_size<'a, T: Serialize + 'a>(
     items: impl IntoIterator<Item = (&'a str, &'a T)>,
     after: Option<&str>,
     budget: usize,
-) -> Result<(Vec<(&'a str, Box<RawValue>)>, Option<String>), ApiError> {
+) -> Result<SizedPage<'a>, ApiError> {
     let mut page: Vec<(&str, Box<RawValue>)> = Vec::new();
     let mut used = 0;
     for (key, item) in items {

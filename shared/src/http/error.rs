@@ -64,6 +64,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("Invalid request body")]
     Validation(Vec<FieldError>),
+    /// A query-string parameter that does not parse or is out of range.
+    #[error("Invalid query parameters")]
+    InvalidQuery(Vec<FieldError>),
     #[error("Framework '{framework_key}' requires the {} plan", required_plan.display_name())]
     PlanUpgradeRequired {
         framework_key: String,
@@ -99,7 +102,9 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::AdminRequired | ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::BadRequest(_) | ApiError::Validation(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::Validation(_) | ApiError::InvalidQuery(_) => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::PlanUpgradeRequired { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -124,7 +129,7 @@ impl ApiError {
                 "current_plan": current_plan,
                 "required_plan": required_plan,
             }}),
-            ApiError::Validation(errors) => {
+            ApiError::Validation(errors) | ApiError::InvalidQuery(errors) => {
                 let summary = errors
                     .iter()
                     .map(|e| match e.location() {
@@ -145,7 +150,9 @@ impl ApiError {
             ApiError::Unauthorized(_) => "UNAUTHORIZED",
             ApiError::AdminRequired | ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::NotFound(_) => "NOT_FOUND",
-            ApiError::BadRequest(_) | ApiError::Validation(_) => "VALIDATION_ERROR",
+            ApiError::BadRequest(_) | ApiError::Validation(_) | ApiError::InvalidQuery(_) => {
+                "VALIDATION_ERROR"
+            }
             ApiError::PlanUpgradeRequired { .. } => "PLAN_UPGRADE_REQUIRED",
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::Unprocessable(_) => "UNPROCESSABLE_ENTITY",
@@ -160,6 +167,9 @@ impl ApiError {
             }),
             ApiError::Validation(details) => json!({
                 "error": code, "message": "Invalid request body", "details": details,
+            }),
+            ApiError::InvalidQuery(details) => json!({
+                "error": code, "message": "Invalid query parameters", "details": details,
             }),
             ApiError::BadRequest(message) => json!({
                 "error": code, "message": "Invalid request body",
@@ -216,7 +226,9 @@ pub async fn audits_error_shape(response: Response) -> Response {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::InvalidCursor => ApiError::BadRequest("Invalid cursor".into()),
+            StoreError::InvalidCursor => {
+                ApiError::InvalidQuery(vec![FieldError::at("cursor", "invalid cursor")])
+            }
             StoreError::Conflict | StoreError::ConditionFailed { .. } => {
                 ApiError::Conflict("The resource was changed concurrently; retry".into())
             }

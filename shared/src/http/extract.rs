@@ -227,7 +227,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
             .map(Params)
             .map_err(|e| {
                 let path = path_parts(e.path());
-                ApiError::Validation(vec![FieldError::new(
+                ApiError::InvalidQuery(vec![FieldError::new(
                     path,
                     format!("invalid query parameter: {}", e.into_inner()),
                 )])
@@ -253,7 +253,7 @@ pub fn page_args(
 ) -> Result<(usize, Option<crate::store::Cursor>), ApiError> {
     let limit = limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::Validation(vec![FieldError::at(
+        return Err(ApiError::InvalidQuery(vec![FieldError::at(
             "limit",
             format!("must be between 1 and {MAX_PAGE}"),
         )]));
@@ -261,7 +261,7 @@ pub fn page_args(
     let cursor = cursor
         .map(crate::store::Cursor::decode)
         .transpose()
-        .map_err(|_| ApiError::Validation(vec![FieldError::at("cursor", "invalid cursor")]))?;
+        .map_err(|_| ApiError::InvalidQuery(vec![FieldError::at("cursor", "invalid cursor")]))?;
     Ok((limit as usize, cursor))
 }
 

@@ -6,13 +6,20 @@
 //! bounded (`loose::First`, `loose::StrList`, notification summaries). No `serde_json::Value`
 //! of the document is ever built. Only when parsing fails is the document parsed again with
 //! path tracking, to say where.
+//!
+//! What SARIF 2.1.0 requires of the objects read or skipped here is enforced in the same pass
+//! (see "Schema requirements" below): a required property is a non-`Option` field, so serde
+//! fails on its absence and `explain_failure` names it (`runs[0].results[0].stacks[0].frames:
+//! missing …`); enumerations, `anyOf`/`oneOf` and `minItems` are checked by small validating
+//! types or in the normalise pass. Skipped content stays `IgnoredAny`: only its shape is looked at.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::marker::PhantomData;
 
-use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -90,11 +97,12 @@ struct Component<'a> {
     rules: Option<Vec<RawRule<'a>>>,
 }
 
+/// `reportingDescriptor`: `id` is required.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawRule<'a> {
-    #[serde(borrow, default)]
-    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
     #[serde(borrow, default)]
     short_description: Option<Msg<'a>>,
     #[serde(borrow, default)]
@@ -151,22 +159,48 @@ struct Props<'a> {
     cvss3_base_score: Option<Loose<'a>>,
 }
 
+/// `reportingDescriptorRelationship`: `target` is required.
 #[derive(Deserialize)]
 struct Relationship<'a> {
-    #[serde(borrow, default)]
-    target: Option<DescRef<'a>>,
+    #[serde(borrow)]
+    target: DescRef<'a>,
 }
 
-/// `reportingDescriptorReference`.
+/// `reportingDescriptorReference`: at least one of `id`, `index`, `guid` (checked when read).
+struct DescRef<'a> {
+    id: Option<Cow<'a, str>>,
+    index: Option<i64>,
+    tool_component: Option<CompRef<'a>>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct DescRef<'a> {
+struct DescRefFields<'a> {
     #[serde(borrow, default)]
     id: Option<Cow<'a, str>>,
     #[serde(default)]
-    index: Option<i64>,
+    index: Option<Index>,
+    #[serde(default)]
+    guid: Option<AnyStr>,
     #[serde(borrow, default)]
     tool_component: Option<CompRef<'a>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for DescRef<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Obj(r) = Obj::<DescRefFields<'a>>::deserialize(d)?;
+        if r.id.is_none() && r.index.is_none() && r.guid.is_none() {
+            return Err(de::Error::custom(
+                "missing `id`, `index` and `guid`: SARIF 2.1.0 requires a reportingDescriptor \
+                 reference to have at least one of them",
+            ));
+        }
+        Ok(DescRef {
+            id: r.id,
+            index: r.index.map(|i| i.0),
+            tool_component: r.tool_component,
+        })
+    }
 }
 
 /// `toolComponentReference`.
@@ -180,31 +214,37 @@ struct CompRef<'a> {
     guid: Option<Cow<'a, str>>,
 }
 
+/// `invocation`: `executionSuccessful` (a boolean) is required.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Invocation<'a> {
-    #[serde(default)]
-    execution_successful: Option<bool>,
+    execution_successful: bool,
     #[serde(default)]
     tool_execution_notifications: Option<ErrorNotifications>,
+    /// Not read: checked (each a `notification`) and dropped.
+    #[serde(default)]
+    #[allow(dead_code)]
+    tool_configuration_notifications: Option<Each<Obj<Notification<'a>>>>,
     #[serde(borrow, default)]
     rule_configuration_overrides: Option<Vec<ConfigOverride<'a>>>,
 }
 
+/// `configurationOverride`: `descriptor` and `configuration` are required.
 #[derive(Deserialize)]
 struct ConfigOverride<'a> {
-    #[serde(borrow, default)]
-    descriptor: Option<DescRef<'a>>,
-    #[serde(borrow, default)]
-    configuration: Option<Config<'a>>,
+    #[serde(borrow)]
+    descriptor: DescRef<'a>,
+    #[serde(borrow)]
+    configuration: Config<'a>,
 }
 
+/// `notification`: `message` is required; `level` is one of the four levels.
 #[derive(Deserialize)]
 struct Notification<'a> {
-    #[serde(borrow, default)]
-    level: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    message: Option<Msg<'a>>,
+    #[serde(default)]
+    level: Option<NoteLevel>,
+    #[serde(borrow)]
+    message: Message<'a>,
 }
 
 /// `toolExecutionNotifications`, reduced while parsing to the error-level count and the first
@@ -225,15 +265,12 @@ impl<'de> Deserialize<'de> for ErrorNotifications {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut out = ErrorNotifications::default();
-                while let Some(n) = seq.next_element::<Notification<'de>>()? {
-                    if n.level.as_deref() == Some("error") {
+                while let Some(Obj(n)) = seq.next_element::<Obj<Notification<'de>>>()? {
+                    if matches!(n.level, Some(NoteLevel(Level::Error))) {
                         out.errors += 1;
                         if out.first_error.is_none() {
-                            out.first_error = n
-                                .message
-                                .as_ref()
-                                .and_then(Msg::best)
-                                .map(|t| truncate_chars(t.trim(), 200));
+                            out.first_error =
+                                n.message.0.best().map(|t| truncate_chars(t.trim(), 200));
                         }
                     }
                 }
@@ -258,20 +295,22 @@ struct ArtifactLocation<'a> {
     index: Option<i64>,
 }
 
+/// A taxonomy is a `toolComponent`: `name` is required.
 #[derive(Deserialize)]
 struct Taxonomy<'a> {
-    #[serde(borrow, default)]
-    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Cow<'a, str>,
     #[serde(borrow, default)]
     guid: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     taxa: Option<Vec<Taxon<'a>>>,
 }
 
+/// A taxon is a `reportingDescriptor`: `id` is required.
 #[derive(Deserialize)]
 struct Taxon<'a> {
-    #[serde(borrow, default)]
-    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
@@ -288,23 +327,44 @@ struct ExternalRef<'a> {
     location: Option<ArtifactLocation<'a>>,
 }
 
+/// `result`: `message` is required; `kind`, `level`, `baselineState` and suppressions are
+/// checked in [`normalise_result`]; stacks, code flows, fixes, graphs and related locations are
+/// checked for what the schema requires of them and dropped.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawResult<'a> {
     #[serde(borrow, default)]
     rule_id: Option<Cow<'a, str>>,
     #[serde(default)]
-    rule_index: Option<i64>,
+    rule_index: Option<Index>,
     #[serde(borrow, default)]
     rule: Option<DescRef<'a>>,
     #[serde(borrow, default)]
     kind: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     level: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    message: Message<'a>,
     #[serde(borrow, default)]
-    message: Option<Msg<'a>>,
-    #[serde(borrow, default)]
-    locations: First<SarifLocation<'a>>,
+    locations: Locations<'a>,
+    #[serde(default)]
+    #[allow(dead_code)] // checked, not read
+    related_locations: Option<Each<AnyObject>>,
+    #[serde(default)]
+    #[allow(dead_code)] // checked, not read
+    stacks: Option<Each<Obj<Stack>>>,
+    #[serde(default)]
+    #[allow(dead_code)] // checked, not read
+    code_flows: Option<Each<Obj<CodeFlow>>>,
+    #[serde(default)]
+    #[allow(dead_code)] // checked, not read
+    fixes: Option<Each<Obj<Fix>>>,
+    #[serde(default)]
+    #[allow(dead_code)] // checked, not read
+    graphs: Option<Each<Obj<Graph>>>,
+    #[serde(default)]
+    #[allow(dead_code)] // checked, not read
+    graph_traversals: Option<Each<GraphTraversal>>,
     #[serde(borrow, default)]
     analysis_target: Option<ArtifactLocation<'a>>,
     #[serde(borrow, default)]
@@ -344,10 +404,307 @@ struct Region {
     start_line: Option<i64>,
 }
 
+/// `suppression`: `kind` is required (its value is checked in [`normalise_result`]).
 #[derive(Deserialize)]
 struct Suppression<'a> {
+    #[serde(borrow)]
+    kind: Cow<'a, str>,
     #[serde(borrow, default)]
     status: Option<Cow<'a, str>>,
+}
+
+// --- Schema requirements --------------------------------------------------------------------
+//
+// Validating types for what SARIF 2.1.0 requires of the objects above and of the parts of a
+// result that are not read. Nothing here is kept: contents are `IgnoredAny`, so checking costs
+// about what skipping did. A required property is a field without `default`: serde fails on
+// its absence ("missing field `frames`"), and `explain_failure` turns that into the path of the
+// property and "missing: …".
+
+/// A JSON object read as `T` (a derived struct alone would also accept an array).
+struct Obj<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = Obj<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map)).map(Obj)
+            }
+        }
+        d.deserialize_map(V(PhantomData))
+    }
+}
+
+/// Any JSON object, skipped.
+type AnyObject = Obj<IgnoredAny>;
+
+/// An array whose items are each checked as `T` and dropped; `MIN` is the schema's `minItems`.
+struct Each<T, const MIN: usize = 0>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>, const MIN: usize> Deserialize<'de> for Each<T, MIN> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T, const MIN: usize>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>, const MIN: usize> Visitor<'de> for V<T, MIN> {
+            type Value = Each<T, MIN>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut n = 0usize;
+                while seq.next_element::<T>()?.is_some() {
+                    n += 1;
+                }
+                if n < MIN {
+                    return Err(de::Error::custom(if MIN == 1 {
+                        "empty: SARIF 2.1.0 requires at least one item here".to_owned()
+                    } else {
+                        format!("empty: SARIF 2.1.0 requires at least {MIN} items here")
+                    }));
+                }
+                Ok(Each(PhantomData))
+            }
+        }
+        d.deserialize_seq(V::<T, MIN>(PhantomData))
+    }
+}
+
+/// A string, not kept.
+struct AnyStr;
+
+impl<'de> Deserialize<'de> for AnyStr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = AnyStr;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<AnyStr, E> {
+                Ok(AnyStr)
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// An index (`ruleIndex`, a reference's `index`): an integer ≥ -1, -1 meaning none.
+#[derive(Clone, Copy)]
+struct Index(i64);
+
+impl<'de> Deserialize<'de> for Index {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let i = i64::deserialize(d)?;
+        if i < -1 {
+            return Err(de::Error::custom(format!(
+                "invalid index {i}: SARIF 2.1.0 requires an integer ≥ -1"
+            )));
+        }
+        Ok(Index(i))
+    }
+}
+
+/// A `message` (of a result, a notification): SARIF 2.1.0 requires `text` or `id` (an id
+/// refers to the rule's `messageStrings`; the finding then shows the rule's description).
+struct Message<'a>(Msg<'a>);
+
+#[derive(Deserialize)]
+struct MessageFields<'a> {
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    markdown: Option<Cow<'a, str>>,
+    #[serde(default)]
+    id: Option<AnyStr>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Message<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Obj(m) = Obj::<MessageFields<'a>>::deserialize(d)?;
+        if m.text.is_none() && m.id.is_none() {
+            return Err(de::Error::custom(
+                "missing `text` and `id`: SARIF 2.1.0 requires a message to have `text` or `id`",
+            ));
+        }
+        Ok(Message(Msg {
+            text: m.text,
+            markdown: m.markdown,
+        }))
+    }
+}
+
+/// A notification's `level`: one of the four levels (only `error` matters here).
+struct NoteLevel(Level);
+
+impl<'de> Deserialize<'de> for NoteLevel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = NoteLevel;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a level (none, note, warning or error)")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<NoteLevel, E> {
+                Level::parse(v).map(NoteLevel).ok_or_else(|| {
+                    E::custom(format!(
+                        "unknown level \"{}\" (SARIF 2.1.0: none, note, warning or error)",
+                        truncate_chars(v, 40)
+                    ))
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// `result.locations`: the first location is read, the others only checked to be objects.
+#[derive(Default)]
+struct Locations<'a>(First<SarifLocation<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Locations<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Locations<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let first = seq.next_element::<Obj<SarifLocation<'a>>>()?;
+                while seq.next_element::<AnyObject>()?.is_some() {}
+                Ok(Locations(First(first.map(|o| o.0))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Locations::default())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Locations::default())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_seq(self)
+            }
+        }
+        d.deserialize_option(V(PhantomData))
+    }
+}
+
+// The shapes below are only checked: their fields are never read.
+
+/// `stack`: `frames` (an array of stackFrame objects) is required.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct Stack {
+    frames: Each<AnyObject>,
+}
+
+/// `codeFlow`: `threadFlows` is required, with at least one item.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CodeFlow {
+    thread_flows: Each<Obj<ThreadFlow>, 1>,
+}
+
+/// `threadFlow`: `locations` is required, with at least one item.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct ThreadFlow {
+    locations: Each<AnyObject, 1>,
+}
+
+/// `fix`: `artifactChanges` is required, with at least one item.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Fix {
+    artifact_changes: Each<Obj<ArtifactChange>, 1>,
+}
+
+/// `artifactChange`: `artifactLocation` and `replacements` (at least one) are required.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ArtifactChange {
+    artifact_location: AnyObject,
+    replacements: Each<Obj<Replacement>, 1>,
+}
+
+/// `replacement`: `deletedRegion` is required.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Replacement {
+    deleted_region: AnyObject,
+}
+
+/// `graph`: its nodes and edges.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct Graph {
+    #[serde(default)]
+    nodes: Option<Each<Obj<Node>>>,
+    #[serde(default)]
+    edges: Option<Each<Obj<Edge>>>,
+}
+
+/// `node`: `id` is required.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct Node {
+    id: AnyStr,
+    #[serde(default)]
+    children: Option<Each<Obj<Node>>>,
+}
+
+/// `edge`: `id`, `sourceNodeId` and `targetNodeId` are required.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Edge {
+    id: AnyStr,
+    source_node_id: AnyStr,
+    target_node_id: AnyStr,
+}
+
+/// `graphTraversal`: exactly one of `runGraphIndex` and `resultGraphIndex`; each
+/// `edgeTraversals` item needs `edgeId`.
+struct GraphTraversal;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GraphTraversalFields {
+    #[serde(default)]
+    run_graph_index: Option<Index>,
+    #[serde(default)]
+    result_graph_index: Option<Index>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    edge_traversals: Option<Each<Obj<EdgeTraversal>>>,
+}
+
+/// `edgeTraversal`: `edgeId` is required.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EdgeTraversal {
+    edge_id: AnyStr,
+}
+
+impl<'de> Deserialize<'de> for GraphTraversal {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let Obj(g) = Obj::<GraphTraversalFields>::deserialize(d)?;
+        if g.run_graph_index.is_some() == g.result_graph_index.is_some() {
+            return Err(de::Error::custom(
+                "SARIF 2.1.0 requires a graph traversal to have exactly one of `runGraphIndex` \
+                 and `resultGraphIndex`",
+            ));
+        }
+        Ok(GraphTraversal)
+    }
 }
 
 // --- Entry point ----------------------------------------------------------------------------
@@ -433,9 +790,67 @@ fn explain_failure(bytes: &[u8], err: &serde_json::Error) -> IngestError {
         }
     }
     match explain_with_path::<Log>(bytes) {
-        Err(e) => e,
+        Err(e) => schema_wording(e),
         Ok(_) => IngestError::from_json("", err),
     }
+}
+
+/// serde reports a missing required property at the object that lacks it ("runs[0].results[0]
+/// .stacks[0]: missing field `frames` at line 1 column 80"); point at the property instead and
+/// say what requires it: "runs[0].results[0].stacks[0].frames: missing: SARIF 2.1.0 requires
+/// `frames` in every stack". Messages of the schema checks here lose serde's position (the path
+/// says where).
+fn schema_wording(mut e: IngestError) -> IngestError {
+    if let Some(field) = e
+        .message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        let object = schema_object(&e.path);
+        let message = match object {
+            Some(object) => {
+                format!("missing: SARIF 2.1.0 requires `{field}` in every {object}")
+            }
+            None => format!("missing: SARIF 2.1.0 requires `{field}` here"),
+        };
+        if !e.path.is_empty() {
+            e.path.push('.');
+        }
+        e.path.push_str(field);
+        e.message = message;
+    } else if e.message.contains("SARIF 2.1.0") {
+        if let Some(at) = e.message.rfind(" at line ") {
+            e.message.truncate(at);
+        }
+    }
+    e
+}
+
+/// The SARIF object at `path`, named from the array or property that holds it.
+fn schema_object(path: &str) -> Option<&'static str> {
+    let last = path.rsplit('.').next()?;
+    let name = last.split('[').next().unwrap_or(last);
+    Some(match name {
+        "results" => "result",
+        "stacks" => "stack",
+        "codeFlows" => "code flow",
+        "threadFlows" => "thread flow",
+        "fixes" => "fix",
+        "artifactChanges" => "artifact change",
+        "replacements" => "replacement",
+        "suppressions" => "suppression",
+        "nodes" | "children" => "graph node",
+        "edges" => "graph edge",
+        "edgeTraversals" => "edge traversal",
+        "invocations" => "invocation",
+        "toolExecutionNotifications" | "toolConfigurationNotifications" => "notification",
+        "ruleConfigurationOverrides" => "configuration override",
+        "rules" => "rule (reportingDescriptor)",
+        "taxa" => "taxon (reportingDescriptor)",
+        "taxonomies" => "taxonomy (toolComponent)",
+        "relationships" => "rule relationship",
+        _ => return None,
+    })
 }
 
 /// `version` must be "2.1.0" and `runs` a non-empty array. Returns the number of runs.
@@ -473,7 +888,7 @@ fn check_header(version: Option<&Loose>, runs: Option<usize>) -> Result<usize, I
 /// What a rule contributes to its results, computed once per rule.
 #[derive(Default)]
 struct RuleInfo {
-    id: Option<String>,
+    id: String,
     facts: TagFacts,
     cwes: Vec<u32>,
     score: Option<Severity>,
@@ -614,13 +1029,13 @@ impl RunCtx<'_> {
             .rule
             .as_ref()
             .and_then(|d| d.index)
-            .or(r.rule_index)
+            .or(r.rule_index.map(|i| i.0))
             .and_then(|i| usize::try_from(i).ok());
         let by_index = index
             .map(|i| (comp, i))
             .filter(|at| self.rule(*at).is_some());
         if let Some(at) = by_index {
-            let consistent = match (rule_id, self.rule(at).and_then(|x| x.id.as_deref())) {
+            let consistent = match (rule_id, self.rule(at).map(|x| x.id.as_str())) {
                 (Some(want), Some(have)) => {
                     want == have
                         || (want.len() > have.len()
@@ -661,7 +1076,7 @@ struct TaxonomyInfo<'r> {
     is_cwe: bool,
     guid: Option<Cow<'r, str>>,
     /// Taxa ids, kept for the CWE taxonomy only.
-    taxa: Vec<Option<Cow<'r, str>>>,
+    taxa: Vec<Cow<'r, str>>,
 }
 
 impl Taxa<'_> {
@@ -696,7 +1111,7 @@ impl Taxa<'_> {
             None if is_cwe => {
                 let taxa = &taxonomy?.taxa;
                 let i = usize::try_from(d.index?).ok()?;
-                taxa.get(i)?.as_deref().and_then(parse_cwe)
+                parse_cwe(taxa.get(i)?)
             }
             None => None,
         }
@@ -708,24 +1123,23 @@ fn normalise_run(i: usize, run: Run, scan: &mut NormalisedScan) -> Result<(), In
     let Some(tool) = run.tool else {
         return Err(IngestError::new(
             at(".tool"),
-            "missing `tool`: every run must name its tool in `tool.driver.name`",
+            "missing `tool`: SARIF 2.1.0 requires every run to name its tool in `tool.driver.name`",
         ));
     };
     let Some(driver) = tool.driver else {
         return Err(IngestError::new(
             at(".tool.driver"),
-            "missing `tool.driver` (SARIF 2.1.0 names the tool in `tool.driver.name`; `tool.name` is SARIF 1.x/2.0)",
+            "missing `tool.driver`: SARIF 2.1.0 requires it and names the tool in `tool.driver.name` (`tool.name` is SARIF 1.x/2.0)",
         ));
     };
-    let name = match driver.name.as_deref().map(str::trim) {
-        Some(n) if !n.is_empty() => truncate_chars(n, TOOL_MAX_CHARS),
-        _ => {
-            return Err(IngestError::new(
+    let name =
+        match driver.name.as_deref().map(str::trim) {
+            Some(n) if !n.is_empty() => truncate_chars(n, TOOL_MAX_CHARS),
+            _ => return Err(IngestError::new(
                 at(".tool.driver.name"),
-                "missing or empty `tool.driver.name`: the tool must be named",
-            ))
-        }
-    };
+                "missing or empty `tool.driver.name`: SARIF 2.1.0 requires the tool to be named",
+            )),
+        };
     let version = driver
         .version
         .as_deref()
@@ -739,10 +1153,7 @@ fn normalise_run(i: usize, run: Run, scan: &mut NormalisedScan) -> Result<(), In
         .unwrap_or_default()
         .into_iter()
         .map(|t| {
-            let is_cwe = t
-                .name
-                .as_deref()
-                .is_some_and(|n| n.trim().eq_ignore_ascii_case("cwe"));
+            let is_cwe = t.name.trim().eq_ignore_ascii_case("cwe");
             let taxa = if is_cwe {
                 t.taxa
                     .unwrap_or_default()
@@ -782,12 +1193,17 @@ fn normalise_run(i: usize, run: Run, scan: &mut NormalisedScan) -> Result<(), In
     let mut component_names = vec![name.clone()];
     let mut rules_by_id = HashMap::new();
     let extensions = tool.extensions.unwrap_or_default();
-    let comps = std::iter::once((None, driver.rules))
-        .chain(extensions.into_iter().enumerate().map(|(k, ext)| {
-            component_names.push(ext.name.as_deref().unwrap_or_default().to_owned());
-            (Some(k), ext.rules)
-        }))
-        .collect::<Vec<_>>();
+    let mut comps = vec![(None, driver.rules)];
+    for (k, ext) in extensions.into_iter().enumerate() {
+        let Some(ext_name) = ext.name else {
+            return Err(IngestError::new(
+                at(&format!(".tool.extensions[{k}].name")),
+                "missing: SARIF 2.1.0 requires `name` in every tool component (extension)",
+            ));
+        };
+        component_names.push(ext_name.into_owned());
+        comps.push((Some(k), ext.rules));
+    }
     for (ci, (ext, rules)) in comps.into_iter().enumerate() {
         let comp_path = match ext {
             None => ".tool.driver".to_owned(),
@@ -800,9 +1216,7 @@ fn normalise_run(i: usize, run: Run, scan: &mut NormalisedScan) -> Result<(), In
                     "{comp_path}.rules[{ri}].defaultConfiguration.level"
                 ))
             })?;
-            if let Some(id) = &info.id {
-                rules_by_id.entry(id.clone()).or_insert((ci, ri));
-            }
+            rules_by_id.entry(info.id.clone()).or_insert((ci, ri));
             infos.push(info);
         }
         components.push(infos);
@@ -832,7 +1246,7 @@ fn normalise_run(i: usize, run: Run, scan: &mut NormalisedScan) -> Result<(), In
     let mut error_notes = 0usize;
     let mut first_error = None;
     for (k, inv) in run.invocations.unwrap_or_default().into_iter().enumerate() {
-        if inv.execution_successful == Some(false) {
+        if !inv.execution_successful {
             execution_failed = true;
         }
         if let Some(n) = inv.tool_execution_notifications {
@@ -847,7 +1261,7 @@ fn normalise_run(i: usize, run: Run, scan: &mut NormalisedScan) -> Result<(), In
             .into_iter()
             .enumerate()
         {
-            let Some(level) = ov.configuration.and_then(|c| c.level) else {
+            let Some(level) = ov.configuration.level else {
                 continue;
             };
             let level = parse_level(&level, || {
@@ -855,7 +1269,7 @@ fn normalise_run(i: usize, run: Run, scan: &mut NormalisedScan) -> Result<(), In
                     ".invocations[{k}].ruleConfigurationOverrides[{o}].configuration.level"
                 ))
             })?;
-            let Some(desc) = ov.descriptor else { continue };
+            let desc = ov.descriptor;
             let comp = ctx.component_of(desc.tool_component.as_ref());
             let by_index = desc
                 .index
@@ -882,7 +1296,7 @@ fn normalise_run(i: usize, run: Run, scan: &mut NormalisedScan) -> Result<(), In
     for rule in ctx.components.iter().flatten().filter(|r| r.enabled) {
         covered.insert(mapping::classify(
             profile,
-            rule.id.as_deref().unwrap_or_default(),
+            &rule.id,
             &rule.cwes,
             &rule.facts,
         ));
@@ -979,14 +1393,13 @@ fn rule_info(
             .iter()
             .flatten()
             .take(32)
-            .filter_map(|rel| rel.target.as_ref())
-            .filter_map(|target| taxa.cwe_from_ref(target)),
+            .filter_map(|rel| taxa.cwe_from_ref(&rel.target)),
     );
     ev.cwes.sort_unstable();
     ev.cwes.dedup();
     Ok(RuleInfo {
         // Kept whole: results refer to it by its exact text.
-        id: rule.id.map(Cow::into_owned),
+        id: rule.id.into_owned(),
         facts: ev.facts,
         cwes: ev.cwes,
         score: ev.score,
@@ -1019,6 +1432,7 @@ const KINDS: &[&str] = &[
 ];
 const BASELINE_STATES: &[&str] = &["new", "unchanged", "updated", "absent"];
 const SUPPRESSION_STATUSES: &[&str] = &["accepted", "underReview", "rejected"];
+const SUPPRESSION_KINDS: &[&str] = &["inSource", "external"];
 
 fn normalise_result(
     ctx: &RunCtx,
@@ -1055,6 +1469,16 @@ fn normalise_result(
     }
     let mut suppressed = false;
     for (k, s) in r.suppressions.iter().flatten().enumerate() {
+        if !SUPPRESSION_KINDS.contains(&s.kind.as_ref()) {
+            return Err(IngestError::new(
+                format!("{}.suppressions[{k}].kind", path()),
+                format!(
+                    "unknown suppression kind \"{}\" (expected one of: {})",
+                    truncate_chars(&s.kind, 40),
+                    SUPPRESSION_KINDS.join(", ")
+                ),
+            ));
+        }
         match s.status.as_deref() {
             None | Some("accepted") => suppressed = true,
             Some(st) if SUPPRESSION_STATUSES.contains(&st) => {}
@@ -1079,7 +1503,7 @@ fn normalise_result(
         .rule_id
         .as_deref()
         .or_else(|| r.rule.as_ref().and_then(|d| d.id.as_deref()))
-        .or_else(|| rule.and_then(|x| x.id.as_deref()))
+        .or_else(|| rule.map(|x| x.id.as_str()))
         .unwrap_or("unknown");
     let rev = evidence(r.properties.as_ref());
     let mut facts = rule.map(|x| x.facts).unwrap_or_default();
@@ -1138,8 +1562,8 @@ fn normalise_result(
 
     let message_full = r
         .message
-        .as_ref()
-        .and_then(Msg::best)
+        .0
+        .best()
         .or_else(|| rule.and_then(|x| x.short_text.as_deref()))
         .unwrap_or(rule_id_raw)
         .trim();
@@ -1162,11 +1586,8 @@ fn normalise_result(
 }
 
 fn location_of(ctx: &RunCtx, r: &RawResult) -> Option<Location> {
-    let physical = r
-        .locations
-        .0
-        .as_ref()
-        .and_then(|l| l.physical_location.as_ref());
+    let Locations(First(first)) = &r.locations;
+    let physical = first.as_ref().and_then(|l| l.physical_location.as_ref());
     let artifact = physical
         .and_then(|p| p.artifact_location.as_ref())
         .or(r.analysis_target.as_ref());

@@ -849,8 +849,12 @@ fn suppressions_by_status() {
         r(json!([{ "kind": "external", "status": "accepted" }])), // suppressed
         r(json!([{ "kind": "external", "status": "underReview" }])), // counted (decision)
         r(json!([{ "kind": "external", "status": "rejected" }])), // counted
-        r(json!([{ "status": "rejected" }, { "status": "accepted" }])), // suppressed
-        r(json!([{ "status": "underReview" }, { "status": "rejected" }])), // counted
+        r(
+            json!([{ "kind": "inSource", "status": "rejected" }, { "kind": "external", "status": "accepted" }])
+        ), // suppressed
+        r(
+            json!([{ "kind": "inSource", "status": "underReview" }, { "kind": "external", "status": "rejected" }])
+        ), // counted
         r(json!([])),                       // counted
     ]));
     assert_eq!(scan.excluded.suppressed, 3);
@@ -873,7 +877,7 @@ fn baseline_kind_and_level_exclusions_and_their_order() {
         { "ruleId": "R", "message": { "text": "j" }, "kind": "fail" },
         { "ruleId": "R", "message": { "text": "k" }, "level": "none" },
         // Several reasons: counted once, under the first (suppressed, baseline, kind, level).
-        { "ruleId": "R", "message": { "text": "l" }, "level": "none", "kind": "pass", "baselineState": "absent", "suppressions": [{}] },
+        { "ruleId": "R", "message": { "text": "l" }, "level": "none", "kind": "pass", "baselineState": "absent", "suppressions": [{ "kind": "inSource" }] },
         { "ruleId": "R", "message": { "text": "m" }, "level": "none", "kind": "pass", "baselineState": "absent" },
         { "ruleId": "R", "message": { "text": "n" }, "level": "none", "kind": "pass" }
     ]));
@@ -1094,11 +1098,11 @@ fn messages_locations_and_fingerprints() {
         "artifacts": [{ "location": { "uri": "src/a.py" } }],
         "results": [
             { "ruleId": "R", "message": { "text": long } },
-            { "ruleId": "R", "message": { "markdown": "**md**" }, "locations": [
+            { "ruleId": "R", "message": { "id": "md", "markdown": "**md**" }, "locations": [
                 { "physicalLocation": { "artifactLocation": { "index": 0 }, "region": { "startLine": 7 } } },
                 { "physicalLocation": { "artifactLocation": { "uri": "ignored.py" } } }
             ] },
-            { "ruleId": "R", "message": {}, "analysisTarget": { "uri": "Dockerfile" } },
+            { "ruleId": "R", "message": { "id": "default" }, "analysisTarget": { "uri": "Dockerfile" } },
             { "ruleId": "R", "message": { "text": "same" }, "partialFingerprints": { "h": "1" }, "locations": [{ "physicalLocation": { "artifactLocation": { "uri": "a" } } }] },
             { "ruleId": "R", "message": { "text": "other text" }, "partialFingerprints": { "h": "1" }, "locations": [{ "physicalLocation": { "artifactLocation": { "uri": "a" }, "region": { "startLine": 99 } } }] },
             { "ruleId": "R", "message": { "text": "same" }, "partialFingerprints": { "h": "1" }, "locations": [{ "physicalLocation": { "artifactLocation": { "uri": "b" } } }] }
@@ -1177,18 +1181,26 @@ fn invalid_documents_are_rejected_with_a_path() {
         &one_run(
             "x",
             json!([]),
-            json!([{ "ruleId": "R", "message": { "text": "m" } }, { "ruleId": "R", "level": "warn" }]),
+            json!([{ "ruleId": "R", "message": { "text": "m" } }, { "ruleId": "R", "message": { "text": "m" }, "level": "warn" }]),
         ),
         "runs[0].results[1].level",
         "unknown level \"warn\"",
     );
     rejects(
-        &one_run("x", json!([]), json!([{ "kind": "failed" }])),
+        &one_run(
+            "x",
+            json!([]),
+            json!([{ "message": { "text": "m" }, "kind": "failed" }]),
+        ),
         "runs[0].results[0].kind",
         "unknown kind",
     );
     rejects(
-        &one_run("x", json!([]), json!([{ "baselineState": "gone" }])),
+        &one_run(
+            "x",
+            json!([]),
+            json!([{ "message": { "text": "m" }, "baselineState": "gone" }]),
+        ),
         "runs[0].results[0].baselineState",
         "unknown baselineState",
     );
@@ -1196,13 +1208,17 @@ fn invalid_documents_are_rejected_with_a_path() {
         &one_run(
             "x",
             json!([]),
-            json!([{ "suppressions": [{ "status": "approved" }] }]),
+            json!([{ "message": { "text": "m" }, "suppressions": [{ "kind": "external", "status": "approved" }] }]),
         ),
         "runs[0].results[0].suppressions[0].status",
         "unknown suppression status",
     );
     rejects(
-        &one_run("x", json!([]), json!([{ "locations": {} }])),
+        &one_run(
+            "x",
+            json!([]),
+            json!([{ "message": { "text": "m" }, "locations": {} }]),
+        ),
         "runs[0].results[0].locations",
         "expected an array",
     );
@@ -1221,6 +1237,427 @@ fn invalid_documents_are_rejected_with_a_path() {
         "not valid JSON",
     );
     rejects(b"  \n ", "", "empty document");
+}
+
+// --- SARIF 2.1.0 schema requirements -------------------------------------------------------
+
+/// A log whose one result is `{ ruleId, message }` with `extra` merged in (`null` removes).
+fn with_result(extra: Value) -> Vec<u8> {
+    let mut result = json!({ "ruleId": "R", "message": { "text": "m" } });
+    for (k, v) in extra.as_object().expect("an object") {
+        if v.is_null() {
+            result.as_object_mut().unwrap().remove(k);
+        } else {
+            result[k] = v.clone();
+        }
+    }
+    one_run("gitleaks", json!([{ "id": "R" }]), json!([result]))
+}
+
+/// A gitleaks run with one valid result, `extra` merged into the run.
+fn with_run(extra: Value) -> Vec<u8> {
+    let mut run = json!({
+        "tool": { "driver": { "name": "gitleaks", "rules": [{ "id": "R" }] } },
+        "results": [{ "ruleId": "R", "message": { "text": "m" } }]
+    });
+    for (k, v) in extra.as_object().expect("an object") {
+        run[k] = v.clone();
+    }
+    log(json!([run]))
+}
+
+/// Rejected, with `path`, a message starting with `message_start`, and the SARIF 2.1.0
+/// requirement named.
+fn schema_rejects(bytes: &[u8], path: &str, message_start: &str) {
+    let err = parse_sarif(bytes).expect_err(path);
+    assert_eq!(err.path, path, "{err}");
+    assert!(err.message.starts_with(message_start), "{err}");
+    assert!(err.message.contains("SARIF 2.1.0"), "{err}");
+    assert!(!err.message.contains(" at line "), "{err}");
+}
+
+#[test]
+fn schema_a_stack_without_frames_is_refused() {
+    // The case: `stacks: [{}]` was stored as a finding with rule `unknown`.
+    let bytes = log(json!([{
+        "tool": { "driver": { "name": "gitleaks" } },
+        "results": [{ "message": { "text": "m" }, "stacks": [{}] }]
+    }]));
+    let err = parse_sarif(&bytes).unwrap_err();
+    assert_eq!(err.path, "runs[0].results[0].stacks[0].frames");
+    assert_eq!(
+        err.to_string(),
+        "runs[0].results[0].stacks[0].frames: missing: SARIF 2.1.0 requires `frames` in every stack"
+    );
+    schema_rejects(
+        &with_result(json!({ "stacks": [{ "frames": [] }, { "message": { "text": "s" } }] })),
+        "runs[0].results[0].stacks[1].frames",
+        "missing",
+    );
+    rejects(
+        &with_result(json!({ "stacks": [{ "frames": [7] }] })),
+        "runs[0].results[0].stacks[0].frames[0]",
+        "invalid type: integer `7`, expected an object",
+    );
+    // A stack with frames (even none) is fine.
+    assert_eq!(
+        only_finding(&with_result(
+            json!({ "stacks": [{ "frames": [] }, { "frames": [{ "module": "a" }] }] })
+        ))
+        .rule_id,
+        "R"
+    );
+}
+
+#[test]
+fn schema_a_result_needs_a_message_with_text_or_id() {
+    schema_rejects(
+        &with_result(json!({ "message": null })),
+        "runs[0].results[0].message",
+        "missing: SARIF 2.1.0 requires `message` in every result",
+    );
+    for message in [
+        json!({}),
+        json!({ "markdown": "**m**" }),
+        json!({ "arguments": ["a"] }),
+    ] {
+        schema_rejects(
+            &with_result(json!({ "message": message })),
+            "runs[0].results[0].message",
+            "missing `text` and `id`",
+        );
+    }
+    let err = parse_sarif(&with_result(json!({ "message": "text" }))).unwrap_err();
+    assert_eq!(err.path, "runs[0].results[0].message", "{err}");
+    assert!(err.message.contains("expected an object"), "{err}");
+    // An id alone is valid (it names one of the rule's messageStrings).
+    let f = only_finding(&with_result(json!({ "message": { "id": "default" } })));
+    assert_eq!(f.message, "R");
+}
+
+#[test]
+fn schema_runs_tools_and_components_are_named() {
+    // Extensions and taxonomies are tool components: named too.
+    schema_rejects(
+        &with_run(
+            json!({ "tool": { "driver": { "name": "CodeQL" }, "extensions": [
+            { "name": "codeql/javascript-queries" }, { "version": "1.0" }
+        ] } }),
+        ),
+        "runs[0].tool.extensions[1].name",
+        "missing: SARIF 2.1.0 requires `name` in every tool component",
+    );
+    schema_rejects(
+        &with_run(json!({ "taxonomies": [{ "taxa": [{ "id": "79" }] }] })),
+        "runs[0].taxonomies[0].name",
+        "missing: SARIF 2.1.0 requires `name` in every taxonomy",
+    );
+    // The run's own tool (these three were already refused before the schema checks).
+    rejects(
+        &log(json!([{ "results": [{ "message": { "text": "m" } }] }])),
+        "runs[0].tool",
+        "missing `tool`: SARIF 2.1.0 requires",
+    );
+    rejects(
+        &log(json!([{ "tool": {}, "results": [] }])),
+        "runs[0].tool.driver",
+        "missing `tool.driver`: SARIF 2.1.0 requires",
+    );
+    rejects(
+        &log(json!([{ "tool": { "driver": { "version": "1" } }, "results": [] }])),
+        "runs[0].tool.driver.name",
+        "missing or empty `tool.driver.name`: SARIF 2.1.0 requires",
+    );
+}
+
+#[test]
+fn schema_rules_and_references_need_ids() {
+    schema_rejects(
+        &one_run(
+            "x",
+            json!([{ "id": "A" }, { "shortDescription": { "text": "no id" } }]),
+            json!([]),
+        ),
+        "runs[0].tool.driver.rules[1].id",
+        "missing: SARIF 2.1.0 requires `id` in every rule",
+    );
+    schema_rejects(
+        &with_run(json!({ "tool": { "driver": { "name": "x" }, "extensions": [
+            { "name": "pack", "rules": [{ "name": "no id" }] }
+        ] } })),
+        "runs[0].tool.extensions[0].rules[0].id",
+        "missing",
+    );
+    schema_rejects(
+        &with_run(json!({ "taxonomies": [{ "name": "CWE", "taxa": [{ "name": "XSS" }] }] })),
+        "runs[0].taxonomies[0].taxa[0].id",
+        "missing",
+    );
+    schema_rejects(
+        &one_run(
+            "x",
+            json!([{ "id": "A", "relationships": [{ "kinds": ["superset"] }] }]),
+            json!([]),
+        ),
+        "runs[0].tool.driver.rules[0].relationships[0].target",
+        "missing",
+    );
+    // A reportingDescriptorReference needs `id`, `index` or `guid`.
+    schema_rejects(
+        &with_result(json!({ "rule": { "toolComponent": { "index": 0 } } })),
+        "runs[0].results[0].rule",
+        "missing `id`, `index` and `guid`",
+    );
+    schema_rejects(
+        &with_result(json!({ "taxa": [{ "id": "CWE-79" }, {}] })),
+        "runs[0].results[0].taxa[1]",
+        "missing `id`, `index` and `guid`",
+    );
+    assert_eq!(
+        only_finding(&with_result(
+            json!({ "rule": { "guid": "a6c3f0ab-6f5b-4b3a-9c43-7a7c8e1c2d3e" } })
+        ))
+        .rule_id,
+        "R"
+    );
+}
+
+#[test]
+fn schema_result_level_kind_and_rule_index() {
+    // Unknown enumeration values (checked since before the schema work; kept here with the
+    // rest of the result's requirements).
+    rejects(
+        &with_result(json!({ "level": "fatal" })),
+        "runs[0].results[0].level",
+        "unknown level \"fatal\" (expected none, note, warning or error)",
+    );
+    rejects(
+        &with_result(json!({ "kind": "failure" })),
+        "runs[0].results[0].kind",
+        "unknown kind \"failure\"",
+    );
+    let err = parse_sarif(&with_result(json!({ "level": 3 }))).unwrap_err();
+    assert_eq!(err.path, "runs[0].results[0].level", "{err}");
+    // ruleIndex and rule.index: integers ≥ -1.
+    schema_rejects(
+        &with_result(json!({ "ruleIndex": -2 })),
+        "runs[0].results[0].ruleIndex",
+        "invalid index -2",
+    );
+    schema_rejects(
+        &with_result(json!({ "rule": { "id": "R", "index": -5 } })),
+        "runs[0].results[0].rule.index",
+        "invalid index -5",
+    );
+    let err = parse_sarif(&with_result(json!({ "ruleIndex": "0" }))).unwrap_err();
+    assert_eq!(err.path, "runs[0].results[0].ruleIndex", "{err}");
+    assert!(err.message.contains("invalid type"), "{err}");
+    assert_eq!(
+        only_finding(&with_result(json!({ "ruleIndex": -1 }))).rule_id,
+        "R"
+    );
+}
+
+#[test]
+fn schema_code_flows_need_thread_flows_with_locations() {
+    schema_rejects(
+        &with_result(json!({ "codeFlows": [{ "message": { "text": "flow" } }] })),
+        "runs[0].results[0].codeFlows[0].threadFlows",
+        "missing: SARIF 2.1.0 requires `threadFlows` in every code flow",
+    );
+    schema_rejects(
+        &with_result(json!({ "codeFlows": [{ "threadFlows": [] }] })),
+        "runs[0].results[0].codeFlows[0].threadFlows",
+        "empty",
+    );
+    schema_rejects(
+        &with_result(
+            json!({ "codeFlows": [{ "threadFlows": [{ "locations": [{}] }, { "id": "t" }] }] }),
+        ),
+        "runs[0].results[0].codeFlows[0].threadFlows[1].locations",
+        "missing: SARIF 2.1.0 requires `locations` in every thread flow",
+    );
+    schema_rejects(
+        &with_result(json!({ "codeFlows": [{ "threadFlows": [{ "locations": [] }] }] })),
+        "runs[0].results[0].codeFlows[0].threadFlows[0].locations",
+        "empty",
+    );
+}
+
+#[test]
+fn schema_fixes_need_artifact_changes_and_replacements() {
+    let change = |c: Value| with_result(json!({ "fixes": [{ "artifactChanges": [c] }] }));
+    schema_rejects(
+        &with_result(json!({ "fixes": [{ "description": { "text": "upgrade" } }] })),
+        "runs[0].results[0].fixes[0].artifactChanges",
+        "missing: SARIF 2.1.0 requires `artifactChanges` in every fix",
+    );
+    schema_rejects(
+        &with_result(json!({ "fixes": [{ "artifactChanges": [] }] })),
+        "runs[0].results[0].fixes[0].artifactChanges",
+        "empty",
+    );
+    schema_rejects(
+        &change(json!({ "replacements": [{ "deletedRegion": { "startLine": 1 } }] })),
+        "runs[0].results[0].fixes[0].artifactChanges[0].artifactLocation",
+        "missing: SARIF 2.1.0 requires `artifactLocation` in every artifact change",
+    );
+    schema_rejects(
+        &change(json!({ "artifactLocation": { "uri": "a.py" } })),
+        "runs[0].results[0].fixes[0].artifactChanges[0].replacements",
+        "missing",
+    );
+    schema_rejects(
+        &change(json!({ "artifactLocation": { "uri": "a.py" }, "replacements": [] })),
+        "runs[0].results[0].fixes[0].artifactChanges[0].replacements",
+        "empty",
+    );
+    schema_rejects(
+        &change(
+            json!({ "artifactLocation": { "uri": "a.py" }, "replacements": [{ "insertedContent": { "text": "x" } }] }),
+        ),
+        "runs[0].results[0].fixes[0].artifactChanges[0].replacements[0].deletedRegion",
+        "missing: SARIF 2.1.0 requires `deletedRegion` in every replacement",
+    );
+}
+
+#[test]
+fn schema_invocations_and_notifications() {
+    schema_rejects(
+        &with_run(json!({ "invocations": [{ "commandLine": "gitleaks detect" }] })),
+        "runs[0].invocations[0].executionSuccessful",
+        "missing: SARIF 2.1.0 requires `executionSuccessful` in every invocation",
+    );
+    let err = parse_sarif(&with_run(
+        json!({ "invocations": [{ "executionSuccessful": "yes" }] }),
+    ))
+    .unwrap_err();
+    assert_eq!(err.path, "runs[0].invocations[0].executionSuccessful");
+    assert!(err.message.contains("expected a boolean"), "{err}");
+    schema_rejects(
+        &with_run(json!({ "invocations": [{ "executionSuccessful": true,
+            "toolExecutionNotifications": [{ "level": "error" }] }] })),
+        "runs[0].invocations[0].toolExecutionNotifications[0].message",
+        "missing: SARIF 2.1.0 requires `message` in every notification",
+    );
+    schema_rejects(
+        &with_run(json!({ "invocations": [{ "executionSuccessful": true,
+            "toolConfigurationNotifications": [{ "message": {} }] }] })),
+        "runs[0].invocations[0].toolConfigurationNotifications[0].message",
+        "missing `text` and `id`",
+    );
+    schema_rejects(
+        &with_run(json!({ "invocations": [{ "executionSuccessful": true,
+            "toolExecutionNotifications": [{ "level": "fatal", "message": { "text": "x" } }] }] })),
+        "runs[0].invocations[0].toolExecutionNotifications[0].level",
+        "unknown level \"fatal\"",
+    );
+    schema_rejects(
+        &with_run(json!({ "invocations": [{ "executionSuccessful": true,
+            "ruleConfigurationOverrides": [{ "configuration": { "level": "error" } }] }] })),
+        "runs[0].invocations[0].ruleConfigurationOverrides[0].descriptor",
+        "missing: SARIF 2.1.0 requires `descriptor` in every configuration override",
+    );
+}
+
+#[test]
+fn schema_suppressions_need_a_kind() {
+    schema_rejects(
+        &with_result(json!({ "suppressions": [{ "status": "accepted" }] })),
+        "runs[0].results[0].suppressions[0].kind",
+        "missing: SARIF 2.1.0 requires `kind` in every suppression",
+    );
+    rejects(
+        &with_result(json!({ "suppressions": [{ "kind": "inSource" }, { "kind": "baseline" }] })),
+        "runs[0].results[0].suppressions[1].kind",
+        "unknown suppression kind \"baseline\" (expected one of: inSource, external)",
+    );
+}
+
+#[test]
+fn schema_locations_are_objects() {
+    let err = parse_sarif(&with_result(json!({ "locations": [
+        { "physicalLocation": { "artifactLocation": { "uri": "a" } } }, "b.py"
+    ] })))
+    .unwrap_err();
+    assert_eq!(err.path, "runs[0].results[0].locations[1]", "{err}");
+    assert!(err.message.contains("expected an object"), "{err}");
+    let err = parse_sarif(&with_result(json!({ "locations": [[]] }))).unwrap_err();
+    assert_eq!(err.path, "runs[0].results[0].locations[0]", "{err}");
+    let err = parse_sarif(&with_result(
+        json!({ "relatedLocations": [{ "id": 1 }, 2] }),
+    ))
+    .unwrap_err();
+    assert_eq!(err.path, "runs[0].results[0].relatedLocations[1]", "{err}");
+    assert!(err.message.contains("expected an object"), "{err}");
+}
+
+#[test]
+fn schema_graphs_and_graph_traversals() {
+    schema_rejects(
+        &with_result(
+            json!({ "graphs": [{ "nodes": [{ "id": "a" }, { "label": { "text": "b" } }] }] }),
+        ),
+        "runs[0].results[0].graphs[0].nodes[1].id",
+        "missing: SARIF 2.1.0 requires `id` in every graph node",
+    );
+    schema_rejects(
+        &with_result(json!({ "graphs": [{ "edges": [{ "id": "e", "sourceNodeId": "a" }] }] })),
+        "runs[0].results[0].graphs[0].edges[0].targetNodeId",
+        "missing",
+    );
+    for traversal in [
+        json!({}),
+        json!({ "runGraphIndex": 0, "resultGraphIndex": 0 }),
+    ] {
+        schema_rejects(
+            &with_result(json!({ "graphTraversals": [traversal] })),
+            "runs[0].results[0].graphTraversals[0]",
+            "SARIF 2.1.0 requires a graph traversal to have exactly one of",
+        );
+    }
+    schema_rejects(
+        &with_result(
+            json!({ "graphTraversals": [{ "resultGraphIndex": 0, "edgeTraversals": [{}] }] }),
+        ),
+        "runs[0].results[0].graphTraversals[0].edgeTraversals[0].edgeId",
+        "missing",
+    );
+}
+
+#[test]
+fn schema_valid_rich_results_are_accepted() {
+    // Everything the checks look at, present and valid: the finding is read as before.
+    let f = only_finding(&with_result(json!({
+        "ruleIndex": 0,
+        "rule": { "id": "R", "index": 0 },
+        "kind": "fail",
+        "level": "error",
+        "message": { "text": "m", "id": "default", "arguments": ["x"] },
+        "locations": [
+            { "physicalLocation": { "artifactLocation": { "uri": "a.py" }, "region": { "startLine": 3 } } },
+            { "logicalLocations": [{ "name": "f" }] }
+        ],
+        "relatedLocations": [{ "id": 1, "message": { "text": "here" } }],
+        "stacks": [{ "message": { "text": "s" }, "frames": [{ "location": { "message": { "text": "f" } } }] }],
+        "codeFlows": [{ "threadFlows": [{ "locations": [{ "location": {} }, { "nestingLevel": 1 }] }] }],
+        "fixes": [{ "artifactChanges": [{ "artifactLocation": { "uri": "a.py" },
+            "replacements": [{ "deletedRegion": { "startLine": 3 }, "insertedContent": { "text": "y" } }] }] }],
+        "graphs": [{ "nodes": [{ "id": "n1", "children": [{ "id": "n2" }] }],
+            "edges": [{ "id": "e", "sourceNodeId": "n1", "targetNodeId": "n2" }] }],
+        "graphTraversals": [{ "resultGraphIndex": 0, "edgeTraversals": [{ "edgeId": "e" }] }],
+        "suppressions": [{ "kind": "external", "status": "rejected" }],
+        "taxa": [{ "index": 0, "toolComponent": { "name": "CWE" } }]
+    })));
+    assert_eq!(f.severity, High);
+    assert_eq!(f.message, "m");
+    assert_eq!(
+        f.location,
+        Some(Location {
+            uri: "a.py".into(),
+            start_line: Some(3)
+        })
+    );
 }
 
 #[test]
