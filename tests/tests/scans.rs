@@ -71,6 +71,15 @@ async fn repositories() {
             "{bad}"
         );
     }
+    // The message says what is accepted: ASCII, as hosts spell repository paths.
+    let unicode = app
+        .post("/api/repos", json!({"name": "café-service"}))
+        .await;
+    assert_eq!(unicode.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        unicode.body["errors"][0]["message"],
+        "1 to 200 characters: ASCII letters, digits and . _ / - (as hosts spell repository paths)"
+    );
     let list = app.get("/api/repos").await.body;
     assert_eq!(list["repos"].as_array().unwrap().len(), 2);
     assert_eq!(app.get("/api/repos/1").await.body["default_branch"], "main");

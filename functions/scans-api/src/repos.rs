@@ -21,7 +21,8 @@ pub struct CreateRepo {
     languages: Vec<String>,
 }
 
-/// Repository names as hosts spell them: `checkout-service`, `acme/checkout.v2`.
+/// Repository names as hosts spell their paths (GitHub, GitLab and Bitbucket paths are ASCII):
+/// `checkout-service`, `acme/checkout.v2`.
 fn valid_name(name: &str) -> bool {
     (1..=MAX_NAME).contains(&name.len())
         && name
@@ -62,7 +63,7 @@ pub async fn create(
     if !valid_name(&name) {
         errors.push(FieldError::at(
             "name",
-            format!("1 to {MAX_NAME} characters: letters, digits and . _ / -"),
+            format!("1 to {MAX_NAME} characters: ASCII letters, digits and . _ / - (as hosts spell repository paths)"),
         ));
     }
     if let Some(b) = &body.default_branch {

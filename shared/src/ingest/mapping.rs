@@ -270,8 +270,8 @@ pub const AUTH_CWES: &[u32] = &[
 /// The SAST check type for a finding with these CWE ids and tag facts: secrets over crypto over
 /// auth over plain security (first list a CWE is in, in that priority). With no CWE at all, tag
 /// keywords decide (`secret`; `crypto…`; `authentication`/`authorization`), else sast_security.
-pub fn sast_split(cwes: &[u32], tags: &TagFacts) -> CheckType {
-    if cwes.iter().any(|c| SECRETS_CWES.contains(c)) {
+pub fn sast_split(rule_id: &str, cwes: &[u32], tags: &TagFacts) -> CheckType {
+    if cwes.iter().any(|c| SECRETS_CWES.contains(c)) || names_hardcoded_secret(rule_id) {
         return Secrets;
     }
     if cwes.iter().any(|c| CRYPTO_CWES.contains(c)) {
@@ -292,6 +292,30 @@ pub fn sast_split(cwes: &[u32], tags: &TagFacts) -> CheckType {
         }
     }
     SastSecurity
+}
+
+/// A SAST rule named for a hard-coded credential (Snyk Code `javascript/HardcodedSecret`,
+/// `python/HardcodedNonCryptoSecret`, `hardcoded-password`, ...), whatever CWE its tool gives
+/// it (Snyk uses CWE-547, "hard-coded constants"): the documented decision counts hard-coded
+/// credentials found by SAST as secrets.
+pub fn names_hardcoded_secret(rule_id: &str) -> bool {
+    let name = rule_id
+        .rsplit(['/', '.', ':'])
+        .next()
+        .unwrap_or(rule_id)
+        .to_ascii_lowercase()
+        .replace(['-', '_', ' '], "");
+    name.starts_with("hardcoded")
+        && [
+            "secret",
+            "credential",
+            "password",
+            "passwd",
+            "token",
+            "apikey",
+        ]
+        .iter()
+        .any(|w| name.contains(w))
 }
 
 // --- Tags -----------------------------------------------------------------------------------
@@ -457,7 +481,7 @@ pub fn classify(
             return IacIssues;
         }
         if security_evidence || !cwes.is_empty() {
-            return sast_split(cwes, tags);
+            return sast_split(rule_id, cwes, tags);
         }
         return CodeQuality;
     };
@@ -465,23 +489,23 @@ pub fn classify(
         if strip_prefix_ignore_case(rule_id, prefix).is_some() {
             return match class {
                 RuleClass::Is(ct) => *ct,
-                RuleClass::Sast => sast_split(cwes, tags),
+                RuleClass::Sast => sast_split(rule_id, cwes, tags),
             };
         }
     }
     match profile.family {
         Family::Fixed(ct) => ct,
-        Family::SecuritySast => sast_split(cwes, tags),
+        Family::SecuritySast => sast_split(rule_id, cwes, tags),
         Family::MixedSast => {
             if !security_evidence && tags.has(TagFacts::QUALITY) {
                 CodeQuality
             } else {
-                sast_split(cwes, tags)
+                sast_split(rule_id, cwes, tags)
             }
         }
         Family::Linter => {
             if security_evidence || !cwes.is_empty() {
-                sast_split(cwes, tags)
+                sast_split(rule_id, cwes, tags)
             } else {
                 CodeQuality
             }
@@ -563,6 +587,35 @@ mod tests {
         assert_eq!(parse_cwe(" cwe 22 "), Some(22));
         assert_eq!(parse_cwe("CVE-2019-1549"), None);
         assert_eq!(parse_cwe("abc"), None);
+    }
+
+    #[test]
+    fn hard_coded_credentials_named_by_the_rule_are_secrets() {
+        for (tool, rule) in [
+            ("SnykCode", "javascript/HardcodedSecret"),
+            ("SnykCode", "python/HardcodedNonCryptoSecret"),
+            ("Snyk Code", "java/HardcodedPassword"),
+            ("semgrep", "generic.secrets.hardcoded-password"),
+        ] {
+            assert_eq!(
+                class(tool, rule, &["security", "CWE-547"]),
+                Secrets,
+                "{rule}"
+            );
+        }
+        // Other hard-coded things are not credentials.
+        assert_eq!(
+            class(
+                "SnykCode",
+                "javascript/HardcodedIV",
+                &["security", "CWE-329"]
+            ),
+            SastCrypto
+        );
+        assert_eq!(
+            class("SnykCode", "python/Sqli", &["security", "CWE-89"]),
+            SastSecurity
+        );
     }
 
     #[test]
