@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# The Python tools the suite uses, in a project-local virtualenv (.tools/venv), installed once.
-# Prints the venv's bin folder.
+# The Python tools the suite uses, in a project-local virtualenv (.tools/venv), installed once,
+# at pinned versions (schemathesis and hypothesis generate differently from one release to
+# the next; a pinned pair keeps the suite's runs reproducible). Prints the venv's bin folder.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.tools/venv"
-wanted=(cfn-lint aws-sam-cli cargo-lambda schemathesis)
+wanted=(cfn-lint==1.58.0 aws-sam-cli==1.170.0 cargo-lambda==1.9.2 schemathesis==4.32.5 hypothesis==6.170.17)
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv" >&2
 fi
+installed="$("$venv/bin/python" -m pip freeze 2>/dev/null | tr 'A-Z_' 'a-z-')"
 missing=()
 for pkg in "${wanted[@]}"; do
-  "$venv/bin/python" -m pip show --quiet "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  grep -qx "$pkg" <<<"$installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "${missing[@]}" >&2

@@ -16,6 +16,7 @@ pub const RESPONSE_BUDGET: usize = 4 * 1024 * 1024;
 /// A `cursor` query parameter of a budgeted list: the key of the last item already sent.
 pub fn resume_after(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
     cursor
+        .filter(|c| !c.is_empty())
         .map(|c| {
             Cursor::decode(c)
                 .map(|c| c.sort_key().to_string())

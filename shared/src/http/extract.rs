@@ -258,7 +258,9 @@ pub fn page_args(
             format!("must be between 1 and {MAX_PAGE}"),
         )]));
     }
+    // `?cursor=` (empty) is the first page, as no cursor is.
     let cursor = cursor
+        .filter(|c| !c.is_empty())
         .map(crate::store::Cursor::decode)
         .transpose()
         .map_err(|_| ApiError::InvalidQuery(vec![FieldError::at("cursor", "invalid cursor")]))?;
