@@ -31,7 +31,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
-    tracing::info!(addr = %args.addr, "compliance API listening on http://{}", args.addr);
+    println!("Listening on http://{}", args.addr);
     compliance_local::serve(listener, state).await?;
     Ok(())
 }

@@ -53,13 +53,17 @@ fn start_on(data_dir: &std::path::Path, port: u16) -> Server {
             let _ = tx.send(line);
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
+    // Everything the server prints on a start comes before the line saying where it listens.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut printed = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.starts_with("Listening on http://") => break,
+            Ok(line) => printed.push(line),
+            Err(_) => panic!("the server did not start within 60 s: {printed:?}"),
+        }
     }
-    std::thread::sleep(Duration::from_millis(100));
-    let printed: Vec<String> = rx.try_iter().collect();
     let admin_key = printed
         .iter()
         .map(|l| l.trim())
