@@ -2,13 +2,15 @@
 //! It reads the same environment as the API (README: configuration).
 
 use clap::{Parser, Subcommand};
-use compliance_core::apikeys::{self, Revoked};
-use compliance_core::audit::AuditContext;
-use compliance_core::auth::ActorKind;
-use compliance_core::config::{Config, StoreConfig};
-use compliance_core::orgs::{self, Org};
-use compliance_core::plans::{Plan, Role};
-use compliance_core::store::dynamo::DynamoStore;
+use compliance_auth::jwt::JwtConfig;
+use compliance_domain::identity::ActorKind;
+use compliance_domain::plans::{Plan, Role};
+use compliance_services::api_keys::{self, Revoked};
+use compliance_services::audit_log::AuditContext;
+use compliance_services::audit_log::DEFAULT_RETENTION_DAYS;
+use compliance_services::orgs::{self, Org};
+use compliance_store::config::{parsed, StoreConfig};
+use compliance_store::dynamo::DynamoStore;
 use serde_json::json;
 
 #[derive(Parser)]
@@ -83,7 +85,6 @@ const OPERATOR: &str = "compliance-cli";
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    let config = Config::from_env("embedded")?;
     if let Command::MintJwt {
         org,
         sub,
@@ -94,22 +95,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     {
         println!(
             "{}",
-            mint_jwt(&config, org, sub, *role, email.as_deref(), *ttl)?
+            mint_jwt(
+                &JwtConfig::from_env()?,
+                org,
+                sub,
+                *role,
+                email.as_deref(),
+                *ttl
+            )?
         );
         return Ok(());
     }
+    let store_config = StoreConfig::from_env("embedded")?;
     if let Command::CreateTable = cli.command {
-        let StoreConfig::Dynamo { table, endpoint } = &config.store else {
+        let StoreConfig::Dynamo { table, endpoint } = &store_config else {
             return Err("create-table needs COMPLIANCE_STORE=dynamodb and COMPLIANCE_TABLE".into());
         };
         let client = DynamoStore::client_from_env(endpoint.as_deref()).await;
-        compliance_core::store::table::create_table(&client, table).await?;
+        compliance_store::table::create_table(&client, table).await?;
         println!("created table {table}");
         return Ok(());
     }
-    let store = config.store.open().await?;
+    let store = store_config.open().await?;
     let store = store.as_ref();
-    let retention = config.audit_retention_days;
+    let retention = parsed("AUDIT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)?;
     let ctx = |org: &str| AuditContext::system(org, ActorKind::Operator, OPERATOR, retention);
     let out = match cli.command {
         Command::CreateOrg {
@@ -127,7 +136,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
             .await?;
             let key = if owner_key {
-                Some(apikeys::create(store, &ctx(&org.id), "owner", Role::Owner).await?)
+                Some(api_keys::create(store, &ctx(&org.id), "owner", Role::Owner).await?)
             } else {
                 None
             };
@@ -143,13 +152,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             if orgs::get(store, &org).await?.is_none() {
                 return Err(format!("no org {org}").into());
             }
-            json!(apikeys::create(store, &ctx(&org), &name, role).await?)
+            json!(api_keys::create(store, &ctx(&org), &name, role).await?)
         }
         Command::ListKeys { org } => {
             let mut all = Vec::new();
             let mut cursor = None;
             loop {
-                let (keys, next) = apikeys::list(store, &org, 100, cursor).await?;
+                let (keys, next) = api_keys::list(store, &org, 100, cursor).await?;
                 all.extend(keys);
                 match next {
                     Some(c) => cursor = Some(c),
@@ -160,7 +169,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         Command::RevokeKey { org, key_id } => {
             // The operator may revoke any key.
-            match apikeys::revoke(store, &ctx(&org), &key_id, None).await? {
+            match api_keys::revoke(store, &ctx(&org), &key_id, None).await? {
                 Revoked::Done { info, .. } => json!({"revoked": info}),
                 Revoked::NotFound | Revoked::AboveRole(_) => {
                     return Err(format!("no active key {key_id} in org {org}").into())
@@ -174,29 +183,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 }
 
 fn mint_jwt(
-    config: &Config,
+    jwt: &JwtConfig,
     org: &str,
     sub: &str,
     role: Role,
     email: Option<&str>,
     ttl: i64,
 ) -> Result<String, Box<dyn std::error::Error>> {
-    let secret = config
-        .jwt
+    let secret = jwt
         .hs256_secret
         .as_deref()
         .ok_or("JWT_HS256_SECRET is not set")?;
     let now = chrono::Utc::now().timestamp();
     let mut claims = json!({"sub": sub, "iat": now, "nbf": now, "exp": now + ttl});
-    claims[&config.jwt.org_claim] = json!(org);
-    claims[&config.jwt.role_claim] = json!(role);
+    claims[&jwt.org_claim] = json!(org);
+    claims[&jwt.role_claim] = json!(role);
     if let Some(email) = email {
-        claims[&config.jwt.email_claim] = json!(email);
+        claims[&jwt.email_claim] = json!(email);
     }
-    if let Some(iss) = &config.jwt.issuer {
+    if let Some(iss) = &jwt.issuer {
         claims["iss"] = json!(iss);
     }
-    if let Some(aud) = &config.jwt.audience {
+    if let Some(aud) = &jwt.audience {
         claims["aud"] = json!(aud);
     }
     Ok(jsonwebtoken::encode(

@@ -1,6 +1,6 @@
 //! The local stand-in for DynamoDB Streams and EventBridge: the same handlers as in AWS, fed
 //! with the same event shapes, in process. The embedded store records every committed change in
-//! its change feed within the same transaction (see `compliance_core::store::change_feed`); one
+//! its change feed within the same transaction (see `compliance_store::change_feed`); one
 //! consumer per stream function reads the feed from its own checkpoint, applies the function's
 //! event filter and batch size as the template does, and hands the batch to the handler as a
 //! DynamoDB stream event. A crash between a commit and its delivery loses nothing: the consumer
@@ -14,14 +14,14 @@ use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
-use compliance_core::store::change_feed::RETENTION_SECONDS;
-use compliance_core::store::{Change, ChangeFeed, ChangeKind, Store, StoreError};
-use compliance_core::time::Clock;
+use compliance_domain::time::Clock;
+use compliance_store::change_feed::RETENTION_SECONDS;
+use compliance_store::{Change, ChangeFeed, ChangeKind, Store, StoreError};
 use serde_json::{json, Value};
 
 /// The stream record of a change, as DynamoDB Streams delivers it to Lambda.
 fn stream_record(change: &Change) -> Result<Value, serde_dynamo::Error> {
-    let image = |item: &Option<compliance_core::store::Item>| {
+    let image = |item: &Option<compliance_store::Item>| {
         item.as_ref()
             .map(serde_dynamo::to_item::<_, serde_dynamo::Item>)
             .transpose()
@@ -33,7 +33,7 @@ fn stream_record(change: &Change) -> Result<Value, serde_dynamo::Error> {
         "Keys": keys,
         "SequenceNumber": sequence_number(change.sequence),
         "SizeBytes": change.new_image.as_ref().or(change.old_image.as_ref())
-            .map_or(0, compliance_core::store::item_size),
+            .map_or(0, compliance_store::item_size),
         "StreamViewType": "NEW_AND_OLD_IMAGES",
     });
     if let Some(new) = image(&change.new_image)? {

@@ -10,17 +10,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use compliance_core::apikeys;
-use compliance_core::audit::AuditContext;
-use compliance_core::auth::ActorKind;
-use compliance_core::config::{Config, StoreConfig};
-use compliance_core::http::{finish, AppState};
-use compliance_core::keys;
-use compliance_core::orgs::{self, Org};
-use compliance_core::plans::{Plan, Role};
-use compliance_core::store::embedded::EmbeddedStore;
-use compliance_core::store::{Store, StoreError};
-use compliance_core::time::SystemClock;
+use compliance_domain::identity::ActorKind;
+use compliance_domain::plans::{Plan, Role};
+use compliance_domain::time::SystemClock;
+use compliance_http::config::Config;
+use compliance_http::{finish, AppState};
+use compliance_services::api_keys;
+use compliance_services::audit_log::AuditContext;
+use compliance_services::orgs::{self, Org};
+use compliance_store::config::StoreConfig;
+use compliance_store::embedded::EmbeddedStore;
+use compliance_store::keys;
+use compliance_store::{Store, StoreError};
 
 /// Every HTTP function's router, merged.
 pub fn app(state: AppState) -> Router {
@@ -117,7 +118,7 @@ pub async fn ensure_demo_org(state: &AppState) -> Result<Option<Demo>, StoreErro
         "local-server",
         state.audit_retention_days,
     );
-    let key = apikeys::create(state.store.as_ref(), &ctx, "demo admin", Role::Admin).await?;
+    let key = api_keys::create(state.store.as_ref(), &ctx, "demo admin", Role::Admin).await?;
     Ok(Some(Demo {
         org,
         admin_key: key.key,

@@ -1,5 +1,5 @@
 use clap::Parser;
-use compliance_core::config::Config;
+use compliance_http::config::Config;
 
 /// Runs the whole API locally (configuration: see the README's table).
 #[derive(Parser)]
@@ -18,7 +18,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    compliance_core::telemetry::init_pretty();
+    compliance_services::telemetry::init_pretty();
     let args = Args::parse();
     let config = Config::from_env("embedded")?;
     let every = std::time::Duration::from_secs(args.snapshot_interval);

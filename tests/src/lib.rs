@@ -9,18 +9,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use compliance_core::apikeys;
-use compliance_core::audit::AuditContext;
-use compliance_core::auth::jwt::JwtConfig;
-use compliance_core::auth::ActorKind;
-use compliance_core::config::{Config, StoreConfig};
-use compliance_core::http::AppState;
-use compliance_core::orgs::{self, Org};
-use compliance_core::plans::{Plan, Role};
-use compliance_core::store::dynamo::DynamoStore;
-use compliance_core::store::embedded::EmbeddedStore;
-use compliance_core::store::{ChangeFeed, Store};
-use compliance_core::time::Clock;
+use compliance_auth::jwt::JwtConfig;
+use compliance_domain::identity::ActorKind;
+use compliance_domain::plans::{Plan, Role};
+use compliance_domain::time::Clock;
+use compliance_http::config::Config;
+use compliance_http::AppState;
+use compliance_services::api_keys;
+use compliance_services::audit_log::AuditContext;
+use compliance_services::orgs::{self, Org};
+use compliance_store::config::StoreConfig;
+use compliance_store::dynamo::DynamoStore;
+use compliance_store::embedded::EmbeddedStore;
+use compliance_store::{ChangeFeed, Store};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
@@ -70,7 +71,7 @@ pub async fn dynamo_store() -> Arc<DynamoStore> {
     set_local_aws_env();
     let client = DynamoStore::client_from_env(Some(&dynamo_endpoint())).await;
     let table = format!("t-{}", uuid::Uuid::new_v4().simple());
-    compliance_core::store::table::create_table(&client, &table)
+    compliance_store::table::create_table(&client, &table)
         .await
         .expect("create table in DynamoDB Local");
     Arc::new(DynamoStore::new(client, table))
@@ -177,7 +178,7 @@ pub async fn spawn_app_at(clock: Arc<dyn Clock>) -> TestApp {
 /// process from its change feed.
 pub async fn spawn_app_with(stores: TestStore, clock: Option<Arc<dyn Clock>>) -> TestApp {
     let TestStore { store, feed, dir } = stores;
-    let clock = clock.unwrap_or_else(|| Arc::new(compliance_core::time::SystemClock));
+    let clock = clock.unwrap_or_else(|| Arc::new(compliance_domain::time::SystemClock));
     let exported = Arc::new(audit_stream::MemorySink::default());
     if let (Some(feed), Some(dir)) = (feed, &dir) {
         compliance_local::events::spawn_stream_functions(
@@ -235,7 +236,7 @@ impl TestApp {
 
     pub async fn key_for(&self, org_id: &str, role: Role) -> String {
         let ctx = AuditContext::system(org_id, ActorKind::Operator, "tests", 400);
-        apikeys::create(self.store(), &ctx, &format!("{} key", role.as_str()), role)
+        api_keys::create(self.store(), &ctx, &format!("{} key", role.as_str()), role)
             .await
             .unwrap()
             .key

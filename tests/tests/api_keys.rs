@@ -1,7 +1,7 @@
 //! `/api/api-keys` over HTTP: the secret is shown once, listings never carry it, validation
 //! errors name the field, and nobody hands out a role above their own.
 
-use compliance_core::plans::Role;
+use compliance_domain::plans::Role;
 use e2e_tests::spawn_app;
 use reqwest::{Method, StatusCode};
 use serde_json::json;

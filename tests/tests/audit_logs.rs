@@ -1,7 +1,7 @@
 //! `/api/audit-logs`: every mutation leaves exactly one entry, with actor, source IP, user agent,
 //! request id and before/after metadata; filters, pagination, admin only, own org only.
 
-use compliance_core::plans::{Plan, Role};
+use compliance_domain::plans::{Plan, Role};
 use e2e_tests::{hs256_token, spawn_app};
 use reqwest::{Method, StatusCode};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! POST /api/audits as the reference documents it (cURL and JavaScript examples), its error
 //! bodies, what a client needs next, and ownership: another user, another org.
 
-use compliance_core::plans::{Plan, Role};
+use compliance_domain::plans::{Plan, Role};
 use e2e_tests::{hs256_token, spawn_app, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -371,29 +371,29 @@ async fn only_the_creator_sees_an_audit() {
 }
 
 /// A store whose writes of policy records fail, as a throttled or unreachable table would.
-struct FailingPolicies(std::sync::Arc<dyn compliance_core::store::Store>);
+struct FailingPolicies(std::sync::Arc<dyn compliance_store::Store>);
 
 #[async_trait::async_trait]
-impl compliance_core::store::Store for FailingPolicies {
+impl compliance_store::Store for FailingPolicies {
     async fn get(
         &self,
-        key: &compliance_core::store::Key,
-    ) -> Result<Option<compliance_core::store::Item>, compliance_core::store::StoreError> {
+        key: &compliance_store::Key,
+    ) -> Result<Option<compliance_store::Item>, compliance_store::StoreError> {
         self.0.get(key).await
     }
     async fn query(
         &self,
-        q: &compliance_core::store::Query,
-    ) -> Result<compliance_core::store::Page, compliance_core::store::StoreError> {
+        q: &compliance_store::Query,
+    ) -> Result<compliance_store::Page, compliance_store::StoreError> {
         self.0.query(q).await
     }
     async fn write(
         &self,
-        ops: Vec<compliance_core::store::WriteOp>,
-    ) -> Result<(), compliance_core::store::StoreError> {
-        let policy = ops.iter().any(|op| matches!(op, compliance_core::store::WriteOp::Put { item, .. } if item.get("entity") == Some(&json!("policy"))));
+        ops: Vec<compliance_store::WriteOp>,
+    ) -> Result<(), compliance_store::StoreError> {
+        let policy = ops.iter().any(|op| matches!(op, compliance_store::WriteOp::Put { item, .. } if item.get("entity") == Some(&json!("policy"))));
         if policy {
-            return Err(compliance_core::store::StoreError::Backend(
+            return Err(compliance_store::StoreError::Backend(
                 "ProvisionedThroughputExceededException: table compliance-Table-XYZ".into(),
             ));
         }
@@ -401,10 +401,10 @@ impl compliance_core::store::Store for FailingPolicies {
     }
     async fn increment(
         &self,
-        key: &compliance_core::store::Key,
+        key: &compliance_store::Key,
         attr: &str,
         by: i64,
-    ) -> Result<i64, compliance_core::store::StoreError> {
+    ) -> Result<i64, compliance_store::StoreError> {
         self.0.increment(key, attr, by).await
     }
 }

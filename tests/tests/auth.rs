@@ -1,7 +1,7 @@
 //! Authentication and tenancy over HTTP: API keys and bearer JWTs (HS256 secret; RS256/ES256
 //! via the JWKS served by the harness), each failure mode, roles and org isolation.
 
-use compliance_core::plans::{Plan, Role};
+use compliance_domain::plans::{Plan, Role};
 use e2e_tests::{fixture, hs256_token, spawn_app, AUDIENCE, ISSUER};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};

@@ -1,6 +1,6 @@
 //! Per-Control Selection, as the reference shows it.
 
-use compliance_core::plans::Role;
+use compliance_domain::plans::Role;
 use e2e_tests::spawn_app;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Custom Frameworks: the reference's examples, validation that names the field, the whole life
 //! cycle (create → listed and enabled → a control disabled → deleted → gone everywhere), audits.
 
-use compliance_core::plans::Role;
+use compliance_domain::plans::Role;
 use e2e_tests::{spawn_app, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -340,7 +340,7 @@ async fn roles_and_tenancy() {
         StatusCode::OK
     );
 
-    let (_, other) = app.new_org(compliance_core::plans::Plan::Team).await;
+    let (_, other) = app.new_org(compliance_domain::plans::Plan::Team).await;
     let theirs = app.call(Method::GET, CUSTOM, Some(&other), None).await;
     assert_eq!(
         theirs.body["frameworks"],

@@ -1,7 +1,7 @@
 //! Framework Selection, as the reference shows it: listing, explicit / empty / default
 //! selection, plan gating (402 body), admin checks, validation, audit entries.
 
-use compliance_core::plans::{Plan, Role};
+use compliance_domain::plans::{Plan, Role};
 use e2e_tests::{spawn_app, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -233,7 +233,9 @@ async fn saving_what_is_stored_writes_no_entry() {
         assert_eq!(resp.body["enabled_keys"], json!(["soc2", "owasp"]));
     }
     // The default on a fresh org is already null.
-    let fresh = app.new_org(compliance_core::plans::Plan::Enterprise).await;
+    let fresh = app
+        .new_org(compliance_domain::plans::Plan::Enterprise)
+        .await;
     let resp = app
         .call(
             reqwest::Method::PUT,
@@ -273,7 +275,7 @@ async fn saving_what_is_stored_writes_no_entry() {
 /// read as they were and moved to their own items by the next write, nothing lost.
 #[tokio::test]
 async fn settings_of_the_earlier_layout_are_read_and_moved() {
-    use compliance_core::store::{Key, WriteOp};
+    use compliance_store::{Key, WriteOp};
     let app = spawn_app().await;
     let pk = format!("ORG#{}", app.org_id);
     let legacy = json!({

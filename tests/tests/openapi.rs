@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use compliance_core::plans::{Plan, Role};
+use compliance_domain::plans::{Plan, Role};
 use e2e_tests::{contract, hs256_token, spawn_app, Response, TestApp};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -570,7 +570,7 @@ async fn every_operation_answers_as_documented() {
     let scans = format!("/api/repos/{repo}/scans");
     let native = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../shared/src/ingest/testdata/native_example.json"
+        "/../shared/domain/src/ingest/testdata/native_example.json"
     ))
     .unwrap();
     let json_type = [("Content-Type", "application/json")];

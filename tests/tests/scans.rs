@@ -2,7 +2,7 @@
 //! reports (400, nothing stored), size caps, roles and org isolation.
 
 use chrono::Timelike;
-use compliance_core::plans::{Plan, Role};
+use compliance_domain::plans::{Plan, Role};
 use e2e_tests::{spawn_app, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -261,7 +261,7 @@ async fn native_document() {
     assert_eq!(resp.body["format"], "native");
     assert_eq!(
         resp.body["scanned_at"],
-        compliance_core::time::rfc3339(finished)
+        compliance_domain::time::rfc3339(finished)
     );
     let bad = json!({"tool": "x", "started_at": started.to_rfc3339(), "finished_at": finished.to_rfc3339(),
                      "findings": [{"check_type": "sca_vulns", "severity": "apocalyptic", "rule_id": "r"}]});

@@ -2,7 +2,7 @@
 //! findings, disabled controls and the framework selection; recommendations refined by scans;
 //! other orgs get 404.
 
-use compliance_core::plans::Plan;
+use compliance_domain::plans::Plan;
 use e2e_tests::{spawn_app, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -388,7 +388,7 @@ async fn the_local_servers_timer_runs_the_daily_snapshot() {
 /// snapshot's day.
 #[tokio::test]
 async fn dates_come_from_the_clock() {
-    use compliance_core::time::{Clock, ManualClock};
+    use compliance_domain::time::{Clock, ManualClock};
     let start: chrono::DateTime<chrono::Utc> = "2031-02-28T23:50:00Z".parse().unwrap();
     let clock = std::sync::Arc::new(ManualClock::new(start));
     let app = e2e_tests::spawn_app_at(clock.clone()).await;

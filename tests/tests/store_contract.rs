@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use compliance_core::store::{
+use compliance_store::{
     Condition, Cursor, Item, Key, Query, SortKeyRange, Store, StoreError, WriteOp,
 };
 use e2e_tests::{store_for, Backend};
@@ -309,8 +309,8 @@ mod dynamodb_local {
 /// that never reuses a sequence number.
 mod change_feed {
     use super::*;
-    use compliance_core::store::embedded::EmbeddedStore;
-    use compliance_core::store::{ChangeFeed, ChangeKind};
+    use compliance_store::embedded::EmbeddedStore;
+    use compliance_store::{ChangeFeed, ChangeKind};
 
     #[tokio::test]
     async fn records_every_committed_change_and_nothing_else() {

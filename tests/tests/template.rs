@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use compliance_core::store::table;
+use compliance_store::table;
 use e2e_tests::spawn_app;
 use reqwest::{Method, StatusCode};
 use serde_yaml::Value;

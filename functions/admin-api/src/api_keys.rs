@@ -1,12 +1,12 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use compliance_core::apikeys::{self, Revoked};
-use compliance_core::http::{
+use compliance_domain::ids::is_safe_id;
+use compliance_domain::plans::Role;
+use compliance_http::{
     page_args, paged, Admin, ApiError, AppState, FieldError, JsonBody, Meta, PageParams, Params,
 };
-use compliance_core::plans::Role;
-use compliance_core::validate::is_safe_id;
+use compliance_services::api_keys::{self, Revoked};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -41,7 +41,7 @@ pub async fn create(
         )));
     }
     let ctx = state.audit(&principal, meta);
-    let created = apikeys::create(state.store.as_ref(), &ctx, name, body.role).await?;
+    let created = api_keys::create(state.store.as_ref(), &ctx, name, body.role).await?;
     Ok((StatusCode::CREATED, Json(json!(created))))
 }
 
@@ -52,7 +52,7 @@ pub async fn list(
 ) -> Result<Json<Value>, ApiError> {
     let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
     let (keys, next) =
-        apikeys::list(state.store.as_ref(), &principal.org_id, limit, cursor).await?;
+        api_keys::list(state.store.as_ref(), &principal.org_id, limit, cursor).await?;
     Ok(paged("api_keys", &keys, next))
 }
 
@@ -67,7 +67,7 @@ pub async fn revoke(
         return Err(not_found());
     }
     let ctx = state.audit(&principal, meta);
-    match apikeys::revoke(state.store.as_ref(), &ctx, &key_id, Some(principal.role)).await? {
+    match api_keys::revoke(state.store.as_ref(), &ctx, &key_id, Some(principal.role)).await? {
         Revoked::Done { info, hash } => {
             state.auth.forget_key(&hash);
             Ok(Json(json!({"message": "API key revoked", "api_key": info})))

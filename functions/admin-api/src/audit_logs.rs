@@ -1,10 +1,10 @@
 use axum::extract::State;
 use axum::Json;
-use compliance_core::audit::AuditEntry;
-use compliance_core::http::{page_args, paged, Admin, ApiError, AppState, FieldError, Params};
-use compliance_core::keys;
-use compliance_core::store::{Cursor, Key, Query};
-use compliance_core::time::{parse_instant, rfc3339};
+use compliance_domain::time::{parse_instant, rfc3339};
+use compliance_http::{page_args, paged, Admin, ApiError, AppState, FieldError, Params};
+use compliance_services::audit_log::AuditEntry;
+use compliance_store::keys;
+use compliance_store::{Cursor, Key, Query};
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -4,7 +4,7 @@ mod api_keys;
 mod audit_logs;
 
 use axum::{Json, Router};
-use compliance_core::http::{finish, with_body_limit, AppState, Routes};
+use compliance_http::{finish, with_body_limit, AppState, Routes};
 use serde_json::{json, Value};
 
 /// Request bodies here are a name and a role.

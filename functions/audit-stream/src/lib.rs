@@ -8,8 +8,8 @@ use std::io::Write;
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use compliance_core::audit::AuditEntry;
-use compliance_core::store::{Condition, Item, Key, Store, StoreError, WriteOp};
+use compliance_services::audit_log::AuditEntry;
+use compliance_store::{Condition, Item, Key, Store, StoreError, WriteOp};
 use serde_json::{json, Value};
 
 /// Where exported lines go: stdout under Lambda (CloudWatch Logs), a file locally, a buffer in

@@ -5,7 +5,7 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let store = compliance_core::config::event_function_store().await?;
+    let store = compliance_services::runtime::event_function_store().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| {
         let store = store.clone();
         let sink = audit_stream::StdoutSink;

@@ -1,17 +1,17 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use compliance_core::http::{
+use compliance_http::{
     page_args, paged, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta,
     PageParams, Params,
 };
-use compliance_core::store::StoreError;
+use compliance_store::StoreError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::packs::{pack, packs as all_packs, Rule};
 use crate::records::{self, owner, AuditRecord, NewAudit, PolicyRecord};
 use crate::validation::{normalise_category, validate};
+use compliance_packs::{pack, packs as all_packs, Rule};
 
 fn failed(what: &'static str) -> impl Fn(StoreError) -> ApiError {
     move |e| ApiError::Failed(what, e.to_string())
@@ -45,7 +45,7 @@ pub async fn create(
             "No rules match the selected categories",
         )]));
     }
-    let created_at = compliance_core::time::rfc3339(state.now());
+    let created_at = compliance_domain::time::rfc3339(state.now());
     let audit_id = uuid::Uuid::new_v4().to_string();
     let policy_id = uuid::Uuid::new_v4().to_string();
     let audit = AuditRecord {

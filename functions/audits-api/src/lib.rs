@@ -3,13 +3,13 @@
 //! policy's rules, the packs and their categories), all in the Audits API's error shape.
 
 mod handlers;
-pub mod packs;
+
 mod records;
 mod validation;
 
 use axum::middleware::map_response;
 use axum::Router;
-use compliance_core::http::{audits_error_shape, finish, with_body_limit, AppState, Routes};
+use compliance_http::{audits_error_shape, finish, with_body_limit, AppState, Routes};
 
 /// A name, a pack and a few categories.
 const BODY_LIMIT: usize = 16 * 1024;

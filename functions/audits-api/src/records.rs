@@ -9,15 +9,15 @@
 //! | policy | `ORG#{org}#OWNER#{owner}` | `POLICY#{policy_id}` |
 //! | rule | `ORG#{org}#OWNER#{owner}#POLICY#{policy_id}` | `RULE#{nnn}#{rule_id}` |
 
-use compliance_core::audit::{self, AuditContext};
-use compliance_core::auth::Principal;
-use compliance_core::store::{
+use compliance_domain::identity::Principal;
+use compliance_services::audit_log::{self, AuditContext};
+use compliance_store::{
     Condition, Cursor, Item, Key, Query, SortKeyRange, Store, StoreError, WriteOp,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::packs::{PolicyType, Rule};
+use compliance_packs::{PolicyType, Rule};
 
 pub const AUDIT_CREATED: &str = "AUDIT_CREATED";
 
@@ -147,7 +147,7 @@ pub async fn create(
         "audit_id": a.audit_id, "policy_id": new.policy.policy_id,
         "after": {"name": a.name, "policy_type": a.policy_type, "selected_categories": a.selected_categories, "rule_count": a.rule_count},
     });
-    audit::commit(store, ops, ctx, AUDIT_CREATED, metadata).await?;
+    audit_log::commit(store, ops, ctx, AUDIT_CREATED, metadata).await?;
     Ok(())
 }
 

@@ -1,10 +1,10 @@
 //! The create-audit body, checked the way the reference's Zod schema reports problems: one
 //! `{"path": [...], "message": ...}` per problem, all of them at once.
 
-use compliance_core::http::FieldError;
+use compliance_http::FieldError;
 use serde_json::{json, Value};
 
-use crate::packs::{pack, PolicyType};
+use compliance_packs::{pack, PolicyType};
 
 const MAX_NAME: usize = 200;
 const MAX_CATEGORIES: usize = 50;

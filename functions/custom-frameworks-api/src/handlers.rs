@@ -1,16 +1,16 @@
 use axum::extract::{Path, State};
 use axum::Json;
-use compliance_core::audit::actions;
-use compliance_core::custom_frameworks::{self, CustomFramework, MAX_PER_ORG};
-use compliance_core::http::{
+use compliance_http::{
     page_by_size, resume_after, Admin, ApiError, AppState, Caller, JsonBody, Meta, Params,
     RESPONSE_BUDGET,
 };
-use compliance_core::keys;
-use compliance_core::settings::{self, Change, OrgSettings};
-use compliance_core::store::Condition;
-use compliance_core::store::Store;
-use compliance_core::store::WriteOp;
+use compliance_services::audit_log::actions;
+use compliance_services::custom_frameworks::{self, CustomFramework, MAX_PER_ORG};
+use compliance_services::settings::{self, Change, OrgSettings};
+use compliance_store::keys;
+use compliance_store::Condition;
+use compliance_store::Store;
+use compliance_store::WriteOp;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -93,7 +93,7 @@ pub async fn save(
                 .await?
         }
     };
-    let now = compliance_core::time::rfc3339(state.now());
+    let now = compliance_domain::time::rfc3339(state.now());
     let framework = CustomFramework {
         id,
         key: input.key.clone(),

@@ -4,7 +4,7 @@ mod handlers;
 mod validation;
 
 use axum::Router;
-use compliance_core::http::{finish, with_body_limit, AppState, Routes};
+use compliance_http::{finish, with_body_limit, AppState, Routes};
 
 /// 200 controls of a few hundred bytes each, with room to spare.
 const BODY_LIMIT: usize = 256 * 1024;

@@ -3,9 +3,9 @@
 
 use std::collections::HashMap;
 
-use compliance_core::catalog::{CheckType, PassCondition, BUILTIN_KEYS};
-use compliance_core::custom_frameworks::CustomControl;
-use compliance_core::http::FieldError;
+use compliance_domain::catalog::{CheckType, PassCondition, BUILTIN_KEYS};
+use compliance_http::FieldError;
+use compliance_services::custom_frameworks::CustomControl;
 use serde_json::{json, Map, Value};
 
 pub const MAX_CONTROLS: usize = 200;
@@ -215,7 +215,7 @@ fn controls(c: &mut Checker, items: &[Value]) -> Vec<CustomControl> {
             Some(Value::String(s)) => match s.parse::<CheckType>() {
                 Ok(ct) => Some(ct),
                 Err(e) => {
-                    c.fail(&ct_path, e);
+                    c.fail(&ct_path, e.to_string());
                     None
                 }
             },

@@ -1,21 +1,19 @@
 use axum::extract::{Path, State};
 use axum::Json;
-use compliance_core::audit::actions;
-use compliance_core::catalog::{Control, Framework};
-use compliance_core::http::{
-    Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta, Params,
-};
-use compliance_core::ingest::ScanSummary;
-use compliance_core::org_view::OrgView;
-use compliance_core::scoring::refine_recommendation;
-use compliance_core::settings::{self, Change};
-use compliance_core::{repos, scans};
+use compliance_domain::catalog::{Control, Framework};
+use compliance_domain::ingest::ScanSummary;
+use compliance_domain::scoring::refine_recommendation;
+use compliance_http::{Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta, Params};
+use compliance_services::audit_log::actions;
+use compliance_services::org_view::OrgView;
+use compliance_services::settings::{self, Change};
+use compliance_services::{repos, scans};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 fn unknown_framework(key: &str) -> ApiError {
     // The key is echoed only when it is a plausible key (never raw control characters).
-    if compliance_core::validate::is_safe_id(key) {
+    if compliance_domain::ids::is_safe_id(key) {
         ApiError::NotFound(format!("Unknown framework: {key}"))
     } else {
         ApiError::NotFound("Unknown framework".into())

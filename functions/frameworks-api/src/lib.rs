@@ -5,7 +5,7 @@ mod controls;
 mod selection;
 
 use axum::Router;
-use compliance_core::http::{finish, with_body_limit, AppState, Routes};
+use compliance_http::{finish, with_body_limit, AppState, Routes};
 
 /// Bodies here are lists of keys or control ids.
 const BODY_LIMIT: usize = 64 * 1024;

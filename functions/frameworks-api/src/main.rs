@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    compliance_core::http::run_lambda(frameworks_api::app).await
+    compliance_http::run_lambda(frameworks_api::app).await
 }

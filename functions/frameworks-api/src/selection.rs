@@ -1,12 +1,10 @@
 use axum::extract::State;
 use axum::Json;
-use compliance_core::audit::actions;
-use compliance_core::catalog::Framework;
-use compliance_core::http::{
-    present, Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta,
-};
-use compliance_core::org_view::OrgView;
-use compliance_core::settings::{self, Change};
+use compliance_domain::catalog::Framework;
+use compliance_http::{present, Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta};
+use compliance_services::audit_log::actions;
+use compliance_services::org_view::OrgView;
+use compliance_services::settings::{self, Change};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

@@ -5,12 +5,12 @@
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use compliance_core::evaluation::evaluate;
-use compliance_core::org_view::OrgView;
-use compliance_core::scans::StoredScan;
-use compliance_core::store::{Item, Store, StoreError};
-use compliance_core::time::parse_instant;
-use compliance_core::trends::{self, Source, TrendPoint};
+use compliance_domain::time::parse_instant;
+use compliance_services::evaluation::evaluate;
+use compliance_services::org_view::OrgView;
+use compliance_services::scans::StoredScan;
+use compliance_services::trends::{self, Source, TrendPoint};
+use compliance_store::{Item, Store, StoreError};
 use serde_json::Value;
 
 /// What the record is, if it is one this function acts on.

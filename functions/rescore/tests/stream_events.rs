@@ -3,12 +3,12 @@
 //! items are ignored, and a record that cannot be processed is reported by sequence number.
 
 use aws_lambda_events::event::dynamodb::Event;
-use compliance_core::audit::AuditContext;
-use compliance_core::auth::ActorKind;
-use compliance_core::orgs::{self, Org};
-use compliance_core::plans::Plan;
-use compliance_core::store::Store;
-use compliance_core::{repos, trends};
+use compliance_domain::identity::ActorKind;
+use compliance_domain::plans::Plan;
+use compliance_services::audit_log::AuditContext;
+use compliance_services::orgs::{self, Org};
+use compliance_services::{repos, trends};
+use compliance_store::Store;
 use e2e_tests::embedded_store;
 
 fn event(name: &str, org: &str) -> Event {

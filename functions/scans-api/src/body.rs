@@ -4,7 +4,7 @@ use std::io::Read;
 
 use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use axum::http::HeaderMap;
-use compliance_core::http::ApiError;
+use compliance_http::ApiError;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 

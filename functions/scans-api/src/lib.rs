@@ -6,7 +6,7 @@ mod repos;
 mod scans;
 
 use axum::Router;
-use compliance_core::http::{finish, with_body_limit, AppState, Routes};
+use compliance_http::{finish, with_body_limit, AppState, Routes};
 
 pub use body::{MAX_COMPRESSED_BYTES, MAX_REPORT_BYTES};
 

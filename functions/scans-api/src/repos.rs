@@ -1,11 +1,11 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use compliance_core::http::{
+use compliance_http::{
     page_args, paged, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta,
     PageParams, Params,
 };
-use compliance_core::repos::{self, Created, Repo};
+use compliance_services::repos::{self, Created, Repo};
 use serde::Deserialize;
 use serde_json::{json, Value};
 

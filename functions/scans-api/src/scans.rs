@@ -1,12 +1,12 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use compliance_core::http::{
+use compliance_domain::ingest::{self, IngestError, Signals};
+use compliance_http::{
     page_args, paged, ApiError, AppState, Caller, Contributor, FieldError, Meta, PageParams,
     Params, RawBody,
 };
-use compliance_core::ingest::{self, IngestError, Signals};
-use compliance_core::scans::{self, NewScan, Stored, StoredScan};
+use compliance_services::scans::{self, NewScan, Stored, StoredScan};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 

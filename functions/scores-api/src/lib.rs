@@ -4,16 +4,16 @@
 use axum::extract::{Path, State};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use compliance_core::evaluation::evaluate;
+use compliance_services::evaluation::evaluate;
 use std::collections::BTreeMap;
 
-use compliance_core::http::{
+use compliance_domain::scoring::ExecutiveSummary;
+use compliance_http::{
     finish, page_by_size, resume_after, ApiError, AppState, Caller, FieldError, Params, Routes,
     RESPONSE_BUDGET,
 };
-use compliance_core::org_view::OrgView;
-use compliance_core::scoring::ExecutiveSummary;
-use compliance_core::{repos, scans, trends};
+use compliance_services::org_view::OrgView;
+use compliance_services::{repos, scans, trends};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -87,7 +87,7 @@ async fn score(
     }
     let scanned_at = latest
         .as_ref()
-        .and_then(|s| compliance_core::time::parse_instant(&s.scanned_at));
+        .and_then(|s| compliance_domain::time::parse_instant(&s.scanned_at));
     let now = state.now();
     let after = resume_after(query.cursor.as_deref())?;
     let report = evaluate(&view, latest.as_ref(), query.framework.as_deref(), now);
@@ -97,7 +97,7 @@ async fn score(
     Ok(Json(ScoreResponse {
         repo_id: repo.repo_id,
         repo_name: repo.name,
-        evaluated_at: compliance_core::time::rfc3339(now),
+        evaluated_at: compliance_domain::time::rfc3339(now),
         last_scan: scanned_at.as_ref().map(last_scan_text),
         scan_id: latest.map(|s| s.scan_id),
         total_issues: report.total_issues,

@@ -13,12 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use compliance_core::evaluation::evaluate;
-use compliance_core::keys;
-use compliance_core::org_view::OrgView;
-use compliance_core::scans;
-use compliance_core::store::{Cursor, Item, Query, SortKeyRange, Store, StoreError, WriteOp};
-use compliance_core::trends::{self, Source, TrendPoint};
+use compliance_services::evaluation::evaluate;
+use compliance_services::org_view::OrgView;
+use compliance_services::scans;
+use compliance_services::trends::{self, Source, TrendPoint};
+use compliance_store::keys;
+use compliance_store::{Cursor, Item, Query, SortKeyRange, Store, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
@@ -107,7 +107,7 @@ async fn snapshot_repo(
     };
     let view = view_of(store.as_ref(), &views, &org).await?;
     let report = evaluate(&view, Some(&scan), None, now);
-    let at = compliance_core::time::rfc3339(now);
+    let at = compliance_domain::time::rfc3339(now);
     let point = TrendPoint::from_report(&report, &at, Source::Snapshot, Some(&scan.scan_id));
     trends::record(
         store.as_ref(),

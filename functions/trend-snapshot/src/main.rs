@@ -6,7 +6,7 @@ use trend_snapshot::{run, working_deadline, Limits};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let store = compliance_core::config::event_function_store().await?;
+    let store = compliance_services::runtime::event_function_store().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<EventBridgeEvent>| {
         let store = store.clone();
         async move {

@@ -6,15 +6,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
-use compliance_core::audit::AuditContext;
-use compliance_core::auth::ActorKind;
-use compliance_core::ingest::{summarise, NormalisedScan, Signals};
-use compliance_core::orgs::{self, Org};
-use compliance_core::plans::Plan;
-use compliance_core::repos::{self, Created};
-use compliance_core::scans::{self, NewScan};
-use compliance_core::store::Store;
-use compliance_core::trends;
+use compliance_domain::identity::ActorKind;
+use compliance_domain::ingest::{summarise, NormalisedScan, Signals};
+use compliance_domain::plans::Plan;
+use compliance_services::audit_log::AuditContext;
+use compliance_services::orgs::{self, Org};
+use compliance_services::repos::{self, Created};
+use compliance_services::scans::{self, NewScan};
+use compliance_services::trends;
+use compliance_store::Store;
 use e2e_tests::embedded_store;
 use trend_snapshot::{run, Limits};
 

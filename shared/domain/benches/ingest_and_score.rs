@@ -1,0 +1,146 @@
+//! Figures for the product's hot paths (run: `cargo bench -p compliance-core`):
+//! - ingest throughput: a ≥ 50 MB SARIF report built from the real samples, parsed, normalised
+//!   and summarised (MB/s);
+//! - scoring one repository against every built-in framework plus ten custom ones.
+
+use std::hint::black_box;
+
+use chrono::Utc;
+use compliance_domain::catalog::{
+    builtin, CheckType, Control, Domain, Framework, PassCondition, Recommendation,
+};
+use compliance_domain::ingest::{parse_sarif, summarise, Signals};
+use compliance_domain::scoring::{score, FrameworkInput, ScanInput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use serde_json::{json, Value};
+
+const TARGET_BYTES: usize = 50 * 1024 * 1024;
+
+fn sample(path: &str) -> Value {
+    let full = format!(
+        "{}/../../../shared/sarif-samples/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_slice(&std::fs::read(&full).unwrap_or_else(|e| panic!("{full}: {e}"))).unwrap()
+}
+
+/// The samples' runs, each run's results repeated `rounds` times; each copy gets its own line
+/// numbers and fingerprints, so findings differ.
+fn report_with(runs: &[Value], rounds: usize) -> Vec<u8> {
+    let mut runs = runs.to_vec();
+    for run in &mut runs {
+        let Some(results) = run["results"].as_array().cloned() else {
+            continue;
+        };
+        let mut grown = Vec::with_capacity(results.len() * rounds);
+        for round in 0..rounds {
+            for r in &results {
+                let mut r = r.clone();
+                if let Some(loc) = r.pointer_mut("/locations/0/physicalLocation/region/startLine") {
+                    *loc = json!(loc.as_u64().unwrap_or(1) + (round as u64) * 10_000);
+                }
+                if let Some(fp) = r.get_mut("partialFingerprints") {
+                    *fp = json!({"round": round.to_string()});
+                }
+                grown.push(r);
+            }
+        }
+        run["results"] = Value::Array(grown);
+    }
+    let log = json!({"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": runs});
+    serde_json::to_vec(&log).unwrap()
+}
+
+/// One log of at least [`TARGET_BYTES`] made of real scanners' runs.
+fn large_report() -> Vec<u8> {
+    let sources = [
+        "codeql/codeql-2.20.4_javascript_smithy.sarif",
+        "snyk/snyk-container-1.1292.1_reloader.sarif",
+        "trivy/trivy-0.69_config_misconfig_terraform.sarif",
+        "semgrep/semgrep_dataflow_traces.sarif",
+        "gitleaks/gitleaks-8_provenancepass_3results.sarif",
+        "bandit/bandit-1.8.6_open-hostfactory.sarif",
+    ];
+    let runs: Vec<Value> = sources
+        .iter()
+        .flat_map(|p| sample(p)["runs"].as_array().cloned().unwrap_or_default())
+        .collect();
+    let mut rounds = 16;
+    loop {
+        let bytes = report_with(&runs, rounds);
+        if bytes.len() >= TARGET_BYTES {
+            return bytes;
+        }
+        rounds = rounds * TARGET_BYTES / bytes.len() + 1;
+    }
+}
+
+fn ingest(c: &mut Criterion) {
+    let report = large_report();
+    eprintln!("report: {:.1} MB", report.len() as f64 / 1e6);
+    let mut group = c.benchmark_group("ingest");
+    group.sample_size(10);
+    group.throughput(Throughput::Bytes(report.len() as u64));
+    group.bench_function("parse_sarif+summarise 50MB", |b| {
+        b.iter(|| {
+            let scan = parse_sarif(black_box(&report)).unwrap();
+            black_box(summarise(&scan, &Signals::default()))
+        })
+    });
+    group.finish();
+}
+
+/// Ten org frameworks of twenty controls each, over every check type.
+fn custom_frameworks() -> Vec<Framework> {
+    (0..10)
+        .map(|f| Framework {
+            key: format!("custom_{f}"),
+            name: format!("Custom {f}"),
+            description: String::new(),
+            requires_plan: None,
+            custom: true,
+            controls: (0..20)
+                .map(|i| {
+                    let check_type = CheckType::ALL[(f + i) % CheckType::ALL.len()];
+                    Control {
+                        id: format!("C-{i}"),
+                        name: format!("Control {i}"),
+                        category: "General".into(),
+                        description: String::new(),
+                        check_type,
+                        pass_condition: PassCondition::default_for(check_type),
+                        recommendation: Recommendation::Required,
+                        recommendation_reason: "custom".into(),
+                        domain: Domain::for_check_type(check_type),
+                    }
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+fn scoring(c: &mut Criterion) {
+    let report = large_report();
+    let summary = summarise(&parse_sarif(&report).unwrap(), &Signals::default());
+    let custom = custom_frameworks();
+    let frameworks: Vec<&Framework> = builtin().iter().chain(custom.iter()).collect();
+    let disabled = vec!["CC8.1".to_string()];
+    let inputs: Vec<FrameworkInput> = frameworks
+        .iter()
+        .map(|f| FrameworkInput {
+            framework: f,
+            disabled: &disabled,
+        })
+        .collect();
+    let now = Utc::now();
+    let scan = ScanInput {
+        summary: &summary,
+        completed_at: now,
+    };
+    c.bench_function("score 6 built-in + 10 custom frameworks", |b| {
+        b.iter(|| black_box(score(black_box(&inputs), Some(&scan), now)))
+    });
+}
+
+criterion_group!(benches, ingest, scoring);
+criterion_main!(benches);

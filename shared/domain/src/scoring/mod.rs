@@ -1,0 +1,297 @@
+//! The scoring engine: a pure function of (enabled frameworks, the org's disabled controls, the
+//! repository's latest scan summary, the evaluation time). No I/O, no clock, no randomness: the
+//! same inputs give the same [`Report`], byte for byte once serialised. It reads only the scan's
+//! per-check-type severity counts, its coverage and its signals, never the findings themselves,
+//! so its cost depends on the number of controls, not on the size of the scan.
+//!
+//! ## Control status
+//!
+//! Each control is judged by its pass condition (see the table of pass conditions) on the
+//! evidence of the repository's latest completed scan, and gets one status:
+//!
+//! | status | meaning |
+//! | --- | --- |
+//! | `pass` | the evidence meets the condition |
+//! | `partial` | the evidence falls short within the condition's tolerance (e.g. 1–2 findings, none critical, under `no_findings`) |
+//! | `fail` | the evidence breaks the condition |
+//! | `no_evidence` | nothing to judge: the repository was never scanned; no tool run that completed in the latest scan covered the control's check type (a check type nobody looked at is never a silent pass, and findings reported for it by failed runs are shown but not judged); the scan carried no quality-gate status (`quality_gates`), no pull-request stats or no merged pull request (`pr_reviews`); or, for `min_approvals_<N>` with N ≥ 2, every merged pull request was approved but the scan carries no per-pull-request approval count that could tell pass from partial |
+//! | `disabled` | marked Not Applicable by the org: listed, never judged, and left out of every count |
+//!
+//! Every control explains itself: `evidence` holds what it was judged on (the severity counts of
+//! its check type and whether that type was covered; the scan's age; the quality-gate status;
+//! the pull-request stats and review rate) and `reason` says in one line why it got its status.
+//!
+//! ## Scores
+//!
+//! - **Framework score** = (pass + ½ × partial) ÷ counted × 100, where counted = pass + partial +
+//!   fail + no_evidence. `no_evidence` counts in the denominator as 0, like `fail`, so missing
+//!   evidence can never raise a score; it is reported in its own count. Disabled controls are
+//!   on neither side. Rounded to an integer, halves up (82.5 → 83), in exact integer arithmetic.
+//!   A framework with no counted control (all disabled, or none at all) has score `null` and
+//!   takes no part in the overall score.
+//! - **Overall score** = the average of the scored frameworks' (integer) scores, rounded halves
+//!   up. With no scored framework it is 0: nothing assessed is never a good posture.
+//! - **Posture**: `Strong` ≥ 85, `Moderate` ≥ 70, `Weak` ≥ 50, `Critical` < 50 (of the overall
+//!   score).
+//! - Counts keep the reference's identity: per framework `pass + partial + fail = total`, and in
+//!   the executive summary `passing + partial + failing = total_controls` (the frameworks'
+//!   counted controls added up; a control is counted once per framework). A control without
+//!   evidence scores as a failure and so counts in `fail` / `failing`; `no_evidence` says how
+//!   many of those failing controls had no evidence (`no_evidence ≤ fail`). Each control keeps
+//!   its own `no_evidence` status.
+//! - `total_issues` is the number of counted findings in the latest scan (0 without a scan).
+//! - Adding a finding never raises a control's status, a framework's score or the overall score;
+//!   disabling a control never changes another control's status (both are property-tested).
+//!
+//! ## Risk areas and the recommendation
+//!
+//! - `risk_areas` lists the failing controls, most severe first, at most [`RISK_AREAS_MAX`]. A
+//!   finding-based control ranks by its worst counted severity, then by its counts from critical
+//!   down; a signal-based one (stale scan, failed quality gate, unreviewed merges) ranks as a
+//!   `high` with no counts; ties keep framework then control order.
+//! - `recommendation`, the first matching rule:
+//!   1. no framework enabled: "Enable a compliance framework to score this repository";
+//!   2. every control of the enabled frameworks disabled: "Every control is marked not
+//!      applicable: re-enable controls to score this repository";
+//!   3. never scanned: "Run a scan to collect evidence";
+//!   4. some control fails: "Address failing controls in `<key>`", the framework with the most
+//!      failing controls (ties: the lowest score, then framework order);
+//!   5. some control has no evidence: "Collect missing evidence in `<key>` (no evidence for:
+//!      `<check types>`)", the framework with the most such controls;
+//!   6. some control is partial: "Resolve partial controls in `<key>`", likewise;
+//!   7. otherwise: "Keep scanning: no failing controls".
+//!
+//! ## Recommendation refinement
+//!
+//! [`refine_recommendation`] turns a control's static badge into one refined by the repository's
+//! latest scan; the first rule that applies wins, and the reason names the signal:
+//!
+//! 1. **Findings against the control** make it `required`: counted findings of its check type
+//!    ("3 findings of sast_crypto in the latest scan"), a failed quality gate for
+//!    `quality_gates`, merged pull requests without approval for `pr_reviews`.
+//! 2. **The stack matches the control's domain**: the badge goes up one step (optional →
+//!    recommended → required) when a repository language maps to the control's domain:
+//!
+//!    | languages | domains |
+//!    | --- | --- |
+//!    | python, go, c, c++ | crypto, injection |
+//!    | java, kotlin, scala, c# | auth, crypto |
+//!    | javascript, typescript, ruby, php | auth, injection |
+//!    | rust, swift, objective-c | crypto |
+//!
+//!    (aliases: golang, cpp, csharp, js, ts, objc; compared case-insensitively).
+//! 3. **Infrastructure as code present** upgrades IaC controls (domain `iac` or `containers`, or
+//!    check type `iac_issues`) one step: counted `iac_issues` findings, a notable file that is
+//!    a Dockerfile / Containerfile / Compose file, Terraform (`*.tf`, `*.tf.json`, `*.tfvars`),
+//!    CloudFormation / SAM (`template.yaml|yml|json`, `*.template`, names containing
+//!    `cloudformation`) or Kubernetes (`kustomization.yaml`, Helm `Chart.yaml`), a language
+//!    `hcl` / `terraform` / `dockerfile`, or a completed tool run that covered `iac_issues`.
+//! 4. Otherwise (and always without a scan) the static baseline and its reason.
+//!
+//! An upgrade that would not change the badge (already `required`) keeps the baseline reason.
+
+mod evaluate;
+mod recommend;
+mod summary;
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod testkit;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::catalog::{CheckType, Framework};
+use crate::ingest::{PullRequestStats, QualityGate, ScanSummary, SeverityCounts};
+
+pub use recommend::refine_recommendation;
+pub use summary::{framework_score, overall_score, Posture};
+
+/// Most entries in [`ExecutiveSummary::risk_areas`].
+pub const RISK_AREAS_MAX: usize = 10;
+
+/// The repository's latest completed scan.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanInput<'a> {
+    pub summary: &'a ScanSummary,
+    pub completed_at: DateTime<Utc>,
+}
+
+/// One enabled framework and the ids of its controls the org marked Not Applicable (ids that
+/// are not in the framework are ignored).
+#[derive(Debug, Clone, Copy)]
+pub struct FrameworkInput<'a> {
+    pub framework: &'a Framework,
+    pub disabled: &'a [String],
+}
+
+labels! {
+    /// What a control's evidence amounts to under its pass condition.
+    pub enum ControlStatus as "control status" {
+        Pass => "pass",
+        Partial => "partial",
+        Fail => "fail",
+        NoEvidence => "no_evidence",
+        /// Marked Not Applicable: not judged, not counted.
+        Disabled => "disabled",
+    }
+}
+
+/// What a control was judged on. Absent fields do not apply to its check type (or there was
+/// no scan).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Evidence {
+    /// Whether the latest scan carried evidence for the check type: a completed tool run
+    /// covered it (finding-based types), a scan exists (`scan_recency`), the signal was
+    /// reported (`quality_gates`, `pr_reviews`).
+    pub covered: bool,
+    /// Counted findings of the check type in the latest scan (finding-based types).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub counts: Option<SeverityCounts>,
+    /// Whole days since the latest scan completed (`scan_recency`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan_age_days: Option<u64>,
+    /// Whole hours since the latest scan completed (`scan_recency`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scan_age_hours: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quality_gate: Option<QualityGate>,
+    /// The pull-request stats reported with the scan (`pr_reviews`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pull_requests: Option<PullRequestStats>,
+    /// Percentage of merged pull requests with an approving review, one decimal
+    /// (`pr_reviews`, when any was merged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review_rate: Option<f64>,
+}
+
+/// One control's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ControlResult {
+    pub id: String,
+    pub name: String,
+    pub category: String,
+    pub check_type: CheckType,
+    /// The canonical text of the pass condition.
+    pub pass_condition: String,
+    pub status: ControlStatus,
+    pub evidence: Evidence,
+    /// One line: why this status.
+    pub reason: String,
+}
+
+/// One framework's verdict. `total` counts the judged controls (disabled ones excluded).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FrameworkResult {
+    pub key: String,
+    pub name: String,
+    /// `None` when no control is counted.
+    pub score: Option<u32>,
+    pub pass: u32,
+    pub partial: u32,
+    /// Failing controls, those without evidence included: `pass + partial + fail = total`.
+    pub fail: u32,
+    /// How many of the failing controls had no evidence.
+    pub no_evidence: u32,
+    pub total: u32,
+    pub disabled: u32,
+    /// Every control, in catalog order, disabled ones included with status `disabled`.
+    pub controls: Vec<ControlResult>,
+}
+
+/// A failing control worth looking at first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RiskArea {
+    /// The framework's key.
+    pub framework: String,
+    pub control_id: String,
+    pub name: String,
+    pub check_type: CheckType,
+    pub status: ControlStatus,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExecutiveSummary {
+    pub overall_score: u32,
+    pub total_controls: u32,
+    pub passing: u32,
+    pub partial: u32,
+    /// Failing controls, those without evidence included: `passing + partial + failing =
+    /// total_controls`.
+    pub failing: u32,
+    /// How many of the failing controls had no evidence.
+    pub no_evidence: u32,
+    pub posture: Posture,
+    pub risk_areas: Vec<RiskArea>,
+    pub recommendation: String,
+}
+
+/// The scores of one repository.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// Counted findings in the latest scan.
+    pub total_issues: u64,
+    pub executive_summary: ExecutiveSummary,
+    /// By framework key.
+    pub frameworks: BTreeMap<String, FrameworkResult>,
+    /// The framework keys in input order (not serialised).
+    #[serde(skip)]
+    pub order: Vec<String>,
+}
+
+impl Report {
+    /// The frameworks in input order.
+    pub fn frameworks_in_order(&self) -> impl Iterator<Item = &FrameworkResult> {
+        self.order.iter().filter_map(|k| self.frameworks.get(k))
+    }
+}
+
+/// Scores the enabled `frameworks` against the repository's latest `scan` (`None`: never
+/// scanned) at time `now`. A framework key given twice is scored once (the first).
+pub fn score(
+    frameworks: &[FrameworkInput],
+    scan: Option<&ScanInput>,
+    now: DateTime<Utc>,
+) -> Report {
+    let mut seen = BTreeSet::new();
+    let results: Vec<FrameworkResult> = frameworks
+        .iter()
+        .filter(|input| seen.insert(input.framework.key.as_str()))
+        .map(|input| score_framework(input, scan, now))
+        .collect();
+    let executive_summary = summary::executive_summary(&results, scan.is_some());
+    let order = results.iter().map(|r| r.key.clone()).collect();
+    Report {
+        total_issues: scan.map_or(0, |s| s.summary.totals.findings),
+        executive_summary,
+        frameworks: results.into_iter().map(|r| (r.key.clone(), r)).collect(),
+        order,
+    }
+}
+
+fn score_framework(
+    input: &FrameworkInput,
+    scan: Option<&ScanInput>,
+    now: DateTime<Utc>,
+) -> FrameworkResult {
+    let disabled: BTreeSet<&str> = input.disabled.iter().map(String::as_str).collect();
+    let controls: Vec<ControlResult> = input
+        .framework
+        .controls
+        .iter()
+        .map(|control| {
+            if disabled.contains(control.id.as_str()) {
+                evaluate::disabled(control)
+            } else {
+                evaluate::evaluate(control, scan, now)
+            }
+        })
+        .collect();
+    summary::framework_result(input.framework, controls)
+}

@@ -1,0 +1,66 @@
+use std::sync::Arc;
+
+use crate::config::Config;
+use compliance_auth::Authenticator;
+use compliance_domain::identity::Principal;
+use compliance_domain::time::{Clock, SystemClock};
+use compliance_services::audit_log::{AuditContext, RequestMeta};
+use compliance_store::config::ConfigError;
+use compliance_store::Store;
+
+/// What every handler may use: the store, the authenticator, the audit retention and the clock.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub auth: Arc<Authenticator>,
+    pub audit_retention_days: i64,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, config: &Config) -> Self {
+        AppState {
+            auth: Arc::new(Authenticator::new(
+                store.clone(),
+                config.jwt.clone(),
+                config.api_key_cache,
+            )),
+            store,
+            audit_retention_days: config.audit_retention_days,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The same state telling another time (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// Lambda's start-up: configuration from the environment, the DynamoDB store by default.
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env("dynamodb")?;
+        let store = config
+            .store
+            .open()
+            .await
+            .map_err(|e| ConfigError(e.to_string()))?;
+        Ok(AppState::new(store, &config))
+    }
+
+    pub fn audit(&self, principal: &Principal, meta: RequestMeta) -> AuditContext {
+        AuditContext::for_principal(principal, meta, self.audit_retention_days, self.now())
+    }
+}
+
+/// A Lambda HTTP function's whole `main`: JSON logs, configuration and the store built once per
+/// cold start, then the router under `lambda_http`.
+pub async fn run_lambda(app: fn(AppState) -> axum::Router) -> Result<(), lambda_http::Error> {
+    compliance_services::telemetry::init_json();
+    let state = AppState::from_env().await?;
+    lambda_http::run(app(state)).await
+}

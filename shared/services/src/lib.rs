@@ -1,0 +1,18 @@
+//! The application services: each module owns one kind of record of an org and the operations
+//! on it, over the storage port, with every change written together with its audit-log entry
+//! ([`audit_log::commit`]). Used alike by the HTTP functions, the stream and schedule
+//! functions, the local server and the operator CLI; nothing here knows about HTTP.
+
+pub mod api_keys;
+pub mod audit_log;
+pub mod custom_frameworks;
+pub mod evaluation;
+pub mod key_secrets;
+pub mod org_view;
+pub mod orgs;
+pub mod repos;
+pub mod runtime;
+pub mod scans;
+pub mod settings;
+pub mod telemetry;
+pub mod trends;

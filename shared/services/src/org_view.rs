@@ -1,0 +1,82 @@
+//! What one org sees of the catalog: the built-in frameworks and its own, with its plan and
+//! settings, and the rules that combine them (plan locks, enabled state).
+
+use crate::custom_frameworks;
+use crate::orgs;
+use crate::settings::{self, OrgSettings};
+use compliance_domain::catalog::{builtin, Framework};
+use compliance_domain::plans::Plan;
+use compliance_store::{Store, StoreError};
+
+pub struct OrgView {
+    pub plan: Plan,
+    pub settings: OrgSettings,
+    /// Built-ins first (catalog order), then the org's custom frameworks (key order).
+    pub frameworks: Vec<Framework>,
+}
+
+impl OrgView {
+    /// Three reads of the org's own partition, concurrently.
+    pub async fn load(store: &dyn Store, org_id: &str) -> Result<OrgView, StoreError> {
+        let (org, settings, custom) = tokio::try_join!(
+            orgs::get(store, org_id),
+            settings::load(store, org_id),
+            custom_frameworks::list(store, org_id),
+        )?;
+        let plan = org
+            .ok_or_else(|| StoreError::Backend(format!("org {org_id} has no profile")))?
+            .plan;
+        let mut frameworks = builtin().to_vec();
+        frameworks.extend(custom.iter().map(|c| c.to_framework()));
+        Ok(OrgView {
+            plan,
+            settings,
+            frameworks,
+        })
+    }
+
+    /// The same view holding only the framework `key` (when it exists): what a request about
+    /// one framework needs, without reading every custom framework of the org.
+    pub async fn load_one(
+        store: &dyn Store,
+        org_id: &str,
+        key: &str,
+    ) -> Result<OrgView, StoreError> {
+        let custom = async {
+            match builtin().iter().find(|f| f.key == key) {
+                Some(f) => Ok(Some(f.clone())),
+                // Only a plausible key reaches a table key.
+                None if !compliance_domain::ids::is_safe_id(key) => Ok(None),
+                None => Ok(custom_frameworks::get(store, org_id, key)
+                    .await?
+                    .map(|c| c.to_framework())),
+            }
+        };
+        let (org, settings, framework) = tokio::try_join!(
+            orgs::get(store, org_id),
+            settings::load(store, org_id),
+            custom,
+        )?;
+        let plan = org
+            .ok_or_else(|| StoreError::Backend(format!("org {org_id} has no profile")))?
+            .plan;
+        Ok(OrgView {
+            plan,
+            settings,
+            frameworks: framework.into_iter().collect(),
+        })
+    }
+
+    pub fn find(&self, key: &str) -> Option<&Framework> {
+        self.frameworks.iter().find(|f| f.key == key)
+    }
+
+    pub fn plan_locked(&self, framework: &Framework) -> bool {
+        !self.plan.allows(framework.requires_plan)
+    }
+
+    /// Scored for this org: selected (explicitly or by default) and allowed by the plan.
+    pub fn enabled(&self, framework: &Framework) -> bool {
+        self.settings.selects(&framework.key) && !self.plan_locked(framework)
+    }
+}

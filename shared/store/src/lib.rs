@@ -1,0 +1,296 @@
+//! The storage port: a deliberately small slice of DynamoDB's semantics (get, query one partition,
+//! an all-or-nothing conditional write of several items, an atomic counter), so that the same
+//! single-table design (see [`crate::keys`]) runs unchanged on DynamoDB and on the embedded store.
+
+pub mod change_feed;
+pub mod config;
+mod cursor;
+pub mod dynamo;
+pub mod embedded;
+pub mod keys;
+pub mod table;
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+pub use change_feed::{Change, ChangeFeed, ChangeKind};
+pub use cursor::Cursor;
+
+/// One item: attribute name → JSON value. Every item carries `PK` and `SK` string attributes.
+pub type Item = Map<String, Value>;
+
+pub const PK: &str = "PK";
+pub const SK: &str = "SK";
+
+/// DynamoDB's own limits, enforced by both adapters so that the embedded store never accepts
+/// what the real table would refuse.
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+pub const MAX_TRANSACTION_OPS: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn new(pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        Self {
+            pk: pk.into(),
+            sk: sk.into(),
+        }
+    }
+
+    /// The key of a stored item; `None` when the item lacks string `PK`/`SK`.
+    pub fn of(item: &Item) -> Option<Key> {
+        Some(Key::new(item.get(PK)?.as_str()?, item.get(SK)?.as_str()?))
+    }
+}
+
+impl std::fmt::Display for Key {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} / {}", self.pk, self.sk)
+    }
+}
+
+/// Which sort keys of the partition a query reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKeyRange {
+    /// Every item of the partition.
+    All,
+    /// Sort keys starting with this prefix.
+    Prefix(String),
+    /// Sort keys between the two bounds, both inclusive.
+    Between(String, String),
+}
+
+impl SortKeyRange {
+    pub fn contains(&self, sk: &str) -> bool {
+        match self {
+            SortKeyRange::All => true,
+            SortKeyRange::Prefix(p) => sk.starts_with(p.as_str()),
+            SortKeyRange::Between(lo, hi) => sk >= lo.as_str() && sk <= hi.as_str(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub pk: String,
+    pub range: SortKeyRange,
+    /// `true`: ascending sort keys; `false`: descending.
+    pub forward: bool,
+    pub limit: usize,
+    pub cursor: Option<Cursor>,
+}
+
+impl Query {
+    pub fn new(pk: impl Into<String>, range: SortKeyRange) -> Self {
+        Self {
+            pk: pk.into(),
+            range,
+            forward: true,
+            limit: 100,
+            cursor: None,
+        }
+    }
+
+    pub fn backward(mut self) -> Self {
+        self.forward = false;
+        self
+    }
+
+    pub fn limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    pub fn after(mut self, cursor: Option<Cursor>) -> Self {
+        self.cursor = cursor;
+        self
+    }
+
+    /// Checks what both adapters rely on: a positive limit, and a cursor that points inside the
+    /// queried range (a cursor is client input; DynamoDB rejects a start key outside the range).
+    pub(crate) fn validate(&self) -> Result<(), StoreError> {
+        if self.limit == 0 {
+            return Err(StoreError::Invalid("query limit must be positive".into()));
+        }
+        match &self.cursor {
+            Some(c) if !self.range.contains(c.sort_key()) => Err(StoreError::InvalidCursor),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// Present when more items follow; pass it back as [`Query::cursor`].
+    pub next: Option<Cursor>,
+}
+
+/// A precondition on the current state of one item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    /// No item with this key exists (create-once).
+    NotExists,
+    /// An item with this key exists.
+    Exists,
+    /// The item exists and the attribute equals the value (optimistic versioning).
+    Equals(String, Value),
+}
+
+impl Condition {
+    pub fn holds(&self, current: Option<&Item>) -> bool {
+        match (self, current) {
+            (Condition::NotExists, current) => current.is_none(),
+            (Condition::Exists, current) => current.is_some(),
+            (Condition::Equals(attr, value), Some(item)) => item.get(attr) == Some(value),
+            (Condition::Equals(..), None) => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum WriteOp {
+    Put {
+        item: Item,
+        condition: Option<Condition>,
+    },
+    Delete {
+        key: Key,
+        condition: Option<Condition>,
+    },
+    Check {
+        key: Key,
+        condition: Condition,
+    },
+}
+
+impl WriteOp {
+    pub fn put(item: Item) -> Self {
+        WriteOp::Put {
+            item,
+            condition: None,
+        }
+    }
+
+    pub fn put_if(item: Item, condition: Condition) -> Self {
+        WriteOp::Put {
+            item,
+            condition: Some(condition),
+        }
+    }
+
+    pub fn delete(key: Key) -> Self {
+        WriteOp::Delete {
+            key,
+            condition: None,
+        }
+    }
+
+    pub fn delete_if(key: Key, condition: Condition) -> Self {
+        WriteOp::Delete {
+            key,
+            condition: Some(condition),
+        }
+    }
+
+    pub fn check(key: Key, condition: Condition) -> Self {
+        WriteOp::Check { key, condition }
+    }
+
+    pub fn key(&self) -> Option<Key> {
+        match self {
+            WriteOp::Put { item, .. } => Key::of(item),
+            WriteOp::Delete { key, .. } | WriteOp::Check { key, .. } => Some(key.clone()),
+        }
+    }
+
+    pub fn condition(&self) -> Option<&Condition> {
+        match self {
+            WriteOp::Put { condition, .. } | WriteOp::Delete { condition, .. } => {
+                condition.as_ref()
+            }
+            WriteOp::Check { condition, .. } => Some(condition),
+        }
+    }
+}
+
+/// Rejects, before anything is sent, a write that DynamoDB would refuse as malformed: no ops,
+/// too many, an item without keys, twice the same item, or an item over the size limit.
+pub(crate) fn validate_write(ops: &[WriteOp]) -> Result<Vec<Key>, StoreError> {
+    if ops.is_empty() {
+        return Err(StoreError::Invalid("empty write".into()));
+    }
+    if ops.len() > MAX_TRANSACTION_OPS {
+        return Err(StoreError::Invalid(format!(
+            "{} operations in one write (at most {MAX_TRANSACTION_OPS})",
+            ops.len()
+        )));
+    }
+    let mut seen = HashSet::new();
+    let mut keys = Vec::with_capacity(ops.len());
+    for (index, op) in ops.iter().enumerate() {
+        let key = op
+            .key()
+            .ok_or_else(|| StoreError::Invalid(format!("operation {index} has no PK/SK")))?;
+        if !seen.insert(key.clone()) {
+            return Err(StoreError::Invalid(format!(
+                "item {key} appears twice in one write"
+            )));
+        }
+        if let WriteOp::Put { item, .. } = op {
+            let size = item_size(item);
+            if size > MAX_ITEM_BYTES {
+                return Err(StoreError::ItemTooLarge { key, size });
+            }
+        }
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// An upper estimate of the item's stored size (DynamoDB counts attribute names and values).
+pub fn item_size(item: &Item) -> usize {
+    serde_json::to_vec(item)
+        .map(|v| v.len())
+        .unwrap_or(usize::MAX)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A condition of an all-or-nothing write did not hold; nothing was written.
+    #[error("condition failed on operation {index} ({key})")]
+    ConditionFailed { index: usize, key: Key },
+    /// Another write touched the same items at the same moment; nothing was written, retry.
+    #[error("conflicting concurrent write")]
+    Conflict,
+    #[error("invalid cursor")]
+    InvalidCursor,
+    #[error("item {key} is {size} bytes, over the {MAX_ITEM_BYTES}-byte limit")]
+    ItemTooLarge { key: Key, size: usize },
+    #[error("invalid store request: {0}")]
+    Invalid(String),
+    #[error("storage backend error: {0}")]
+    Backend(String),
+}
+
+/// The port. Implementations: [`embedded::EmbeddedStore`] (redb file) and
+/// [`dynamo::DynamoStore`] (DynamoDB).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError>;
+
+    /// Applies every operation or none; a failed condition names the operation.
+    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError>;
+
+    /// Atomically adds `by` to the numeric attribute (created at 0) and returns the new value.
+    async fn increment(&self, key: &Key, attr: &str, by: i64) -> Result<i64, StoreError>;
+}
