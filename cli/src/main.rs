@@ -4,13 +4,15 @@
 use clap::{Parser, Subcommand};
 use compliance_auth::jwt::JwtConfig;
 use compliance_domain::identity::ActorKind;
+use compliance_domain::ids::{KeyId, OrgId};
 use compliance_domain::plans::{Plan, Role};
-use compliance_services::api_keys::{self, Revoked};
+use compliance_services::api_keys::{self, ApiKeyInfo, CreatedKey, Revoked};
 use compliance_services::audit_log::AuditContext;
 use compliance_services::audit_log::DEFAULT_RETENTION_DAYS;
 use compliance_services::orgs::{self, Org};
 use compliance_store::config::{parsed, StoreConfig};
 use compliance_store::dynamo::DynamoStore;
+use serde::Serialize;
 use serde_json::json;
 
 #[derive(Parser)]
@@ -39,14 +41,14 @@ enum Command {
     /// Change an org's plan.
     SetPlan {
         #[arg(long)]
-        org: String,
+        org: OrgId,
         #[arg(long)]
         plan: Plan,
     },
     /// Create an API key (printed once).
     CreateKey {
         #[arg(long)]
-        org: String,
+        org: OrgId,
         #[arg(long)]
         name: String,
         #[arg(long, default_value = "admin")]
@@ -55,19 +57,19 @@ enum Command {
     /// List an org's API keys (never their secrets).
     ListKeys {
         #[arg(long)]
-        org: String,
+        org: OrgId,
     },
     /// Revoke an API key.
     RevokeKey {
         #[arg(long)]
-        org: String,
+        org: OrgId,
         #[arg(long)]
-        key_id: String,
+        key_id: KeyId,
     },
     /// Mint a development JWT signed with JWT_HS256_SECRET (with JWT_ISSUER / JWT_AUDIENCE).
     MintJwt {
         #[arg(long)]
-        org: String,
+        org: OrgId,
         #[arg(long)]
         sub: String,
         #[arg(long, default_value = "admin")]
@@ -81,6 +83,49 @@ enum Command {
 }
 
 const OPERATOR: &str = "compliance-cli";
+
+/// An org as the CLI prints it.
+#[derive(Serialize)]
+struct OrgOut<'a> {
+    id: &'a OrgId,
+    name: &'a str,
+    plan: Plan,
+    #[serde(with = "compliance_domain::time::micros")]
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl<'a> OrgOut<'a> {
+    fn of(org: &'a Org) -> Self {
+        OrgOut {
+            id: &org.id,
+            name: &org.name,
+            plan: org.plan,
+            created_at: org.created_at,
+        }
+    }
+}
+
+/// A key as the CLI prints it: the secret only when it was just created.
+#[derive(Serialize)]
+struct KeyOut {
+    #[serde(flatten)]
+    info: ApiKeyInfo,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+}
+
+impl KeyOut {
+    fn created(created: CreatedKey) -> Self {
+        KeyOut {
+            info: created.info,
+            key: Some(created.secret),
+        }
+    }
+
+    fn listed(info: ApiKeyInfo) -> Self {
+        KeyOut { info, key: None }
+    }
+}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -119,7 +164,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = store_config.open().await?;
     let store = store.as_ref();
     let retention = parsed("AUDIT_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)?;
-    let ctx = |org: &str| AuditContext::system(org, ActorKind::Operator, OPERATOR, retention);
+    let ctx = |org: &OrgId| AuditContext::system(org, ActorKind::Operator, OPERATOR, retention);
     let out = match cli.command {
         Command::CreateOrg {
             name,
@@ -136,15 +181,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             )
             .await?;
             let key = if owner_key {
-                Some(api_keys::create(store, &ctx(&org.id), "owner", Role::Owner).await?)
+                let created = api_keys::create(store, &ctx(&org.id), "owner", Role::Owner).await?;
+                Some(KeyOut::created(created))
             } else {
                 None
             };
-            json!({"org": org, "owner_key": key})
+            json!({"org": OrgOut::of(&org), "owner_key": key})
         }
         Command::SetPlan { org, plan } => {
             match orgs::set_plan(store, &org, plan, &ctx(&org)).await? {
-                Some(org) => json!({"org": org}),
+                Some(org) => json!({"org": OrgOut::of(&org)}),
                 None => return Err(format!("no org {org}").into()),
             }
         }
@@ -152,7 +198,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             if orgs::get(store, &org).await?.is_none() {
                 return Err(format!("no org {org}").into());
             }
-            json!(api_keys::create(store, &ctx(&org), &name, role).await?)
+            json!(KeyOut::created(
+                api_keys::create(store, &ctx(&org), &name, role).await?
+            ))
         }
         Command::ListKeys { org } => {
             let mut all = Vec::new();
@@ -165,12 +213,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     None => break,
                 }
             }
+            let all: Vec<KeyOut> = all.into_iter().map(KeyOut::listed).collect();
             json!({"api_keys": all})
         }
         Command::RevokeKey { org, key_id } => {
             // The operator may revoke any key.
             match api_keys::revoke(store, &ctx(&org), &key_id, None).await? {
-                Revoked::Done { info, .. } => json!({"revoked": info}),
+                Revoked::Done { info, .. } => json!({"revoked": KeyOut::listed(info)}),
                 Revoked::NotFound | Revoked::AboveRole(_) => {
                     return Err(format!("no active key {key_id} in org {org}").into())
                 }
@@ -184,7 +233,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 fn mint_jwt(
     jwt: &JwtConfig,
-    org: &str,
+    org: &OrgId,
     sub: &str,
     role: Role,
     email: Option<&str>,

@@ -20,7 +20,6 @@ use compliance_services::audit_log::AuditContext;
 use compliance_services::orgs::{self, Org};
 use compliance_store::config::StoreConfig;
 use compliance_store::embedded::EmbeddedStore;
-use compliance_store::keys;
 use compliance_store::{Store, StoreError};
 
 /// Every HTTP function's router, merged.
@@ -92,8 +91,8 @@ pub struct Demo {
 }
 
 pub async fn ensure_demo_org(state: &AppState) -> Result<Option<Demo>, StoreError> {
-    let marker = keys::bootstrap_marker("demo-org");
-    if state.store.get(&marker).await?.is_some() {
+    const DEMO: &str = "demo-org";
+    if orgs::bootstrapped(state.store.as_ref(), DEMO).await? {
         return Ok(None);
     }
     let org = Org::new("Demo org", Plan::Enterprise);
@@ -103,7 +102,7 @@ pub async fn ensure_demo_org(state: &AppState) -> Result<Option<Demo>, StoreErro
         &org,
         actor,
         state.audit_retention_days,
-        Some(marker),
+        Some(DEMO),
     )
     .await
     {
@@ -121,7 +120,7 @@ pub async fn ensure_demo_org(state: &AppState) -> Result<Option<Demo>, StoreErro
     let key = api_keys::create(state.store.as_ref(), &ctx, "demo admin", Role::Admin).await?;
     Ok(Some(Demo {
         org,
-        admin_key: key.key,
+        admin_key: key.secret,
     }))
 }
 

@@ -1,16 +1,65 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use compliance_domain::ids::is_safe_id;
+use chrono::{DateTime, Utc};
+use compliance_domain::ids::KeyId;
 use compliance_domain::plans::Role;
 use compliance_http::{
-    page_args, paged, Admin, ApiError, AppState, FieldError, JsonBody, Meta, PageParams, Params,
+    page_args, Admin, ApiError, AppState, FieldError, JsonBody, Meta, PageParams, Params,
 };
-use compliance_services::api_keys::{self, Revoked};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use compliance_services::api_keys::{self, ApiKeyInfo, Revoked};
+use serde::{Deserialize, Serialize};
 
 const MAX_NAME: usize = 100;
+
+/// A key as listed: never the secret, never its hash.
+#[derive(Serialize)]
+pub struct ApiKeyView {
+    pub id: KeyId,
+    pub name: String,
+    pub role: Role,
+    pub prefix: String,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    #[serde(with = "compliance_domain::time::micros::option")]
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<ApiKeyInfo> for ApiKeyView {
+    fn from(k: ApiKeyInfo) -> Self {
+        ApiKeyView {
+            id: k.id,
+            name: k.name,
+            role: k.role,
+            prefix: k.prefix,
+            created_at: k.created_at,
+            created_by: k.created_by,
+            revoked_at: k.revoked_at,
+        }
+    }
+}
+
+/// The answer to a creation: the only time the secret is seen.
+#[derive(Serialize)]
+pub struct CreatedKeyView {
+    #[serde(flatten)]
+    pub api_key: ApiKeyView,
+    /// The secret.
+    pub key: String,
+}
+
+#[derive(Serialize)]
+pub struct ApiKeyList {
+    pub api_keys: Vec<ApiKeyView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct RevokedKey {
+    pub message: &'static str,
+    pub api_key: ApiKeyView,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,7 +73,7 @@ pub async fn create(
     Admin(principal): Admin,
     Meta(meta): Meta,
     JsonBody(body): JsonBody<CreateKey>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<CreatedKeyView>), ApiError> {
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
         return Err(ApiError::Validation(vec![FieldError::at(
@@ -42,18 +91,25 @@ pub async fn create(
     }
     let ctx = state.audit(&principal, meta);
     let created = api_keys::create(state.store.as_ref(), &ctx, name, body.role).await?;
-    Ok((StatusCode::CREATED, Json(json!(created))))
+    let view = CreatedKeyView {
+        api_key: created.info.into(),
+        key: created.secret,
+    };
+    Ok((StatusCode::CREATED, Json(view)))
 }
 
 pub async fn list(
     State(state): State<AppState>,
     Admin(principal): Admin,
     Params(page): Params<PageParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ApiKeyList>, ApiError> {
     let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
     let (keys, next) =
         api_keys::list(state.store.as_ref(), &principal.org_id, limit, cursor).await?;
-    Ok(paged("api_keys", &keys, next))
+    Ok(Json(ApiKeyList {
+        api_keys: keys.into_iter().map(ApiKeyView::from).collect(),
+        next_cursor: next.map(|c| c.encode()),
+    }))
 }
 
 pub async fn revoke(
@@ -61,16 +117,17 @@ pub async fn revoke(
     Admin(principal): Admin,
     Meta(meta): Meta,
     Path(key_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RevokedKey>, ApiError> {
     let not_found = || ApiError::NotFound(format!("No active API key with id {key_id}"));
-    if !is_safe_id(&key_id) {
-        return Err(not_found());
-    }
+    let key_id = KeyId::parse(&key_id).map_err(|_| not_found())?;
     let ctx = state.audit(&principal, meta);
     match api_keys::revoke(state.store.as_ref(), &ctx, &key_id, Some(principal.role)).await? {
         Revoked::Done { info, hash } => {
             state.auth.forget_key(&hash);
-            Ok(Json(json!({"message": "API key revoked", "api_key": info})))
+            Ok(Json(RevokedKey {
+                message: "API key revoked",
+                api_key: info.into(),
+            }))
         }
         Revoked::NotFound => Err(not_found()),
         // Nobody takes away more power than they hold.

@@ -6,11 +6,14 @@
 
 use std::io::Write;
 
-use aws_lambda_events::event::dynamodb::{Event, EventRecord};
-use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use compliance_services::audit_log::AuditEntry;
-use compliance_store::{Condition, Item, Key, Store, StoreError, WriteOp};
-use serde_json::{json, Value};
+use chrono::{DateTime, Utc};
+use compliance_domain::ids::OrgId;
+use compliance_services::audit_log::{Actor, AuditAction, AuditEntry, AuditLogItem};
+use compliance_store::record::Record;
+use compliance_store::stream::{each_record, inserted, DynamoDbEventResponse, Event, EventRecord};
+use compliance_store::{keys, Condition, Key, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// Where exported lines go: stdout under Lambda (CloudWatch Logs), a file locally, a buffer in
 /// tests. `entry_id` is the audit entry's id, which a sink may use to skip a line it already
@@ -108,49 +111,66 @@ impl Sink for MemorySink {
 /// Markers outlive the stream's retention (24 h) by a wide margin.
 const MARKER_DAYS: i64 = 7;
 
-fn marker_key(entry_id: &str) -> Key {
-    Key::new("SYSTEM#AUDIT_EXPORT", format!("EXPORTED#{entry_id}"))
+/// Says an entry was exported, so a redelivered stream record prints nothing twice.
+#[derive(Serialize, Deserialize)]
+struct ExportMarker {
+    entry_id: String,
+    #[serde(skip)]
+    expires_at: i64,
+}
+
+impl Record for ExportMarker {
+    const ENTITY: &'static str = "audit_export";
+
+    fn key(&self) -> Key {
+        keys::audit_log_export_marker(&self.entry_id)
+    }
+
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
 }
 
 /// The exported line: the entry under a stable envelope a SIEM can route on.
-pub fn siem_line(entry: &AuditEntry) -> Value {
-    json!({
-        "schema": "compliance.audit.v1",
-        "timestamp": entry.created_at,
-        "id": entry.id,
-        "org_id": entry.org_id,
-        "action": entry.action,
-        "actor": entry.actor,
-        "source_ip": entry.source_ip,
-        "user_agent": entry.user_agent,
-        "request_id": entry.request_id,
-        "metadata": entry.metadata,
-    })
+#[derive(Serialize)]
+pub struct SiemLine<'a> {
+    pub schema: &'static str,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub timestamp: DateTime<Utc>,
+    pub id: &'a str,
+    pub org_id: &'a OrgId,
+    pub action: AuditAction,
+    pub actor: &'a Actor,
+    pub source_ip: Option<&'a str>,
+    pub user_agent: Option<&'a str>,
+    pub request_id: &'a str,
+    pub metadata: &'a serde_json::Value,
 }
 
-fn audit_entry(record: &EventRecord) -> Result<Option<AuditEntry>, StoreError> {
-    if record.event_name != "INSERT" {
-        return Ok(None);
+impl<'a> SiemLine<'a> {
+    pub fn of(entry: &'a AuditEntry) -> Self {
+        SiemLine {
+            schema: "compliance.audit.v1",
+            timestamp: entry.created_at,
+            id: &entry.id,
+            org_id: &entry.org_id,
+            action: entry.action,
+            actor: &entry.actor,
+            source_ip: entry.source_ip.as_deref(),
+            user_agent: entry.user_agent.as_deref(),
+            request_id: &entry.request_id,
+            metadata: &entry.metadata,
+        }
     }
-    let item: Item = serde_dynamo::from_item(record.change.new_image.clone())
-        .map_err(|e| StoreError::Backend(format!("unreadable stream image: {e}")))?;
-    if item.get("entity").and_then(Value::as_str) != Some("audit") {
-        return Ok(None);
-    }
-    AuditEntry::from_item(item).map(Some)
 }
 
-async fn export(
-    store: &dyn Store,
-    sink: &dyn Sink,
-    record: &EventRecord,
-) -> Result<(), StoreError> {
-    let Some(entry) = audit_entry(record)? else {
+async fn export(store: &dyn Store, sink: &dyn Sink, record: EventRecord) -> Result<(), StoreError> {
+    let Some(AuditLogItem { entry, .. }) = inserted::<AuditLogItem>(&record)? else {
         return Ok(());
     };
-    let line = serde_json::to_string(&siem_line(&entry))
+    let line = serde_json::to_string(&SiemLine::of(&entry))
         .map_err(|e| StoreError::Backend(e.to_string()))?;
-    let key = marker_key(&entry.id);
+    let key = keys::audit_log_export_marker(&entry.id);
     if store.get(&key).await?.is_some() {
         return Ok(());
     }
@@ -159,31 +179,16 @@ async fn export(
     // ordinary redeliveries from duplicating it.
     sink.export(&entry.id, &line)
         .map_err(|e| StoreError::Backend(format!("export sink: {e}")))?;
-    let mut marker = Item::new();
-    marker.insert("PK".into(), key.pk.clone().into());
-    marker.insert("SK".into(), key.sk.clone().into());
-    marker.insert("entity".into(), json!("audit_export"));
-    let expires = (chrono::Utc::now() + chrono::Duration::days(MARKER_DAYS)).timestamp();
-    marker.insert("expires_at".into(), json!(expires));
-    match store
-        .write(vec![WriteOp::put_if(marker, Condition::NotExists)])
-        .await
-    {
+    let marker = ExportMarker {
+        entry_id: entry.id.clone(),
+        expires_at: (chrono::Utc::now() + chrono::Duration::days(MARKER_DAYS)).timestamp(),
+    };
+    match store.write(vec![marker.put_if(Condition::NotExists)]).await {
         Ok(()) | Err(StoreError::ConditionFailed { .. }) => Ok(()),
         Err(e) => Err(e),
     }
 }
 
 pub async fn handle(store: &dyn Store, sink: &dyn Sink, event: Event) -> DynamoDbEventResponse {
-    let mut response = DynamoDbEventResponse::default();
-    for record in &event.records {
-        if let Err(e) = export(store, sink, record).await {
-            tracing::error!(error = %e, event_id = record.event_id, "audit export failed");
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = record.change.sequence_number.clone();
-            response.batch_item_failures.push(failure);
-            break;
-        }
-    }
-    response
+    each_record(event, |record| export(store, sink, record)).await
 }

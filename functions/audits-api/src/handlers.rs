@@ -1,24 +1,75 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use compliance_domain::ids::Uuid;
 use compliance_http::{
-    page_args, paged, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta,
-    PageParams, Params,
+    page_args, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta, PageParams,
+    Params,
 };
+use compliance_packs::{pack, packs as all_packs, PolicyType, Rule, RuleSeverity};
 use compliance_store::StoreError;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::records::{self, owner, AuditRecord, NewAudit, PolicyRecord};
+use crate::records::{self, owner, AuditSession, NewAudit, Policy, PolicyRule};
 use crate::validation::{normalise_category, validate};
-use compliance_packs::{pack, packs as all_packs, Rule};
 
 fn failed(what: &'static str) -> impl Fn(StoreError) -> ApiError {
     move |e| ApiError::Failed(what, e.to_string())
 }
 
-fn valid_uuid(id: &str) -> bool {
-    uuid::Uuid::parse_str(id).is_ok() && id.len() == 36
+fn new_id() -> Uuid {
+    Uuid::parse(&uuid::Uuid::new_v4().to_string()).expect("a UUID")
+}
+
+/// The reference's answer to `POST /api/audits`.
+#[derive(Serialize)]
+pub struct AuditCreated<'a> {
+    pub audit_id: Uuid,
+    pub policy_id: Uuid,
+    pub rules: Vec<&'a Rule>,
+}
+
+#[derive(Serialize)]
+pub struct AuditList {
+    pub audits: Vec<AuditSession>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct AuditWithRules {
+    #[serde(flatten)]
+    pub audit: AuditSession,
+    pub rules: Vec<PolicyRule>,
+}
+
+#[derive(Serialize)]
+pub struct PolicyRules {
+    pub policy_id: Uuid,
+    pub policy: Policy,
+    pub rules: Vec<PolicyRule>,
+}
+
+#[derive(Serialize)]
+pub struct PackCategory {
+    pub name: String,
+    pub rule_count: usize,
+}
+
+#[derive(Serialize)]
+pub struct PackSummary {
+    pub policy_type: PolicyType,
+    pub name: &'static str,
+    pub description: &'static str,
+    pub version: &'static str,
+    pub rule_count: usize,
+    pub categories: Vec<PackCategory>,
+}
+
+#[derive(Serialize)]
+pub struct PackList {
+    pub packs: Vec<PackSummary>,
 }
 
 pub async fn create(
@@ -26,7 +77,7 @@ pub async fn create(
     Contributor(principal): Contributor,
     Meta(meta): Meta,
     JsonBody(body): JsonBody<Value>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let input = validate(&body).map_err(ApiError::Validation)?;
     let pack = pack(input.policy_type);
     let rules: Vec<&Rule> = pack
@@ -45,10 +96,10 @@ pub async fn create(
             "No rules match the selected categories",
         )]));
     }
-    let created_at = compliance_domain::time::rfc3339(state.now());
-    let audit_id = uuid::Uuid::new_v4().to_string();
-    let policy_id = uuid::Uuid::new_v4().to_string();
-    let audit = AuditRecord {
+    let created_at = state.now();
+    let audit_id = new_id();
+    let policy_id = new_id();
+    let audit = AuditSession {
         audit_id: audit_id.clone(),
         policy_id: policy_id.clone(),
         name: input.name.clone(),
@@ -56,9 +107,9 @@ pub async fn create(
         selected_categories: input.categories.clone(),
         rule_count: rules.len(),
         status: "active".into(),
-        created_at: created_at.clone(),
+        created_at,
     };
-    let policy = PolicyRecord {
+    let policy = Policy {
         policy_id: policy_id.clone(),
         audit_id: audit_id.clone(),
         name: input.name,
@@ -81,17 +132,19 @@ pub async fn create(
     records::create(state.store.as_ref(), &ctx, new)
         .await
         .map_err(failed("Failed to create policy"))?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"audit_id": audit_id, "policy_id": policy_id, "rules": rules})),
-    ))
+    let created = AuditCreated {
+        audit_id,
+        policy_id,
+        rules,
+    };
+    Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
 pub async fn list(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Params(page): Params<PageParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuditList>, ApiError> {
     let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
     let (audits, next) = records::list_audits(
         state.store.as_ref(),
@@ -101,27 +154,26 @@ pub async fn list(
         cursor,
     )
     .await?;
-    Ok(paged("audits", &audits, next))
+    Ok(Json(AuditList {
+        audits,
+        next_cursor: next.map(|c| c.encode()),
+    }))
 }
 
 pub async fn get(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(audit_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AuditWithRules>, ApiError> {
     let not_found = || ApiError::NotFound("Audit not found".into());
-    if !valid_uuid(&audit_id) {
-        return Err(not_found());
-    }
+    let audit_id = Uuid::parse(&audit_id).map_err(|_| not_found())?;
     let store = state.store.as_ref();
     let owner = owner(&principal);
     let audit = records::get_audit(store, &principal.org_id, &owner, &audit_id)
         .await?
         .ok_or_else(not_found)?;
     let rules = records::rules(store, &principal.org_id, &owner, &audit.policy_id).await?;
-    let mut body = json!(audit);
-    body["rules"] = json!(rules);
-    Ok(Json(body))
+    Ok(Json(AuditWithRules { audit, rules }))
 }
 
 #[derive(Deserialize)]
@@ -136,62 +188,63 @@ pub async fn rules(
     Caller(principal): Caller,
     Path(policy_id): Path<String>,
     Params(filter): Params<RuleFilter>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PolicyRules>, ApiError> {
     let not_found = || ApiError::NotFound("Policy not found".into());
-    if !valid_uuid(&policy_id) {
-        return Err(not_found());
-    }
-    if let Some(s) = &filter.severity {
-        if !["low", "medium", "high", "critical"].contains(&s.as_str()) {
-            return Err(ApiError::InvalidQuery(vec![FieldError::at(
-                "severity",
-                "Invalid enum value. Expected 'low' | 'medium' | 'high' | 'critical'",
-            )]));
-        }
-    }
+    let policy_id = Uuid::parse(&policy_id).map_err(|_| not_found())?;
+    let severity = filter
+        .severity
+        .as_deref()
+        .map(|s| {
+            s.parse::<RuleSeverity>().map_err(|e| {
+                ApiError::InvalidQuery(vec![FieldError::at(
+                    "severity",
+                    format!("Invalid enum value. Expected {}", e.expected_quoted()),
+                )])
+            })
+        })
+        .transpose()?;
     let store = state.store.as_ref();
     let owner = owner(&principal);
     let policy = records::get_policy(store, &principal.org_id, &owner, &policy_id)
         .await?
         .ok_or_else(not_found)?;
-    let rules: Vec<Value> = records::rules(store, &principal.org_id, &owner, &policy.policy_id)
-        .await?
-        .into_iter()
-        .filter(|r| {
-            filter.category.as_deref().is_none_or(|c| {
-                r["category"].as_str().map(normalise_category) == Some(normalise_category(c))
-            }) && filter
-                .severity
-                .as_deref()
-                .is_none_or(|s| r["severity"] == s)
-        })
-        .collect();
-    Ok(Json(
-        json!({"policy_id": policy.policy_id, "policy": policy, "rules": rules}),
-    ))
+    let rules: Vec<PolicyRule> =
+        records::rules(store, &principal.org_id, &owner, &policy.policy_id)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                filter
+                    .category
+                    .as_deref()
+                    .is_none_or(|c| normalise_category(&r.rule.category) == normalise_category(c))
+                    && severity.is_none_or(|s| r.rule.severity == s)
+            })
+            .collect();
+    Ok(Json(PolicyRules {
+        policy_id: policy.policy_id.clone(),
+        policy,
+        rules,
+    }))
 }
 
-pub async fn packs(Caller(_): Caller) -> Json<Value> {
-    let packs: Vec<Value> = all_packs()
+pub async fn packs(Caller(_): Caller) -> Json<PackList> {
+    let packs = all_packs()
         .iter()
-        .map(|p| {
-            let categories: Vec<Value> = p
+        .map(|p| PackSummary {
+            policy_type: p.policy_type,
+            name: &p.name,
+            description: &p.description,
+            version: &p.version,
+            rule_count: p.rules.len(),
+            categories: p
                 .categories()
                 .into_iter()
-                .map(|c| {
-                    let n = p.rules.iter().filter(|r| r.category == c).count();
-                    json!({"name": c, "rule_count": n})
+                .map(|c| PackCategory {
+                    rule_count: p.rules.iter().filter(|r| r.category == c).count(),
+                    name: c,
                 })
-                .collect();
-            json!({
-                "policy_type": p.policy_type,
-                "name": p.name,
-                "description": p.description,
-                "version": p.version,
-                "rule_count": p.rules.len(),
-                "categories": categories,
-            })
+                .collect(),
         })
         .collect();
-    Json(json!({"packs": packs}))
+    Json(PackList { packs })
 }

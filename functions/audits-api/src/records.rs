@@ -1,64 +1,41 @@
-//! Audits, policies and rules as stored. Everything a principal creates lives in its own
-//! partition (`ORG#{org}#OWNER#{owner}`), so "visible only to its creator" (the reference's
-//! `user_id = auth.uid()`) holds by construction: no request can name another owner.
-//!
-//! | item | PK | SK |
-//! |---|---|---|
-//! | audit session | `ORG#{org}#OWNER#{owner}` | `AUDIT#{audit_id}` |
-//! | audit listing entry | `ORG#{org}#OWNER#{owner}` | `AUDITAT#{created_at}#{audit_id}` |
-//! | policy | `ORG#{org}#OWNER#{owner}` | `POLICY#{policy_id}` |
-//! | rule | `ORG#{org}#OWNER#{owner}#POLICY#{policy_id}` | `RULE#{nnn}#{rule_id}` |
+//! Audit sessions, policies and their rules as stored. Everything a principal creates lives in
+//! its own partition (see `compliance_store::keys`), so "visible only to its creator" (the
+//! reference's `user_id = auth.uid()`) holds by construction: no request can name another
+//! owner.
 
+use chrono::{DateTime, Utc};
 use compliance_domain::identity::Principal;
-use compliance_services::audit_log::{self, AuditContext};
-use compliance_store::{
-    Condition, Cursor, Item, Key, Query, SortKeyRange, Store, StoreError, WriteOp,
-};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-
+use compliance_domain::ids::{OrgId, Uuid};
 use compliance_packs::{PolicyType, Rule};
+use compliance_services::audit_log::{self, AuditAction, AuditContext};
+use compliance_store::record::{Record, Records};
+use compliance_store::{keys, Condition, Cursor, Key, Query, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-pub const AUDIT_CREATED: &str = "AUDIT_CREATED";
-
-/// The creator, as a key segment: the credential kind and its subject.
+/// The creator, as its partition names it: the credential kind and its subject.
 pub fn owner(principal: &Principal) -> String {
-    let kind = serde_json::to_value(principal.kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    // Subjects of identity providers may contain anything: hex keeps the key syntax intact.
-    format!("{kind}:{}", hex_of(&principal.actor_id))
+    keys::owner_segment(principal.kind, &principal.actor_id)
 }
 
-fn hex_of(s: &str) -> String {
-    s.bytes().map(|b| format!("{b:02x}")).collect()
-}
-
-fn owner_pk(org: &str, owner: &str) -> String {
-    format!("ORG#{org}#OWNER#{owner}")
-}
-
-fn rules_pk(org: &str, owner: &str, policy_id: &str) -> String {
-    format!("{}#POLICY#{policy_id}", owner_pk(org, owner))
-}
-
+/// An audit session: the reference's audit created from a pack.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditRecord {
-    pub audit_id: String,
-    pub policy_id: String,
+pub struct AuditSession {
+    pub audit_id: Uuid,
+    pub policy_id: Uuid,
     pub name: String,
     pub policy_type: PolicyType,
     pub selected_categories: Option<Vec<String>>,
     pub rule_count: usize,
     pub status: String,
-    pub created_at: String,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PolicyRecord {
-    pub policy_id: String,
-    pub audit_id: String,
+pub struct Policy {
+    pub policy_id: Uuid,
+    pub audit_id: Uuid,
     pub name: String,
     pub policy_type: PolicyType,
     /// `prebuilt`: loaded from a pack (other kinds come from PDF ingestion, elsewhere).
@@ -66,31 +43,99 @@ pub struct PolicyRecord {
     pub kind: String,
     pub status: String,
     pub rule_count: usize,
-    pub created_at: String,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub created_at: DateTime<Utc>,
 }
 
-fn item(key: Key, entity: &str, body: Value) -> Item {
-    let mut item = match body {
-        Value::Object(m) => m,
-        _ => Item::new(),
-    };
-    item.insert("PK".into(), key.pk.into());
-    item.insert("SK".into(), key.sk.into());
-    item.insert("entity".into(), json!(entity));
-    item
+/// A rule of a policy: the pack's rule as adopted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyRule {
+    #[serde(flatten)]
+    pub rule: Rule,
+    pub is_active: bool,
+    pub policy_id: Uuid,
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(item: Item, what: &str) -> Result<T, StoreError> {
-    serde_json::from_value(Value::Object(item))
-        .map_err(|e| StoreError::Backend(format!("malformed {what} item: {e}")))
+/// Where a record of the owner's partition is: the org and the owner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Owned<T> {
+    #[serde(flatten)]
+    record: T,
+    org_id: OrgId,
+    owner: String,
+}
+
+impl Record for Owned<AuditSession> {
+    const ENTITY: &'static str = "audit_session";
+
+    fn key(&self) -> Key {
+        keys::audit_session(&self.org_id, &self.owner, &self.record.audit_id)
+    }
+}
+
+/// The listing entry of an audit session (newest first by its sort key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Listed(Owned<AuditSession>);
+
+impl Record for Listed {
+    const ENTITY: &'static str = "audit_listing";
+
+    fn key(&self) -> Key {
+        let s = &self.0;
+        keys::audit_session_listing(
+            &s.org_id,
+            &s.owner,
+            &compliance_domain::time::rfc3339(s.record.created_at),
+            &s.record.audit_id,
+        )
+    }
+}
+
+impl Record for Owned<Policy> {
+    const ENTITY: &'static str = "policy";
+
+    fn key(&self) -> Key {
+        keys::policy(&self.org_id, &self.owner, &self.record.policy_id)
+    }
+}
+
+/// A rule as stored: in its policy's partition, in pack order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct StoredRule {
+    #[serde(flatten)]
+    owned: Owned<PolicyRule>,
+    position: usize,
+}
+
+impl Record for StoredRule {
+    const ENTITY: &'static str = "rule";
+
+    fn key(&self) -> Key {
+        let o = &self.owned;
+        keys::policy_rule(
+            &o.org_id,
+            &o.owner,
+            &o.record.policy_id,
+            self.position,
+            &o.record.rule.rule_id,
+        )
+    }
 }
 
 pub struct NewAudit<'a> {
-    pub org: &'a str,
+    pub org: &'a OrgId,
     pub owner: &'a str,
-    pub audit: AuditRecord,
-    pub policy: PolicyRecord,
+    pub audit: AuditSession,
+    pub policy: Policy,
     pub rules: &'a [&'a Rule],
+}
+
+fn owned<T>(record: T, org: &OrgId, owner: &str) -> Owned<T> {
+    Owned {
+        record,
+        org_id: org.clone(),
+        owner: owner.to_string(),
+    }
 }
 
 /// The audit session, its listing entry, the policy and every rule, with the audit-log entry,
@@ -100,130 +145,79 @@ pub async fn create(
     ctx: &AuditContext,
     new: NewAudit<'_>,
 ) -> Result<(), StoreError> {
-    let pk = owner_pk(new.org, new.owner);
-    let a = &new.audit;
+    let (org, owner) = (new.org, new.owner);
+    let session = owned(new.audit.clone(), org, owner);
     let mut ops = vec![
-        WriteOp::put_if(
-            item(
-                Key::new(&pk, format!("AUDIT#{}", a.audit_id)),
-                "audit_session",
-                json!(a),
-            ),
-            Condition::NotExists,
-        ),
-        WriteOp::put_if(
-            item(
-                Key::new(&pk, format!("AUDITAT#{}#{}", a.created_at, a.audit_id)),
-                "audit_listing",
-                json!(a),
-            ),
-            Condition::NotExists,
-        ),
-        WriteOp::put_if(
-            item(
-                Key::new(&pk, format!("POLICY#{}", new.policy.policy_id)),
-                "policy",
-                json!(new.policy),
-            ),
-            Condition::NotExists,
-        ),
+        session.put_if(Condition::NotExists),
+        Listed(session.clone()).put_if(Condition::NotExists),
+        owned(new.policy.clone(), org, owner).put_if(Condition::NotExists),
     ];
-    let rpk = rules_pk(new.org, new.owner, &new.policy.policy_id);
-    for (i, rule) in new.rules.iter().enumerate() {
-        let mut body = json!(rule);
-        body["is_active"] = json!(true);
-        body["policy_id"] = json!(new.policy.policy_id);
-        body["position"] = json!(i);
-        ops.push(WriteOp::put_if(
-            item(
-                Key::new(&rpk, format!("RULE#{i:03}#{}", rule.rule_id)),
-                "rule",
-                body,
-            ),
-            Condition::NotExists,
-        ));
+    for (position, rule) in new.rules.iter().enumerate() {
+        let rule = PolicyRule {
+            rule: (*rule).clone(),
+            is_active: true,
+            policy_id: new.policy.policy_id.clone(),
+        };
+        let stored = StoredRule {
+            owned: owned(rule, org, owner),
+            position,
+        };
+        ops.push(stored.put_if(Condition::NotExists));
     }
+    let a = &new.audit;
     let metadata = json!({
         "audit_id": a.audit_id, "policy_id": new.policy.policy_id,
         "after": {"name": a.name, "policy_type": a.policy_type, "selected_categories": a.selected_categories, "rule_count": a.rule_count},
     });
-    audit_log::commit(store, ops, ctx, AUDIT_CREATED, metadata).await?;
+    audit_log::commit(store, ops, ctx, AuditAction::AuditCreated, metadata).await?;
     Ok(())
 }
 
 pub async fn get_audit(
     store: &dyn Store,
-    org: &str,
+    org: &OrgId,
     owner: &str,
-    audit_id: &str,
-) -> Result<Option<AuditRecord>, StoreError> {
-    let key = Key::new(owner_pk(org, owner), format!("AUDIT#{audit_id}"));
-    store
-        .get(&key)
-        .await?
-        .map(|i| parse(i, "audit"))
-        .transpose()
+    audit_id: &Uuid,
+) -> Result<Option<AuditSession>, StoreError> {
+    let key = keys::audit_session(org, owner, audit_id);
+    let found: Option<Owned<AuditSession>> = store.get_record(&key).await?;
+    Ok(found.map(|o| o.record))
 }
 
 pub async fn get_policy(
     store: &dyn Store,
-    org: &str,
+    org: &OrgId,
     owner: &str,
-    policy_id: &str,
-) -> Result<Option<PolicyRecord>, StoreError> {
-    let key = Key::new(owner_pk(org, owner), format!("POLICY#{policy_id}"));
-    store
-        .get(&key)
-        .await?
-        .map(|i| parse(i, "policy"))
-        .transpose()
+    policy_id: &Uuid,
+) -> Result<Option<Policy>, StoreError> {
+    let key = keys::policy(org, owner, policy_id);
+    let found: Option<Owned<Policy>> = store.get_record(&key).await?;
+    Ok(found.map(|o| o.record))
 }
 
 /// Newest first.
 pub async fn list_audits(
     store: &dyn Store,
-    org: &str,
+    org: &OrgId,
     owner: &str,
     limit: usize,
     cursor: Option<Cursor>,
-) -> Result<(Vec<AuditRecord>, Option<Cursor>), StoreError> {
-    let query = Query::new(
-        owner_pk(org, owner),
-        SortKeyRange::Prefix("AUDITAT#".into()),
-    )
-    .backward()
-    .limit(limit)
-    .after(cursor);
-    let page = store.query(&query).await?;
-    let audits = page
-        .items
-        .into_iter()
-        .map(|i| parse(i, "audit"))
-        .collect::<Result<_, _>>()?;
-    Ok((audits, page.next))
+) -> Result<(Vec<AuditSession>, Option<Cursor>), StoreError> {
+    let (pk, range) = keys::audit_session_listings(org, owner);
+    let query = Query::new(pk, range).backward().limit(limit).after(cursor);
+    let (listed, next): (Vec<Listed>, _) = store.query_records(&query).await?;
+    Ok((listed.into_iter().map(|l| l.0.record).collect(), next))
 }
 
 /// A policy's rules in pack order (a policy holds at most a pack's worth).
 pub async fn rules(
     store: &dyn Store,
-    org: &str,
+    org: &OrgId,
     owner: &str,
-    policy_id: &str,
-) -> Result<Vec<Value>, StoreError> {
-    let query = Query::new(
-        rules_pk(org, owner, policy_id),
-        SortKeyRange::Prefix("RULE#".into()),
-    )
-    .limit(100);
-    let page = store.query(&query).await?;
-    Ok(page
-        .items
-        .into_iter()
-        .map(|mut item| {
-            for internal in ["PK", "SK", "entity", "position"] {
-                item.remove(internal);
-            }
-            Value::Object(item)
-        })
-        .collect())
+    policy_id: &Uuid,
+) -> Result<Vec<PolicyRule>, StoreError> {
+    let (pk, range) = keys::policy_rules(org, owner, policy_id);
+    let query = Query::new(pk, range).limit(100);
+    let (stored, _): (Vec<StoredRule>, _) = store.query_records(&query).await?;
+    Ok(stored.into_iter().map(|s| s.owned.record).collect())
 }

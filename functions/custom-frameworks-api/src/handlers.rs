@@ -1,21 +1,20 @@
 use axum::extract::{Path, State};
 use axum::Json;
+use compliance_domain::ids::{FrameworkKey, OrgId};
 use compliance_http::{
     page_by_size, resume_after, Admin, ApiError, AppState, Caller, JsonBody, Meta, Params,
     RESPONSE_BUDGET,
 };
-use compliance_services::audit_log::actions;
+use compliance_services::audit_log::AuditAction;
 use compliance_services::custom_frameworks::{self, CustomFramework, MAX_PER_ORG};
 use compliance_services::settings::{self, Change, OrgSettings};
 use compliance_store::keys;
-use compliance_store::Condition;
 use compliance_store::Store;
-use compliance_store::WriteOp;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use crate::validation::{valid_key, validate};
+use crate::validation::validate;
 
 fn summary(f: &CustomFramework) -> Value {
     json!({"name": f.name, "controls": f.controls.iter().map(|c| c.id.as_str()).collect::<Vec<_>>()})
@@ -52,6 +51,18 @@ pub async fn list(
     }))
 }
 
+#[derive(Serialize)]
+pub struct FrameworkSaved {
+    pub message: &'static str,
+    pub key: FrameworkKey,
+    pub name: String,
+}
+
+#[derive(Serialize)]
+pub struct Message {
+    pub message: &'static str,
+}
+
 fn too_many() -> ApiError {
     ApiError::BadRequest(format!(
         "An org can have at most {MAX_PER_ORG} custom frameworks"
@@ -60,7 +71,11 @@ fn too_many() -> ApiError {
 
 /// How many custom frameworks the org has: kept in its settings, or, in settings written before
 /// the count was kept, counted once.
-async fn counted(store: &dyn Store, org_id: &str, settings: &OrgSettings) -> Result<u32, ApiError> {
+async fn counted(
+    store: &dyn Store,
+    org_id: &OrgId,
+    settings: &OrgSettings,
+) -> Result<u32, ApiError> {
     Ok(match settings.custom_frameworks {
         Some(n) => n,
         None => custom_frameworks::list(store, org_id).await?.len() as u32,
@@ -73,7 +88,7 @@ pub async fn save(
     Admin(principal): Admin,
     Meta(meta): Meta,
     JsonBody(body): JsonBody<Value>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<FrameworkSaved>, ApiError> {
     let input = validate(&body).map_err(ApiError::Validation)?;
     let store = state.store.as_ref();
     let org = &principal.org_id;
@@ -89,20 +104,18 @@ pub async fn save(
                 return Err(too_many());
             }
             store
-                .increment(&keys::counter(org, "CUSTOMFW"), "value", 1)
+                .increment(&keys::custom_framework_counter(org), "value", 1)
                 .await?
         }
     };
-    let now = compliance_domain::time::rfc3339(state.now());
+    let now = state.now();
     let framework = CustomFramework {
         id,
         key: input.key.clone(),
         name: input.name.clone(),
         description: input.description,
         controls: input.controls,
-        created_at: previous
-            .as_ref()
-            .map_or(now.clone(), |p| p.created_at.clone()),
+        created_at: previous.as_ref().map_or(now, |p| p.created_at),
         updated_at: now,
     };
     // Saving what is stored already changes nothing: no write, no audit entry.
@@ -111,9 +124,9 @@ pub async fn save(
             == (&framework.name, &framework.description, &framework.controls)
     });
     let action = if previous.is_some() {
-        actions::COMPLIANCE_CUSTOM_FRAMEWORK_UPDATED
+        AuditAction::ComplianceCustomFrameworkUpdated
     } else {
-        actions::COMPLIANCE_CUSTOM_FRAMEWORK_CREATED
+        AuditAction::ComplianceCustomFrameworkCreated
     };
     let ctx = state.audit(&principal, meta);
     settings::update(store, &ctx, action, |current| {
@@ -128,19 +141,19 @@ pub async fn save(
             next.custom_frameworks = Some(count + 1);
             // "Appears immediately on the dashboard" when the org has an explicit selection.
             if let Some(keys) = &mut next.enabled_keys {
-                if !keys.contains(&framework.key) {
-                    keys.push(framework.key.clone());
+                if !keys.iter().any(|k| k == framework.key.as_str()) {
+                    keys.push(framework.key.to_string());
                 }
             }
         }
         // Controls that no longer exist cannot stay disabled.
         let kept: Vec<String> = current
-            .disabled(&framework.key)
+            .disabled(framework.key.as_str())
             .iter()
             .filter(|id| framework.controls.iter().any(|c| &c.id == *id))
             .cloned()
             .collect();
-        next.set_disabled(&framework.key, kept);
+        next.set_disabled(framework.key.as_str(), kept);
         Ok::<_, ApiError>(Change {
             metadata: json!({
                 "framework_key": framework.key,
@@ -159,11 +172,11 @@ pub async fn save(
         })
     })
     .await?;
-    Ok(Json(json!({
-        "message": "Framework saved",
-        "key": input.key,
-        "name": input.name,
-    })))
+    Ok(Json(FrameworkSaved {
+        message: "Framework saved",
+        key: input.key,
+        name: input.name,
+    }))
 }
 
 pub async fn delete(
@@ -171,11 +184,9 @@ pub async fn delete(
     Admin(principal): Admin,
     Meta(meta): Meta,
     Path(key): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Message>, ApiError> {
     let not_found = || ApiError::NotFound("Framework not found".into());
-    if !valid_key(&key) {
-        return Err(not_found());
-    }
+    let key = FrameworkKey::parse(&key).map_err(|_| not_found())?;
     let store = state.store.as_ref();
     let org = &principal.org_id;
     let (existing, stored) = tokio::try_join!(
@@ -185,17 +196,14 @@ pub async fn delete(
     let existing = existing.ok_or_else(not_found)?;
     let counted = counted(store, org, &stored).await?;
     let ctx = state.audit(&principal, meta);
-    let removal = WriteOp::delete_if(
-        keys::custom_framework(org, &key),
-        Condition::Equals("updated_at".into(), json!(existing.updated_at)),
-    );
+    let removal = existing.delete_op(org);
     settings::update(
         store,
         &ctx,
-        actions::COMPLIANCE_CUSTOM_FRAMEWORK_DELETED,
+        AuditAction::ComplianceCustomFrameworkDeleted,
         |current| {
             let mut next = current.clone();
-            next.forget_framework(&key);
+            next.forget_framework(key.as_str());
             let count = current.custom_frameworks.unwrap_or(counted);
             next.custom_frameworks = Some(count.saturating_sub(1));
             Ok::<_, ApiError>(Change {
@@ -205,7 +213,7 @@ pub async fn delete(
                     "before": summary(&existing),
                     "after": null,
                     "enabled_keys": {"before": current.enabled_keys, "after": next.enabled_keys},
-                    "disabled_controls_removed": current.disabled(&key),
+                    "disabled_controls_removed": current.disabled(key.as_str()),
                 }),
                 next,
                 also: vec![removal.clone()],
@@ -214,5 +222,7 @@ pub async fn delete(
         },
     )
     .await?;
-    Ok(Json(json!({"message": "Framework deleted"})))
+    Ok(Json(Message {
+        message: "Framework deleted",
+    }))
 }

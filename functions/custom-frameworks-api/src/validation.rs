@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use compliance_domain::catalog::{CheckType, PassCondition, BUILTIN_KEYS};
+use compliance_domain::ids::FrameworkKey;
 use compliance_http::FieldError;
 use compliance_services::custom_frameworks::CustomControl;
 use serde_json::{json, Map, Value};
@@ -17,19 +18,10 @@ const DEFAULT_CATEGORY: &str = "General";
 
 /// A parsed, valid body.
 pub struct Input {
-    pub key: String,
+    pub key: FrameworkKey,
     pub name: String,
     pub description: String,
     pub controls: Vec<CustomControl>,
-}
-
-/// `^[a-z][a-z0-9_]{1,39}$`: safe in table keys and URLs.
-pub fn valid_key(key: &str) -> bool {
-    let b = key.as_bytes();
-    (2..=40).contains(&b.len())
-        && b[0].is_ascii_lowercase()
-        && b.iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
 }
 
 /// Control ids such as `ISP-1`, `A.8.24`, `164.312(a)(1)`, `A01:2021`.
@@ -115,7 +107,7 @@ pub fn validate(body: &Value) -> Result<Input, Vec<FieldError>> {
             );
             None
         }
-        Some(Value::String(k)) if valid_key(k) => Some(k.clone()),
+        Some(Value::String(k)) if FrameworkKey::parse(k).is_ok() => FrameworkKey::parse(k).ok(),
         Some(Value::String(_)) => {
             c.fail(
                 &[json!("key")],

@@ -1,19 +1,24 @@
 use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
-use compliance_domain::catalog::{Control, Framework};
+use compliance_domain::catalog::{
+    CheckType, Control, Domain, Framework, PassCondition, Recommendation,
+};
+use compliance_domain::ids::FrameworkKey;
 use compliance_domain::ingest::ScanSummary;
 use compliance_domain::scoring::refine_recommendation;
+use compliance_http::ids::{repo_in_query, repo_not_found};
 use compliance_http::{Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta, Params};
-use compliance_services::audit_log::actions;
+use compliance_services::audit_log::AuditAction;
 use compliance_services::org_view::OrgView;
 use compliance_services::settings::{self, Change};
 use compliance_services::{repos, scans};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 fn unknown_framework(key: &str) -> ApiError {
-    // The key is echoed only when it is a plausible key (never raw control characters).
-    if compliance_domain::ids::is_safe_id(key) {
+    // The key is echoed only when it is a well-formed key (never raw control characters).
+    if FrameworkKey::parse(key).is_ok() {
         ApiError::NotFound(format!("Unknown framework: {key}"))
     } else {
         ApiError::NotFound("Unknown framework".into())
@@ -30,33 +35,53 @@ pub struct ControlsQuery {
     repo_id: Option<String>,
 }
 
-/// A repository id: a positive integer.
-pub fn parse_repo_id(text: &str) -> Result<u64, ApiError> {
-    text.parse::<u64>()
-        .ok()
-        .filter(|id| (1..=i64::MAX as u64).contains(id))
-        .ok_or_else(|| {
-            ApiError::InvalidQuery(vec![FieldError::at(
-                "repo_id",
-                "must be a positive integer",
-            )])
-        })
+/// One control of the listing, its recommendation refined by the repository's latest scan.
+#[derive(Serialize)]
+pub struct ControlView<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub category: &'a str,
+    pub description: &'a str,
+    pub check_type: CheckType,
+    pub pass_condition: PassCondition,
+    pub domain: Domain,
+    pub disabled: bool,
+    pub recommendation: Recommendation,
+    pub recommendation_reason: String,
 }
 
-fn control_view(control: &Control, disabled: bool, summary: Option<&ScanSummary>) -> Value {
-    let (recommendation, reason) = refine_recommendation(control, summary);
-    json!({
-        "id": control.id,
-        "name": control.name,
-        "category": control.category,
-        "description": control.description,
-        "check_type": control.check_type,
-        "pass_condition": control.pass_condition,
-        "domain": control.domain,
-        "disabled": disabled,
-        "recommendation": recommendation,
-        "recommendation_reason": reason,
-    })
+impl<'a> ControlView<'a> {
+    fn of(control: &'a Control, disabled: bool, summary: Option<&ScanSummary>) -> Self {
+        let (recommendation, recommendation_reason) = refine_recommendation(control, summary);
+        ControlView {
+            id: &control.id,
+            name: &control.name,
+            category: &control.category,
+            description: &control.description,
+            check_type: control.check_type,
+            pass_condition: control.pass_condition,
+            domain: control.domain,
+            disabled,
+            recommendation,
+            recommendation_reason,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ControlListing<'a> {
+    pub framework_key: &'a str,
+    pub framework_name: &'a str,
+    pub custom: bool,
+    pub controls: Vec<ControlView<'a>>,
+    pub disabled_count: usize,
+}
+
+#[derive(Serialize)]
+pub struct DisabledControlsUpdated {
+    pub message: &'static str,
+    pub framework_key: String,
+    pub disabled: Vec<String>,
 }
 
 pub async fn list(
@@ -64,8 +89,8 @@ pub async fn list(
     Caller(principal): Caller,
     Path(key): Path<String>,
     Params(query): Params<ControlsQuery>,
-) -> Result<Json<Value>, ApiError> {
-    let repo_id = query.repo_id.as_deref().map(parse_repo_id).transpose()?;
+) -> Result<Response, ApiError> {
+    let repo_id = query.repo_id.as_deref().map(repo_in_query).transpose()?;
     let store = state.store.as_ref();
     let org = &principal.org_id;
     let view = OrgView::load_one(store, org, &key).await?;
@@ -74,7 +99,7 @@ pub async fn list(
         None => None,
         Some(id) => {
             if repos::get(store, org, id).await?.is_none() {
-                return Err(ApiError::NotFound("Repository not found".into()));
+                return Err(repo_not_found());
             }
             scans::latest(store, org, id).await?
         }
@@ -82,18 +107,18 @@ pub async fn list(
     let summary = latest.as_ref().map(|s| &s.summary);
     let framework = framework(&view, &key)?;
     let disabled = view.settings.disabled(&framework.key);
-    let controls: Vec<Value> = framework
-        .controls
-        .iter()
-        .map(|c| control_view(c, disabled.contains(&c.id), summary))
-        .collect();
-    Ok(Json(json!({
-        "framework_key": framework.key,
-        "framework_name": framework.name,
-        "custom": framework.custom,
-        "controls": controls,
-        "disabled_count": disabled.len(),
-    })))
+    let listing = ControlListing {
+        framework_key: &framework.key,
+        framework_name: &framework.name,
+        custom: framework.custom,
+        controls: framework
+            .controls
+            .iter()
+            .map(|c| ControlView::of(c, disabled.contains(&c.id), summary))
+            .collect(),
+        disabled_count: disabled.len(),
+    };
+    Ok(Json(listing).into_response())
 }
 
 #[derive(Deserialize)]
@@ -110,7 +135,7 @@ pub async fn set_disabled(
     Meta(meta): Meta,
     Path(key): Path<String>,
     JsonBody(body): JsonBody<DisabledBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DisabledControlsUpdated>, ApiError> {
     if body.disabled.len() > MAX_IDS {
         return Err(ApiError::Validation(vec![FieldError::at(
             "disabled",
@@ -136,7 +161,7 @@ pub async fn set_disabled(
     settings::update(
         store,
         &ctx,
-        actions::COMPLIANCE_CONTROLS_UPDATED,
+        AuditAction::ComplianceControlsUpdated,
         |current| {
             let mut next = current.clone();
             next.set_disabled(&framework_key, saved.clone());
@@ -153,9 +178,9 @@ pub async fn set_disabled(
         },
     )
     .await?;
-    Ok(Json(json!({
-        "message": "Control selection updated",
-        "framework_key": key,
-        "disabled": ids,
-    })))
+    Ok(Json(DisabledControlsUpdated {
+        message: "Control selection updated",
+        framework_key: key,
+        disabled: ids,
+    }))
 }

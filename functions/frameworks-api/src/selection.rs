@@ -1,47 +1,89 @@
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use compliance_domain::catalog::Framework;
+use compliance_domain::plans::Plan;
 use compliance_http::{present, Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta};
-use compliance_services::audit_log::actions;
+use compliance_services::audit_log::AuditAction;
 use compliance_services::org_view::OrgView;
 use compliance_services::settings::{self, Change};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
-fn available(view: &OrgView, f: &Framework) -> Value {
-    json!({
-        "key": f.key,
-        "name": f.name,
-        "description": f.description,
-        "control_count": f.controls.len(),
-        "custom": f.custom,
-        "enabled": view.enabled(f),
-        "requires_plan": f.requires_plan,
-        "plan_locked": view.plan_locked(f),
-    })
+/// One entry of `available`: a framework the org can see, with its state for the org.
+#[derive(Serialize)]
+pub struct AvailableFramework<'a> {
+    pub key: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub control_count: usize,
+    pub custom: bool,
+    pub enabled: bool,
+    pub requires_plan: Option<Plan>,
+    pub plan_locked: bool,
 }
 
 /// The legacy `frameworks` array: what the dashboard read before per-org selection existed;
 /// only the frameworks that score for the org, with their controls' ids.
-fn legacy(f: &Framework) -> Value {
-    json!({
-        "key": f.key,
-        "name": f.name,
-        "controls": f.controls.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
-    })
+#[derive(Serialize)]
+pub struct LegacyFramework<'a> {
+    pub key: &'a str,
+    pub name: &'a str,
+    pub controls: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct FrameworkListing<'a> {
+    pub available: Vec<AvailableFramework<'a>>,
+    pub enabled_keys: &'a Option<Vec<String>>,
+    pub default_all_enabled: bool,
+    pub frameworks: Vec<LegacyFramework<'a>>,
+}
+
+impl<'a> FrameworkListing<'a> {
+    fn of(view: &'a OrgView) -> Self {
+        let available = |f: &'a Framework| AvailableFramework {
+            key: &f.key,
+            name: &f.name,
+            description: &f.description,
+            control_count: f.controls.len(),
+            custom: f.custom,
+            enabled: view.enabled(f),
+            requires_plan: f.requires_plan,
+            plan_locked: view.plan_locked(f),
+        };
+        let legacy = |f: &'a Framework| LegacyFramework {
+            key: &f.key,
+            name: &f.name,
+            controls: f.controls.iter().map(|c| c.id.as_str()).collect(),
+        };
+        FrameworkListing {
+            available: view.frameworks.iter().map(available).collect(),
+            enabled_keys: &view.settings.enabled_keys,
+            default_all_enabled: view.settings.enabled_keys.is_none(),
+            frameworks: view
+                .frameworks
+                .iter()
+                .filter(|f| view.enabled(f))
+                .map(legacy)
+                .collect(),
+        }
+    }
 }
 
 pub async fn list(
     State(state): State<AppState>,
     Caller(principal): Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let view = OrgView::load(state.store.as_ref(), &principal.org_id).await?;
-    Ok(Json(json!({
-        "available": view.frameworks.iter().map(|f| available(&view, f)).collect::<Vec<_>>(),
-        "enabled_keys": view.settings.enabled_keys,
-        "default_all_enabled": view.settings.enabled_keys.is_none(),
-        "frameworks": view.frameworks.iter().filter(|f| view.enabled(f)).map(legacy).collect::<Vec<_>>(),
-    })))
+    Ok(Json(FrameworkListing::of(&view)).into_response())
+}
+
+#[derive(Serialize)]
+pub struct EnabledFrameworksUpdated {
+    pub message: &'static str,
+    pub enabled_keys: Option<Vec<String>>,
+    pub default_all_enabled: bool,
 }
 
 /// More keys than any org can have frameworks is not a selection.
@@ -59,7 +101,7 @@ pub async fn set_enabled(
     Admin(principal): Admin,
     Meta(meta): Meta,
     JsonBody(body): JsonBody<EnabledBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EnabledFrameworksUpdated>, ApiError> {
     let Some(keys) = body.keys else {
         return Err(ApiError::Validation(vec![FieldError::at(
             "keys",
@@ -105,7 +147,7 @@ pub async fn set_enabled(
     settings::update(
         store,
         &ctx,
-        actions::COMPLIANCE_FRAMEWORKS_UPDATED,
+        AuditAction::ComplianceFrameworksUpdated,
         |current| {
             let mut next = current.clone();
             next.enabled_keys = saved.clone();
@@ -121,9 +163,9 @@ pub async fn set_enabled(
         },
     )
     .await?;
-    Ok(Json(json!({
-        "message": "Enabled frameworks updated",
-        "enabled_keys": keys,
-        "default_all_enabled": keys.is_none(),
-    })))
+    Ok(Json(EnabledFrameworksUpdated {
+        message: "Enabled frameworks updated",
+        default_all_enabled: keys.is_none(),
+        enabled_keys: keys,
+    }))
 }

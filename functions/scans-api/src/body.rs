@@ -5,6 +5,7 @@ use std::io::Read;
 use axum::http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use axum::http::HeaderMap;
 use compliance_http::ApiError;
+use compliance_services::scans::ScanFormat;
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
@@ -12,20 +13,6 @@ use serde::Deserialize;
 pub const MAX_COMPRESSED_BYTES: usize = 10 * 1024 * 1024;
 /// What a report may expand to: far above real reports, far below a zip bomb.
 pub const MAX_REPORT_BYTES: usize = 64 * 1024 * 1024;
-
-pub enum Format {
-    Sarif,
-    Native,
-}
-
-impl Format {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Format::Sarif => "sarif",
-            Format::Native => "native",
-        }
-    }
-}
 
 fn mime(headers: &HeaderMap) -> String {
     headers
@@ -78,15 +65,15 @@ struct TopLevel {
 
 /// SARIF for `application/sarif+json`; for `application/json`, the native document when it has
 /// a `tool` and no `runs`, SARIF otherwise (whose parser then says what is missing).
-pub fn format(headers: &HeaderMap, report: &[u8]) -> Result<Format, ApiError> {
+pub fn format(headers: &HeaderMap, report: &[u8]) -> Result<ScanFormat, ApiError> {
     match mime(headers).as_str() {
-        "application/sarif+json" => Ok(Format::Sarif),
+        "application/sarif+json" => Ok(ScanFormat::Sarif),
         "application/json" => Ok(match serde_json::from_slice::<TopLevel>(report) {
             Ok(TopLevel {
                 runs: None,
                 tool: Some(_),
-            }) => Format::Native,
-            _ => Format::Sarif,
+            }) => ScanFormat::Native,
+            _ => ScanFormat::Sarif,
         }),
         _ => Err(ApiError::UnsupportedMediaType(
             "Content-Type must be application/sarif+json or application/json".into(),

@@ -1,13 +1,16 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
+use chrono::{DateTime, Utc};
+use compliance_domain::ids::{OrgId, RepoId};
+use compliance_http::ids::{repo_in_path, repo_not_found};
 use compliance_http::{
-    page_args, paged, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta,
-    PageParams, Params,
+    page_args, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta, PageParams,
+    Params,
 };
 use compliance_services::repos::{self, Created, Repo};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 const MAX_NAME: usize = 200;
 const MAX_LANGUAGES: usize = 50;
@@ -36,20 +39,41 @@ fn valid_token(s: &str, max: usize) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._/+#-".contains(&b))
 }
 
-/// `{repo_id}` of a path: a positive integer, else the repository does not exist.
-pub fn repo_id(text: &str) -> Result<u64, ApiError> {
-    text.parse::<u64>()
-        .ok()
-        .filter(|id| *id >= 1 && *id <= i64::MAX as u64)
-        .ok_or_else(|| ApiError::NotFound("Repository not found".into()))
-}
-
 /// The caller's repository, or 404 (whether absent or another org's).
-pub async fn owned(state: &AppState, org_id: &str, id: &str) -> Result<Repo, ApiError> {
-    let id = repo_id(id)?;
+pub async fn owned(state: &AppState, org_id: &OrgId, id: &str) -> Result<Repo, ApiError> {
+    let id = repo_in_path(id)?;
     repos::get(state.store.as_ref(), org_id, id)
         .await?
-        .ok_or_else(|| ApiError::NotFound("Repository not found".into()))
+        .ok_or_else(repo_not_found)
+}
+
+/// A repository as the API shows it.
+#[derive(Serialize)]
+pub struct RepoView {
+    pub repo_id: RepoId,
+    pub name: String,
+    pub default_branch: Option<String>,
+    pub languages: Vec<String>,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<Repo> for RepoView {
+    fn from(r: Repo) -> Self {
+        RepoView {
+            repo_id: r.repo_id,
+            name: r.name,
+            default_branch: r.default_branch,
+            languages: r.languages,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct RepoList {
+    pub repos: Vec<RepoView>,
+    pub next_cursor: Option<String>,
 }
 
 pub async fn create(
@@ -57,7 +81,7 @@ pub async fn create(
     Contributor(principal): Contributor,
     Meta(meta): Meta,
     JsonBody(body): JsonBody<CreateRepo>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<RepoView>), ApiError> {
     let mut errors = Vec::new();
     let name = body.name.trim().to_string();
     if !valid_name(&name) {
@@ -105,7 +129,7 @@ pub async fn create(
     )
     .await?
     {
-        Created::Repo(repo) => Ok((StatusCode::CREATED, Json(json!(repo)))),
+        Created::Repo(repo) => Ok((StatusCode::CREATED, Json(repo.into()))),
         Created::NameTaken => Err(ApiError::Conflict(format!(
             "A repository named '{name}' already exists"
         ))),
@@ -116,16 +140,19 @@ pub async fn list(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Params(page): Params<PageParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RepoList>, ApiError> {
     let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
     let (repos, next) = repos::list(state.store.as_ref(), &principal.org_id, limit, cursor).await?;
-    Ok(paged("repos", &repos, next))
+    Ok(Json(RepoList {
+        repos: repos.into_iter().map(RepoView::from).collect(),
+        next_cursor: next.map(|c| c.encode()),
+    }))
 }
 
 pub async fn get(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!(owned(&state, &principal.org_id, &id).await?)))
+) -> Result<Json<RepoView>, ApiError> {
+    Ok(Json(owned(&state, &principal.org_id, &id).await?.into()))
 }

@@ -1,16 +1,19 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use compliance_domain::ingest::{self, IngestError, Signals};
+use chrono::{DateTime, Utc};
+use compliance_domain::ids::{RepoId, ScanId};
+use compliance_domain::ingest::{self, IngestError, ScanSummary, Signals};
 use compliance_http::{
-    page_args, paged, ApiError, AppState, Caller, Contributor, FieldError, Meta, PageParams,
-    Params, RawBody,
+    page_args, ApiError, AppState, Caller, Contributor, FieldError, Meta, PageParams, Params,
+    RawBody,
 };
-use compliance_services::scans::{self, NewScan, Stored, StoredScan};
-use serde_json::{json, Value};
+use compliance_services::scans::{self, NewScan, ScanFormat, Stored, StoredScan};
+use serde::Serialize;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::body::{self, Format};
+use crate::body;
 use crate::repos::owned;
 
 const IDEMPOTENCY_HEADER: &str = "idempotency-key";
@@ -63,16 +66,38 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(hex::encode(Sha256::digest(key.as_bytes()))))
 }
 
-fn view(scan: &StoredScan, duplicate: bool) -> Value {
-    json!({
-        "scan_id": scan.scan_id,
-        "repo_id": scan.repo_id,
-        "scanned_at": scan.scanned_at,
-        "ingested_at": scan.ingested_at,
-        "format": scan.format,
-        "duplicate": duplicate,
-        "summary": scan.summary,
-    })
+/// A stored scan as the API shows it; `duplicate` says an ingestion found the report stored.
+#[derive(Serialize)]
+pub struct ScanView {
+    pub scan_id: ScanId,
+    pub repo_id: RepoId,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub scanned_at: DateTime<Utc>,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub ingested_at: DateTime<Utc>,
+    pub format: ScanFormat,
+    pub duplicate: bool,
+    pub summary: ScanSummary,
+}
+
+impl ScanView {
+    fn of(scan: StoredScan, duplicate: bool) -> Self {
+        ScanView {
+            scan_id: scan.scan_id,
+            repo_id: scan.repo_id,
+            scanned_at: scan.scanned_at,
+            ingested_at: scan.ingested_at,
+            format: scan.format,
+            duplicate,
+            summary: scan.summary,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct ScanList {
+    pub scans: Vec<ScanView>,
+    pub next_cursor: Option<String>,
 }
 
 pub async fn ingest(
@@ -82,7 +107,7 @@ pub async fn ingest(
     Path(repo): Path<String>,
     headers: HeaderMap,
     RawBody(body): RawBody,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<ScanView>), ApiError> {
     let repo = owned(&state, &principal.org_id, &repo).await?;
     let idempotency = idempotency_key(&headers)?;
     let sarif_signals = signals(&headers)?;
@@ -91,33 +116,28 @@ pub async fn ingest(
     let content_sha256 = hex::encode(Sha256::digest(&report));
     // Parsing a large report is CPU work: keep it off the async workers.
     let parsed = tokio::task::spawn_blocking(move || match format {
-        Format::Sarif => ingest::parse_sarif(&report).map(|scan| {
-            (
-                ingest::summarise(&scan, &sarif_signals),
-                None,
-                Format::Sarif,
-            )
-        }),
-        Format::Native => ingest::parse_native(&report).map(|native| {
+        ScanFormat::Sarif => ingest::parse_sarif(&report)
+            .map(|scan| (ingest::summarise(&scan, &sarif_signals), None)),
+        ScanFormat::Native => ingest::parse_native(&report).map(|native| {
             let summary = ingest::summarise(&native.scan, &native.signals);
-            (summary, Some(native.finished_at), Format::Native)
+            (summary, Some(native.finished_at))
         }),
     })
     .await
     .map_err(ApiError::internal)?;
-    let (summary, scanned_at, format) = parsed.map_err(ingest_error)?;
+    let (summary, scanned_at) = parsed.map_err(ingest_error)?;
     let ctx = state.audit(&principal, meta);
     let new = NewScan {
         repo_id: repo.repo_id,
-        format: format.as_str(),
+        format,
         content_sha256,
         idempotency_key: idempotency.as_deref(),
         scanned_at,
         summary,
     };
     match scans::store_scan(state.store.as_ref(), &ctx, new).await? {
-        Stored::New(scan) => Ok((StatusCode::CREATED, Json(view(&scan, false)))),
-        Stored::Duplicate(scan) => Ok((StatusCode::OK, Json(view(&scan, true)))),
+        Stored::New(scan) => Ok((StatusCode::CREATED, Json(ScanView::of(scan, false)))),
+        Stored::Duplicate(scan) => Ok((StatusCode::OK, Json(ScanView::of(scan, true)))),
         // The common convention (Stripe; IETF draft "The Idempotency-Key HTTP Header Field"):
         // a key reused with another payload is a client error, never a silent duplicate.
         Stored::KeyReused(first) => Err(ApiError::Unprocessable(format!(
@@ -133,7 +153,7 @@ pub async fn list(
     Caller(principal): Caller,
     Path(repo): Path<String>,
     Params(page): Params<PageParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ScanList>, ApiError> {
     let repo = owned(&state, &principal.org_id, &repo).await?;
     let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
     let (scans, next) = scans::list(
@@ -144,20 +164,20 @@ pub async fn list(
         cursor,
     )
     .await?;
-    let views: Vec<Value> = scans.iter().map(|s| view(s, false)).collect();
-    Ok(paged("scans", &views, next))
+    Ok(Json(ScanList {
+        scans: scans.into_iter().map(|s| ScanView::of(s, false)).collect(),
+        next_cursor: next.map(|c| c.encode()),
+    }))
 }
 
 pub async fn get(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path((repo, scan_id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ScanView>, ApiError> {
     let repo = owned(&state, &principal.org_id, &repo).await?;
     let not_found = || ApiError::NotFound("Scan not found".into());
-    if !scans::valid_scan_id(&scan_id) {
-        return Err(not_found());
-    }
+    let scan_id = ScanId::parse(&scan_id).map_err(|_| not_found())?;
     let scan = scans::get(
         state.store.as_ref(),
         &principal.org_id,
@@ -166,5 +186,5 @@ pub async fn get(
     )
     .await?
     .ok_or_else(not_found)?;
-    Ok(Json(view(&scan, false)))
+    Ok(Json(ScanView::of(scan, false)))
 }

@@ -1,22 +1,24 @@
 //! Lambda `scores-api`: a repository's compliance scores against the org's enabled frameworks,
 //! from its latest scan, and their trend (reference: Compliance Scores).
 
+use std::collections::BTreeMap;
+
 use axum::extract::{Path, State};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use compliance_services::evaluation::evaluate;
-use std::collections::BTreeMap;
-
-use compliance_domain::scoring::ExecutiveSummary;
+use compliance_domain::ids::{RepoId, ScanId};
+use compliance_domain::scoring::{ExecutiveSummary, Posture};
+use compliance_http::ids::{repo_in_path, repo_not_found, shown};
 use compliance_http::{
     finish, page_by_size, resume_after, ApiError, AppState, Caller, FieldError, Params, Routes,
     RESPONSE_BUDGET,
 };
 use compliance_services::org_view::OrgView;
+use compliance_services::scores::score_repo;
+use compliance_services::trends::{Source, TrendPoint};
 use compliance_services::{repos, scans, trends};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -44,22 +46,17 @@ pub struct ScoreQuery {
 /// order, as many as the response budget holds; the executive summary always covers them all.
 #[derive(Serialize)]
 pub struct ScoreResponse {
-    pub repo_id: u64,
+    pub repo_id: RepoId,
     pub repo_name: String,
-    pub evaluated_at: String,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub evaluated_at: DateTime<Utc>,
+    /// `YYYY-MM-DD HH:MM:SS`, UTC, as the reference shows it.
     pub last_scan: Option<String>,
-    pub scan_id: Option<String>,
+    pub scan_id: Option<ScanId>,
     pub total_issues: u64,
     pub executive_summary: ExecutiveSummary,
     pub frameworks: BTreeMap<String, Box<RawValue>>,
     pub next_cursor: Option<String>,
-}
-
-fn repo_id(text: &str) -> Result<u64, ApiError> {
-    text.parse::<u64>()
-        .ok()
-        .filter(|id| *id >= 1 && *id <= i64::MAX as u64)
-        .ok_or_else(|| ApiError::NotFound("Repository not found".into()))
 }
 
 /// The reference shows `"last_scan": "2026-04-26 ..."`: date and time, UTC.
@@ -75,30 +72,27 @@ async fn score(
 ) -> Result<Json<ScoreResponse>, ApiError> {
     let store = state.store.as_ref();
     let org = &principal.org_id;
-    let id = repo_id(&id)?;
+    let id = repo_in_path(&id)?;
     let (repo, view, latest) = tokio::try_join!(
         repos::get(store, org, id),
         OrgView::load(store, org),
         scans::latest(store, org, id),
     )?;
-    let repo = repo.ok_or_else(|| ApiError::NotFound("Repository not found".into()))?;
+    let repo = repo.ok_or_else(repo_not_found)?;
     if let Some(key) = &query.framework {
         enabled_framework(&view, key)?;
     }
-    let scanned_at = latest
-        .as_ref()
-        .and_then(|s| compliance_domain::time::parse_instant(&s.scanned_at));
     let now = state.now();
     let after = resume_after(query.cursor.as_deref())?;
-    let report = evaluate(&view, latest.as_ref(), query.framework.as_deref(), now);
+    let report = score_repo(&view, latest.as_ref(), query.framework.as_deref(), now);
     let frameworks = report.frameworks.iter().map(|(k, f)| (k.as_str(), f));
     let (page, next_cursor) = page_by_size(frameworks, after.as_deref(), RESPONSE_BUDGET)?;
     let frameworks = page.into_iter().map(|(k, f)| (k.to_string(), f)).collect();
     Ok(Json(ScoreResponse {
         repo_id: repo.repo_id,
         repo_name: repo.name,
-        evaluated_at: compliance_domain::time::rfc3339(now),
-        last_scan: scanned_at.as_ref().map(last_scan_text),
+        evaluated_at: now,
+        last_scan: latest.as_ref().map(|s| last_scan_text(&s.scanned_at)),
         scan_id: latest.map(|s| s.scan_id),
         total_issues: report.total_issues,
         executive_summary: report.executive_summary,
@@ -112,7 +106,7 @@ fn enabled_framework(view: &OrgView, key: &str) -> Result<(), ApiError> {
     let Some(framework) = view.find(key) else {
         return Err(ApiError::NotFound(format!(
             "Unknown framework: {}",
-            safe(key)
+            shown(key)
         )));
     };
     if !view.enabled(framework) {
@@ -134,13 +128,49 @@ pub struct TrendQuery {
     days: Option<String>,
 }
 
+#[derive(Serialize)]
+pub struct TrendPointView {
+    #[serde(with = "compliance_domain::time::micros")]
+    pub at: DateTime<Utc>,
+    pub source: Source,
+    pub scan_id: Option<ScanId>,
+    /// The framework's score (`null` when all its controls were disabled), or the overall one.
+    pub score: Option<u32>,
+    pub overall_score: u32,
+    pub posture: Posture,
+}
+
+impl TrendPointView {
+    fn of(p: TrendPoint, framework: Option<&str>) -> Self {
+        TrendPointView {
+            score: match framework {
+                Some(k) => p.frameworks.get(k).copied().flatten(),
+                None => Some(p.overall_score),
+            },
+            at: p.at,
+            source: p.source,
+            scan_id: p.scan_id,
+            overall_score: p.overall_score,
+            posture: p.posture,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Trend {
+    pub repo_id: RepoId,
+    pub framework: Option<String>,
+    pub days: u32,
+    pub points: Vec<TrendPointView>,
+}
+
 /// Scores at each completed scan (and each daily snapshot) in the window, oldest first.
 async fn trend(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id): Path<String>,
     Params(query): Params<TrendQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Trend>, ApiError> {
     let days = match query.days.as_deref() {
         None => DEFAULT_TREND_DAYS,
         Some(text) => text
@@ -156,42 +186,23 @@ async fn trend(
     };
     let store = state.store.as_ref();
     let org = &principal.org_id;
-    let id = repo_id(&id)?;
+    let id = repo_in_path(&id)?;
     let repo = repos::get(store, org, id)
         .await?
-        .ok_or_else(|| ApiError::NotFound("Repository not found".into()))?;
+        .ok_or_else(repo_not_found)?;
     if let Some(key) = &query.framework {
         enabled_framework(&OrgView::load_one(store, org, key).await?, key)?;
     }
     let from = state.now() - chrono::Duration::days(i64::from(days));
     let points = trends::since(store, org, repo.repo_id, from).await?;
-    let points: Vec<Value> = points
-        .iter()
-        .map(|p| {
-            json!({
-                "at": p.at,
-                "source": p.source,
-                "scan_id": p.scan_id,
-                "score": match &query.framework {
-                    Some(k) => json!(p.frameworks.get(k).copied().flatten()),
-                    None => json!(p.overall_score),
-                },
-                "overall_score": p.overall_score,
-                "posture": p.posture,
-            })
-        })
-        .collect();
-    Ok(Json(json!({
-        "repo_id": repo.repo_id,
-        "framework": query.framework,
-        "days": days,
-        "points": points,
-    })))
-}
-
-fn safe(key: &str) -> String {
-    key.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .take(64)
-        .collect()
+    let framework = query.framework.as_deref();
+    Ok(Json(Trend {
+        repo_id: repo.repo_id,
+        framework: query.framework.clone(),
+        days,
+        points: points
+            .into_iter()
+            .map(|p| TrendPointView::of(p, framework))
+            .collect(),
+    }))
 }

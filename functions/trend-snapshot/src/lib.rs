@@ -13,14 +13,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use compliance_services::evaluation::evaluate;
+use compliance_domain::ids::{OrgId, RepoId};
 use compliance_services::org_view::OrgView;
+use compliance_services::repos::IndexEntry;
 use compliance_services::scans;
+use compliance_services::scores::score_repo;
 use compliance_services::trends::{self, Source, TrendPoint};
-use compliance_store::keys;
-use compliance_store::{Cursor, Item, Query, SortKeyRange, Store, StoreError, WriteOp};
+use compliance_store::record::{Record, Records};
+use compliance_store::{keys, Cursor, Key, Query, Store, StoreError};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use tokio::sync::Mutex;
 use tokio::task::JoinSet;
 
@@ -55,41 +56,44 @@ pub struct Progress {
     pub complete: bool,
 }
 
-fn progress_item(p: &Progress) -> Item {
-    let key = keys::snapshot_run(&p.day);
-    let mut item = match serde_json::to_value(p) {
-        Ok(Value::Object(m)) => m,
-        _ => unreachable!("Progress serialises to an object"),
-    };
-    item.insert("PK".into(), key.pk.into());
-    item.insert("SK".into(), key.sk.into());
-    item.insert(keys::ENTITY.into(), json!("snapshot_run"));
-    // Progress records are kept a month, then DynamoDB's TTL removes them.
-    let expires = (Utc::now() + chrono::Duration::days(31)).timestamp();
-    item.insert("expires_at".into(), json!(expires));
-    item
-}
+/// Progress records are kept a month, then DynamoDB's TTL removes them.
+const PROGRESS_DAYS: i64 = 31;
 
-async fn load_progress(store: &dyn Store, day: &str) -> Result<Progress, StoreError> {
-    match store.get(&keys::snapshot_run(day)).await? {
-        Some(item) => serde_json::from_value(Value::Object(item))
-            .map_err(|e| StoreError::Backend(format!("malformed snapshot progress: {e}"))),
-        None => Ok(Progress {
-            day: day.to_string(),
-            ..Progress::default()
-        }),
+impl Record for Progress {
+    const ENTITY: &'static str = "snapshot_run";
+
+    fn key(&self) -> Key {
+        keys::snapshot_run(&self.day)
+    }
+
+    fn expires_at(&self) -> Option<i64> {
+        Some((Utc::now() + chrono::Duration::days(PROGRESS_DAYS)).timestamp())
     }
 }
 
-/// Org views are read once per org and run, however many repositories the org has.
-type Views = Arc<Mutex<HashMap<String, Arc<OrgView>>>>;
+async fn load_progress(store: &dyn Store, day: &str) -> Result<Progress, StoreError> {
+    Ok(store
+        .get_record(&keys::snapshot_run(day))
+        .await?
+        .unwrap_or_else(|| Progress {
+            day: day.to_string(),
+            ..Progress::default()
+        }))
+}
 
-async fn view_of(store: &dyn Store, views: &Views, org: &str) -> Result<Arc<OrgView>, StoreError> {
+/// Org views are read once per org and run, however many repositories the org has.
+type Views = Arc<Mutex<HashMap<OrgId, Arc<OrgView>>>>;
+
+async fn view_of(
+    store: &dyn Store,
+    views: &Views,
+    org: &OrgId,
+) -> Result<Arc<OrgView>, StoreError> {
     if let Some(v) = views.lock().await.get(org) {
         return Ok(v.clone());
     }
     let view = Arc::new(OrgView::load(store, org).await?);
-    views.lock().await.insert(org.to_string(), view.clone());
+    views.lock().await.insert(org.clone(), view.clone());
     Ok(view)
 }
 
@@ -98,17 +102,16 @@ async fn view_of(store: &dyn Store, views: &Views, org: &str) -> Result<Arc<OrgV
 async fn snapshot_repo(
     store: Arc<dyn Store>,
     views: Views,
-    org: String,
-    repo_id: u64,
+    org: OrgId,
+    repo_id: RepoId,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let Some(scan) = scans::latest(store.as_ref(), &org, repo_id).await? else {
         return Ok(false);
     };
     let view = view_of(store.as_ref(), &views, &org).await?;
-    let report = evaluate(&view, Some(&scan), None, now);
-    let at = compliance_domain::time::rfc3339(now);
-    let point = TrendPoint::from_report(&report, &at, Source::Snapshot, Some(&scan.scan_id));
+    let report = score_repo(&view, Some(&scan), None, now);
+    let point = TrendPoint::from_report(&report, now, Source::Snapshot, Some(&scan.scan_id));
     trends::record(
         store.as_ref(),
         &org,
@@ -117,13 +120,6 @@ async fn snapshot_repo(
         Some(now.date_naive()),
     )
     .await
-}
-
-fn index_entry(item: &Item) -> Option<(String, u64)> {
-    Some((
-        item.get("org_id")?.as_str()?.to_string(),
-        item.get("repo_id")?.as_u64()?,
-    ))
 }
 
 /// Continues (or starts) the snapshot of `now`'s day until it is complete or `deadline` nears.
@@ -143,13 +139,17 @@ pub async fn run(
         }
         pages += 1;
         let cursor = progress.cursor.as_deref().map(Cursor::decode).transpose()?;
-        let query = Query::new(keys::repo_index_pk(progress.shard), SortKeyRange::All)
-            .limit(limits.page)
-            .after(cursor);
-        let page = store.query(&query).await?;
+        let (pk, range) = keys::repo_index(progress.shard);
+        let query = Query::new(pk, range).limit(limits.page).after(cursor);
+        let (entries, next): (Vec<IndexEntry>, _) = store.query_records(&query).await?;
+        let seen = entries.len() as u64;
         let mut tasks = JoinSet::new();
         let mut written = 0u64;
-        for (org, repo_id) in page.items.iter().filter_map(index_entry) {
+        for IndexEntry {
+            org_id: org,
+            repo_id,
+        } in entries
+        {
             if tasks.len() >= limits.concurrency {
                 if let Some(done) = tasks.join_next().await {
                     written += u64::from(done.map_err(|e| StoreError::Backend(e.to_string()))??);
@@ -166,9 +166,9 @@ pub async fn run(
         while let Some(done) = tasks.join_next().await {
             written += u64::from(done.map_err(|e| StoreError::Backend(e.to_string()))??);
         }
-        progress.repos_seen += page.items.len() as u64;
+        progress.repos_seen += seen;
         progress.points_written += written;
-        match page.next {
+        match next {
             Some(next) => progress.cursor = Some(next.encode()),
             None if progress.shard + 1 < keys::REPO_INDEX_SHARDS => {
                 progress.shard += 1;
@@ -176,9 +176,7 @@ pub async fn run(
             }
             None => progress.complete = true,
         }
-        store
-            .write(vec![WriteOp::put(progress_item(&progress))])
-            .await?;
+        store.write(vec![progress.put()]).await?;
     }
     tracing::info!(?progress, "snapshot run");
     Ok(progress)

@@ -13,6 +13,7 @@ use tokio::sync::RwLock;
 
 use super::AuthError;
 use compliance_domain::identity::{ActorKind, Principal};
+use compliance_domain::ids::OrgId;
 use compliance_domain::plans::Role;
 use compliance_store::config::{parsed, var, ConfigError};
 
@@ -185,7 +186,7 @@ impl JwtVerifier {
     fn principal(&self, claims: &Map<String, Value>) -> Result<Principal, AuthError> {
         let text = |name: &str| claim(claims, name).and_then(Value::as_str);
         let org_id = text(&self.config.org_claim)
-            .filter(|s| compliance_domain::ids::is_safe_id(s))
+            .and_then(|s| OrgId::parse(s).ok())
             .ok_or_else(|| {
                 invalid(format!(
                     "token has no valid '{}' claim",
@@ -208,7 +209,7 @@ impl JwtVerifier {
             .filter(|s| !s.is_empty() && s.len() <= 256)
             .ok_or_else(|| invalid("token has no valid 'sub' claim"))?;
         Ok(Principal {
-            org_id: org_id.to_string(),
+            org_id,
             role,
             actor_id: actor_id.to_string(),
             email: text(&self.config.email_claim).map(str::to_string),

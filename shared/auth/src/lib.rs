@@ -8,9 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use compliance_domain::identity::{ActorKind, Principal};
-use compliance_domain::plans::Role;
-use compliance_services::key_secrets;
-use compliance_store::keys;
+use compliance_services::{api_keys, key_secrets};
 use compliance_store::{Store, StoreError};
 use http::HeaderMap;
 use jwt::{JwtConfig, JwtVerifier};
@@ -89,18 +87,13 @@ impl Authenticator {
         if let Some(p) = self.keys.get(&hash) {
             return Ok(p);
         }
-        let item = self
-            .store
-            .get(&keys::api_key_lookup(&hash))
+        let found = api_keys::lookup(self.store.as_ref(), &hash)
             .await?
             .ok_or(AuthError::BadKey)?;
-        let text = |k: &str| item.get(k).and_then(|v| v.as_str()).map(str::to_string);
         let principal = Principal {
-            org_id: text("org_id").ok_or(AuthError::BadKey)?,
-            role: text("role")
-                .and_then(|r| r.parse::<Role>().ok())
-                .ok_or(AuthError::BadKey)?,
-            actor_id: text("key_id").ok_or(AuthError::BadKey)?,
+            org_id: found.org_id,
+            role: found.role,
+            actor_id: found.key_id.to_string(),
             email: None,
             kind: ActorKind::ApiKey,
         };

@@ -1,5 +1,6 @@
 //! Who acts: the authenticated caller and the kinds of actor an audit entry names.
 
+use crate::ids::OrgId;
 use crate::plans::Role;
 
 labels! {
@@ -16,7 +17,7 @@ labels! {
 /// The authenticated caller. The org comes only from the credential, never from the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
-    pub org_id: String,
+    pub org_id: OrgId,
     pub role: Role,
     pub actor_id: String,
     pub email: Option<String>,

@@ -5,6 +5,7 @@ mod budget;
 pub mod config;
 mod error;
 mod extract;
+pub mod ids;
 mod layers;
 mod routes;
 mod state;

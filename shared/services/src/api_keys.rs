@@ -1,59 +1,105 @@
 //! API keys as org records: created (the secret returned once), listed, revoked. Used by the
 //! HTTP API and the operator CLI alike, always through the audited write.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-
-use crate::audit_log::{self, actions, AuditContext};
-use crate::key_secrets;
+use chrono::{DateTime, Utc};
+use compliance_domain::ids::{KeyId, OrgId};
 use compliance_domain::plans::Role;
-use compliance_store::keys;
-use compliance_store::{Condition, Cursor, Item, Query, Store, StoreError, WriteOp};
+use compliance_store::record::{Record, Records};
+use compliance_store::{keys, Condition, Cursor, Key, Query, Store, StoreError, WriteOp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit_log::{self, AuditAction, AuditContext};
+use crate::key_secrets;
 
 /// A key as listed: never the secret, never the hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyInfo {
-    pub id: String,
+    pub id: KeyId,
     pub name: String,
     pub role: Role,
     pub prefix: String,
-    pub created_at: String,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub created_at: DateTime<Utc>,
     pub created_by: String,
-    pub revoked_at: Option<String>,
+    #[serde(with = "compliance_domain::time::micros::option")]
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
-/// The answer to a creation: the only time the secret is seen.
-#[derive(Debug, Clone, Serialize)]
+/// A freshly created key: the only time the secret is seen.
+#[derive(Debug, Clone)]
 pub struct CreatedKey {
-    #[serde(flatten)]
     pub info: ApiKeyInfo,
-    pub key: String,
+    pub secret: String,
 }
 
-fn record_item(info: &ApiKeyInfo, org_id: &str, hash: &str) -> Item {
-    let key = keys::api_key(org_id, &info.id);
-    let mut item = match serde_json::to_value(info) {
-        Ok(Value::Object(m)) => m,
-        _ => unreachable!("ApiKeyInfo serialises to an object"),
-    };
-    item.insert("PK".into(), key.pk.into());
-    item.insert("SK".into(), key.sk.into());
-    item.insert(keys::ENTITY.into(), json!("api_key"));
-    item.insert("org_id".into(), json!(org_id));
-    item.insert("hash".into(), json!(hash));
-    // A string status (not the nullable timestamp) is what revocation's condition compares.
-    let status = if info.revoked_at.is_some() {
-        "revoked"
-    } else {
-        "active"
-    };
-    item.insert("status".into(), json!(status));
-    item
+/// The key as stored in its org: the listing fields, the secret's hash, and a string status
+/// (revocation's condition compares it, not the nullable timestamp).
+#[derive(Serialize, Deserialize)]
+struct StoredKey {
+    #[serde(flatten)]
+    info: ApiKeyInfo,
+    org_id: OrgId,
+    hash: String,
+    status: KeyStatus,
 }
 
-fn info_of(item: &Item) -> Result<ApiKeyInfo, StoreError> {
-    serde_json::from_value(Value::Object(item.clone()))
-        .map_err(|e| StoreError::Backend(format!("malformed API key item: {e}")))
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum KeyStatus {
+    Active,
+    Revoked,
+}
+
+impl Record for StoredKey {
+    const ENTITY: &'static str = "api_key";
+
+    fn key(&self) -> Key {
+        keys::api_key(&self.org_id, &self.info.id)
+    }
+}
+
+impl StoredKey {
+    fn new(info: ApiKeyInfo, org_id: &OrgId, hash: &str) -> Self {
+        let status = if info.revoked_at.is_some() {
+            KeyStatus::Revoked
+        } else {
+            KeyStatus::Active
+        };
+        StoredKey {
+            info,
+            org_id: org_id.clone(),
+            hash: hash.to_string(),
+            status,
+        }
+    }
+}
+
+/// The one global lookup of a key, by the hash of its secret: what authentication reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeyLookup {
+    #[serde(skip)]
+    pub hash: String,
+    pub org_id: OrgId,
+    pub role: Role,
+    pub key_id: KeyId,
+}
+
+impl Record for KeyLookup {
+    const ENTITY: &'static str = "api_key_lookup";
+
+    fn key(&self) -> Key {
+        keys::api_key_lookup(&self.hash)
+    }
+}
+
+/// The active key whose secret hashes to `hash`, if any.
+pub async fn lookup(store: &dyn Store, hash: &str) -> Result<Option<KeyLookup>, StoreError> {
+    let found: Option<KeyLookup> = store.get_record(&keys::api_key_lookup(hash)).await?;
+    Ok(found.map(|l| KeyLookup {
+        hash: hash.to_string(),
+        ..l
+    }))
 }
 
 pub async fn create(
@@ -64,49 +110,42 @@ pub async fn create(
 ) -> Result<CreatedKey, StoreError> {
     let new = key_secrets::generate();
     let info = ApiKeyInfo {
-        id: new.id.clone(),
+        id: KeyId::parse(&new.id).expect("generated key ids are valid"),
         name: name.to_string(),
         role,
         prefix: new.display_prefix.clone(),
-        created_at: compliance_domain::time::rfc3339(ctx.at),
+        created_at: ctx.at,
         created_by: ctx.actor.id.clone(),
         revoked_at: None,
     };
-    let lookup = keys::api_key_lookup(&new.hash);
-    let Value::Object(mut lookup_item) = json!({
-        "org_id": ctx.org_id, "role": role, "key_id": new.id, keys::ENTITY: "api_key_lookup",
-    }) else {
-        unreachable!("json! object literal")
+    let lookup = KeyLookup {
+        hash: new.hash.clone(),
+        org_id: ctx.org_id.clone(),
+        role,
+        key_id: info.id.clone(),
     };
-    lookup_item.insert("PK".into(), lookup.pk.into());
-    lookup_item.insert("SK".into(), lookup.sk.into());
     let ops = vec![
-        WriteOp::put_if(
-            record_item(&info, &ctx.org_id, &new.hash),
-            Condition::NotExists,
-        ),
-        WriteOp::put_if(lookup_item, Condition::NotExists),
+        StoredKey::new(info.clone(), &ctx.org_id, &new.hash).put_if(Condition::NotExists),
+        lookup.put_if(Condition::NotExists),
     ];
     let metadata = json!({"key_id": info.id, "after": {"name": info.name, "role": role, "prefix": info.prefix}});
-    audit_log::commit(store, ops, ctx, actions::API_KEY_CREATED, metadata).await?;
+    audit_log::commit(store, ops, ctx, AuditAction::ApiKeyCreated, metadata).await?;
     Ok(CreatedKey {
         info,
-        key: new.secret,
+        secret: new.secret,
     })
 }
 
 pub async fn list(
     store: &dyn Store,
-    org_id: &str,
+    org_id: &OrgId,
     limit: usize,
     cursor: Option<Cursor>,
 ) -> Result<(Vec<ApiKeyInfo>, Option<Cursor>), StoreError> {
     let (pk, range) = keys::api_keys(org_id);
-    let page = store
-        .query(&Query::new(pk, range).limit(limit).after(cursor))
-        .await?;
-    let keys = page.items.iter().map(info_of).collect::<Result<_, _>>()?;
-    Ok((keys, page.next))
+    let query = Query::new(pk, range).limit(limit).after(cursor);
+    let (stored, next): (Vec<StoredKey>, _) = store.query_records(&query).await?;
+    Ok((stored.into_iter().map(|s| s.info).collect(), next))
 }
 
 pub enum Revoked {
@@ -120,46 +159,46 @@ pub enum Revoked {
 }
 
 /// Revokes an active key of the caller's org: the lookup item goes, the record stays (marked
-/// revoked) for the audit trail. `up_to`: the highest role the caller may revoke (its own; the
+/// revoked) for the audit log. `up_to`: the highest role the caller may revoke (its own; the
 /// operator has no limit).
 pub async fn revoke(
     store: &dyn Store,
     ctx: &AuditContext,
-    key_id: &str,
+    key_id: &KeyId,
     up_to: Option<Role>,
 ) -> Result<Revoked, StoreError> {
-    let key = keys::api_key(&ctx.org_id, key_id);
-    let Some(item) = store.get(&key).await? else {
+    let Some(before) = store
+        .get_record::<StoredKey>(&keys::api_key(&ctx.org_id, key_id))
+        .await?
+    else {
         return Ok(Revoked::NotFound);
     };
-    let before = info_of(&item)?;
-    if before.revoked_at.is_some() {
+    if before.status == KeyStatus::Revoked {
         return Ok(Revoked::NotFound);
     }
-    if up_to.is_some_and(|limit| before.role > limit) {
-        return Ok(Revoked::AboveRole(before.role));
+    if up_to.is_some_and(|limit| before.info.role > limit) {
+        return Ok(Revoked::AboveRole(before.info.role));
     }
-    let hash = item
-        .get("hash")
-        .and_then(Value::as_str)
-        .ok_or_else(|| StoreError::Backend("API key record without hash".into()))?
-        .to_string();
-    let revoked_at = compliance_domain::time::rfc3339(ctx.at);
     let after = ApiKeyInfo {
-        revoked_at: Some(revoked_at.clone()),
-        ..before.clone()
+        revoked_at: Some(ctx.at),
+        ..before.info.clone()
     };
     let ops = vec![
         // Only an active record may be revoked: a concurrent revocation makes this one fail.
-        WriteOp::put_if(
-            record_item(&after, &ctx.org_id, &hash),
-            Condition::Equals("status".into(), json!("active")),
-        ),
-        WriteOp::delete_if(keys::api_key_lookup(&hash), Condition::Exists),
+        StoredKey::new(after.clone(), &ctx.org_id, &before.hash)
+            .put_if(Condition::Equals("status".into(), json!(KeyStatus::Active))),
+        WriteOp::delete_if(keys::api_key_lookup(&before.hash), Condition::Exists),
     ];
-    let metadata = json!({"key_id": key_id, "before": {"name": before.name, "role": before.role, "revoked_at": null}, "after": {"revoked_at": revoked_at}});
-    match audit_log::commit(store, ops, ctx, actions::API_KEY_REVOKED, metadata).await {
-        Ok(_) => Ok(Revoked::Done { info: after, hash }),
+    let metadata = json!({
+        "key_id": key_id,
+        "before": {"name": before.info.name, "role": before.info.role, "revoked_at": null},
+        "after": {"revoked_at": compliance_domain::time::rfc3339(ctx.at)},
+    });
+    match audit_log::commit(store, ops, ctx, AuditAction::ApiKeyRevoked, metadata).await {
+        Ok(_) => Ok(Revoked::Done {
+            info: after,
+            hash: before.hash,
+        }),
         Err(StoreError::ConditionFailed { .. }) => Ok(Revoked::NotFound),
         Err(e) => Err(e),
     }

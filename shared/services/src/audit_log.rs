@@ -1,27 +1,36 @@
-//! The audit trail. Every mutation goes through [`commit`], which appends the audit entry to the
-//! very same atomic write as the change: no change without its entry, no entry without its change.
+//! The audit log (the trail of every change, `GET /api/audit-logs`; not to be confused with the
+//! audit sessions of the Audits API). Every mutation goes through [`commit`], which appends the
+//! log entry to the very same atomic write as the change: no change without its entry, no entry
+//! without its change.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-
 use compliance_domain::identity::{ActorKind, Principal};
-use compliance_domain::time;
-use compliance_store::keys;
-use compliance_store::{Item, Store, StoreError, WriteOp};
+use compliance_domain::ids::OrgId;
+use compliance_domain::labels;
+use compliance_domain::time::rfc3339;
+use compliance_store::record::Record;
+use compliance_store::record::Records;
+use compliance_store::{keys, Condition, Cursor, Key, Query, Store, StoreError, WriteOp};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-/// Action codes. The compliance ones are the reference's own.
-pub mod actions {
-    pub const API_KEY_CREATED: &str = "API_KEY_CREATED";
-    pub const API_KEY_REVOKED: &str = "API_KEY_REVOKED";
-    pub const ORG_CREATED: &str = "ORG_CREATED";
-    pub const ORG_PLAN_CHANGED: &str = "ORG_PLAN_CHANGED";
-    pub const COMPLIANCE_FRAMEWORKS_UPDATED: &str = "COMPLIANCE_FRAMEWORKS_UPDATED";
-    pub const COMPLIANCE_CONTROLS_UPDATED: &str = "COMPLIANCE_CONTROLS_UPDATED";
-    pub const COMPLIANCE_CUSTOM_FRAMEWORK_CREATED: &str = "COMPLIANCE_CUSTOM_FRAMEWORK_CREATED";
-    /// Not in the reference: saving an existing key is an update, and says so.
-    pub const COMPLIANCE_CUSTOM_FRAMEWORK_UPDATED: &str = "COMPLIANCE_CUSTOM_FRAMEWORK_UPDATED";
-    pub const COMPLIANCE_CUSTOM_FRAMEWORK_DELETED: &str = "COMPLIANCE_CUSTOM_FRAMEWORK_DELETED";
+labels! {
+    /// What a log entry records. The compliance ones are the reference's own codes.
+    pub enum AuditAction as "audit action" {
+        ApiKeyCreated => "API_KEY_CREATED",
+        ApiKeyRevoked => "API_KEY_REVOKED",
+        OrgCreated => "ORG_CREATED",
+        OrgPlanChanged => "ORG_PLAN_CHANGED",
+        ComplianceFrameworksUpdated => "COMPLIANCE_FRAMEWORKS_UPDATED",
+        ComplianceControlsUpdated => "COMPLIANCE_CONTROLS_UPDATED",
+        ComplianceCustomFrameworkCreated => "COMPLIANCE_CUSTOM_FRAMEWORK_CREATED",
+        /// Not in the reference: saving an existing key is an update, and says so.
+        ComplianceCustomFrameworkUpdated => "COMPLIANCE_CUSTOM_FRAMEWORK_UPDATED",
+        ComplianceCustomFrameworkDeleted => "COMPLIANCE_CUSTOM_FRAMEWORK_DELETED",
+        RepoCreated => "REPO_CREATED",
+        ScanIngested => "SCAN_INGESTED",
+        AuditCreated => "AUDIT_CREATED",
+    }
 }
 
 pub const DEFAULT_RETENTION_DAYS: i64 = 400;
@@ -41,10 +50,10 @@ pub struct RequestMeta {
     pub user_agent: Option<String>,
 }
 
-/// Everything an audit entry needs besides the change itself.
+/// Everything a log entry needs besides the change itself.
 #[derive(Debug, Clone)]
 pub struct AuditContext {
-    pub org_id: String,
+    pub org_id: OrgId,
     pub actor: Actor,
     pub meta: RequestMeta,
     pub retention_days: i64,
@@ -73,9 +82,9 @@ impl AuditContext {
     }
 
     /// The operator CLI and background functions act without an HTTP request.
-    pub fn system(org_id: &str, kind: ActorKind, actor_id: &str, retention_days: i64) -> Self {
+    pub fn system(org_id: &OrgId, kind: ActorKind, actor_id: &str, retention_days: i64) -> Self {
         AuditContext {
-            org_id: org_id.to_string(),
+            org_id: org_id.clone(),
             actor: Actor {
                 kind,
                 id: actor_id.to_string(),
@@ -95,68 +104,115 @@ impl AuditContext {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub id: String,
-    pub org_id: String,
-    pub action: String,
+    pub org_id: OrgId,
+    pub action: AuditAction,
     pub actor: Actor,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
     pub request_id: String,
     /// What changed: `before` / `after` and whatever else identifies the change.
     pub metadata: Value,
-    pub created_at: String,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// An entry as stored: with the time the table's TTL removes it.
+#[derive(Serialize, Deserialize)]
+pub struct AuditLogItem {
+    #[serde(flatten)]
+    pub entry: AuditEntry,
+    #[serde(skip)]
+    expires_at: i64,
+}
+
+impl Record for AuditLogItem {
+    const ENTITY: &'static str = "audit";
+
+    fn key(&self) -> Key {
+        self.entry.key()
+    }
+
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
 }
 
 impl AuditEntry {
-    pub fn new(ctx: &AuditContext, action: &str, metadata: Value) -> Self {
+    /// Where the entry is stored.
+    pub fn key(&self) -> Key {
+        keys::audit_log_entry(&self.org_id, &rfc3339(self.created_at), &self.id)
+    }
+
+    pub fn new(ctx: &AuditContext, action: AuditAction, metadata: Value) -> Self {
         AuditEntry {
             id: uuid::Uuid::new_v4().to_string(),
             org_id: ctx.org_id.clone(),
-            action: action.to_string(),
+            action,
             actor: ctx.actor.clone(),
             source_ip: ctx.meta.source_ip.clone(),
             user_agent: ctx.meta.user_agent.clone(),
             request_id: ctx.meta.request_id.clone(),
             metadata,
-            created_at: time::rfc3339(ctx.at),
+            created_at: ctx.at,
         }
-    }
-
-    fn to_item(&self, ctx: &AuditContext) -> Item {
-        let key = keys::audit_entry(&self.org_id, &self.created_at, &self.id);
-        let expires_at = (ctx.at + Duration::days(ctx.retention_days)).timestamp();
-        let mut item = match serde_json::to_value(self) {
-            Ok(Value::Object(map)) => map,
-            _ => unreachable!("AuditEntry serialises to an object"),
-        };
-        item.insert("PK".into(), key.pk.into());
-        item.insert("SK".into(), key.sk.into());
-        item.insert(keys::ENTITY.into(), json!("audit"));
-        item.insert(
-            compliance_store::table::TTL_ATTRIBUTE.into(),
-            json!(expires_at),
-        );
-        item
-    }
-
-    pub fn from_item(item: Item) -> Result<Self, StoreError> {
-        serde_json::from_value(Value::Object(item))
-            .map_err(|e| StoreError::Backend(format!("malformed audit item: {e}")))
     }
 }
 
-/// Writes `ops` and the audit entry for them in one all-or-nothing write.
+/// Writes `ops` and the log entry for them in one all-or-nothing write.
 pub async fn commit(
     store: &dyn Store,
     mut ops: Vec<WriteOp>,
     ctx: &AuditContext,
-    action: &str,
+    action: AuditAction,
     metadata: Value,
 ) -> Result<AuditEntry, StoreError> {
-    let entry = AuditEntry::new(ctx, action, metadata);
-    ops.push(WriteOp::put_if(
-        entry.to_item(ctx),
-        compliance_store::Condition::NotExists,
-    ));
+    let stored = AuditLogItem {
+        entry: AuditEntry::new(ctx, action, metadata),
+        expires_at: (ctx.at + Duration::days(ctx.retention_days)).timestamp(),
+    };
+    ops.push(stored.put_if(Condition::NotExists));
     store.write(ops).await?;
-    Ok(entry)
+    Ok(stored.entry)
+}
+
+/// With an action filter, one listing reads at most this many entries before it answers with
+/// what it found and a cursor to continue.
+const MAX_SCANNED: usize = 2_000;
+
+/// The org's entries between two instants (both inclusive), newest first, only those of
+/// `action` when given: at most `limit`, and the cursor of the rest.
+pub async fn list(
+    store: &dyn Store,
+    org_id: &OrgId,
+    action: Option<&str>,
+    (from, to): (DateTime<Utc>, DateTime<Utc>),
+    limit: usize,
+    mut cursor: Option<Cursor>,
+) -> Result<(Vec<AuditEntry>, Option<Cursor>), StoreError> {
+    let (pk, range) = keys::audit_log_between(org_id, &rfc3339(from), &rfc3339(to));
+    let mut entries = Vec::new();
+    let mut scanned = 0;
+    loop {
+        let query = Query::new(pk.clone(), range.clone())
+            .backward()
+            .limit(limit)
+            .after(cursor.take());
+        let (page, next): (Vec<AuditLogItem>, _) = store.query_records(&query).await?;
+        let count = page.len();
+        for (i, AuditLogItem { entry, .. }) in page.into_iter().enumerate() {
+            let after = Cursor::from_sort_key(entry.key().sk);
+            if action.is_none_or(|a| a == entry.action.as_str()) {
+                entries.push(entry);
+            }
+            if entries.len() == limit {
+                let more = i + 1 < count || next.is_some();
+                return Ok((entries, more.then_some(after)));
+            }
+        }
+        scanned += count;
+        match next {
+            Some(c) if scanned < MAX_SCANNED => cursor = Some(c),
+            other => return Ok((entries, other)),
+        }
+    }
 }

@@ -1,14 +1,16 @@
 //! Org-defined frameworks as stored: one item per framework under the org's partition. Input
 //! validation happens at the HTTP edge; what is stored here has already been parsed.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-
+use chrono::{DateTime, Utc};
 use compliance_domain::catalog::{
     CheckType, Control, Domain, Framework, PassCondition, Recommendation,
 };
-use compliance_store::keys;
-use compliance_store::{Condition, Item, Query, SortKeyRange, Store, StoreError, WriteOp};
+use compliance_domain::ids::{FrameworkKey, OrgId};
+use compliance_domain::time::rfc3339;
+use compliance_store::record::{Record, Records};
+use compliance_store::{keys, Condition, Key, Query, Store, StoreError, WriteOp};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomControl {
@@ -25,45 +27,62 @@ pub struct CustomControl {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomFramework {
     pub id: i64,
-    pub key: String,
+    pub key: FrameworkKey,
     pub name: String,
     #[serde(default)]
     pub description: String,
     pub controls: Vec<CustomControl>,
-    pub created_at: String,
-    pub updated_at: String,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub updated_at: DateTime<Utc>,
 }
 
 pub const MAX_PER_ORG: usize = 50;
 
-impl CustomFramework {
-    pub fn to_item(&self, org_id: &str) -> Item {
-        let key = keys::custom_framework(org_id, &self.key);
-        let mut item = match serde_json::to_value(self) {
-            Ok(Value::Object(m)) => m,
-            _ => unreachable!("CustomFramework serialises to an object"),
-        };
-        item.insert("PK".into(), key.pk.into());
-        item.insert("SK".into(), key.sk.into());
-        item.insert(keys::ENTITY.into(), json!("custom_framework"));
-        item.insert("org_id".into(), json!(org_id));
-        item
-    }
+/// A framework as stored in its org.
+#[derive(Serialize, Deserialize)]
+struct StoredFramework {
+    #[serde(flatten)]
+    framework: CustomFramework,
+    org_id: OrgId,
+}
 
+impl Record for StoredFramework {
+    const ENTITY: &'static str = "custom_framework";
+
+    fn key(&self) -> Key {
+        keys::custom_framework(&self.org_id, &self.framework.key)
+    }
+}
+
+impl CustomFramework {
     /// The write of this framework: a create must not find one, an update must find the very
     /// version it read.
-    pub fn write_op(&self, org_id: &str, previous: Option<&CustomFramework>) -> WriteOp {
+    pub fn write_op(&self, org_id: &OrgId, previous: Option<&CustomFramework>) -> WriteOp {
         let condition = match previous {
             None => Condition::NotExists,
-            Some(p) => Condition::Equals("updated_at".into(), json!(p.updated_at)),
+            Some(p) => Condition::Equals("updated_at".into(), json!(rfc3339(p.updated_at))),
         };
-        WriteOp::put_if(self.to_item(org_id), condition)
+        let stored = StoredFramework {
+            framework: self.clone(),
+            org_id: org_id.clone(),
+        };
+        stored.put_if(condition)
+    }
+
+    /// The deletion of this framework, valid only if it is still the version read.
+    pub fn delete_op(&self, org_id: &OrgId) -> WriteOp {
+        WriteOp::delete_if(
+            keys::custom_framework(org_id, &self.key),
+            Condition::Equals("updated_at".into(), json!(rfc3339(self.updated_at))),
+        )
     }
 
     /// As a catalog framework, so that listing, selection and scoring treat it like a built-in.
     pub fn to_framework(&self) -> Framework {
         Framework {
-            key: self.key.clone(),
+            key: self.key.to_string(),
             name: self.name.clone(),
             // The stored description, empty or not: one value everywhere it is shown.
             description: self.description.clone(),
@@ -90,30 +109,21 @@ impl CustomFramework {
     }
 }
 
-fn from_item(item: Item) -> Result<CustomFramework, StoreError> {
-    serde_json::from_value(Value::Object(item))
-        .map_err(|e| StoreError::Backend(format!("malformed custom framework item: {e}")))
-}
-
 pub async fn get(
     store: &dyn Store,
-    org_id: &str,
-    key: &str,
+    org_id: &OrgId,
+    key: &FrameworkKey,
 ) -> Result<Option<CustomFramework>, StoreError> {
-    store
-        .get(&keys::custom_framework(org_id, key))
-        .await?
-        .map(from_item)
-        .transpose()
+    let stored: Option<StoredFramework> = store
+        .get_record(&keys::custom_framework(org_id, key))
+        .await?;
+    Ok(stored.map(|s| s.framework))
 }
 
 /// All of the org's custom frameworks, in key order (bounded by [`MAX_PER_ORG`]).
-pub async fn list(store: &dyn Store, org_id: &str) -> Result<Vec<CustomFramework>, StoreError> {
-    let query = Query::new(
-        keys::org_pk(org_id),
-        SortKeyRange::Prefix(keys::CUSTOM_FRAMEWORK_PREFIX.into()),
-    )
-    .limit(MAX_PER_ORG + 1);
-    let page = store.query(&query).await?;
-    page.items.into_iter().map(from_item).collect()
+pub async fn list(store: &dyn Store, org_id: &OrgId) -> Result<Vec<CustomFramework>, StoreError> {
+    let (pk, range) = keys::custom_frameworks(org_id);
+    let query = Query::new(pk, range).limit(MAX_PER_ORG + 1);
+    let (stored, _): (Vec<StoredFramework>, _) = store.query_records(&query).await?;
+    Ok(stored.into_iter().map(|s| s.framework).collect())
 }

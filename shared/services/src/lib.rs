@@ -6,13 +6,13 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod custom_frameworks;
-pub mod evaluation;
 pub mod key_secrets;
 pub mod org_view;
 pub mod orgs;
 pub mod repos;
 pub mod runtime;
 pub mod scans;
+pub mod scores;
 pub mod settings;
 pub mod telemetry;
 pub mod trends;

@@ -5,6 +5,7 @@ use crate::custom_frameworks;
 use crate::orgs;
 use crate::settings::{self, OrgSettings};
 use compliance_domain::catalog::{builtin, Framework};
+use compliance_domain::ids::{FrameworkKey, OrgId};
 use compliance_domain::plans::Plan;
 use compliance_store::{Store, StoreError};
 
@@ -17,7 +18,7 @@ pub struct OrgView {
 
 impl OrgView {
     /// Three reads of the org's own partition, concurrently.
-    pub async fn load(store: &dyn Store, org_id: &str) -> Result<OrgView, StoreError> {
+    pub async fn load(store: &dyn Store, org_id: &OrgId) -> Result<OrgView, StoreError> {
         let (org, settings, custom) = tokio::try_join!(
             orgs::get(store, org_id),
             settings::load(store, org_id),
@@ -39,17 +40,19 @@ impl OrgView {
     /// one framework needs, without reading every custom framework of the org.
     pub async fn load_one(
         store: &dyn Store,
-        org_id: &str,
+        org_id: &OrgId,
         key: &str,
     ) -> Result<OrgView, StoreError> {
         let custom = async {
             match builtin().iter().find(|f| f.key == key) {
                 Some(f) => Ok(Some(f.clone())),
-                // Only a plausible key reaches a table key.
-                None if !compliance_domain::ids::is_safe_id(key) => Ok(None),
-                None => Ok(custom_frameworks::get(store, org_id, key)
-                    .await?
-                    .map(|c| c.to_framework())),
+                None => match FrameworkKey::parse(key) {
+                    // Only a well-formed key reaches a table key.
+                    Err(_) => Ok(None),
+                    Ok(key) => Ok(custom_frameworks::get(store, org_id, &key)
+                        .await?
+                        .map(|c| c.to_framework())),
+                },
             }
         };
         let (org, settings, framework) = tokio::try_join!(

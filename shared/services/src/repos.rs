@@ -1,41 +1,69 @@
 //! Repositories: registered per org with an integer id from the org's atomic counter.
 
+use chrono::{DateTime, Utc};
+use compliance_domain::ids::{OrgId, RepoId};
+use compliance_store::record::{Record, Records};
+use compliance_store::{keys, Condition, Cursor, Key, Query, Store, StoreError};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::audit_log::{self, AuditContext};
-use compliance_store::keys;
-use compliance_store::{Condition, Cursor, Item, Query, Store, StoreError, WriteOp};
-
-pub const REPO_CREATED: &str = "REPO_CREATED";
+use crate::audit_log::{self, AuditAction, AuditContext};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repo {
-    pub repo_id: u64,
+    pub repo_id: RepoId,
     pub name: String,
     pub default_branch: Option<String>,
     #[serde(default)]
     pub languages: Vec<String>,
-    pub created_at: String,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub created_at: DateTime<Utc>,
 }
 
-impl Repo {
-    fn to_item(&self, org_id: &str) -> Item {
-        let key = keys::repo(org_id, self.repo_id);
-        let mut item = match serde_json::to_value(self) {
-            Ok(Value::Object(m)) => m,
-            _ => unreachable!("Repo serialises to an object"),
-        };
-        item.insert("PK".into(), key.pk.into());
-        item.insert("SK".into(), key.sk.into());
-        item.insert(keys::ENTITY.into(), json!("repo"));
-        item.insert("org_id".into(), json!(org_id));
-        item
-    }
+/// A repository as stored in its org.
+#[derive(Serialize, Deserialize)]
+struct StoredRepo {
+    #[serde(flatten)]
+    repo: Repo,
+    org_id: OrgId,
+}
 
-    fn from_item(item: Item) -> Result<Repo, StoreError> {
-        serde_json::from_value(Value::Object(item))
-            .map_err(|e| StoreError::Backend(format!("malformed repo item: {e}")))
+impl Record for StoredRepo {
+    const ENTITY: &'static str = "repo";
+
+    fn key(&self) -> Key {
+        keys::repo(&self.org_id, self.repo.repo_id)
+    }
+}
+
+/// Create-once guard of a name within the org (names are unique ignoring case).
+#[derive(Serialize, Deserialize)]
+struct NameGuard {
+    org_id: OrgId,
+    lowercase_name: String,
+    repo_id: RepoId,
+}
+
+impl Record for NameGuard {
+    const ENTITY: &'static str = "repo_name";
+
+    fn key(&self) -> Key {
+        keys::repo_name(&self.org_id, &self.lowercase_name)
+    }
+}
+
+/// The entry of the repository index the daily snapshot walks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IndexEntry {
+    pub org_id: OrgId,
+    pub repo_id: RepoId,
+}
+
+impl Record for IndexEntry {
+    const ENTITY: &'static str = "repo_index";
+
+    fn key(&self) -> Key {
+        keys::repo_index_entry(&self.org_id, self.repo_id)
     }
 }
 
@@ -51,44 +79,45 @@ pub async fn create(
     default_branch: Option<String>,
     languages: Vec<String>,
 ) -> Result<Created, StoreError> {
-    let lower = name.to_ascii_lowercase();
+    let org = &ctx.org_id;
+    let lowercase_name = name.to_lowercase();
     if store
-        .get(&keys::repo_name(&ctx.org_id, &lower))
+        .get(&keys::repo_name(org, &lowercase_name))
         .await?
         .is_some()
     {
         return Ok(Created::NameTaken);
     }
     let id = store
-        .increment(&keys::counter(&ctx.org_id, "REPO"), "value", 1)
+        .increment(&keys::repo_counter(org), "value", 1)
         .await?;
     let repo = Repo {
-        repo_id: id as u64,
+        repo_id: RepoId::new(id as u64).map_err(|e| StoreError::Invalid(e.to_string()))?,
         name: name.to_string(),
         default_branch,
         languages,
-        created_at: compliance_domain::time::rfc3339(ctx.at),
+        created_at: ctx.at,
     };
-    let guard_key = keys::repo_name(&ctx.org_id, &lower);
-    let mut guard = Item::new();
-    guard.insert("PK".into(), guard_key.pk.into());
-    guard.insert("SK".into(), guard_key.sk.into());
-    guard.insert("repo_id".into(), json!(repo.repo_id));
-    // The snapshot's index of every repository, sharded so it can be walked in parallel.
-    let index_key = keys::repo_index_entry(&ctx.org_id, repo.repo_id);
-    let mut index = Item::new();
-    index.insert("PK".into(), index_key.pk.into());
-    index.insert("SK".into(), index_key.sk.into());
-    index.insert(keys::ENTITY.into(), json!("repo_index"));
-    index.insert("org_id".into(), json!(ctx.org_id));
-    index.insert("repo_id".into(), json!(repo.repo_id));
+    let guard = NameGuard {
+        org_id: org.clone(),
+        lowercase_name,
+        repo_id: repo.repo_id,
+    };
+    let index = IndexEntry {
+        org_id: org.clone(),
+        repo_id: repo.repo_id,
+    };
+    let stored = StoredRepo {
+        repo: repo.clone(),
+        org_id: org.clone(),
+    };
     let ops = vec![
-        WriteOp::put_if(guard, Condition::NotExists),
-        WriteOp::put_if(repo.to_item(&ctx.org_id), Condition::NotExists),
-        WriteOp::put_if(index, Condition::NotExists),
+        guard.put_if(Condition::NotExists),
+        stored.put_if(Condition::NotExists),
+        index.put_if(Condition::NotExists),
     ];
     let metadata = json!({"repo_id": repo.repo_id, "after": {"name": repo.name, "default_branch": repo.default_branch, "languages": repo.languages}});
-    match audit_log::commit(store, ops, ctx, REPO_CREATED, metadata).await {
+    match audit_log::commit(store, ops, ctx, AuditAction::RepoCreated, metadata).await {
         Ok(_) => Ok(Created::Repo(repo)),
         Err(StoreError::ConditionFailed { index: 0, .. }) => Ok(Created::NameTaken),
         Err(e) => Err(e),
@@ -97,30 +126,21 @@ pub async fn create(
 
 pub async fn get(
     store: &dyn Store,
-    org_id: &str,
-    repo_id: u64,
+    org_id: &OrgId,
+    repo_id: RepoId,
 ) -> Result<Option<Repo>, StoreError> {
-    store
-        .get(&keys::repo(org_id, repo_id))
-        .await?
-        .map(Repo::from_item)
-        .transpose()
+    let stored: Option<StoredRepo> = store.get_record(&keys::repo(org_id, repo_id)).await?;
+    Ok(stored.map(|s| s.repo))
 }
 
 pub async fn list(
     store: &dyn Store,
-    org_id: &str,
+    org_id: &OrgId,
     limit: usize,
     cursor: Option<Cursor>,
 ) -> Result<(Vec<Repo>, Option<Cursor>), StoreError> {
     let (pk, range) = keys::repos(org_id);
-    let page = store
-        .query(&Query::new(pk, range).limit(limit).after(cursor))
-        .await?;
-    let repos = page
-        .items
-        .into_iter()
-        .map(Repo::from_item)
-        .collect::<Result<_, _>>()?;
-    Ok((repos, page.next))
+    let query = Query::new(pk, range).limit(limit).after(cursor);
+    let (stored, next): (Vec<StoredRepo>, _) = store.query_records(&query).await?;
+    Ok((stored.into_iter().map(|s| s.repo).collect(), next))
 }

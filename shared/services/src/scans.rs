@@ -1,85 +1,95 @@
 //! Stored scans: one bounded summary per ingested report, in the repository's own partition,
-//! written once with its idempotency records and its audit entry. The stream carries each new
-//! scan item to the rescoring function.
+//! written once with its idempotency records and its audit-log entry. The stream carries each
+//! new scan item to the rescoring function.
 
 use chrono::{DateTime, Duration, Utc};
+use compliance_domain::ids::{OrgId, RepoId, ScanId};
+use compliance_domain::ingest::ScanSummary;
+use compliance_domain::labels;
+use compliance_store::keys::{self, DedupBy};
+use compliance_store::record::{Record, Records};
+use compliance_store::{Condition, Cursor, Key, Query, Store, StoreError};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::audit_log::{self, AuditContext};
-use compliance_domain::ingest::ScanSummary;
-use compliance_store::keys;
-use compliance_store::{
-    Condition, Cursor, Item, Key, Query, SortKeyRange, Store, StoreError, WriteOp,
-};
-
-pub const SCAN_INGESTED: &str = "SCAN_INGESTED";
+use crate::audit_log::{self, AuditAction, AuditContext};
 
 /// How long a re-sent report (same bytes, or same `Idempotency-Key`) maps to the first scan.
 pub const DEDUP_DAYS: i64 = 30;
 
+labels! {
+    /// How the report was written.
+    pub enum ScanFormat as "scan format" {
+        Sarif => "sarif",
+        Native => "native",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredScan {
-    pub scan_id: String,
-    pub repo_id: u64,
+    pub scan_id: ScanId,
+    pub repo_id: RepoId,
     /// When the scan ran (the report's own finish time when it has one), else `ingested_at`.
-    pub scanned_at: String,
-    pub ingested_at: String,
-    pub format: String,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub scanned_at: DateTime<Utc>,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub ingested_at: DateTime<Utc>,
+    pub format: ScanFormat,
     pub content_sha256: String,
     pub summary: ScanSummary,
 }
 
+/// A scan as stored: with its org, which the rescoring function reads from the stream image.
+#[derive(Serialize, Deserialize)]
+pub struct ScanRecord {
+    #[serde(flatten)]
+    pub scan: StoredScan,
+    pub org_id: OrgId,
+}
+
+impl Record for ScanRecord {
+    const ENTITY: &'static str = "scan";
+
+    fn key(&self) -> Key {
+        keys::scan(&self.org_id, self.scan.repo_id, &self.scan.scan_id)
+    }
+}
+
+/// Maps a re-sent report (its bytes' hash, or its `Idempotency-Key`'s) to the first scan.
+#[derive(Serialize, Deserialize)]
+struct DedupRecord {
+    org_id: OrgId,
+    repo_id: RepoId,
+    by: DedupBy,
+    hash: String,
+    scan_id: ScanId,
+    #[serde(skip)]
+    expires_at: i64,
+}
+
+impl Record for DedupRecord {
+    const ENTITY: &'static str = "scan_dedup";
+
+    fn key(&self) -> Key {
+        keys::scan_dedup(&self.org_id, self.repo_id, self.by, &self.hash)
+    }
+
+    fn expires_at(&self) -> Option<i64> {
+        Some(self.expires_at)
+    }
+}
+
 /// Time-ordered and unique: milliseconds since the epoch (13 hex digits) and 32 random bits.
-pub fn new_scan_id(at: DateTime<Utc>) -> String {
+pub fn new_scan_id(at: DateTime<Utc>) -> ScanId {
     let mut random = [0u8; 4];
     rand::rngs::OsRng.fill_bytes(&mut random);
-    format!(
+    let id = format!(
         "{:013x}{}",
         at.timestamp_millis().max(0),
         hex::encode(random)
-    )
-}
-
-pub fn valid_scan_id(id: &str) -> bool {
-    id.len() == 21
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-}
-
-impl StoredScan {
-    fn to_item(&self, org_id: &str) -> Item {
-        let key = keys::scan(org_id, self.repo_id, &self.scan_id);
-        let mut item = match serde_json::to_value(self) {
-            Ok(Value::Object(m)) => m,
-            _ => unreachable!("StoredScan serialises to an object"),
-        };
-        item.insert("PK".into(), key.pk.into());
-        item.insert("SK".into(), key.sk.into());
-        item.insert(keys::ENTITY.into(), json!("scan"));
-        item.insert("org_id".into(), json!(org_id));
-        item
-    }
-
-    pub fn from_item(item: Item) -> Result<StoredScan, StoreError> {
-        serde_json::from_value(Value::Object(item))
-            .map_err(|e| StoreError::Backend(format!("malformed scan item: {e}")))
-    }
-}
-
-fn dedup_item(key: Key, scan_id: &str, expires_at: i64) -> Item {
-    let mut item = Item::new();
-    item.insert("PK".into(), key.pk.into());
-    item.insert("SK".into(), key.sk.into());
-    item.insert(keys::ENTITY.into(), json!("scan_dedup"));
-    item.insert("scan_id".into(), json!(scan_id));
-    item.insert(
-        compliance_store::table::TTL_ATTRIBUTE.into(),
-        json!(expires_at),
     );
-    item
+    ScanId::parse(&id).expect("13 + 8 lowercase hex digits")
 }
 
 pub enum Stored {
@@ -92,9 +102,10 @@ pub enum Stored {
 }
 
 pub struct NewScan<'a> {
-    pub repo_id: u64,
-    pub format: &'a str,
+    pub repo_id: RepoId,
+    pub format: ScanFormat,
     pub content_sha256: String,
+    /// The SHA-256 of the client's `Idempotency-Key`, if it sent one.
     pub idempotency_key: Option<&'a str>,
     pub scanned_at: Option<DateTime<Utc>>,
     pub summary: ScanSummary,
@@ -104,22 +115,21 @@ pub struct NewScan<'a> {
 /// names one report), else the same bytes.
 async fn existing(
     store: &dyn Store,
-    org_id: &str,
-    repo_id: u64,
+    org_id: &OrgId,
+    repo_id: RepoId,
     dedup: &[Key],
     content_sha256: &str,
 ) -> Result<Option<Stored>, StoreError> {
     for key in dedup.iter().rev() {
-        if let Some(item) = store.get(key).await? {
-            if let Some(scan_id) = item.get("scan_id").and_then(Value::as_str) {
-                if let Some(scan) = get(store, org_id, repo_id, scan_id).await? {
-                    return Ok(Some(if scan.content_sha256 == content_sha256 {
-                        Stored::Duplicate(scan)
-                    } else {
-                        Stored::KeyReused(scan)
-                    }));
-                }
-            }
+        let Some(record) = store.get_record::<DedupRecord>(key).await? else {
+            continue;
+        };
+        if let Some(scan) = get(store, org_id, repo_id, &record.scan_id).await? {
+            return Ok(Some(if scan.content_sha256 == content_sha256 {
+                Stored::Duplicate(scan)
+            } else {
+                Stored::KeyReused(scan)
+            }));
         }
     }
     Ok(None)
@@ -131,49 +141,52 @@ pub async fn store_scan(
     new: NewScan<'_>,
 ) -> Result<Stored, StoreError> {
     let org = &ctx.org_id;
-    let mut dedup = vec![keys::scan_dedup(
-        org,
-        new.repo_id,
-        "sha256",
-        &new.content_sha256,
-    )];
+    let mut by = vec![(DedupBy::Content, new.content_sha256.clone())];
     if let Some(k) = new.idempotency_key {
-        dedup.push(keys::scan_dedup(org, new.repo_id, "key", k));
+        by.push((DedupBy::ClientKey, k.to_string()));
     }
+    let dedup: Vec<Key> = by
+        .iter()
+        .map(|(kind, hash)| keys::scan_dedup(org, new.repo_id, *kind, hash))
+        .collect();
     if let Some(earlier) = existing(store, org, new.repo_id, &dedup, &new.content_sha256).await? {
         return Ok(earlier);
     }
     let now = ctx.at;
-    let ingested_at = compliance_domain::time::rfc3339(now);
     // A report cannot have finished in the future; clocks that say so are not trusted.
-    let scanned_at = new
-        .scanned_at
-        .filter(|t| *t <= now)
-        .map(compliance_domain::time::rfc3339)
-        .unwrap_or_else(|| ingested_at.clone());
+    let scanned_at = new.scanned_at.filter(|t| *t <= now).unwrap_or(now);
     let scan = StoredScan {
         scan_id: new_scan_id(now),
         repo_id: new.repo_id,
         scanned_at,
-        ingested_at,
-        format: new.format.to_string(),
+        ingested_at: now,
+        format: new.format,
         content_sha256: new.content_sha256,
         summary: new.summary,
     };
     let expires_at = (now + Duration::days(DEDUP_DAYS)).timestamp();
-    let mut ops = vec![WriteOp::put_if(scan.to_item(org), Condition::NotExists)];
-    ops.extend(dedup.iter().map(|k| {
-        WriteOp::put_if(
-            dedup_item(k.clone(), &scan.scan_id, expires_at),
-            Condition::NotExists,
-        )
+    let record = ScanRecord {
+        scan: scan.clone(),
+        org_id: org.clone(),
+    };
+    let mut ops = vec![record.put_if(Condition::NotExists)];
+    ops.extend(by.into_iter().map(|(by, hash)| {
+        DedupRecord {
+            org_id: org.clone(),
+            repo_id: scan.repo_id,
+            by,
+            hash,
+            scan_id: scan.scan_id.clone(),
+            expires_at,
+        }
+        .put_if(Condition::NotExists)
     }));
     let metadata = json!({
         "repo_id": scan.repo_id, "scan_id": scan.scan_id, "format": scan.format,
         "content_sha256": scan.content_sha256, "findings": scan.summary.totals.findings,
         "tools": scan.summary.tools.iter().map(|t| t.tool.as_str()).collect::<Vec<_>>(),
     });
-    match audit_log::commit(store, ops, ctx, SCAN_INGESTED, metadata).await {
+    match audit_log::commit(store, ops, ctx, AuditAction::ScanIngested, metadata).await {
         Ok(_) => Ok(Stored::New(scan)),
         // The same report arrived twice at the same moment: the other one won.
         Err(StoreError::ConditionFailed { index, .. }) if index >= 1 && index <= dedup.len() => {
@@ -187,45 +200,34 @@ pub async fn store_scan(
 
 pub async fn get(
     store: &dyn Store,
-    org_id: &str,
-    repo_id: u64,
-    scan_id: &str,
+    org_id: &OrgId,
+    repo_id: RepoId,
+    scan_id: &ScanId,
 ) -> Result<Option<StoredScan>, StoreError> {
-    store
-        .get(&keys::scan(org_id, repo_id, scan_id))
-        .await?
-        .map(StoredScan::from_item)
-        .transpose()
+    let record: Option<ScanRecord> = store
+        .get_record(&keys::scan(org_id, repo_id, scan_id))
+        .await?;
+    Ok(record.map(|r| r.scan))
 }
 
 /// Newest first.
 pub async fn list(
     store: &dyn Store,
-    org_id: &str,
-    repo_id: u64,
+    org_id: &OrgId,
+    repo_id: RepoId,
     limit: usize,
     cursor: Option<Cursor>,
 ) -> Result<(Vec<StoredScan>, Option<Cursor>), StoreError> {
-    let query = Query::new(
-        keys::repo_pk(org_id, repo_id),
-        SortKeyRange::Prefix(keys::SCAN_PREFIX.into()),
-    )
-    .backward()
-    .limit(limit)
-    .after(cursor);
-    let page = store.query(&query).await?;
-    let scans = page
-        .items
-        .into_iter()
-        .map(StoredScan::from_item)
-        .collect::<Result<_, _>>()?;
-    Ok((scans, page.next))
+    let (pk, range) = keys::scans(org_id, repo_id);
+    let query = Query::new(pk, range).backward().limit(limit).after(cursor);
+    let (records, next): (Vec<ScanRecord>, _) = store.query_records(&query).await?;
+    Ok((records.into_iter().map(|r| r.scan).collect(), next))
 }
 
 pub async fn latest(
     store: &dyn Store,
-    org_id: &str,
-    repo_id: u64,
+    org_id: &OrgId,
+    repo_id: RepoId,
 ) -> Result<Option<StoredScan>, StoreError> {
     Ok(list(store, org_id, repo_id, 1, None)
         .await?

@@ -11,9 +11,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::audit_log::{self, AuditContext};
-use compliance_store::keys;
-use compliance_store::{Condition, Item, Query, Store, StoreError, WriteOp};
+use crate::audit_log::{self, AuditAction, AuditContext};
+use compliance_domain::ids::{FrameworkKey, OrgId};
+use compliance_store::record::{Record, Records};
+use compliance_store::{keys, Condition, Key, Query, Store, StoreError, WriteOp};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrgSettings {
@@ -75,15 +76,21 @@ impl OrgSettings {
 
     /// The writes that turn the stored settings (as read into `self`) into `next`, each
     /// conditioned on the version read; none when nothing changes.
-    fn writes_to(&self, org_id: &str, next: &OrgSettings) -> Vec<WriteOp> {
+    fn writes_to(&self, org_id: &OrgId, next: &OrgSettings) -> Result<Vec<WriteOp>, StoreError> {
         let mut ops = Vec::new();
         let stored = &self.stored;
         if stored.inline_disabled
             || next.enabled_keys != self.enabled_keys
             || next.custom_frameworks != self.custom_frameworks
         {
-            let item = selection_item(org_id, next, stored.selection + 1);
-            ops.push(WriteOp::put_if(item, version_condition(stored.selection)));
+            let selection = Selection {
+                org_id: org_id.clone(),
+                enabled_keys: next.enabled_keys.clone(),
+                custom_frameworks: next.custom_frameworks,
+                version: stored.selection + 1,
+                disabled_controls: BTreeMap::new(),
+            };
+            ops.push(selection.put_if(version_condition(stored.selection)));
         }
         let frameworks = self
             .disabled_controls
@@ -101,16 +108,23 @@ impl OrgSettings {
             if before == after && !unmoved {
                 continue;
             }
-            let key = keys::disabled_controls(org_id, framework_key);
+            let framework_key = FrameworkKey::parse(framework_key)
+                .map_err(|e| StoreError::Invalid(format!("{e}: {framework_key}")))?;
             let condition = version_condition(version);
             if !after.is_empty() {
-                let item = disabled_item(org_id, framework_key, after, version + 1);
-                ops.push(WriteOp::put_if(item, condition));
+                let record = Disabled {
+                    org_id: org_id.clone(),
+                    framework_key,
+                    disabled: after.to_vec(),
+                    version: version + 1,
+                };
+                ops.push(record.put_if(condition));
             } else if version > 0 {
+                let key = keys::disabled_controls(org_id, &framework_key);
                 ops.push(WriteOp::delete_if(key, condition));
             }
         }
-        ops
+        Ok(ops)
     }
 }
 
@@ -123,60 +137,43 @@ fn version_condition(read: u64) -> Condition {
     }
 }
 
-fn with_key(key: compliance_store::Key, entity: &str, org_id: &str, body: Value) -> Item {
-    let Value::Object(mut item) = body else {
-        unreachable!("settings items are objects")
-    };
-    item.insert("PK".into(), key.pk.into());
-    item.insert("SK".into(), key.sk.into());
-    item.insert(keys::ENTITY.into(), json!(entity));
-    item.insert("org_id".into(), json!(org_id));
-    item
-}
-
-fn selection_item(org_id: &str, settings: &OrgSettings, version: u64) -> Item {
-    with_key(
-        keys::org_settings(org_id),
-        "settings",
-        org_id,
-        json!({
-            "enabled_keys": settings.enabled_keys,
-            "custom_frameworks": settings.custom_frameworks,
-            "version": version,
-        }),
-    )
-}
-
-fn disabled_item(org_id: &str, framework_key: &str, ids: &[String], version: u64) -> Item {
-    with_key(
-        keys::disabled_controls(org_id, framework_key),
-        "disabled_controls",
-        org_id,
-        json!({"framework_key": framework_key, "disabled": ids, "version": version}),
-    )
-}
-
-#[derive(Deserialize)]
-struct SelectionItem {
+/// The selection item.
+#[derive(Serialize, Deserialize)]
+struct Selection {
+    org_id: OrgId,
     enabled_keys: Option<Vec<String>>,
     #[serde(default)]
     custom_frameworks: Option<u32>,
     #[serde(default)]
     version: u64,
-    /// Before the split (see [`Stored::inline_disabled`]).
-    #[serde(default)]
+    /// Before the split (see [`Stored::inline_disabled`]); never written any more.
+    #[serde(default, skip_serializing)]
     disabled_controls: BTreeMap<String, Vec<String>>,
 }
 
+impl Record for Selection {
+    const ENTITY: &'static str = "settings";
+
+    fn key(&self) -> Key {
+        keys::org_settings(&self.org_id)
+    }
+}
+
+/// One framework's disabled controls.
 #[derive(Serialize, Deserialize)]
-struct DisabledItem {
-    framework_key: String,
+struct Disabled {
+    org_id: OrgId,
+    framework_key: FrameworkKey,
     disabled: Vec<String>,
     version: u64,
 }
 
-fn malformed(what: &str, e: serde_json::Error) -> StoreError {
-    StoreError::Backend(format!("malformed {what} item: {e}"))
+impl Record for Disabled {
+    const ENTITY: &'static str = "disabled_controls";
+
+    fn key(&self) -> Key {
+        keys::disabled_controls(&self.org_id, &self.framework_key)
+    }
 }
 
 /// More than the frameworks an org can have (6 built-in, 50 custom): one query page reads them
@@ -185,30 +182,27 @@ const MAX_DISABLED_ITEMS: usize = 100;
 
 /// The selection item and every framework's disabled-controls item: one get and one query of
 /// the org's partition, concurrently.
-pub async fn load(store: &dyn Store, org_id: &str) -> Result<OrgSettings, StoreError> {
+pub async fn load(store: &dyn Store, org_id: &OrgId) -> Result<OrgSettings, StoreError> {
     let (pk, range) = keys::all_disabled_controls(org_id);
     let query = Query::new(pk, range).limit(MAX_DISABLED_ITEMS);
     let selection_key = keys::org_settings(org_id);
-    let (selection, disabled) = tokio::try_join!(store.get(&selection_key), store.query(&query))?;
+    let (selection, (disabled, _)) = tokio::try_join!(
+        store.get_record::<Selection>(&selection_key),
+        store.query_records::<Disabled>(&query)
+    )?;
     let mut settings = OrgSettings::default();
-    if let Some(item) = selection {
-        let s: SelectionItem =
-            serde_json::from_value(Value::Object(item)).map_err(|e| malformed("settings", e))?;
+    if let Some(s) = selection {
         settings.enabled_keys = s.enabled_keys;
         settings.custom_frameworks = s.custom_frameworks;
         settings.stored.selection = s.version;
         settings.stored.inline_disabled = !s.disabled_controls.is_empty();
         settings.disabled_controls = s.disabled_controls;
     }
-    for item in disabled.items {
-        let d: DisabledItem = serde_json::from_value(Value::Object(item))
-            .map_err(|e| malformed("disabled controls", e))?;
-        settings
-            .stored
-            .disabled
-            .insert(d.framework_key.clone(), d.version);
+    for d in disabled {
+        let key = d.framework_key.to_string();
+        settings.stored.disabled.insert(key.clone(), d.version);
         // A framework's own item wins over what the selection item held inline.
-        settings.set_disabled(&d.framework_key, d.disabled);
+        settings.set_disabled(&key, d.disabled);
     }
     Ok(settings)
 }
@@ -254,7 +248,7 @@ pub enum Applied {
 pub async fn update<T, E, F>(
     store: &dyn Store,
     ctx: &AuditContext,
-    action: &str,
+    action: AuditAction,
     mut decide: F,
 ) -> Result<(T, Applied), UpdateError<E>>
 where
@@ -262,9 +256,10 @@ where
 {
     for attempt in 0..ATTEMPTS {
         let current = load(store, &ctx.org_id).await.map_err(UpdateError::Store)?;
-        let writes = |next: &OrgSettings| current.writes_to(&ctx.org_id, next);
         let change = decide(current.clone()).map_err(UpdateError::Rejected)?;
-        let settings_ops = writes(&change.next);
+        let settings_ops = current
+            .writes_to(&ctx.org_id, &change.next)
+            .map_err(UpdateError::Store)?;
         if settings_ops.is_empty() && change.also.is_empty() {
             return Ok((change.outcome, Applied::Unchanged));
         }

@@ -6,28 +6,31 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use compliance_domain::ids::{OrgId, RepoId, ScanId};
+use compliance_domain::labels;
+use compliance_domain::scoring::{Posture, Report};
+use compliance_domain::time::rfc3339;
+use compliance_store::record::{Record, Records};
+use compliance_store::{keys, Condition, Key, Query, Store, StoreError};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
-use compliance_domain::scoring::Report;
-use compliance_store::keys;
-use compliance_store::{Condition, Item, Query, SortKeyRange, Store, StoreError, WriteOp};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    Scan,
-    Snapshot,
+labels! {
+    /// What wrote a point.
+    pub enum Source as "trend source" {
+        Scan => "scan",
+        Snapshot => "snapshot",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrendPoint {
     /// The instant the point describes: the scan's time, or the snapshot's run time.
-    pub at: String,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub at: DateTime<Utc>,
     pub source: Source,
-    pub scan_id: Option<String>,
+    pub scan_id: Option<ScanId>,
     pub overall_score: u32,
-    pub posture: String,
+    pub posture: Posture,
     /// Framework key → score (`None` when every control was disabled).
     pub frameworks: BTreeMap<String, Option<u32>>,
 }
@@ -36,16 +39,18 @@ pub struct TrendPoint {
 pub const MAX_POINTS: usize = 5_000;
 
 impl TrendPoint {
-    pub fn from_report(report: &Report, at: &str, source: Source, scan_id: Option<&str>) -> Self {
+    pub fn from_report(
+        report: &Report,
+        at: DateTime<Utc>,
+        source: Source,
+        scan_id: Option<&ScanId>,
+    ) -> Self {
         TrendPoint {
-            at: at.to_string(),
+            at,
             source,
-            scan_id: scan_id.map(str::to_string),
+            scan_id: scan_id.cloned(),
             overall_score: report.executive_summary.overall_score,
-            posture: serde_json::to_value(report.executive_summary.posture)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default(),
+            posture: report.executive_summary.posture,
             frameworks: report
                 .frameworks
                 .iter()
@@ -55,80 +60,74 @@ impl TrendPoint {
     }
 }
 
-/// The sort key: the scan's time and id, or the snapshot's day, so a point is written once.
-fn sort_key(point: &TrendPoint, day: Option<NaiveDate>) -> String {
-    match (point.source, day) {
-        (Source::Snapshot, Some(day)) => {
-            format!("{}{}T00:00:00.000000Z#snapshot", keys::TREND_PREFIX, day)
+/// A point as stored in its repository's partition.
+#[derive(Serialize, Deserialize)]
+struct StoredPoint {
+    #[serde(flatten)]
+    point: TrendPoint,
+    org_id: OrgId,
+    repo_id: RepoId,
+    /// The snapshot's day (its points are keyed by day, so a day is written once).
+    #[serde(skip)]
+    day: Option<NaiveDate>,
+}
+
+impl Record for StoredPoint {
+    const ENTITY: &'static str = "trend";
+
+    fn key(&self) -> Key {
+        let p = &self.point;
+        match (p.source, self.day, &p.scan_id) {
+            (Source::Snapshot, Some(day), _) => {
+                keys::trend_of_day(&self.org_id, self.repo_id, &day.to_string())
+            }
+            (_, _, Some(scan_id)) => {
+                keys::trend_of_scan(&self.org_id, self.repo_id, &rfc3339(p.at), scan_id)
+            }
+            _ => unreachable!("a scan's point has its scan id, a snapshot's point its day"),
         }
-        _ => format!(
-            "{}{}#scan#{}",
-            keys::TREND_PREFIX,
-            point.at,
-            point.scan_id.as_deref().unwrap_or_default()
-        ),
     }
 }
 
-/// Writes the point unless it exists; `Ok(false)` when it was already there.
+/// Writes the point unless it exists; `Ok(false)` when it was already there. A snapshot's
+/// point is keyed by `snapshot_day`, a scan's by its scan.
 pub async fn record(
     store: &dyn Store,
-    org_id: &str,
-    repo_id: u64,
+    org_id: &OrgId,
+    repo_id: RepoId,
     point: &TrendPoint,
     snapshot_day: Option<NaiveDate>,
 ) -> Result<bool, StoreError> {
-    let mut item = match serde_json::to_value(point) {
-        Ok(Value::Object(m)) => m,
-        _ => unreachable!("TrendPoint serialises to an object"),
+    let stored = StoredPoint {
+        point: point.clone(),
+        org_id: org_id.clone(),
+        repo_id,
+        day: snapshot_day,
     };
-    item.insert("PK".into(), json!(keys::repo_pk(org_id, repo_id)));
-    item.insert("SK".into(), json!(sort_key(point, snapshot_day)));
-    item.insert(keys::ENTITY.into(), json!("trend"));
-    item.insert("org_id".into(), json!(org_id));
-    item.insert("repo_id".into(), json!(repo_id));
-    match store
-        .write(vec![WriteOp::put_if(item, Condition::NotExists)])
-        .await
-    {
+    match store.write(vec![stored.put_if(Condition::NotExists)]).await {
         Ok(()) => Ok(true),
         Err(StoreError::ConditionFailed { .. }) => Ok(false),
         Err(e) => Err(e),
     }
 }
 
-fn from_item(item: Item) -> Result<TrendPoint, StoreError> {
-    serde_json::from_value(Value::Object(item))
-        .map_err(|e| StoreError::Backend(format!("malformed trend item: {e}")))
-}
-
 /// The points since `from`, oldest first.
 pub async fn since(
     store: &dyn Store,
-    org_id: &str,
-    repo_id: u64,
+    org_id: &OrgId,
+    repo_id: RepoId,
     from: DateTime<Utc>,
 ) -> Result<Vec<TrendPoint>, StoreError> {
-    let lo = format!(
-        "{}{}",
-        keys::TREND_PREFIX,
-        compliance_domain::time::rfc3339(from)
-    );
-    let hi = format!("{}~", keys::TREND_PREFIX);
+    let (pk, range) = keys::trend_since(org_id, repo_id, &rfc3339(from));
     let mut points = Vec::new();
     let mut cursor = None;
     loop {
-        let query = Query::new(
-            keys::repo_pk(org_id, repo_id),
-            SortKeyRange::Between(lo.clone(), hi.clone()),
-        )
-        .limit(500)
-        .after(cursor);
-        let page = store.query(&query).await?;
-        for item in page.items {
-            points.push(from_item(item)?);
-        }
-        match page.next {
+        let query = Query::new(pk.clone(), range.clone())
+            .limit(500)
+            .after(cursor);
+        let (page, next): (Vec<StoredPoint>, _) = store.query_records(&query).await?;
+        points.extend(page.into_iter().map(|p| p.point));
+        match next {
             Some(next) if points.len() < MAX_POINTS => cursor = Some(next),
             _ => break,
         }

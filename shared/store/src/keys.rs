@@ -1,150 +1,475 @@
-//! The single-table key design: every item type's partition and sort key, in one place.
-//! Both adapters run it unchanged; `docs/single-table.md` is the same table in prose.
+//! The single-table key design: every item type's partition and sort key, built here and
+//! nowhere else. Both adapters run it unchanged. [`ITEM_TYPES`] is the table of every item type;
+//! `docs/single-table.md` shows the same table, and a test holds the two together and checks each
+//! row against the functions below.
 //!
-//! | item                | PK                          | SK                              |
-//! |---------------------|-----------------------------|---------------------------------|
-//! | org profile         | `ORG#{org}`                 | `PROFILE`                       |
-//! | org settings        | `ORG#{org}`                 | `SETTINGS`                      |
-//! | disabled controls   | `ORG#{org}`                 | `DISABLED#{framework_key}`      |
-//! | API key (listing)   | `ORG#{org}`                 | `APIKEY#{key_id}`               |
-//! | custom framework    | `ORG#{org}`                 | `CUSTOMFW#{framework_key}`      |
-//! | repo id counter     | `ORG#{org}`                 | `COUNTER#REPO`                  |
-//! | repository          | `ORG#{org}`                 | `REPO#{repo_id:010}`            |
-//! | API key (lookup)    | `KEYHASH#{sha256(key)}`     | `KEYHASH`                       |
-//! | audit entry         | `ORG#{org}#AUDIT`           | `{rfc3339 micros}#{entry_id}`   |
-//! | bootstrap marker    | `SYSTEM`                    | `BOOTSTRAP#{name}`              |
-//!
-//! Org ids are generated (`[a-z0-9-]`), and every segment that comes from a request is checked
-//! against a strict character set before it reaches a key, so no input can contain `#`.
+//! Every segment that comes from a request is an id type of `compliance_domain::ids` (its
+//! character set checked when it was parsed) or is hashed first, so no input can contain `#`.
+
+use compliance_domain::identity::ActorKind;
+use compliance_domain::ids::{FrameworkKey, KeyId, OrgId, RepoId, ScanId, Uuid};
 
 use crate::{Key, SortKeyRange};
 
-pub const ENTITY: &str = "entity";
+/// One row of the table of item types.
+pub struct ItemType {
+    /// What the item is (also its `entity` attribute, where it has one).
+    pub item: &'static str,
+    pub pk: &'static str,
+    pub sk: &'static str,
+    /// The key of a sample item, built by this module's functions from the placeholders'
+    /// sample values (`{org}` = `o1`, `{repo_id:010}` = `0000000007` …).
+    pub sample: fn() -> Key,
+}
 
-pub fn org_pk(org: &str) -> String {
+/// Every item type, once.
+pub const ITEM_TYPES: &[ItemType] = &[
+    ItemType {
+        item: "org",
+        pk: "ORG#{org}",
+        sk: "PROFILE",
+        sample: || org_profile(&samples::org()),
+    },
+    ItemType {
+        item: "settings",
+        pk: "ORG#{org}",
+        sk: "SETTINGS",
+        sample: || org_settings(&samples::org()),
+    },
+    ItemType {
+        item: "disabled_controls",
+        pk: "ORG#{org}",
+        sk: "DISABLED#{framework_key}",
+        sample: || disabled_controls(&samples::org(), &samples::framework()),
+    },
+    ItemType {
+        item: "api_key",
+        pk: "ORG#{org}",
+        sk: "APIKEY#{key_id}",
+        sample: || api_key(&samples::org(), &samples::key_id()),
+    },
+    ItemType {
+        item: "api_key_lookup",
+        pk: "KEYHASH#{sha256(key)}",
+        sk: "KEYHASH",
+        sample: || api_key_lookup("h1"),
+    },
+    ItemType {
+        item: "custom_framework",
+        pk: "ORG#{org}",
+        sk: "CUSTOMFW#{framework_key}",
+        sample: || custom_framework(&samples::org(), &samples::framework()),
+    },
+    ItemType {
+        item: "repo_counter",
+        pk: "ORG#{org}",
+        sk: "COUNTER#REPO",
+        sample: || repo_counter(&samples::org()),
+    },
+    ItemType {
+        item: "custom_framework_counter",
+        pk: "ORG#{org}",
+        sk: "COUNTER#CUSTOMFW",
+        sample: || custom_framework_counter(&samples::org()),
+    },
+    ItemType {
+        item: "repo",
+        pk: "ORG#{org}",
+        sk: "REPO#{repo_id:010}",
+        sample: || repo(&samples::org(), samples::repo()),
+    },
+    ItemType {
+        item: "repo_name",
+        pk: "ORG#{org}",
+        sk: "REPONAME#{lowercase name}",
+        sample: || repo_name(&samples::org(), "n1"),
+    },
+    ItemType {
+        item: "scan",
+        pk: "ORG#{org}#REPO#{repo_id:010}",
+        sk: "SCAN#{scan_id}",
+        sample: || scan(&samples::org(), samples::repo(), &samples::scan()),
+    },
+    ItemType {
+        item: "scan_dedup",
+        pk: "ORG#{org}#REPO#{repo_id:010}",
+        sk: "DEDUP#{sha256|key}#{hash}",
+        sample: || scan_dedup(&samples::org(), samples::repo(), DedupBy::Content, "h1"),
+    },
+    ItemType {
+        item: "trend (scan)",
+        pk: "ORG#{org}#REPO#{repo_id:010}",
+        sk: "TREND#{at}#scan#{scan_id}",
+        sample: || trend_of_scan(&samples::org(), samples::repo(), "t1", &samples::scan()),
+    },
+    ItemType {
+        item: "trend (snapshot)",
+        pk: "ORG#{org}#REPO#{repo_id:010}",
+        sk: "TREND#{day}T00:00:00.000000Z#snapshot",
+        sample: || trend_of_day(&samples::org(), samples::repo(), "d1"),
+    },
+    ItemType {
+        item: "repo_index",
+        pk: "REPOIDX#{shard:02}",
+        sk: "ORG#{org}#REPO#{repo_id:010}",
+        sample: || repo_index_entry(&samples::org(), samples::repo()),
+    },
+    ItemType {
+        item: "snapshot_run",
+        pk: "SYSTEM",
+        sk: "SNAPSHOT#{day}",
+        sample: || snapshot_run("d1"),
+    },
+    ItemType {
+        item: "bootstrap",
+        pk: "SYSTEM",
+        sk: "BOOTSTRAP#{name}",
+        sample: || bootstrap_marker("n1"),
+    },
+    ItemType {
+        item: "audit_log_entry",
+        pk: "ORG#{org}#AUDIT",
+        sk: "{at}#{entry_id}",
+        sample: || audit_log_entry(&samples::org(), "t1", "e1"),
+    },
+    ItemType {
+        item: "audit_log_export",
+        pk: "SYSTEM#AUDIT_EXPORT",
+        sk: "EXPORTED#{entry_id}",
+        sample: || audit_log_export_marker("e1"),
+    },
+    ItemType {
+        item: "audit_session",
+        pk: "ORG#{org}#OWNER#{owner}",
+        sk: "AUDIT#{audit_id}",
+        sample: || audit_session(&samples::org(), &samples::owner(), &samples::uuid()),
+    },
+    ItemType {
+        item: "audit_session_listing",
+        pk: "ORG#{org}#OWNER#{owner}",
+        sk: "AUDITAT#{created_at}#{audit_id}",
+        sample: || {
+            audit_session_listing(&samples::org(), &samples::owner(), "t1", &samples::uuid())
+        },
+    },
+    ItemType {
+        item: "policy",
+        pk: "ORG#{org}#OWNER#{owner}",
+        sk: "POLICY#{policy_id}",
+        sample: || policy(&samples::org(), &samples::owner(), &samples::uuid()),
+    },
+    ItemType {
+        item: "rule",
+        pk: "ORG#{org}#OWNER#{owner}#POLICY#{policy_id}",
+        sk: "RULE#{position:03}#{rule_id}",
+        sample: || {
+            policy_rule(
+                &samples::org(),
+                &samples::owner(),
+                &samples::uuid(),
+                7,
+                "r1",
+            )
+        },
+    },
+];
+
+/// The sample values of [`ItemType::sample`], and of each placeholder in the patterns.
+pub mod samples {
+    use super::*;
+
+    pub const PLACEHOLDERS: &[(&str, &str)] = &[
+        ("{org}", "o1"),
+        ("{framework_key}", "f1"),
+        ("{key_id}", "k1"),
+        ("{sha256(key)}", "h1"),
+        ("{repo_id:010}", "0000000007"),
+        ("{lowercase name}", "n1"),
+        ("{scan_id}", "0000000000000aaaaaaaa"),
+        ("{sha256|key}", "sha256"),
+        ("{hash}", "h1"),
+        ("{at}", "t1"),
+        ("{day}", "d1"),
+        ("{shard:02}", "17"),
+        ("{name}", "n1"),
+        ("{entry_id}", "e1"),
+        ("{owner}", "api_key:6b31"),
+        ("{audit_id}", "00000000-0000-0000-0000-000000000001"),
+        ("{created_at}", "t1"),
+        ("{policy_id}", "00000000-0000-0000-0000-000000000001"),
+        ("{position:03}", "007"),
+        ("{rule_id}", "r1"),
+    ];
+
+    pub fn org() -> OrgId {
+        OrgId::parse("o1").expect("sample")
+    }
+    pub fn framework() -> FrameworkKey {
+        FrameworkKey::parse("f1").expect("sample")
+    }
+    pub fn key_id() -> KeyId {
+        KeyId::parse("k1").expect("sample")
+    }
+    pub fn repo() -> RepoId {
+        RepoId::new(7).expect("sample")
+    }
+    pub fn scan() -> ScanId {
+        ScanId::parse("0000000000000aaaaaaaa").expect("sample")
+    }
+    pub fn uuid() -> Uuid {
+        Uuid::parse("00000000-0000-0000-0000-000000000001").expect("sample")
+    }
+    pub fn owner() -> String {
+        owner_segment(ActorKind::ApiKey, "k1")
+    }
+}
+
+fn org_pk(org: &OrgId) -> String {
     format!("ORG#{org}")
 }
 
-pub fn org_profile(org: &str) -> Key {
+pub fn org_profile(org: &OrgId) -> Key {
     Key::new(org_pk(org), "PROFILE")
 }
 
-pub fn org_settings(org: &str) -> Key {
+/// The framework selection (`enabled_keys`).
+pub fn org_settings(org: &OrgId) -> Key {
     Key::new(org_pk(org), "SETTINGS")
 }
 
 /// One framework's controls marked Not Applicable.
-pub fn disabled_controls(org: &str, framework_key: &str) -> Key {
-    Key::new(org_pk(org), format!("DISABLED#{framework_key}"))
+pub fn disabled_controls(org: &OrgId, framework: &FrameworkKey) -> Key {
+    Key::new(org_pk(org), format!("DISABLED#{framework}"))
 }
 
-pub fn all_disabled_controls(org: &str) -> (String, SortKeyRange) {
+pub fn all_disabled_controls(org: &OrgId) -> (String, SortKeyRange) {
     (org_pk(org), SortKeyRange::Prefix("DISABLED#".into()))
 }
 
-pub fn api_key(org: &str, key_id: &str) -> Key {
+pub fn api_key(org: &OrgId, key_id: &KeyId) -> Key {
     Key::new(org_pk(org), format!("APIKEY#{key_id}"))
 }
 
-pub fn api_keys(org: &str) -> (String, SortKeyRange) {
+pub fn api_keys(org: &OrgId) -> (String, SortKeyRange) {
     (org_pk(org), SortKeyRange::Prefix("APIKEY#".into()))
 }
 
+/// The one global lookup: by the hash of a 256-bit secret, reachable only with the secret.
 pub fn api_key_lookup(hash_hex: &str) -> Key {
     Key::new(format!("KEYHASH#{hash_hex}"), "KEYHASH")
 }
 
-pub fn audit_pk(org: &str) -> String {
-    format!("ORG#{org}#AUDIT")
+pub fn custom_framework(org: &OrgId, framework: &FrameworkKey) -> Key {
+    Key::new(org_pk(org), format!("CUSTOMFW#{framework}"))
 }
 
-/// Sort keys order audit entries by time; the id breaks ties within one microsecond.
-pub fn audit_entry(org: &str, at_rfc3339: &str, entry_id: &str) -> Key {
-    Key::new(audit_pk(org), format!("{at_rfc3339}#{entry_id}"))
+pub fn custom_frameworks(org: &OrgId) -> (String, SortKeyRange) {
+    (org_pk(org), SortKeyRange::Prefix("CUSTOMFW#".into()))
 }
 
-/// Audit entries between two RFC 3339 instants (both inclusive, as UTC with the same format).
-pub fn audit_range(from: &str, to: &str) -> SortKeyRange {
-    // '#' < '~': "{to}~" sorts after every entry stamped exactly `to`.
-    SortKeyRange::Between(from.to_string(), format!("{to}~"))
+/// The atomic counter that numbers the org's repositories.
+pub fn repo_counter(org: &OrgId) -> Key {
+    Key::new(org_pk(org), "COUNTER#REPO")
 }
 
-pub fn bootstrap_marker(name: &str) -> Key {
-    Key::new("SYSTEM", format!("BOOTSTRAP#{name}"))
+/// The atomic counter that numbers the org's custom frameworks.
+pub fn custom_framework_counter(org: &OrgId) -> Key {
+    Key::new(org_pk(org), "COUNTER#CUSTOMFW")
 }
 
-pub const CUSTOM_FRAMEWORK_PREFIX: &str = "CUSTOMFW#";
-
-pub fn custom_framework(org: &str, framework_key: &str) -> Key {
-    Key::new(
-        org_pk(org),
-        format!("{CUSTOM_FRAMEWORK_PREFIX}{framework_key}"),
-    )
+pub fn repo(org: &OrgId, repo: RepoId) -> Key {
+    Key::new(org_pk(org), format!("REPO#{:010}", repo.get()))
 }
 
-pub fn counter(org: &str, name: &str) -> Key {
-    Key::new(org_pk(org), format!("COUNTER#{name}"))
-}
-
-pub fn repo(org: &str, repo_id: u64) -> Key {
-    Key::new(org_pk(org), format!("REPO#{repo_id:010}"))
-}
-
-pub fn repos(org: &str) -> (String, SortKeyRange) {
+pub fn repos(org: &OrgId) -> (String, SortKeyRange) {
     (org_pk(org), SortKeyRange::Prefix("REPO#".into()))
 }
 
 /// Create-once guard of a repository name (lowercased) within the org.
-pub fn repo_name(org: &str, lowercase_name: &str) -> Key {
+pub fn repo_name(org: &OrgId, lowercase_name: &str) -> Key {
     Key::new(org_pk(org), format!("REPONAME#{lowercase_name}"))
 }
 
 /// A repository's own partition: its scans, idempotency records and trend points.
-pub fn repo_pk(org: &str, repo_id: u64) -> String {
-    format!("ORG#{org}#REPO#{repo_id:010}")
+fn repo_pk(org: &OrgId, repo: RepoId) -> String {
+    format!("ORG#{org}#REPO#{:010}", repo.get())
 }
-
-pub const SCAN_PREFIX: &str = "SCAN#";
 
 /// Scan ids sort by time, so the newest scan is the last sort key.
-pub fn scan(org: &str, repo_id: u64, scan_id: &str) -> Key {
-    Key::new(repo_pk(org, repo_id), format!("{SCAN_PREFIX}{scan_id}"))
+pub fn scan(org: &OrgId, repo: RepoId, scan: &ScanId) -> Key {
+    Key::new(repo_pk(org, repo), format!("SCAN#{scan}"))
 }
 
-/// Idempotency: the hash of a report's bytes, or the client's `Idempotency-Key`.
-pub fn scan_dedup(org: &str, repo_id: u64, kind: &str, value: &str) -> Key {
-    Key::new(repo_pk(org, repo_id), format!("DEDUP#{kind}#{value}"))
+pub fn scans(org: &OrgId, repo: RepoId) -> (String, SortKeyRange) {
+    (repo_pk(org, repo), SortKeyRange::Prefix("SCAN#".into()))
 }
 
-/// Trend points sort by time within the repository's partition.
-pub const TREND_PREFIX: &str = "TREND#";
+/// What a scan's idempotency record is keyed by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DedupBy {
+    /// The SHA-256 of the report's bytes.
+    Content,
+    /// The SHA-256 of the client's `Idempotency-Key`.
+    ClientKey,
+}
+
+pub fn scan_dedup(org: &OrgId, repo: RepoId, by: DedupBy, hash_hex: &str) -> Key {
+    let kind = match by {
+        DedupBy::Content => "sha256",
+        DedupBy::ClientKey => "key",
+    };
+    Key::new(repo_pk(org, repo), format!("DEDUP#{kind}#{hash_hex}"))
+}
+
+/// A trend point per scored scan: its time and id, so a scan is scored once.
+pub fn trend_of_scan(org: &OrgId, repo: RepoId, at_rfc3339: &str, scan: &ScanId) -> Key {
+    Key::new(
+        repo_pk(org, repo),
+        format!("TREND#{at_rfc3339}#scan#{scan}"),
+    )
+}
+
+/// A trend point per day of the snapshot, sorting with the day's first instant.
+pub fn trend_of_day(org: &OrgId, repo: RepoId, day: &str) -> Key {
+    Key::new(
+        repo_pk(org, repo),
+        format!("TREND#{day}T00:00:00.000000Z#snapshot"),
+    )
+}
+
+/// The trend points from `from` (RFC 3339, the stored format) on.
+pub fn trend_since(org: &OrgId, repo: RepoId, from_rfc3339: &str) -> (String, SortKeyRange) {
+    (
+        repo_pk(org, repo),
+        // '~' sorts after every character of a stored sort key.
+        SortKeyRange::Between(format!("TREND#{from_rfc3339}"), "TREND#~".into()),
+    )
+}
 
 /// Shards of the repository index the daily snapshot walks (no Scan of the table).
 pub const REPO_INDEX_SHARDS: u32 = 32;
 
 /// The shard of a repository: a stable hash of its org and id.
-pub fn repo_index_shard(org: &str, repo_id: u64) -> u32 {
+pub fn repo_index_shard(org: &OrgId, repo: RepoId) -> u32 {
     // FNV-1a: stable across processes and releases, unlike the std hasher.
     let mut h: u32 = 0x811c_9dc5;
-    for b in org.bytes().chain(repo_id.to_be_bytes()) {
+    for b in org.as_str().bytes().chain(repo.get().to_be_bytes()) {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     }
     h % REPO_INDEX_SHARDS
 }
 
-pub fn repo_index_pk(shard: u32) -> String {
-    format!("REPOIDX#{shard:02}")
+/// Every entry of one shard of the repository index.
+pub fn repo_index(shard: u32) -> (String, SortKeyRange) {
+    (format!("REPOIDX#{shard:02}"), SortKeyRange::All)
 }
 
-pub fn repo_index_entry(org: &str, repo_id: u64) -> Key {
+pub fn repo_index_entry(org: &OrgId, repo: RepoId) -> Key {
     Key::new(
-        repo_index_pk(repo_index_shard(org, repo_id)),
-        format!("ORG#{org}#REPO#{repo_id:010}"),
+        format!("REPOIDX#{:02}", repo_index_shard(org, repo)),
+        repo_pk(org, repo),
     )
 }
 
 /// The daily snapshot's progress: which shard, and where in it.
 pub fn snapshot_run(day: &str) -> Key {
     Key::new("SYSTEM", format!("SNAPSHOT#{day}"))
+}
+
+/// Makes a one-time set-up (the local server's demo org) happen once.
+pub fn bootstrap_marker(name: &str) -> Key {
+    Key::new("SYSTEM", format!("BOOTSTRAP#{name}"))
+}
+
+/// The org's audit log: a partition of its own, so listing is a newest-first range query.
+fn audit_log_pk(org: &OrgId) -> String {
+    format!("ORG#{org}#AUDIT")
+}
+
+/// Sort keys order audit-log entries by time; the id breaks ties within one microsecond.
+pub fn audit_log_entry(org: &OrgId, at_rfc3339: &str, entry_id: &str) -> Key {
+    Key::new(audit_log_pk(org), format!("{at_rfc3339}#{entry_id}"))
+}
+
+/// The org's audit-log entries between two RFC 3339 instants (both inclusive, in the stored
+/// format).
+pub fn audit_log_between(org: &OrgId, from: &str, to: &str) -> (String, SortKeyRange) {
+    // '#' < '~': "{to}~" sorts after every entry stamped exactly `to`.
+    (
+        audit_log_pk(org),
+        SortKeyRange::Between(from.to_string(), format!("{to}~")),
+    )
+}
+
+/// Marks an audit-log entry as exported, so a redelivered stream record prints nothing twice.
+pub fn audit_log_export_marker(entry_id: &str) -> Key {
+    Key::new("SYSTEM#AUDIT_EXPORT", format!("EXPORTED#{entry_id}"))
+}
+
+/// The creator of audit sessions, as a key segment: the credential kind and its subject, hex
+/// encoded (an identity provider's subject may contain anything).
+pub fn owner_segment(kind: ActorKind, actor_id: &str) -> String {
+    let hex: String = actor_id.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("{kind}:{hex}")
+}
+
+/// Everything one principal creates in the Audits API lives in its own partition, so
+/// "visible only to its creator" holds by construction.
+fn owner_pk(org: &OrgId, owner: &str) -> String {
+    format!("ORG#{org}#OWNER#{owner}")
+}
+
+pub fn audit_session(org: &OrgId, owner: &str, audit_id: &Uuid) -> Key {
+    Key::new(owner_pk(org, owner), format!("AUDIT#{audit_id}"))
+}
+
+/// The listing entry of an audit session, ordered by creation time.
+pub fn audit_session_listing(
+    org: &OrgId,
+    owner: &str,
+    created_at_rfc3339: &str,
+    audit_id: &Uuid,
+) -> Key {
+    Key::new(
+        owner_pk(org, owner),
+        format!("AUDITAT#{created_at_rfc3339}#{audit_id}"),
+    )
+}
+
+pub fn audit_session_listings(org: &OrgId, owner: &str) -> (String, SortKeyRange) {
+    (
+        owner_pk(org, owner),
+        SortKeyRange::Prefix("AUDITAT#".into()),
+    )
+}
+
+pub fn policy(org: &OrgId, owner: &str, policy_id: &Uuid) -> Key {
+    Key::new(owner_pk(org, owner), format!("POLICY#{policy_id}"))
+}
+
+fn policy_rules_pk(org: &OrgId, owner: &str, policy_id: &Uuid) -> String {
+    format!("{}#POLICY#{policy_id}", owner_pk(org, owner))
+}
+
+/// A policy's rule, in pack order.
+pub fn policy_rule(
+    org: &OrgId,
+    owner: &str,
+    policy_id: &Uuid,
+    position: usize,
+    rule_id: &str,
+) -> Key {
+    Key::new(
+        policy_rules_pk(org, owner, policy_id),
+        format!("RULE#{position:03}#{rule_id}"),
+    )
+}
+
+pub fn policy_rules(org: &OrgId, owner: &str, policy_id: &Uuid) -> (String, SortKeyRange) {
+    (
+        policy_rules_pk(org, owner, policy_id),
+        SortKeyRange::Prefix("RULE#".into()),
+    )
 }

@@ -8,6 +8,8 @@ mod cursor;
 pub mod dynamo;
 pub mod embedded;
 pub mod keys;
+pub mod record;
+pub mod stream;
 pub mod table;
 
 use std::collections::HashSet;
@@ -18,6 +20,7 @@ use serde_json::{Map, Value};
 
 pub use change_feed::{Change, ChangeFeed, ChangeKind};
 pub use cursor::Cursor;
+pub use record::{Record, Records};
 
 /// One item: attribute name → JSON value. Every item carries `PK` and `SK` string attributes.
 pub type Item = Map<String, Value>;

@@ -90,7 +90,7 @@
 //!
 //! An upgrade that would not change the badge (already `required`) keeps the baseline reason.
 
-mod evaluate;
+mod judge;
 mod recommend;
 mod summary;
 
@@ -287,9 +287,9 @@ fn score_framework(
         .iter()
         .map(|control| {
             if disabled.contains(control.id.as_str()) {
-                evaluate::disabled(control)
+                judge::disabled(control)
             } else {
-                evaluate::evaluate(control, scan, now)
+                judge::control_result(control, scan, now)
             }
         })
         .collect();

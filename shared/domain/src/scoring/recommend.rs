@@ -4,7 +4,7 @@
 use crate::catalog::{CheckType, Control, Domain, Recommendation};
 use crate::ingest::{QualityGate, ScanSummary};
 
-use super::evaluate::plural_s;
+use super::judge::plural_s;
 
 /// Which control domains a repository language makes relevant. Names are compared
 /// case-insensitively; aliases share a row.

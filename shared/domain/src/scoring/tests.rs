@@ -1,6 +1,6 @@
 use chrono::Duration;
 
-use super::evaluate::finding_status;
+use super::judge::finding_status;
 use super::recommend::iac_file_kind;
 use super::testkit::*;
 use super::*;

@@ -1,0 +1,59 @@
+//! The reference's CI/CD integration pattern, run as a pipeline would (curl and jq in a shell)
+//! against the local server binary: the score gate reads an integer and fails below 70.
+
+use std::process::Command;
+
+const SNIPPET: &str = r#"
+SCORE=$(curl -s -H "X-API-Key: $CODESTAX_API_KEY" \
+  "$BASE/api/compliance/score/$REPO_ID" \
+  | jq '.executive_summary.overall_score')
+if [ "$SCORE" -lt 70 ]; then
+  echo "Compliance score $SCORE below threshold 70"
+  exit 1
+fi
+"#;
+
+fn have(tool: &str) -> bool {
+    Command::new(tool).arg("--version").output().is_ok()
+}
+
+#[test]
+fn the_score_gate_of_the_reference_runs_verbatim() {
+    if !have("jq") || !have("curl") {
+        eprintln!("skipped: this machine lacks jq or curl, which the reference's snippet uses");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let srv = crate::server::start(dir.path());
+    let key = srv.admin_key.clone();
+    let base = format!("http://127.0.0.1:{}", srv.port);
+    let client = reqwest::blocking::Client::new();
+    let repo: serde_json::Value = client
+        .post(format!("{base}/api/repos"))
+        .header("X-API-Key", &key)
+        .json(&serde_json::json!({"name": "checkout-service"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let repo_id = repo["repo_id"].to_string();
+    // Never scanned: every control lacks evidence, the score is 0, and the gate fails the build.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(SNIPPET)
+        .env("CODESTAX_API_KEY", &key)
+        .env("REPO_ID", &repo_id)
+        .env("BASE", &base)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Compliance score 0 below threshold 70"
+    );
+}

@@ -1,0 +1,7 @@
+//! The local server's binary, as a newcomer and a crash meet it: one test binary for the tests
+//! that start `compliance-local` itself.
+
+mod ci_snippet;
+mod crash;
+mod restart;
+mod server;

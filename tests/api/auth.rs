@@ -1,0 +1,331 @@
+//! Authentication and tenancy over HTTP: API keys and bearer JWTs (HS256 secret; RS256/ES256
+//! via the JWKS served by the harness), each failure mode, roles and org isolation.
+
+use compliance_domain::plans::{Plan, Role};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use test_support::{fixture, hs256_token, spawn_app, AUDIENCE, ISSUER};
+
+const KEYS: &str = "/api/api-keys";
+
+fn claims(org: &str, extra: Value) -> Value {
+    let now = chrono::Utc::now().timestamp();
+    let mut c = json!({"sub": "user-9", "org_id": org, "role": "admin", "email": "u9@example.com",
+                       "iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 600});
+    test_support::merge(&mut c, extra);
+    c
+}
+
+fn sign(alg: Algorithm, kid: Option<&str>, key: &EncodingKey, claims: &Value) -> String {
+    let mut header = Header::new(alg);
+    header.kid = kid.map(str::to_string);
+    jsonwebtoken::encode(&header, claims, key).unwrap()
+}
+
+fn rsa_key() -> EncodingKey {
+    EncodingKey::from_rsa_pem(&std::fs::read(fixture("rsa-private.pem")).unwrap()).unwrap()
+}
+
+fn ec_key() -> EncodingKey {
+    EncodingKey::from_ec_pem(&std::fs::read(fixture("ec-private.pem")).unwrap()).unwrap()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[tokio::test]
+async fn api_key_grants_access_to_its_own_org_only() {
+    let app = spawn_app().await;
+    let resp = app.get(KEYS).await;
+    assert_eq!(resp.status, StatusCode::OK);
+    assert_eq!(resp.body["api_keys"].as_array().unwrap().len(), 1);
+
+    let (_, other_key) = app.new_org(Plan::Team).await;
+    let other = app.call(Method::GET, KEYS, Some(&other_key), None).await;
+    assert_eq!(other.status, StatusCode::OK);
+    let other_ids: Vec<_> = other.body["api_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].clone())
+        .collect();
+    let own_ids: Vec<_> = resp.body["api_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].clone())
+        .collect();
+    assert!(
+        other_ids.iter().all(|id| !own_ids.contains(id)),
+        "orgs see disjoint keys"
+    );
+
+    // Another org's key cannot revoke this org's key.
+    let own_id = own_ids[0].as_str().unwrap();
+    let cross = app
+        .call(
+            Method::DELETE,
+            &format!("{KEYS}/{own_id}"),
+            Some(&other_key),
+            None,
+        )
+        .await;
+    assert_eq!(cross.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.get(KEYS).await.status, StatusCode::OK, "still valid");
+}
+
+#[tokio::test]
+async fn missing_and_bad_credentials_get_401_in_the_compliance_shape() {
+    let app = spawn_app().await;
+    let none = app.call(Method::GET, KEYS, None, None).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(none.body, json!({"detail": "Not authenticated"}));
+
+    for bad in ["nope", "csk_doesnotexist", &"csk_x".repeat(100), "csk_ bad"] {
+        let resp = app.call(Method::GET, KEYS, Some(bad), None).await;
+        assert_eq!(resp.status, StatusCode::UNAUTHORIZED, "{bad}");
+        assert_eq!(resp.body, json!({"detail": "Invalid API key"}));
+    }
+    let garbage = app
+        .send(
+            app.request(Method::GET, KEYS)
+                .header("Authorization", "Basic dXNlcjpwYXNz"),
+        )
+        .await;
+    assert_eq!(garbage.status, StatusCode::UNAUTHORIZED);
+    assert!(garbage.body["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("Invalid token"));
+}
+
+#[tokio::test]
+async fn revoked_key_stops_working_at_once() {
+    let app = spawn_app().await;
+    let created = app.post(KEYS, json!({"name": "ci", "role": "admin"})).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let (id, key) = (
+        created.body["id"].as_str().unwrap(),
+        created.body["key"].as_str().unwrap(),
+    );
+    // Used once (so a warm cache holds it), then revoked.
+    assert_eq!(
+        app.call(Method::GET, KEYS, Some(key), None).await.status,
+        StatusCode::OK
+    );
+    let revoked = app.delete(&format!("{KEYS}/{id}")).await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    let after = app.call(Method::GET, KEYS, Some(key), None).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(after.body, json!({"detail": "Invalid API key"}));
+    // Revoking twice is a 404: there is no active key with that id any more.
+    assert_eq!(
+        app.delete(&format!("{KEYS}/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn hs256_token_works_and_every_broken_variant_is_refused() {
+    let app = spawn_app().await;
+    let ok = hs256_token(&app.org_id, "admin", json!({}));
+    let resp = app.with_bearer(Method::GET, KEYS, &ok, None).await;
+    assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+
+    let now = chrono::Utc::now().timestamp();
+    let cases = [
+        (
+            "expired",
+            hs256_token(
+                &app.org_id,
+                "admin",
+                json!({"exp": now - 3600, "iat": now - 7200, "nbf": now - 7200}),
+            ),
+        ),
+        (
+            "not yet valid",
+            hs256_token(&app.org_id, "admin", json!({"nbf": now + 3600})),
+        ),
+        (
+            "wrong audience",
+            hs256_token(&app.org_id, "admin", json!({"aud": "someone-else"})),
+        ),
+        (
+            "wrong issuer",
+            hs256_token(&app.org_id, "admin", json!({"iss": "https://evil.test/"})),
+        ),
+        (
+            "no exp",
+            hs256_token(&app.org_id, "admin", json!({"exp": null})),
+        ),
+        (
+            "no org",
+            hs256_token(&app.org_id, "admin", json!({"org_id": null})),
+        ),
+        (
+            "unknown org",
+            hs256_token("00000000-0000-0000-0000-000000000000", "admin", json!({})),
+        ),
+        (
+            "org with key syntax",
+            hs256_token("ORG#x", "admin", json!({})),
+        ),
+        (
+            "unknown role",
+            hs256_token(&app.org_id, "superuser", json!({})),
+        ),
+        (
+            "wrong secret",
+            jsonwebtoken::encode(
+                &Header::new(Algorithm::HS256),
+                &claims(&app.org_id, json!({})),
+                &EncodingKey::from_secret(b"not-the-secret"),
+            )
+            .unwrap(),
+        ),
+    ];
+    for (name, token) in cases {
+        let resp = app.with_bearer(Method::GET, KEYS, &token, None).await;
+        assert_eq!(
+            resp.status,
+            StatusCode::UNAUTHORIZED,
+            "{name}: {:?}",
+            resp.body
+        );
+        assert!(resp.body["detail"].is_string(), "{name}");
+    }
+
+    // alg: none, hand-made (no library will sign it).
+    let header = b64(br#"{"alg":"none","typ":"JWT"}"#);
+    let payload = b64(claims(&app.org_id, json!({})).to_string().as_bytes());
+    for token in [
+        format!("{header}.{payload}."),
+        format!("{header}.{payload}"),
+    ] {
+        let resp = app.with_bearer(Method::GET, KEYS, &token, None).await;
+        assert_eq!(resp.status, StatusCode::UNAUTHORIZED, "alg none");
+    }
+}
+
+#[tokio::test]
+async fn hs256_signed_with_the_rsa_public_key_is_refused() {
+    let app = spawn_app().await;
+    // The classic confusion attack: HMAC keyed with the server's public RSA key.
+    let public_pem = std::fs::read(fixture("rsa-public.pem")).unwrap();
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some("test-rsa-1".into());
+    let token = jsonwebtoken::encode(
+        &header,
+        &claims(&app.org_id, json!({})),
+        &EncodingKey::from_secret(&public_pem),
+    )
+    .unwrap();
+    let resp = app.with_bearer(Method::GET, KEYS, &token, None).await;
+    assert_eq!(resp.status, StatusCode::UNAUTHORIZED);
+    // And an RS256 header over an HMAC signature does not pass either.
+    let parts: Vec<&str> = token.split('.').collect();
+    let forged = format!(
+        "{}.{}.{}",
+        b64(br#"{"alg":"RS256","kid":"test-rsa-1"}"#),
+        parts[1],
+        parts[2]
+    );
+    let resp = app.with_bearer(Method::GET, KEYS, &forged, None).await;
+    assert_eq!(resp.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn rs256_and_es256_verify_against_the_jwks() {
+    let app = spawn_app().await;
+    let rs = sign(
+        Algorithm::RS256,
+        Some("test-rsa-1"),
+        &rsa_key(),
+        &claims(&app.org_id, json!({})),
+    );
+    let resp = app.with_bearer(Method::GET, KEYS, &rs, None).await;
+    assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+
+    let es = sign(
+        Algorithm::ES256,
+        Some("test-ec-1"),
+        &ec_key(),
+        &claims(&app.org_id, json!({})),
+    );
+    let resp = app.with_bearer(Method::GET, KEYS, &es, None).await;
+    assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+
+    // A kid the JWKS does not have, a key of the wrong family, an algorithm off the list.
+    let unknown = sign(
+        Algorithm::RS256,
+        Some("rotated-away"),
+        &rsa_key(),
+        &claims(&app.org_id, json!({})),
+    );
+    assert_eq!(
+        app.with_bearer(Method::GET, KEYS, &unknown, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let wrong_family = sign(
+        Algorithm::RS256,
+        Some("test-ec-1"),
+        &rsa_key(),
+        &claims(&app.org_id, json!({})),
+    );
+    assert_eq!(
+        app.with_bearer(Method::GET, KEYS, &wrong_family, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let ps = sign(
+        Algorithm::PS256,
+        Some("test-rsa-1"),
+        &rsa_key(),
+        &claims(&app.org_id, json!({})),
+    );
+    assert_eq!(
+        app.with_bearer(Method::GET, KEYS, &ps, None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let expired = sign(
+        Algorithm::RS256,
+        Some("test-rsa-1"),
+        &rsa_key(),
+        &claims(
+            &app.org_id,
+            json!({"exp": chrono::Utc::now().timestamp() - 3600}),
+        ),
+    );
+    assert_eq!(
+        app.with_bearer(Method::GET, KEYS, &expired, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn roles_below_admin_get_403_on_admin_routes() {
+    let app = spawn_app().await;
+    for role in [Role::Member, Role::Viewer] {
+        let key = app.key_for(&app.org_id, role).await;
+        let resp = app.call(Method::GET, KEYS, Some(&key), None).await;
+        assert_eq!(resp.status, StatusCode::FORBIDDEN);
+        assert_eq!(resp.body, json!({"detail": "Org admin role required"}));
+    }
+    let token = hs256_token(&app.org_id, "member", json!({}));
+    let resp = app
+        .with_bearer(Method::GET, "/api/audit-logs", &token, None)
+        .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    // A token without a role claim gets the least privilege.
+    let token = hs256_token(&app.org_id, "admin", json!({"role": null}));
+    let resp = app.with_bearer(Method::GET, KEYS, &token, None).await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+}

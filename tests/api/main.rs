@@ -1,0 +1,24 @@
+//! The integration tests, one binary (one link of the AWS SDK): each module tests one part of
+//! the product from the outside, through HTTP as the local server serves it, through the Lambda
+//! events of each function, or through the storage port on both adapters. The harness is the
+//! `test-support` crate.
+
+mod api_keys;
+mod audit_export;
+mod audit_logs;
+mod audits;
+mod auth;
+mod controls;
+mod custom_frameworks;
+mod frameworks;
+mod hostile;
+mod lambda_events;
+mod limits;
+mod openapi;
+mod rescore;
+mod scans;
+mod scores;
+mod settings_concurrency;
+mod snapshot;
+mod store_contract;
+mod template;
