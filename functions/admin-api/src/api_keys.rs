@@ -4,11 +4,10 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::KeyId;
 use compliance_domain::plans::Role;
-use compliance_http::{
-    page_args, Admin, ApiError, AppState, FieldError, JsonBody, Meta, PageParams, Params,
-};
+use compliance_http::body::{FromBody, Object, Text};
+use compliance_http::{page_args, Admin, ApiError, AppState, JsonBody, Meta, PageParams, Params};
 use compliance_services::api_keys::{self, ApiKeyInfo, Revoked};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 const MAX_NAME: usize = 100;
 
@@ -61,11 +60,21 @@ pub struct RevokedKey {
     pub api_key: ApiKeyView,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `{"name", "role"}`.
 pub struct CreateKey {
     name: String,
     role: Role,
+}
+
+impl FromBody for CreateKey {
+    fn from_body(body: &mut Object) -> Option<Self> {
+        let name = body.required("name", |f| f.text(Text::chars(1, MAX_NAME)));
+        let role = body.required("role", |f| f.label());
+        Some(CreateKey {
+            name: name?,
+            role: role?,
+        })
+    }
 }
 
 pub async fn create(
@@ -74,13 +83,7 @@ pub async fn create(
     Meta(meta): Meta,
     JsonBody(body): JsonBody<CreateKey>,
 ) -> Result<(StatusCode, Json<CreatedKeyView>), ApiError> {
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-        return Err(ApiError::Validation(vec![FieldError::at(
-            "name",
-            format!("must be 1 to {MAX_NAME} printable characters"),
-        )]));
-    }
+    let name = &body.name;
     // Nobody hands out more power than they hold.
     if body.role > principal.role {
         return Err(ApiError::Forbidden(format!(

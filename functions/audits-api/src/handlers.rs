@@ -10,10 +10,9 @@ use compliance_http::{
 use compliance_packs::{pack, packs as all_packs, PolicyType, Rule, RuleSeverity};
 use compliance_store::StoreError;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
+use crate::body::{normalise_category, CreateAudit};
 use crate::records::{self, owner, AuditSession, NewAudit, Policy, PolicyRule};
-use crate::validation::{normalise_category, validate};
 
 fn failed(what: &'static str) -> impl Fn(StoreError) -> ApiError {
     move |e| ApiError::Failed(what, e.to_string())
@@ -76,9 +75,8 @@ pub async fn create(
     State(state): State<AppState>,
     Contributor(principal): Contributor,
     Meta(meta): Meta,
-    JsonBody(body): JsonBody<Value>,
+    JsonBody(input): JsonBody<CreateAudit>,
 ) -> Result<Response, ApiError> {
-    let input = validate(&body).map_err(ApiError::Validation)?;
     let pack = pack(input.policy_type);
     let rules: Vec<&Rule> = pack
         .rules

@@ -4,8 +4,8 @@
 
 mod handlers;
 
+mod body;
 mod records;
-mod validation;
 
 use axum::middleware::map_response;
 use axum::Router;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-use crate::validation::validate;
+use crate::body::FrameworkBody;
 
 fn summary(f: &CustomFramework) -> Value {
     json!({"name": f.name, "controls": f.controls.iter().map(|c| c.id.as_str()).collect::<Vec<_>>()})
@@ -87,9 +87,8 @@ pub async fn save(
     State(state): State<AppState>,
     Admin(principal): Admin,
     Meta(meta): Meta,
-    JsonBody(body): JsonBody<Value>,
+    JsonBody(input): JsonBody<FrameworkBody>,
 ) -> Result<Json<FrameworkSaved>, ApiError> {
-    let input = validate(&body).map_err(ApiError::Validation)?;
     let store = state.store.as_ref();
     let org = &principal.org_id;
     let (previous, stored) = tokio::try_join!(

@@ -1,7 +1,7 @@
 //! Lambda `custom-frameworks-api`: org-defined frameworks (reference: Custom Frameworks).
 
+mod body;
 mod handlers;
-mod validation;
 
 use axum::Router;
 use compliance_http::{finish, with_body_limit, AppState, Routes};

@@ -7,8 +7,9 @@ use compliance_domain::catalog::{
 use compliance_domain::ids::FrameworkKey;
 use compliance_domain::ingest::ScanSummary;
 use compliance_domain::scoring::refine_recommendation;
+use compliance_http::body::{FromBody, Object};
 use compliance_http::ids::{repo_in_query, repo_not_found};
-use compliance_http::{Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta, Params};
+use compliance_http::{Admin, ApiError, AppState, Caller, JsonBody, Meta, Params};
 use compliance_services::audit_log::AuditAction;
 use compliance_services::org_view::OrgView;
 use compliance_services::settings::{self, Change};
@@ -121,13 +122,21 @@ pub async fn list(
     Ok(Json(listing).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+const MAX_IDS: usize = 1000;
+
+/// `{"disabled": [...]}`.
 pub struct DisabledBody {
     disabled: Vec<String>,
 }
 
-const MAX_IDS: usize = 1000;
+impl FromBody for DisabledBody {
+    fn from_body(body: &mut Object) -> Option<Self> {
+        let disabled = body.required("disabled", |f| {
+            f.array(0, MAX_IDS, |id| id.string().map(str::to_string))
+        })?;
+        Some(DisabledBody { disabled })
+    }
+}
 
 pub async fn set_disabled(
     State(state): State<AppState>,
@@ -136,12 +145,6 @@ pub async fn set_disabled(
     Path(key): Path<String>,
     JsonBody(body): JsonBody<DisabledBody>,
 ) -> Result<Json<DisabledControlsUpdated>, ApiError> {
-    if body.disabled.len() > MAX_IDS {
-        return Err(ApiError::Validation(vec![FieldError::at(
-            "disabled",
-            format!("at most {MAX_IDS} control ids"),
-        )]));
-    }
     let store = state.store.as_ref();
     let view = OrgView::load_one(store, &principal.org_id, &key).await?;
     let framework = framework(&view, &key)?;

@@ -3,11 +3,12 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use compliance_domain::catalog::Framework;
 use compliance_domain::plans::Plan;
-use compliance_http::{present, Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta};
+use compliance_http::body::{FromBody, Object};
+use compliance_http::{Admin, ApiError, AppState, Caller, JsonBody, Meta};
 use compliance_services::audit_log::AuditAction;
 use compliance_services::org_view::OrgView;
 use compliance_services::settings::{self, Change};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 
 /// One entry of `available`: a framework the org can see, with its state for the org.
@@ -89,11 +90,29 @@ pub struct EnabledFrameworksUpdated {
 /// More keys than any org can have frameworks is not a selection.
 const MAX_KEYS: usize = 100;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `{"keys": [...] | [] | null}`: `keys` must be there, even as `null`.
 pub struct EnabledBody {
-    #[serde(default, deserialize_with = "present")]
-    keys: Option<Option<Vec<String>>>,
+    /// Each once, in the order given; `None`: the default selection.
+    keys: Option<Vec<String>>,
+}
+
+impl FromBody for EnabledBody {
+    fn from_body(body: &mut Object) -> Option<Self> {
+        let keys = body.nullable("keys", |f| {
+            f.array(0, MAX_KEYS, |k| k.string().map(str::to_string))
+        })?;
+        Some(EnabledBody {
+            keys: keys.map(|list| {
+                let mut unique: Vec<String> = Vec::with_capacity(list.len());
+                for k in list {
+                    if !unique.contains(&k) {
+                        unique.push(k);
+                    }
+                }
+                unique
+            }),
+        })
+    }
 }
 
 pub async fn set_enabled(
@@ -102,30 +121,7 @@ pub async fn set_enabled(
     Meta(meta): Meta,
     JsonBody(body): JsonBody<EnabledBody>,
 ) -> Result<Json<EnabledFrameworksUpdated>, ApiError> {
-    let Some(keys) = body.keys else {
-        return Err(ApiError::Validation(vec![FieldError::at(
-            "keys",
-            "field required (a list of framework keys, [] or null)",
-        )]));
-    };
-    let keys = match keys {
-        Some(list) if list.len() > MAX_KEYS => {
-            return Err(ApiError::Validation(vec![FieldError::at(
-                "keys",
-                format!("at most {MAX_KEYS} keys"),
-            )]))
-        }
-        Some(list) => {
-            let mut unique: Vec<String> = Vec::with_capacity(list.len());
-            for k in list {
-                if !unique.contains(&k) {
-                    unique.push(k);
-                }
-            }
-            Some(unique)
-        }
-        None => None,
-    };
+    let keys = body.keys;
     let store = state.store.as_ref();
     let view = OrgView::load(store, &principal.org_id).await?;
     if let Some(keys) = &keys {

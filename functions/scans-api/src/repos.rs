@@ -3,25 +3,58 @@ use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::{OrgId, RepoId};
+use compliance_http::body::{FromBody, Object};
 use compliance_http::ids::{repo_in_path, repo_not_found};
 use compliance_http::{
-    page_args, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta, PageParams,
-    Params,
+    page_args, ApiError, AppState, Caller, Contributor, JsonBody, Meta, PageParams, Params,
 };
 use compliance_services::repos::{self, Created, Repo};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde::Serialize;
 
 const MAX_NAME: usize = 200;
 const MAX_LANGUAGES: usize = 50;
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `{"name", "default_branch"?, "languages"?}`.
 pub struct CreateRepo {
     name: String,
     default_branch: Option<String>,
-    #[serde(default)]
+    /// Lower-cased, each once.
     languages: Vec<String>,
+}
+
+impl FromBody for CreateRepo {
+    fn from_body(body: &mut Object) -> Option<Self> {
+        let name = body.required("name", |f| {
+            let name = f.value().as_str().map(str::trim).filter(|n| valid_name(n));
+            match name {
+                Some(n) => Some(n.to_string()),
+                None => f.invalid(format!(
+                    "1 to {MAX_NAME} characters: ASCII letters, digits and . _ / - (as hosts spell repository paths)"
+                )),
+            }
+        });
+        let default_branch = body.optional("default_branch", |f| match f.value().as_str() {
+            Some(b) if valid_token(b, 255) => Some(b.to_string()),
+            _ => f.invalid("not a valid branch name"),
+        });
+        let languages = body.optional("languages", |f| {
+            f.array(0, MAX_LANGUAGES, |l| match l.value().as_str() {
+                Some(l) if valid_token(l, 64) => Some(l.to_ascii_lowercase()),
+                _ => l.invalid("not a valid language name"),
+            })
+        });
+        let mut unique: Vec<String> = Vec::new();
+        for l in languages?.unwrap_or_default() {
+            if !unique.contains(&l) {
+                unique.push(l);
+            }
+        }
+        Some(CreateRepo {
+            name: name?,
+            default_branch: default_branch?,
+            languages: unique,
+        })
+    }
 }
 
 /// Repository names as hosts spell their paths (GitHub, GitLab and Bitbucket paths are ASCII):
@@ -82,50 +115,14 @@ pub async fn create(
     Meta(meta): Meta,
     JsonBody(body): JsonBody<CreateRepo>,
 ) -> Result<(StatusCode, Json<RepoView>), ApiError> {
-    let mut errors = Vec::new();
-    let name = body.name.trim().to_string();
-    if !valid_name(&name) {
-        errors.push(FieldError::at(
-            "name",
-            format!("1 to {MAX_NAME} characters: ASCII letters, digits and . _ / - (as hosts spell repository paths)"),
-        ));
-    }
-    if let Some(b) = &body.default_branch {
-        if !valid_token(b, 255) {
-            errors.push(FieldError::at("default_branch", "not a valid branch name"));
-        }
-    }
-    if body.languages.len() > MAX_LANGUAGES {
-        errors.push(FieldError::at(
-            "languages",
-            format!("at most {MAX_LANGUAGES}"),
-        ));
-    }
-    for (i, l) in body.languages.iter().enumerate() {
-        if !valid_token(l, 64) {
-            errors.push(FieldError::new(
-                vec![json!("languages"), json!(i)],
-                "not a valid language name",
-            ));
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::Validation(errors));
-    }
-    let mut languages: Vec<String> = Vec::new();
-    for l in &body.languages {
-        let l = l.to_ascii_lowercase();
-        if !languages.contains(&l) {
-            languages.push(l);
-        }
-    }
+    let name = body.name;
     let ctx = state.audit(&principal, meta);
     match repos::create(
         state.store.as_ref(),
         &ctx,
         &name,
         body.default_branch,
-        languages,
+        body.languages,
     )
     .await?
     {

@@ -16,23 +16,115 @@ use compliance_auth::AuthError;
 use compliance_domain::plans::Plan;
 use compliance_store::StoreError;
 
+use crate::body::Problem;
+
+/// `a string`, `an object`, `an array`.
+fn with_article(kind: &str) -> String {
+    match kind.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {kind}"),
+        _ => format!("a {kind}"),
+    }
+}
+
 /// One problem of a request, located: `path` names the field (`["controls", 2, "check_type"]`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The problem is worded when the error is rendered, in the words of the API family.
+#[derive(Debug, Clone, PartialEq)]
 pub struct FieldError {
     pub path: Vec<Value>,
-    pub message: String,
+    pub problem: Problem,
+}
+
+/// A problem as a family's error body lists it.
+#[derive(Serialize)]
+struct Worded<'a> {
+    path: &'a [Value],
+    message: String,
 }
 
 impl FieldError {
+    pub fn problem(path: Vec<Value>, problem: Problem) -> Self {
+        FieldError { path, problem }
+    }
+
+    /// A problem whose words hold for every family.
     pub fn new(path: Vec<Value>, message: impl Into<String>) -> Self {
-        FieldError {
-            path,
-            message: message.into(),
-        }
+        FieldError::problem(path, Problem::Invalid(message.into()))
     }
 
     pub fn at(field: &str, message: impl Into<String>) -> Self {
         FieldError::new(vec![json!(field)], message)
+    }
+
+    /// The field's own name (the path's last name), for messages that name it.
+    fn name(&self) -> &str {
+        self.path
+            .iter()
+            .rev()
+            .find_map(Value::as_str)
+            .unwrap_or("body")
+    }
+
+    /// In the Compliance API's words (serde's, as its typed bodies always answered).
+    fn compliance_words(&self) -> String {
+        let quoted = |names: &[&str]| {
+            names
+                .iter()
+                .map(|n| format!("`{n}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match &self.problem {
+            Problem::Missing => format!("missing field `{}`", self.name()),
+            Problem::WrongType { expected, found } => {
+                format!("invalid type: {found}, expected {}", with_article(expected))
+            }
+            Problem::UnknownField { allowed } => format!(
+                "unknown field `{}`, expected one of {}",
+                self.name(),
+                quoted(allowed)
+            ),
+            Problem::TooShort { min: 1 } => "must not be empty".to_string(),
+            Problem::TooShort { min } => format!("at least {min} characters"),
+            Problem::TooLong { max } => format!("at most {max} characters"),
+            Problem::TooFew { min } => format!("at least {min} items"),
+            Problem::TooMany { max } => format!("at most {max} items"),
+            Problem::ControlCharacters => "must not contain control characters".to_string(),
+            Problem::NotOneOf { received, expected } => format!(
+                "unknown variant `{received}`, expected one of {}",
+                quoted(expected)
+            ),
+            Problem::Invalid(message) => message.clone(),
+        }
+    }
+
+    /// In the Audits API's words (the reference's Zod schema).
+    fn audits_words(&self) -> String {
+        match &self.problem {
+            Problem::Missing => "Required".to_string(),
+            Problem::WrongType { expected, found } => {
+                format!("Expected {expected}, received {found}")
+            }
+            Problem::UnknownField { .. } => format!("Unrecognized key: '{}'", self.name()),
+            Problem::TooShort { min } => format!("String must contain at least {min} character(s)"),
+            Problem::TooLong { max } => format!("String must contain at most {max} character(s)"),
+            Problem::TooFew { min } => format!("Array must contain at least {min} element(s)"),
+            Problem::TooMany { max } => format!("Array must contain at most {max} element(s)"),
+            Problem::ControlCharacters => "String must not contain control characters".to_string(),
+            Problem::NotOneOf { expected, .. } => {
+                format!(
+                    "Invalid enum value. Expected {}",
+                    compliance_domain::labels::quoted(expected)
+                )
+            }
+            Problem::Invalid(message) => message.clone(),
+        }
+    }
+
+    fn worded(&self, words: fn(&FieldError) -> String) -> Worded<'_> {
+        Worded {
+            path: &self.path,
+            message: words(self),
+        }
     }
 
     /// `controls[2].check_type` for humans.
@@ -130,15 +222,20 @@ impl ApiError {
                 "required_plan": required_plan,
             }}),
             ApiError::Validation(errors) | ApiError::InvalidQuery(errors) => {
+                let worded: Vec<Worded> = errors
+                    .iter()
+                    .map(|e| e.worded(FieldError::compliance_words))
+                    .collect();
                 let summary = errors
                     .iter()
-                    .map(|e| match e.location() {
-                        at if at.is_empty() => e.message.clone(),
-                        at => format!("{at}: {}", e.message),
+                    .zip(&worded)
+                    .map(|(e, w)| match e.location() {
+                        at if at.is_empty() => w.message.clone(),
+                        at => format!("{at}: {}", w.message),
                     })
                     .collect::<Vec<_>>()
                     .join("; ");
-                json!({"detail": summary, "errors": errors})
+                json!({"detail": summary, "errors": worded})
             }
             other => json!({"detail": other.to_string()}),
         }
@@ -166,10 +263,12 @@ impl ApiError {
                 "error": code, "message": "Not authenticated — no valid session found",
             }),
             ApiError::Validation(details) => json!({
-                "error": code, "message": "Invalid request body", "details": details,
+                "error": code, "message": "Invalid request body",
+                "details": details.iter().map(|e| e.worded(FieldError::audits_words)).collect::<Vec<_>>(),
             }),
             ApiError::InvalidQuery(details) => json!({
-                "error": code, "message": "Invalid query parameters", "details": details,
+                "error": code, "message": "Invalid query parameters",
+                "details": details.iter().map(|e| e.worded(FieldError::audits_words)).collect::<Vec<_>>(),
             }),
             ApiError::BadRequest(message) => json!({
                 "error": code, "message": "Invalid request body",

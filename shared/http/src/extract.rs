@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
+use super::body::{self, FromBody};
 use super::error::{ApiError, FieldError};
 use super::layers::RequestId;
 use super::state::AppState;
@@ -112,8 +113,9 @@ fn path_parts(path: &serde_path_to_error::Path) -> Vec<Value> {
         .collect()
 }
 
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if let Err(e) = super::strict_json::check_no_duplicate_keys(bytes) {
+/// The body as JSON: well-formed, without duplicate keys at any depth.
+pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
+    let located = |e: serde_json::Error| {
         let message = match e.classify() {
             serde_json::error::Category::Data => {
                 let text = e.to_string();
@@ -121,30 +123,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
             _ => format!("Malformed JSON: {e}"),
         };
-        return Err(ApiError::Validation(vec![FieldError::new(vec![], message)]));
-    }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = path_parts(e.path());
-        let inner = e.into_inner();
-        let message = match inner.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                format!("Malformed JSON: {inner}")
-            }
-            _ => {
-                // serde's message ends with " at line L column C": noise for a JSON client.
-                let text = inner.to_string();
-                match text.rfind(" at line ") {
-                    Some(i) => text[..i].to_string(),
-                    None => text,
-                }
-            }
-        };
-        ApiError::Validation(vec![FieldError::new(path, message)])
-    })
+        ApiError::Validation(vec![FieldError::new(vec![], message)])
+    };
+    super::strict_json::check_no_duplicate_keys(bytes).map_err(located)?;
+    serde_json::from_slice(bytes).map_err(located)
 }
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+impl<S: Send + Sync, T: FromBody> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
@@ -160,7 +145,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
             ));
         }
         let RawBody(bytes) = RawBody::from_request(req, state).await?;
-        Ok(JsonBody(parse_json(&bytes)?))
+        Ok(JsonBody(body::read(&parse_json(&bytes)?)?))
     }
 }
 
@@ -267,16 +252,6 @@ pub fn page_args(
     Ok((limit as usize, cursor))
 }
 
-/// For a field that must be present but may be `null` (`{"keys": null}`): wrap it in
-/// `#[serde(default, deserialize_with = "present")] field: Option<Option<T>>`; absent is `None`.
-pub fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: serde::Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
-}
-
 /// A caller that may send data (scans, repositories): member or above (403 for viewers).
 pub struct Contributor(pub Principal);
 
@@ -290,16 +265,4 @@ impl FromRequestParts<AppState> for Contributor {
         }
         Ok(Contributor(principal))
     }
-}
-
-/// Every listing's body: `{"<field>": [...], "next_cursor": "..." | null}`.
-pub fn paged<T: serde::Serialize>(
-    field: &str,
-    items: &[T],
-    next: Option<compliance_store::Cursor>,
-) -> axum::Json<Value> {
-    let mut body = serde_json::Map::new();
-    body.insert(field.to_string(), json!(items));
-    body.insert("next_cursor".into(), json!(next.map(|c| c.encode())));
-    axum::Json(Value::Object(body))
 }
