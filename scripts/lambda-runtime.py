@@ -45,7 +45,7 @@ PLAN = [
     ("audits-api", "list-audits.json", 200),
     ("audits-api", "list-policy-packs.json", 200),
     ("rescore", "scan-inserted.json", None),
-    ("audit-stream", "audit-entries.json", None),
+    ("audit-log-export", "audit-entries.json", None),
     ("trend-snapshot", "scheduled.json", None),
 ]
 

@@ -29,7 +29,11 @@ cmd="$(awk '/^```/{inb=!inb; next} inb' README.md | grep -m1 -E '^\s*(\$ )?cargo
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 log="$(mktemp)"
 echo "newcomer: $cmd   (COMPLIANCE_ADDR=127.0.0.1:$port)"
-COMPLIANCE_ADDR="127.0.0.1:$port" bash -c "exec $cmd" >"$log" 2>&1 &
+# A newcomer's environment: nothing the README does not ask for (the suite's own variables,
+# DynamoDB Local's endpoint among them, are left out).
+env -i HOME="$HOME" PATH="$PATH" ${CARGO_HOME:+CARGO_HOME="$CARGO_HOME"} \
+  ${RUSTUP_HOME:+RUSTUP_HOME="$RUSTUP_HOME"} CARGO_TARGET_DIR="$CARGO_TARGET_DIR" \
+  COMPLIANCE_ADDR="127.0.0.1:$port" bash -c "exec $cmd" >"$log" 2>&1 &
 pid=$!
 deadline=$((SECONDS + 900))
 until curl -fsS "http://127.0.0.1:$port/api/health" >/dev/null 2>&1; do

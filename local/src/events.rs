@@ -12,50 +12,14 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::dynamodb::Event;
-use aws_lambda_events::event::streams::DynamoDbEventResponse;
 use compliance_domain::time::Clock;
+use compliance_services::audit_log::AuditLogItem;
+use compliance_services::scans::ScanRecord;
 use compliance_store::change_feed::RETENTION_SECONDS;
+use compliance_store::record::{Record, ENTITY};
+use compliance_store::stream::{self, DynamoDbEventResponse, Event};
 use compliance_store::{Change, ChangeFeed, ChangeKind, Store, StoreError};
 use serde_json::{json, Value};
-
-/// The stream record of a change, as DynamoDB Streams delivers it to Lambda.
-fn stream_record(change: &Change) -> Result<Value, serde_dynamo::Error> {
-    let image = |item: &Option<compliance_store::Item>| {
-        item.as_ref()
-            .map(serde_dynamo::to_item::<_, serde_dynamo::Item>)
-            .transpose()
-    };
-    let keys: serde_dynamo::Item =
-        serde_dynamo::to_item(json!({"PK": change.key.pk, "SK": change.key.sk}))?;
-    let mut dynamodb = json!({
-        "ApproximateCreationDateTime": change.at,
-        "Keys": keys,
-        "SequenceNumber": sequence_number(change.sequence),
-        "SizeBytes": change.new_image.as_ref().or(change.old_image.as_ref())
-            .map_or(0, compliance_store::item_size),
-        "StreamViewType": "NEW_AND_OLD_IMAGES",
-    });
-    if let Some(new) = image(&change.new_image)? {
-        dynamodb["NewImage"] = json!(new);
-    }
-    if let Some(old) = image(&change.old_image)? {
-        dynamodb["OldImage"] = json!(old);
-    }
-    Ok(json!({
-        "eventID": format!("local-{}", change.sequence),
-        "eventName": change.kind.event_name(),
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "local",
-        "eventSourceARN": "arn:aws:dynamodb:local:000000000000:table/compliance/stream/local",
-        "dynamodb": dynamodb,
-    }))
-}
-
-fn sequence_number(sequence: u64) -> String {
-    format!("{sequence:021}")
-}
 
 /// A stream function as its event source mapping in `template.yaml` wires it.
 pub struct Subscription {
@@ -74,7 +38,7 @@ impl Subscription {
             && change
                 .new_image
                 .as_ref()
-                .and_then(|i| i.get("entity"))
+                .and_then(|i| i.get(ENTITY))
                 .and_then(Value::as_str)
                 == Some(self.inserted_entity)
     }
@@ -84,14 +48,14 @@ pub const RESCORE: Subscription = Subscription {
     name: "rescore",
     batch_size: 25,
     max_retries: 5,
-    inserted_entity: "scan",
+    inserted_entity: ScanRecord::ENTITY,
 };
 
 pub const AUDIT_STREAM: Subscription = Subscription {
-    name: "audit-stream",
+    name: "audit-log-export",
     batch_size: 100,
     max_retries: 10,
-    inserted_entity: "audit",
+    inserted_entity: AuditLogItem::ENTITY,
 };
 
 pub type Handler =
@@ -168,7 +132,7 @@ async fn deliver_next(
     };
     let mut records = Vec::new();
     for change in changes.iter().filter(|c| subscription.matches(c)) {
-        match stream_record(change) {
+        match stream::event_record(change) {
             Ok(record) => records.push((change.sequence, record)),
             Err(e) => {
                 tracing::error!(error = %e, sequence = change.sequence, "unreadable change");
@@ -179,9 +143,7 @@ async fn deliver_next(
         feed.set_checkpoint(subscription.name, last).await?;
         return Ok(true);
     }
-    let values: Vec<Value> = records.iter().map(|(_, r)| r.clone()).collect();
-    let event: Event = serde_json::from_value(json!({ "Records": values }))
-        .map_err(|e| StoreError::Backend(format!("could not build a stream event: {e}")))?;
+    let event = stream::event(records.iter().map(|(_, r)| r.clone()).collect())?;
     let response = handler(event).await;
     let failed = response
         .batch_item_failures
@@ -223,7 +185,7 @@ async fn deliver_next(
 pub fn spawn_stream_functions(
     store: Arc<dyn Store>,
     feed: Arc<dyn ChangeFeed>,
-    sink: Arc<dyn audit_stream::Sink>,
+    sink: Arc<dyn audit_log_export::Sink>,
     dead_letters: DeadLetters,
     clock: Arc<dyn Clock>,
 ) {
@@ -234,7 +196,9 @@ pub fn spawn_stream_functions(
     });
     let export: Handler = Arc::new(move |event| {
         let (store, sink) = (store.clone(), sink.clone());
-        Box::pin(async move { audit_stream::handle(store.as_ref(), sink.as_ref(), event).await })
+        Box::pin(
+            async move { audit_log_export::handle(store.as_ref(), sink.as_ref(), event).await },
+        )
     });
     tokio::spawn(consume(
         feed.clone(),

@@ -62,7 +62,7 @@ pub async fn open(config: &Config, snapshots: Option<Duration>) -> Result<AppSta
             let shown = std::fs::canonicalize(dir).map_err(data_dir_error)?;
             tracing::info!(data_dir = %shown.display(), "embedded store in {}", shown.display());
             let embedded = Arc::new(EmbeddedStore::open(path)?);
-            let sink = audit_stream::FileSink::append(&dir.join("audit-export.jsonl"))
+            let sink = audit_log_export::FileSink::append(&dir.join("audit-export.jsonl"))
                 .map_err(data_dir_error)?;
             events::spawn_stream_functions(
                 embedded.clone(),

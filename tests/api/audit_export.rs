@@ -1,14 +1,14 @@
-//! The audit export fed with DynamoDB stream event JSON (`events/audit-stream/`): one JSON line
+//! The audit export fed with DynamoDB stream event JSON (`events/audit-log-export/`): one JSON line
 //! per audit entry, nothing else, nothing twice; a malformed entry is reported by sequence number.
 
-use audit_stream::{handle, MemorySink};
+use audit_log_export::{handle, MemorySink};
 use aws_lambda_events::event::dynamodb::Event;
 use serde_json::Value;
 use test_support::embedded_store;
 
 fn event(name: &str) -> Event {
     let path = format!(
-        "{}/../events/audit-stream/{name}",
+        "{}/../events/audit-log-export/{name}",
         env!("CARGO_MANIFEST_DIR")
     );
     let text = std::fs::read_to_string(path)
@@ -67,7 +67,7 @@ async fn a_malformed_entry_is_reported_and_stops_the_batch() {
 /// offered again because its marker was never written, is not written twice.
 #[test]
 fn the_file_sink_repairs_its_tail_and_skips_the_line_it_already_holds() {
-    use audit_stream::{FileSink, Sink};
+    use audit_log_export::{FileSink, Sink};
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("audit-export.jsonl");
     std::fs::write(

@@ -151,7 +151,7 @@ async fn only_admins_and_only_their_org() {
 }
 
 #[tokio::test]
-async fn entries_are_exported_by_the_in_process_audit_stream() {
+async fn entries_are_exported_by_the_in_process_audit_log_export() {
     let app = spawn_app().await;
     app.post(
         "/api/api-keys",

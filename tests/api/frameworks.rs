@@ -275,11 +275,13 @@ async fn saving_what_is_stored_writes_no_entry() {
 /// read as they were and moved to their own items by the next write, nothing lost.
 #[tokio::test]
 async fn settings_of_the_earlier_layout_are_read_and_moved() {
-    use compliance_store::{Key, WriteOp};
+    use compliance_domain::ids::FrameworkKey;
+    use compliance_store::{keys, WriteOp};
     let app = spawn_app().await;
-    let pk = format!("ORG#{}", app.org_id);
+    let org = test_support::org(&app.org_id);
+    let selection_key = keys::org_settings(&org);
     let legacy = json!({
-        "PK": pk, "SK": "SETTINGS", "entity": "settings", "org_id": app.org_id,
+        "PK": selection_key.pk, "SK": selection_key.sk, "entity": "settings", "org_id": app.org_id,
         "enabled_keys": ["soc2", "owasp"],
         "disabled_controls": {"soc2": ["CC8.1"], "owasp": ["A01:2021", "A02:2021"]},
         "version": 3,
@@ -306,12 +308,7 @@ async fn settings_of_the_earlier_layout_are_read_and_moved() {
     assert_eq!(disabled(app.get(soc2).await.body), vec![json!("CC8.1")]);
     assert_eq!(disabled(app.get(owasp).await.body), vec![json!("A03:2021")]);
     // Moved: the selection item holds no list; each framework has its own item.
-    let selection = app
-        .store()
-        .get(&Key::new(pk.clone(), "SETTINGS"))
-        .await
-        .unwrap()
-        .unwrap();
+    let selection = app.store().get(&selection_key).await.unwrap().unwrap();
     assert!(
         selection.get("disabled_controls").is_none(),
         "{selection:?}"
@@ -319,7 +316,10 @@ async fn settings_of_the_earlier_layout_are_read_and_moved() {
     assert_eq!(selection["enabled_keys"], json!(["soc2", "owasp"]));
     let soc2_item = app
         .store()
-        .get(&Key::new(pk, "DISABLED#soc2"))
+        .get(&keys::disabled_controls(
+            &org,
+            &FrameworkKey::parse("soc2").unwrap(),
+        ))
         .await
         .unwrap()
         .unwrap();

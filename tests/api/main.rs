@@ -19,6 +19,7 @@ mod rescore;
 mod scans;
 mod scores;
 mod settings_concurrency;
+mod single_table;
 mod snapshot;
 mod store_contract;
 mod template;

@@ -9,59 +9,7 @@ use std::str::FromStr;
 use compliance_domain::labels::UnknownLabel;
 use serde_json::{json, Map, Value};
 
-use crate::error::{ApiError, FieldError};
-
-/// What is wrong with one value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Problem {
-    /// A required field is absent (or `null`).
-    Missing,
-    /// The value has another JSON type than the one expected.
-    WrongType {
-        expected: &'static str,
-        found: &'static str,
-    },
-    /// A field the object does not have.
-    UnknownField { allowed: Vec<&'static str> },
-    /// A text shorter than `min` characters (after trimming).
-    TooShort { min: usize },
-    /// A text longer than `max` characters (after trimming).
-    TooLong { max: usize },
-    /// An array with fewer than `min` items.
-    TooFew { min: usize },
-    /// An array with more than `max` items.
-    TooMany { max: usize },
-    /// A text with control characters where none may be.
-    ControlCharacters,
-    /// Not one of a closed set of values.
-    NotOneOf {
-        received: String,
-        expected: &'static [&'static str],
-    },
-    /// Anything else, in words that hold for every family.
-    Invalid(String),
-}
-
-impl Problem {
-    fn from_label(e: UnknownLabel) -> Self {
-        Problem::NotOneOf {
-            received: e.received,
-            expected: e.expected,
-        }
-    }
-}
-
-/// The JSON type of a value, as messages name it.
-pub fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
+pub use crate::problem::{type_name, FieldError, Problem};
 
 /// A body type read field by field.
 pub trait FromBody: Sized {
@@ -81,12 +29,6 @@ pub fn read<T: FromBody>(value: &Value) -> Result<T, Vec<FieldError>> {
     match read {
         Some(body) if problems.is_empty() => Ok(body),
         _ => Err(problems),
-    }
-}
-
-impl From<Vec<FieldError>> for ApiError {
-    fn from(problems: Vec<FieldError>) -> Self {
-        ApiError::Validation(problems)
     }
 }
 

@@ -6,7 +6,8 @@
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use super::error::{ApiError, FieldError};
+use super::error::ApiError;
+use super::problem::FieldError;
 use compliance_store::Cursor;
 
 /// What one response may carry of a long list: well under the 6 MB limit, with room for the

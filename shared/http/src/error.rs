@@ -9,138 +9,14 @@ use std::sync::Arc;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
+
 use serde_json::{json, Value};
 
 use compliance_auth::AuthError;
 use compliance_domain::plans::Plan;
 use compliance_store::StoreError;
 
-use crate::body::Problem;
-
-/// `a string`, `an object`, `an array`.
-fn with_article(kind: &str) -> String {
-    match kind.chars().next() {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {kind}"),
-        _ => format!("a {kind}"),
-    }
-}
-
-/// One problem of a request, located: `path` names the field (`["controls", 2, "check_type"]`).
-/// The problem is worded when the error is rendered, in the words of the API family.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldError {
-    pub path: Vec<Value>,
-    pub problem: Problem,
-}
-
-/// A problem as a family's error body lists it.
-#[derive(Serialize)]
-struct Worded<'a> {
-    path: &'a [Value],
-    message: String,
-}
-
-impl FieldError {
-    pub fn problem(path: Vec<Value>, problem: Problem) -> Self {
-        FieldError { path, problem }
-    }
-
-    /// A problem whose words hold for every family.
-    pub fn new(path: Vec<Value>, message: impl Into<String>) -> Self {
-        FieldError::problem(path, Problem::Invalid(message.into()))
-    }
-
-    pub fn at(field: &str, message: impl Into<String>) -> Self {
-        FieldError::new(vec![json!(field)], message)
-    }
-
-    /// The field's own name (the path's last name), for messages that name it.
-    fn name(&self) -> &str {
-        self.path
-            .iter()
-            .rev()
-            .find_map(Value::as_str)
-            .unwrap_or("body")
-    }
-
-    /// In the Compliance API's words (serde's, as its typed bodies always answered).
-    fn compliance_words(&self) -> String {
-        let quoted = |names: &[&str]| {
-            names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        match &self.problem {
-            Problem::Missing => format!("missing field `{}`", self.name()),
-            Problem::WrongType { expected, found } => {
-                format!("invalid type: {found}, expected {}", with_article(expected))
-            }
-            Problem::UnknownField { allowed } => format!(
-                "unknown field `{}`, expected one of {}",
-                self.name(),
-                quoted(allowed)
-            ),
-            Problem::TooShort { min: 1 } => "must not be empty".to_string(),
-            Problem::TooShort { min } => format!("at least {min} characters"),
-            Problem::TooLong { max } => format!("at most {max} characters"),
-            Problem::TooFew { min } => format!("at least {min} items"),
-            Problem::TooMany { max } => format!("at most {max} items"),
-            Problem::ControlCharacters => "must not contain control characters".to_string(),
-            Problem::NotOneOf { received, expected } => format!(
-                "unknown variant `{received}`, expected one of {}",
-                quoted(expected)
-            ),
-            Problem::Invalid(message) => message.clone(),
-        }
-    }
-
-    /// In the Audits API's words (the reference's Zod schema).
-    fn audits_words(&self) -> String {
-        match &self.problem {
-            Problem::Missing => "Required".to_string(),
-            Problem::WrongType { expected, found } => {
-                format!("Expected {expected}, received {found}")
-            }
-            Problem::UnknownField { .. } => format!("Unrecognized key: '{}'", self.name()),
-            Problem::TooShort { min } => format!("String must contain at least {min} character(s)"),
-            Problem::TooLong { max } => format!("String must contain at most {max} character(s)"),
-            Problem::TooFew { min } => format!("Array must contain at least {min} element(s)"),
-            Problem::TooMany { max } => format!("Array must contain at most {max} element(s)"),
-            Problem::ControlCharacters => "String must not contain control characters".to_string(),
-            Problem::NotOneOf { expected, .. } => {
-                format!(
-                    "Invalid enum value. Expected {}",
-                    compliance_domain::labels::quoted(expected)
-                )
-            }
-            Problem::Invalid(message) => message.clone(),
-        }
-    }
-
-    fn worded(&self, words: fn(&FieldError) -> String) -> Worded<'_> {
-        Worded {
-            path: &self.path,
-            message: words(self),
-        }
-    }
-
-    /// `controls[2].check_type` for humans.
-    pub fn location(&self) -> String {
-        let mut out = String::new();
-        for part in &self.path {
-            match part {
-                Value::Number(n) => out.push_str(&format!("[{n}]")),
-                Value::String(s) if out.is_empty() => out.push_str(s),
-                Value::String(s) => out.push_str(&format!(".{s}")),
-                other => out.push_str(&format!(".{other}")),
-            }
-        }
-        out
-    }
-}
+use crate::problem::{FieldError, Worded};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -311,7 +187,7 @@ pub async fn audits_error_shape(response: Response) -> Response {
     match response.extensions().get::<Rendered>().cloned() {
         Some(Rendered(error)) => {
             let mut out = error.render(error.audits_body());
-            for name in [crate::layers::REQUEST_ID_HEADER] {
+            for name in [crate::REQUEST_ID_HEADER] {
                 if let Some(v) = response.headers().get(name) {
                     out.headers_mut().insert(name, v.clone());
                 }
@@ -358,5 +234,11 @@ impl<E: Into<ApiError>> From<compliance_services::settings::UpdateError<E>> for 
                 ApiError::Conflict("Settings are being changed concurrently; retry".into())
             }
         }
+    }
+}
+
+impl From<Vec<FieldError>> for ApiError {
+    fn from(problems: Vec<FieldError>) -> Self {
+        ApiError::Validation(problems)
     }
 }

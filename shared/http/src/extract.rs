@@ -11,8 +11,9 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use super::body::{self, FromBody};
-use super::error::{ApiError, FieldError};
+use super::error::ApiError;
 use super::layers::RequestId;
+use super::problem::FieldError;
 use super::state::AppState;
 use compliance_domain::identity::Principal;
 use compliance_services::audit_log::RequestMeta;

@@ -4,7 +4,8 @@
 
 use compliance_domain::ids::RepoId;
 
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
+use crate::problem::FieldError;
 
 pub fn repo_not_found() -> ApiError {
     ApiError::NotFound("Repository not found".into())

@@ -10,8 +10,7 @@ use serde_json::json;
 use tracing::Instrument;
 
 use super::error::ApiError;
-
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+use super::REQUEST_ID_HEADER;
 
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);

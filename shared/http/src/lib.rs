@@ -8,16 +8,21 @@ mod error;
 mod extract;
 pub mod ids;
 mod layers;
+pub mod problem;
 mod routes;
 mod state;
 mod strict_json;
 
 pub use budget::{page_by_size, resume_after, RESPONSE_BUDGET};
-pub use error::{audits_error_shape, ApiError, FieldError};
+pub use error::{audits_error_shape, ApiError};
 pub use extract::{
     page_args, parse_json, with_body_limit, Admin, Caller, Contributor, JsonBody, Meta, PageParams,
     Params, RawBody,
 };
 pub use layers::{finish, request_id, with_common_layers, RequestId};
+pub use problem::{FieldError, Problem};
 pub use routes::Routes;
 pub use state::{run_lambda, AppState};
+
+/// The header that carries a request's id, in and out.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";

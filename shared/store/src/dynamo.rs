@@ -8,12 +8,11 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeValue, ConditionCheck, Delete, Put, ReturnValue, TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
-use serde_json::{Number, Value};
+use serde_json::Value;
 
 use super::{
     validate_write, Condition, Cursor, Item, Key, Page, Query, SortKeyRange, Store, StoreError,
@@ -57,65 +56,19 @@ fn backend<E: std::error::Error + 'static>(e: E) -> StoreError {
     StoreError::Backend(DisplayErrorContext(e).to_string())
 }
 
-pub(crate) fn to_attr(value: &Value) -> AttributeValue {
-    match value {
-        Value::Null => AttributeValue::Null(true),
-        Value::Bool(b) => AttributeValue::Bool(*b),
-        Value::Number(n) => AttributeValue::N(n.to_string()),
-        Value::String(s) => AttributeValue::S(s.clone()),
-        Value::Array(a) => AttributeValue::L(a.iter().map(to_attr).collect()),
-        Value::Object(o) => {
-            AttributeValue::M(o.iter().map(|(k, v)| (k.clone(), to_attr(v))).collect())
-        }
-    }
+/// Items and values in the SDK's attribute form and back: serde_dynamo, the same conversion the
+/// stream images go through (`crate::stream`), so an item reads the same whichever way it came.
+fn to_attrs(item: &Item) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    serde_dynamo::to_item(item).map_err(|e| StoreError::Invalid(format!("unstorable item: {e}")))
 }
 
-fn number(n: &str) -> Value {
-    if let Ok(i) = n.parse::<i64>() {
-        return Value::from(i);
-    }
-    if let Ok(u) = n.parse::<u64>() {
-        return Value::from(u);
-    }
-    n.parse::<f64>()
-        .ok()
-        .and_then(Number::from_f64)
-        .map(Value::Number)
-        .unwrap_or_else(|| Value::String(n.to_string()))
+fn to_attr(value: &Value) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value)
+        .map_err(|e| StoreError::Invalid(format!("unstorable value: {e}")))
 }
 
-pub(crate) fn from_attr(attr: &AttributeValue) -> Value {
-    match attr {
-        AttributeValue::S(s) => Value::String(s.clone()),
-        AttributeValue::N(n) => number(n),
-        AttributeValue::Bool(b) => Value::Bool(*b),
-        AttributeValue::Null(_) => Value::Null,
-        AttributeValue::L(l) => Value::Array(l.iter().map(from_attr).collect()),
-        AttributeValue::M(m) => {
-            Value::Object(m.iter().map(|(k, v)| (k.clone(), from_attr(v))).collect())
-        }
-        AttributeValue::Ss(ss) => Value::Array(ss.iter().cloned().map(Value::String).collect()),
-        AttributeValue::Ns(ns) => Value::Array(ns.iter().map(|n| number(n)).collect()),
-        AttributeValue::B(b) => Value::String(base64_blob(b)),
-        AttributeValue::Bs(bs) => Value::Array(bs.iter().map(|b| base64_blob(b).into()).collect()),
-        _ => Value::Null,
-    }
-}
-
-fn base64_blob(b: &Blob) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(b.as_ref())
-}
-
-pub(crate) fn to_item(attrs: &HashMap<String, AttributeValue>) -> Item {
-    attrs
-        .iter()
-        .map(|(k, v)| (k.clone(), from_attr(v)))
-        .collect()
-}
-
-fn to_attrs(item: &Item) -> HashMap<String, AttributeValue> {
-    item.iter().map(|(k, v)| (k.clone(), to_attr(v))).collect()
+pub(crate) fn to_item(attrs: HashMap<String, AttributeValue>) -> Result<Item, StoreError> {
+    serde_dynamo::from_item(attrs).map_err(|e| StoreError::Backend(format!("unreadable item: {e}")))
 }
 
 fn key_attrs(key: &Key) -> HashMap<String, AttributeValue> {
@@ -132,9 +85,9 @@ struct Expr {
     values: Option<HashMap<String, AttributeValue>>,
 }
 
-fn condition_expr(condition: &Condition) -> Expr {
+fn condition_expr(condition: &Condition) -> Result<Expr, StoreError> {
     let pk_name = HashMap::from([("#pk".to_string(), PK.to_string())]);
-    match condition {
+    Ok(match condition {
         Condition::NotExists => Expr {
             text: "attribute_not_exists(#pk)".into(),
             names: pk_name,
@@ -148,16 +101,16 @@ fn condition_expr(condition: &Condition) -> Expr {
         Condition::Equals(attr, value) => Expr {
             text: "#a = :v".into(),
             names: HashMap::from([("#a".to_string(), attr.clone())]),
-            values: Some(HashMap::from([(":v".to_string(), to_attr(value))])),
+            values: Some(HashMap::from([(":v".to_string(), to_attr(value)?)])),
         },
-    }
+    })
 }
 
 macro_rules! with_condition {
     ($builder:expr, $condition:expr) => {{
         let mut b = $builder;
         if let Some(c) = $condition {
-            let e = condition_expr(c);
+            let e = condition_expr(c)?;
             b = b
                 .condition_expression(e.text)
                 .set_expression_attribute_names(Some(e.names))
@@ -174,7 +127,7 @@ fn transact_item(op: &WriteOp, table: &str) -> Result<TransactWriteItem, StoreEr
             with_condition!(
                 Put::builder()
                     .table_name(table)
-                    .set_item(Some(to_attrs(item))),
+                    .set_item(Some(to_attrs(item)?)),
                 condition.as_ref()
             )
             .build()
@@ -217,7 +170,7 @@ impl DynamoStore {
                     self.client
                         .put_item()
                         .table_name(&self.table)
-                        .set_item(Some(to_attrs(item))),
+                        .set_item(Some(to_attrs(item)?)),
                     condition.as_ref()
                 );
                 match req.send().await {
@@ -310,7 +263,7 @@ impl Store for DynamoStore {
             .send()
             .await
             .map_err(backend)?;
-        Ok(out.item().map(to_item))
+        out.item.map(to_item).transpose()
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
@@ -358,9 +311,12 @@ impl Store for DynamoStore {
                 .send()
                 .await
                 .map_err(backend)?;
-            items.extend(out.items().iter().map(to_item));
-            match out.last_evaluated_key() {
-                Some(k) if items.len() < wanted => start = Some(k.clone()),
+            let next_start = out.last_evaluated_key.clone();
+            for attrs in out.items.unwrap_or_default() {
+                items.push(to_item(attrs)?);
+            }
+            match next_start {
+                Some(k) if items.len() < wanted => start = Some(k),
                 _ => break,
             }
         }

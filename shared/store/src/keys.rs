@@ -190,7 +190,7 @@ pub mod samples {
         ("{hash}", "h1"),
         ("{at}", "t1"),
         ("{day}", "d1"),
-        ("{shard:02}", "17"),
+        ("{shard:02}", "24"),
         ("{name}", "n1"),
         ("{entry_id}", "e1"),
         ("{owner}", "api_key:6b31"),

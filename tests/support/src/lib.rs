@@ -133,8 +133,8 @@ pub struct TestApp {
     /// The first org (enterprise plan) and its admin key.
     pub org_id: String,
     pub admin_key: String,
-    /// What the in-process audit-stream function exported.
-    pub exported: Arc<audit_stream::MemorySink>,
+    /// What the in-process audit-log-export function exported.
+    pub exported: Arc<audit_log_export::MemorySink>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -179,7 +179,7 @@ pub async fn spawn_app_at(clock: Arc<dyn Clock>) -> TestApp {
 pub async fn spawn_app_with(stores: TestStore, clock: Option<Arc<dyn Clock>>) -> TestApp {
     let TestStore { store, feed, dir } = stores;
     let clock = clock.unwrap_or_else(|| Arc::new(compliance_domain::time::SystemClock));
-    let exported = Arc::new(audit_stream::MemorySink::default());
+    let exported = Arc::new(audit_log_export::MemorySink::default());
     if let (Some(feed), Some(dir)) = (feed, &dir) {
         compliance_local::events::spawn_stream_functions(
             store.clone(),

@@ -27,4 +27,6 @@ pub use sarif::parse_sarif;
 pub use summary::{summarise, FailedTool, ScanSummary, SeverityCounts, ToolSummary, Totals};
 
 #[cfg(test)]
-mod tests;
+mod corpus_tests;
+#[cfg(test)]
+mod test_support;

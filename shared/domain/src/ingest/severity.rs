@@ -1,5 +1,5 @@
 //! Severity sources and their mapping onto the catalog's five severities. The ORDER in which a
-//! SARIF result's sources are consulted lives in `sarif.rs` (`result_severity`) and in
+//! SARIF result's sources are consulted lives in `sarif/mod.rs` (`result_severity`) and in
 //! docs/ingestion.md; this module turns each kind of source into a [`Severity`].
 
 use crate::catalog::Severity;

@@ -442,3 +442,6 @@ fn content_fingerprint(
     }
     hex::encode(&h.finalize()[..16])
 }
+
+#[cfg(test)]
+mod tests;

@@ -1651,3 +1651,6 @@ fn fingerprint(
     }
     hex::encode(&h.finalize()[..16])
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,4 +1,4 @@
-//! Lambda `audit-stream`: the table's stream, filtered to inserted audit entries, exported as one
+//! Lambda `audit-log-export`: the table's stream, filtered to inserted audit entries, exported as one
 //! JSON line each — the shape a SIEM subscription (CloudWatch Logs → Firehose / Splunk / Datadog)
 //! ingests. Exactly once per entry: a marker item (`EXPORTED#{entry id}`, kept past the stream's
 //! 24-hour retention) is written first, so a redelivered record prints nothing twice; a record

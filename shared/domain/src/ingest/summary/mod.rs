@@ -284,3 +284,6 @@ fn top_findings(findings: &[Finding]) -> Vec<Finding> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -8,8 +8,10 @@ async fn main() -> Result<(), Error> {
     let store = compliance_services::runtime::event_function_store().await?;
     lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| {
         let store = store.clone();
-        let sink = audit_stream::StdoutSink;
-        async move { Ok::<_, Error>(audit_stream::handle(store.as_ref(), &sink, event.payload).await) }
+        let sink = audit_log_export::StdoutSink;
+        async move {
+            Ok::<_, Error>(audit_log_export::handle(store.as_ref(), &sink, event.payload).await)
+        }
     }))
     .await
 }
