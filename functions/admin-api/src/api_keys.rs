@@ -1,7 +1,6 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use chrono::{DateTime, Utc};
 use compliance_domain::ids::KeyId;
 use compliance_domain::plans::Role;
 use compliance_http::body::{FromBody, Object, Text};
@@ -11,53 +10,25 @@ use serde::Serialize;
 
 const MAX_NAME: usize = 100;
 
-/// A key as listed: never the secret, never its hash.
-#[derive(Serialize)]
-pub struct ApiKeyView {
-    pub id: KeyId,
-    pub name: String,
-    pub role: Role,
-    pub prefix: String,
-    #[serde(with = "compliance_domain::time::micros")]
-    pub created_at: DateTime<Utc>,
-    pub created_by: String,
-    #[serde(with = "compliance_domain::time::micros::option")]
-    pub revoked_at: Option<DateTime<Utc>>,
-}
-
-impl From<ApiKeyInfo> for ApiKeyView {
-    fn from(k: ApiKeyInfo) -> Self {
-        ApiKeyView {
-            id: k.id,
-            name: k.name,
-            role: k.role,
-            prefix: k.prefix,
-            created_at: k.created_at,
-            created_by: k.created_by,
-            revoked_at: k.revoked_at,
-        }
-    }
-}
-
 /// The answer to a creation: the only time the secret is seen.
 #[derive(Serialize)]
 pub struct CreatedKeyView {
     #[serde(flatten)]
-    pub api_key: ApiKeyView,
+    pub api_key: ApiKeyInfo,
     /// The secret.
     pub key: String,
 }
 
 #[derive(Serialize)]
 pub struct ApiKeyList {
-    pub api_keys: Vec<ApiKeyView>,
+    pub api_keys: Vec<ApiKeyInfo>,
     pub next_cursor: Option<String>,
 }
 
 #[derive(Serialize)]
 pub struct RevokedKey {
     pub message: &'static str,
-    pub api_key: ApiKeyView,
+    pub api_key: ApiKeyInfo,
 }
 
 /// `{"name", "role"}`.
@@ -95,7 +66,7 @@ pub async fn create(
     let ctx = state.audit(&principal, meta);
     let created = api_keys::create(state.store.as_ref(), &ctx, name, body.role).await?;
     let view = CreatedKeyView {
-        api_key: created.info.into(),
+        api_key: created.info,
         key: created.secret,
     };
     Ok((StatusCode::CREATED, Json(view)))
@@ -110,7 +81,7 @@ pub async fn list(
     let (keys, next) =
         api_keys::list(state.store.as_ref(), &principal.org_id, limit, cursor).await?;
     Ok(Json(ApiKeyList {
-        api_keys: keys.into_iter().map(ApiKeyView::from).collect(),
+        api_keys: keys,
         next_cursor: next.map(|c| c.encode()),
     }))
 }
@@ -129,7 +100,7 @@ pub async fn revoke(
             state.auth.forget_key(&hash);
             Ok(Json(RevokedKey {
                 message: "API key revoked",
-                api_key: info.into(),
+                api_key: info,
             }))
         }
         Revoked::NotFound => Err(not_found()),

@@ -66,7 +66,8 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(hex::encode(Sha256::digest(key.as_bytes()))))
 }
 
-/// A stored scan as the API shows it; `duplicate` says an ingestion found the report stored.
+/// A stored scan as the API shows it (its content hash stays internal: it is the
+/// deduplication key); `duplicate` says an ingestion found the report stored.
 #[derive(Serialize)]
 pub struct ScanView {
     pub scan_id: ScanId,
@@ -82,14 +83,23 @@ pub struct ScanView {
 
 impl ScanView {
     fn of(scan: StoredScan, duplicate: bool) -> Self {
+        let StoredScan {
+            scan_id,
+            repo_id,
+            scanned_at,
+            ingested_at,
+            format,
+            content_sha256: _,
+            summary,
+        } = scan;
         ScanView {
-            scan_id: scan.scan_id,
-            repo_id: scan.repo_id,
-            scanned_at: scan.scanned_at,
-            ingested_at: scan.ingested_at,
-            format: scan.format,
+            scan_id,
+            repo_id,
+            scanned_at,
+            ingested_at,
+            format,
             duplicate,
-            summary: scan.summary,
+            summary,
         }
     }
 }

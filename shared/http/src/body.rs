@@ -224,10 +224,7 @@ impl<'p, 'v> Object<'p, 'v> {
         self.read.push(name);
         match self.map.get(name) {
             None | Some(Value::Null) => {
-                let mut path = self.path.clone();
-                path.push(json!(name));
-                self.problems
-                    .push(FieldError::problem(path, Problem::Missing));
+                self.fail_at(name, Problem::Missing);
                 None
             }
             Some(value) => read(self.field(name, value)),
@@ -256,10 +253,7 @@ impl<'p, 'v> Object<'p, 'v> {
         self.read.push(name);
         match self.map.get(name) {
             None => {
-                let mut path = self.path.clone();
-                path.push(json!(name));
-                self.problems
-                    .push(FieldError::problem(path, Problem::Missing));
+                self.fail_at(name, Problem::Missing);
                 None
             }
             Some(Value::Null) => Some(None),
