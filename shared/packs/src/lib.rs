@@ -16,6 +16,7 @@ use compliance_domain::labels;
 use serde::Serialize;
 
 mod condition;
+pub mod engine;
 mod lists;
 mod rule;
 mod window;

@@ -56,7 +56,10 @@ pub struct Rule {
 }
 
 /// Whole thresholds are written as integers (`10000`, not `10000.0`).
-fn serialize_threshold<S: Serializer>(threshold: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize_threshold<S: Serializer>(
+    threshold: &Option<f64>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
     match threshold {
         Some(t) if t.fract() == 0.0 && t.abs() < 9.0e15 => s.serialize_i64(*t as i64),
         Some(t) => s.serialize_f64(*t),

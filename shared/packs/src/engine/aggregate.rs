@@ -1,0 +1,311 @@
+//! Windowed aggregates, computed for every record at once in O(n log n): the records are sorted
+//! by time once, bucketed by group (a stable counting sort keeps each group in time order), and
+//! each group is swept with two pointers: the window's end advances to the subject's time, its
+//! start to the window's opening, and the aggregate is kept up to date as records enter and
+//! leave (running counts and sums, monotonic deques for min and max, a multiset for distinct
+//! values). Sums are kept in integer micro-units, so adding and removing a value is exact.
+
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
+
+use super::compile::{AggregateSpec, Context, Truth};
+use super::records::{Cell, Kind, Records, NO_TIME};
+use super::schema::Slot;
+use crate::condition::AggFn;
+
+/// Records of the same group-by values, each group in time order.
+pub(crate) struct Grouping {
+    /// Record indices, group after group.
+    pub(crate) order: Vec<u32>,
+    /// Each group's range in `order`.
+    pub(crate) ranges: Vec<(u32, u32)>,
+    /// Each record's position in `order` (`u32::MAX`: no timestamp or no group key).
+    pub(crate) position: Vec<u32>,
+}
+
+const NOWHERE: u32 = u32::MAX;
+
+/// The records that have a timestamp, in time order (ties in input order: an aggregate's value
+/// does not depend on it, since a window includes every record at its end time).
+pub(crate) fn time_order(records: &Records) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..records.len() as u32)
+        .filter(|&r| records.times[r as usize] != NO_TIME)
+        .collect();
+    order.sort_by_key(|&r| records.times[r as usize]);
+    order
+}
+
+/// A group-by value as a hashable key.
+fn key_of(cell: Option<Cell>) -> Option<(Kind, u64)> {
+    cell.filter(|c| c.is_scalar()).map(|c| (c.kind, c.bits))
+}
+
+pub(crate) fn group(records: &Records, slots: &[Slot], by_time: &[u32]) -> Grouping {
+    // A group id per record: the group-by values folded one field at a time.
+    let mut ids: Vec<FxHashMap<(u32, Kind, u64), u32>> = vec![FxHashMap::default(); slots.len()];
+    let mut counts: Vec<u32> = Vec::new();
+    let mut group_of = vec![NOWHERE; records.len()];
+    for &r in by_time {
+        let mut id = 0u32;
+        let mut complete = true;
+        for (level, &slot) in slots.iter().enumerate() {
+            let Some((kind, bits)) = key_of(records.get(r as usize, slot)) else {
+                complete = false;
+                break;
+            };
+            let next = ids[level].len() as u32;
+            id = *ids[level].entry((id, kind, bits)).or_insert(next);
+        }
+        if complete {
+            if id as usize >= counts.len() {
+                counts.resize(id as usize + 1, 0);
+            }
+            counts[id as usize] += 1;
+            group_of[r as usize] = id;
+        }
+    }
+    let mut ranges = Vec::with_capacity(counts.len());
+    let mut next = Vec::with_capacity(counts.len());
+    let mut at = 0u32;
+    for &count in &counts {
+        ranges.push((at, at + count));
+        next.push(at);
+        at += count;
+    }
+    let mut order = vec![0u32; at as usize];
+    let mut position = vec![NOWHERE; records.len()];
+    for &r in by_time {
+        let g = group_of[r as usize];
+        if g != NOWHERE {
+            let slot = &mut next[g as usize];
+            order[*slot as usize] = r;
+            position[r as usize] = *slot;
+            *slot += 1;
+        }
+    }
+    Grouping {
+        order,
+        ranges,
+        position,
+    }
+}
+
+/// What one record adds to the aggregates whose windows include it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Contribution {
+    /// Not counted: the filter is false.
+    Skip,
+    /// Not counted, and as a subject its aggregate is unknown: the filter is unknown, or the
+    /// record matches it without a usable value of the aggregated field.
+    Unsure,
+    One,
+    Number(f64),
+    Key(Kind, u64),
+}
+
+impl Contribution {
+    fn counts(self) -> bool {
+        !matches!(self, Contribution::Skip | Contribution::Unsure)
+    }
+}
+
+pub(crate) fn contribution(
+    spec: &AggregateSpec,
+    r: usize,
+    records: &Records,
+    ctx: &Context,
+) -> Contribution {
+    let filter = spec.filter.as_ref().map_or(Truth::True, |f| f.eval(r, ctx));
+    match filter {
+        Truth::False => return Contribution::Skip,
+        Truth::Unknown => return Contribution::Unsure,
+        Truth::True => {}
+    }
+    let value = spec.field.map(|slot| records.get(r, slot));
+    match (spec.func, value) {
+        (AggFn::Count, None) => Contribution::One,
+        (AggFn::Count, Some(Some(_))) => Contribution::One,
+        (AggFn::CountDistinct, Some(Some(c))) if c.is_scalar() => Contribution::Key(c.kind, c.bits),
+        (AggFn::Sum | AggFn::Avg | AggFn::Min | AggFn::Max, Some(Some(c))) => c
+            .as_number()
+            .map_or(Contribution::Unsure, Contribution::Number),
+        _ => Contribution::Unsure,
+    }
+}
+
+/// The aggregate over the records currently in the window.
+#[derive(Default)]
+struct Window {
+    entries: VecDeque<Contribution>,
+    count: u64,
+    numbers: u64,
+    micro_sum: i128,
+    min: VecDeque<(u32, f64)>,
+    max: VecDeque<(u32, f64)>,
+    distinct: FxHashMap<(Kind, u64), u32>,
+}
+
+fn micro_units(v: f64) -> i128 {
+    (v * 1e6).round() as i128
+}
+
+impl Window {
+    fn add(&mut self, position: u32, c: Contribution) {
+        self.entries.push_back(c);
+        if !c.counts() {
+            return;
+        }
+        self.count += 1;
+        match c {
+            Contribution::Number(v) => {
+                self.numbers += 1;
+                self.micro_sum += micro_units(v);
+                while self.min.back().is_some_and(|&(_, m)| m >= v) {
+                    self.min.pop_back();
+                }
+                self.min.push_back((position, v));
+                while self.max.back().is_some_and(|&(_, m)| m <= v) {
+                    self.max.pop_back();
+                }
+                self.max.push_back((position, v));
+            }
+            Contribution::Key(kind, bits) => *self.distinct.entry((kind, bits)).or_insert(0) += 1,
+            _ => {}
+        }
+    }
+
+    fn remove(&mut self, position: u32) {
+        let c = self.entries.pop_front().expect("a record in the window");
+        if !c.counts() {
+            return;
+        }
+        self.count -= 1;
+        match c {
+            Contribution::Number(v) => {
+                self.numbers -= 1;
+                self.micro_sum -= micro_units(v);
+                if self.min.front().is_some_and(|&(p, _)| p == position) {
+                    self.min.pop_front();
+                }
+                if self.max.front().is_some_and(|&(p, _)| p == position) {
+                    self.max.pop_front();
+                }
+            }
+            Contribution::Key(kind, bits) => {
+                if let Some(n) = self.distinct.get_mut(&(kind, bits)) {
+                    *n -= 1;
+                    if *n == 0 {
+                        self.distinct.remove(&(kind, bits));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn value(&self, func: AggFn) -> Option<f64> {
+        match func {
+            AggFn::Count => Some(self.count as f64),
+            AggFn::Sum => Some(self.micro_sum as f64 / 1e6),
+            AggFn::Avg => {
+                (self.numbers > 0).then(|| self.micro_sum as f64 / 1e6 / self.numbers as f64)
+            }
+            AggFn::Min => self.min.front().map(|&(_, v)| v),
+            AggFn::Max => self.max.front().map(|&(_, v)| v),
+            AggFn::CountDistinct => Some(self.distinct.len() as f64),
+        }
+    }
+}
+
+/// An aggregate's result for every record: whether its comparison holds, and its value
+/// (`NaN` when unknown).
+pub(crate) struct AggregateResult {
+    pub(crate) truth: Vec<Truth>,
+    pub(crate) value: Vec<f64>,
+}
+
+pub(crate) fn compute(
+    spec: &AggregateSpec,
+    records: &Records,
+    grouping: &Grouping,
+    ctx: &Context,
+) -> AggregateResult {
+    let n = records.len();
+    let mut truth = vec![Truth::Unknown; n];
+    let mut value = vec![f64::NAN; n];
+    let contributions: Vec<Contribution> = grouping
+        .order
+        .iter()
+        .map(|&r| contribution(spec, r as usize, records, ctx))
+        .collect();
+    let times = &records.times;
+    let at = |p: u32| times[grouping.order[p as usize] as usize];
+    for &(start, end) in &grouping.ranges {
+        let mut window = Window::default();
+        let (mut lo, mut hi) = (start, start);
+        for i in start..end {
+            let t = at(i);
+            while hi < end && at(hi) <= t {
+                window.add(hi, contributions[hi as usize]);
+                hi += 1;
+            }
+            let opening = spec.span.start(t);
+            while lo < hi && at(lo) < opening {
+                window.remove(lo);
+                lo += 1;
+            }
+            if matches!(contributions[i as usize], Contribution::Unsure) {
+                continue;
+            }
+            let r = grouping.order[i as usize] as usize;
+            if let Some(v) = window.value(spec.func) {
+                value[r] = v;
+                truth[r] = if spec.test.check(v) {
+                    Truth::True
+                } else {
+                    Truth::False
+                };
+            }
+        }
+    }
+    AggregateResult { truth, value }
+}
+
+/// The records in a subject's window that the aggregate counts, most recent first: at most
+/// `limit`, looking at no more than `scan` records.
+pub(crate) fn members(
+    spec: &AggregateSpec,
+    subject: usize,
+    records: &Records,
+    grouping: &Grouping,
+    ctx: &Context,
+    limit: usize,
+    scan: usize,
+) -> Vec<usize> {
+    let p = grouping.position[subject];
+    if p == NOWHERE {
+        return Vec::new();
+    }
+    let t = records.times[subject];
+    let group = grouping.ranges.partition_point(|&(s, _)| s <= p) - 1;
+    let (start, end) = grouping.ranges[group];
+    let mut last = p;
+    while last + 1 < end && records.times[grouping.order[(last + 1) as usize] as usize] <= t {
+        last += 1;
+    }
+    let opening = spec.span.start(t);
+    let mut found = Vec::new();
+    let mut i = last as i64;
+    while i >= i64::from(start) && found.len() < limit && (last as i64 - i) < scan as i64 {
+        let r = grouping.order[i as usize] as usize;
+        if records.times[r] < opening {
+            break;
+        }
+        if contribution(spec, r, records, ctx).counts() {
+            found.push(r);
+        }
+        i -= 1;
+    }
+    found
+}

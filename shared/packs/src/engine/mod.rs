@@ -1,0 +1,186 @@
+//! The evaluation engine: runs a rule set over records as FORMAT.md's evaluation model says.
+//!
+//! 1. The body is read into compact [`Records`] against the pack's [`Schema`] (`input`).
+//! 2. Each rule's condition is compiled: slots, interned literals, thresholds (`compile`).
+//! 3. Every aggregate is computed for every record by sorting and sweeping (`aggregate`, `span`).
+//! 4. Every rule is evaluated on every record, three-valued; false is a finding.
+//! 5. The first findings in canonical order are explained (`evidence`).
+//!
+//! The result depends only on the records' content, never on their order.
+
+mod aggregate;
+mod compile;
+mod csv;
+mod evidence;
+pub mod input;
+mod ndjson;
+mod outcome;
+mod records;
+mod schema;
+mod span;
+mod timestamp;
+
+#[cfg(test)]
+mod tests;
+
+use std::cmp::Reverse;
+
+use chrono::{DateTime, Utc};
+
+pub use input::{Format, InputError, Position, MAX_ID_CHARS};
+pub use outcome::{
+    Evaluation, Finding, FindingWindow, Observation, RuleOutcome, RuleStatus, SeverityCounts,
+};
+pub use records::Records;
+pub use schema::{FieldSpec, FieldType, Schema, ID_FIELD, MAX_FIELDS, TIME_FIELD};
+
+use aggregate::{compute, group, time_order, Grouping};
+use compile::{Compiler, Context, Truth};
+use evidence::Explainer;
+
+use crate::Rule;
+
+/// A rule as a run applies it: with the threshold the audit set for it.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleRun<'r> {
+    pub rule: &'r Rule,
+    pub threshold: Option<f64>,
+}
+
+impl<'r> RuleRun<'r> {
+    /// The rule with its own threshold.
+    pub fn as_written(rule: &'r Rule) -> Self {
+        RuleRun {
+            rule,
+            threshold: rule.threshold,
+        }
+    }
+}
+
+/// Evaluates `rules` over `records` at the time `now` (what an open deadline is measured
+/// against), explaining the first `keep` findings. An error means a rule reads a field the
+/// records' schema does not have: the schema was made for other rules.
+pub fn evaluate(
+    rules: &[RuleRun],
+    records: &Records,
+    now: DateTime<Utc>,
+    keep: usize,
+) -> Result<Evaluation, String> {
+    let mut compiler = Compiler::new(records);
+    let nodes = rules
+        .iter()
+        .map(|run| {
+            compiler
+                .rule(&run.rule.conditions, run.threshold, run.rule.time_window)
+                .map_err(|e| format!("rule {}: {e}", run.rule.rule_id))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let specs = compiler.aggregates;
+    let now = timestamp::from_datetime(now);
+
+    // Aggregates: one grouping per distinct group-by list, one sweep per aggregate.
+    let plain = Context {
+        records,
+        aggregates: &[],
+        now,
+    };
+    let by_time = if specs.is_empty() {
+        Vec::new()
+    } else {
+        time_order(records)
+    };
+    let mut keys: Vec<&[schema::Slot]> = Vec::new();
+    let mut groupings: Vec<Grouping> = Vec::new();
+    let mut grouping_of = Vec::with_capacity(specs.len());
+    for spec in &specs {
+        let index = match keys.iter().position(|k| *k == spec.group_by.as_slice()) {
+            Some(i) => i,
+            None => {
+                keys.push(&spec.group_by);
+                groupings.push(group(records, &spec.group_by, &by_time));
+                groupings.len() - 1
+            }
+        };
+        grouping_of.push(index);
+    }
+    drop(by_time);
+    let (truths, values): (Vec<Vec<Truth>>, Vec<Vec<f64>>) = specs
+        .iter()
+        .zip(&grouping_of)
+        .map(|(spec, &g)| {
+            let result = compute(spec, records, &groupings[g], &plain);
+            (result.truth, result.value)
+        })
+        .unzip();
+
+    // Rules, most severe first, so the findings kept are the most serious ones.
+    let ctx = Context {
+        records,
+        aggregates: &truths,
+        now,
+    };
+    let explainer = Explainer {
+        ctx: &ctx,
+        specs: &specs,
+        values: &values,
+        groupings: &groupings,
+        grouping_of: &grouping_of,
+    };
+    let mut order: Vec<usize> = (0..rules.len()).collect();
+    order.sort_by_key(|&i| (Reverse(rules[i].rule.severity), i));
+    let mut outcomes: Vec<Option<RuleOutcome>> = vec![None; rules.len()];
+    let mut findings = Vec::new();
+    let mut by_severity = SeverityCounts::default();
+    let mut total = 0;
+    for i in order {
+        let (run, node) = (&rules[i], &nodes[i]);
+        let wanted = keep - findings.len();
+        let (mut passed, mut failed, mut unknown) = (0u64, 0u64, 0u64);
+        let mut failing = Vec::new();
+        for r in 0..records.len() {
+            match node.eval(r, &ctx) {
+                Truth::True => passed += 1,
+                Truth::Unknown => unknown += 1,
+                Truth::False => {
+                    failed += 1;
+                    if wanted > 0 {
+                        failing.push(r);
+                    }
+                }
+            }
+        }
+        if failing.len() > wanted {
+            failing.select_nth_unstable_by(wanted, |a, b| records.compare(*a, *b));
+            failing.truncate(wanted);
+        }
+        failing.sort_by(|a, b| records.compare(*a, *b));
+        findings.extend(failing.into_iter().map(|r| explainer.finding(run, node, r)));
+        total += failed;
+        by_severity.add(run.rule.severity, failed);
+        let rule = run.rule;
+        outcomes[i] = Some(RuleOutcome {
+            rule_id: rule.rule_id.clone(),
+            name: rule.name.clone(),
+            category: rule.category.clone(),
+            severity: rule.severity,
+            status: match (failed, passed) {
+                (0, 0) => RuleStatus::NotEvaluable,
+                (0, _) => RuleStatus::Pass,
+                _ => RuleStatus::Fail,
+            },
+            evaluated: passed + failed,
+            findings: failed,
+            not_evaluable: unknown,
+        });
+    }
+    Ok(Evaluation {
+        records: records.len() as u64,
+        rules: outcomes
+            .into_iter()
+            .map(|o| o.expect("every rule"))
+            .collect(),
+        findings_total: total,
+        by_severity,
+        findings,
+    })
+}

@@ -1,0 +1,321 @@
+//! Records held compactly for evaluation: each record keeps only the fields a rule reads, as
+//! typed cells (numbers, booleans, interned strings, timestamps in microseconds), found by a
+//! presence bit mask. Raw records are never kept; neither is a field no rule reads.
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+use serde_json::{json, Value};
+
+use super::schema::{FieldType, Schema, Slot, TIME_FIELD};
+use super::timestamp;
+
+/// What a stored value is. `Invalid` is a value of the wrong type for its field (kept as text for
+/// the findings); `Present` a value only tested for presence; `Other` an object (or an array
+/// where the field takes scalars).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[repr(u8)]
+pub(crate) enum Kind {
+    Number,
+    Bool,
+    Str,
+    Time,
+    Array,
+    Present,
+    Other,
+    Invalid,
+}
+
+/// A value: its kind and 64 bits (an f64, a boolean, an interned string's id, microseconds, an
+/// index into the arrays).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Cell {
+    pub(crate) kind: Kind,
+    pub(crate) bits: u64,
+}
+
+impl Cell {
+    pub(crate) fn number(v: f64) -> Cell {
+        // -0.0 and 0.0 are one value, as JSON's numbers are.
+        let v = if v == 0.0 { 0.0 } else { v };
+        Cell {
+            kind: Kind::Number,
+            bits: v.to_bits(),
+        }
+    }
+
+    pub(crate) fn boolean(b: bool) -> Cell {
+        Cell {
+            kind: Kind::Bool,
+            bits: u64::from(b),
+        }
+    }
+
+    pub(crate) fn of(kind: Kind, bits: u64) -> Cell {
+        Cell { kind, bits }
+    }
+
+    pub(crate) fn as_number(self) -> Option<f64> {
+        (self.kind == Kind::Number).then(|| f64::from_bits(self.bits))
+    }
+
+    pub(crate) fn as_time(self) -> Option<i64> {
+        (self.kind == Kind::Time).then_some(self.bits as i64)
+    }
+
+    /// Whether the value is a scalar that can be grouped or counted as distinct.
+    pub(crate) fn is_scalar(self) -> bool {
+        matches!(
+            self.kind,
+            Kind::Number | Kind::Bool | Kind::Str | Kind::Time
+        )
+    }
+}
+
+/// Strings seen in the records, each stored once and named by a dense id.
+#[derive(Debug, Default)]
+pub(crate) struct Interner {
+    ids: FxHashMap<Arc<str>, u32>,
+    texts: Vec<Arc<str>>,
+}
+
+impl Interner {
+    pub(crate) fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.texts.len() as u32;
+        let text: Arc<str> = Arc::from(s);
+        self.texts.push(text.clone());
+        self.ids.insert(text, id);
+        id
+    }
+
+    pub(crate) fn get(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    pub(crate) fn text(&self, id: u32) -> &str {
+        &self.texts[id as usize]
+    }
+}
+
+/// "No valid timestamp" in the time column.
+pub(crate) const NO_TIME: i64 = i64::MIN;
+
+/// How much of an invalid value is kept to show in a finding.
+const INVALID_TEXT_CHARS: usize = 120;
+
+/// The records of one run or dry run.
+#[derive(Debug)]
+pub struct Records<'s> {
+    pub(crate) schema: &'s Schema,
+    masks: Vec<u128>,
+    starts: Vec<u32>,
+    kinds: Vec<Kind>,
+    bits: Vec<u64>,
+    /// Each record's `timestamp`, or [`NO_TIME`].
+    pub(crate) times: Vec<i64>,
+    id_text: String,
+    id_ends: Vec<u32>,
+    pub(crate) strings: Interner,
+    arrays: Vec<Box<[Cell]>>,
+    time_slot: Option<Slot>,
+    /// The record being built: its cells in arrival order.
+    pending: Vec<(Slot, Cell)>,
+}
+
+impl<'s> Records<'s> {
+    pub fn new(schema: &'s Schema) -> Records<'s> {
+        Records {
+            schema,
+            masks: Vec::new(),
+            starts: Vec::new(),
+            kinds: Vec::new(),
+            bits: Vec::new(),
+            times: Vec::new(),
+            id_text: String::new(),
+            id_ends: Vec::new(),
+            strings: Interner::default(),
+            arrays: Vec::new(),
+            time_slot: schema.slot(TIME_FIELD),
+            pending: Vec::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.masks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.masks.is_empty()
+    }
+
+    pub fn schema(&self) -> &'s Schema {
+        self.schema
+    }
+
+    /// The record's `id`.
+    pub fn id(&self, record: usize) -> &str {
+        let start = if record == 0 {
+            0
+        } else {
+            self.id_ends[record - 1] as usize
+        };
+        &self.id_text[start..self.id_ends[record] as usize]
+    }
+
+    /// The record's value of the field in `slot`, if present.
+    #[inline]
+    pub(crate) fn get(&self, record: usize, slot: Slot) -> Option<Cell> {
+        let mask = self.masks[record];
+        let bit = 1u128 << slot;
+        if mask & bit == 0 {
+            return None;
+        }
+        let at = self.starts[record] as usize + (mask & (bit - 1)).count_ones() as usize;
+        Some(Cell::of(self.kinds[at], self.bits[at]))
+    }
+
+    pub(crate) fn array(&self, cell: Cell) -> &[Cell] {
+        &self.arrays[cell.bits as usize]
+    }
+
+    /// The value as JSON, as a finding shows it.
+    pub(crate) fn render(&self, cell: Option<Cell>) -> Value {
+        let Some(cell) = cell else {
+            return Value::Null;
+        };
+        match cell.kind {
+            Kind::Number => json!(f64::from_bits(cell.bits)),
+            Kind::Bool => json!(cell.bits == 1),
+            Kind::Str | Kind::Invalid => json!(self.strings.text(cell.bits as u32)),
+            Kind::Time => json!(timestamp::format_micros(cell.bits as i64)),
+            Kind::Array => Value::Array(
+                self.array(cell)
+                    .iter()
+                    .map(|c| self.render(Some(*c)))
+                    .collect(),
+            ),
+            Kind::Present | Kind::Other => json!("(present)"),
+        }
+    }
+
+    /// Orders records for findings by what they hold, so that the order of the input does not
+    /// matter: time (records without one last), id, then every value.
+    pub(crate) fn compare(&self, a: usize, b: usize) -> std::cmp::Ordering {
+        let time = |r: usize| match self.times[r] {
+            NO_TIME => i64::MAX,
+            t => t,
+        };
+        time(a)
+            .cmp(&time(b))
+            .then_with(|| self.id(a).cmp(self.id(b)))
+            .then_with(|| {
+                (0..self.schema.fields().len() as Slot)
+                    .map(|slot| self.compare_cells(self.get(a, slot), self.get(b, slot)))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+    }
+
+    fn compare_cells(&self, a: Option<Cell>, b: Option<Cell>) -> std::cmp::Ordering {
+        match (a, b) {
+            (Some(a), Some(b)) if a.kind == b.kind => match a.kind {
+                Kind::Str | Kind::Invalid => self
+                    .strings
+                    .text(a.bits as u32)
+                    .cmp(self.strings.text(b.bits as u32)),
+                Kind::Number => f64::from_bits(a.bits).total_cmp(&f64::from_bits(b.bits)),
+                Kind::Array => {
+                    let (x, y) = (self.array(a), self.array(b));
+                    x.iter()
+                        .zip(y)
+                        .map(|(p, q)| self.compare_cells(Some(*p), Some(*q)))
+                        .find(|o| o.is_ne())
+                        .unwrap_or_else(|| x.len().cmp(&y.len()))
+                }
+                _ => (a.bits as i64).cmp(&(b.bits as i64)),
+            },
+            (Some(a), Some(b)) => a.kind.cmp(&b.kind),
+            (a, b) => a.is_some().cmp(&b.is_some()),
+        }
+    }
+
+    // Building, one record at a time: values with `put_*`, then `finish` with the id.
+
+    pub(crate) fn put(&mut self, slot: Slot, cell: Cell) {
+        self.pending.push((slot, cell));
+    }
+
+    pub(crate) fn put_str(&mut self, slot: Slot, text: &str) {
+        let id = self.strings.intern(text);
+        self.put(slot, Cell::of(Kind::Str, u64::from(id)));
+    }
+
+    /// A value of the wrong type: kept (shortened) only to be shown.
+    pub(crate) fn put_invalid(&mut self, slot: Slot, shown: &str) {
+        let shown = match shown.char_indices().nth(INVALID_TEXT_CHARS) {
+            Some((end, _)) => format!("{}…", &shown[..end]),
+            None => shown.to_string(),
+        };
+        let id = self.strings.intern(&shown);
+        self.put(slot, Cell::of(Kind::Invalid, u64::from(id)));
+    }
+
+    pub(crate) fn put_array(&mut self, slot: Slot, items: Vec<Cell>) {
+        let index = self.arrays.len() as u64;
+        self.arrays.push(items.into_boxed_slice());
+        self.put(slot, Cell::of(Kind::Array, index));
+    }
+
+    /// A text value for a field of type `ty`: a string, a timestamp, or a wrong type.
+    pub(crate) fn put_text(&mut self, slot: Slot, text: &str) {
+        match self.schema.spec(slot).ty {
+            FieldType::String => self.put_str(slot, text),
+            FieldType::Any if self.schema.spec(slot).value_read => self.put_str(slot, text),
+            FieldType::Any => self.put(slot, Cell::of(Kind::Present, 0)),
+            FieldType::Timestamp => match timestamp::parse_micros(text.as_bytes()) {
+                Some(t) => self.put(slot, Cell::of(Kind::Time, t as u64)),
+                None => self.put_invalid(slot, text),
+            },
+            FieldType::Number | FieldType::Boolean => self.put_invalid(slot, text),
+        }
+    }
+
+    /// Ends the record being built. A field given twice keeps its last value.
+    pub(crate) fn finish(&mut self, id: &str) {
+        let pending = &mut self.pending;
+        if !pending.is_sorted_by_key(|(slot, _)| *slot) {
+            pending.sort_by_key(|(slot, _)| *slot);
+        }
+        let start = self.kinds.len();
+        let mut mask = 0u128;
+        for i in 0..pending.len() {
+            let (slot, cell) = pending[i];
+            if pending.get(i + 1).is_some_and(|(next, _)| *next == slot) {
+                continue;
+            }
+            mask |= 1u128 << slot;
+            self.kinds.push(cell.kind);
+            self.bits.push(cell.bits);
+        }
+        pending.clear();
+        self.masks.push(mask);
+        self.starts.push(start as u32);
+        self.id_text.push_str(id);
+        self.id_ends.push(self.id_text.len() as u32);
+        let record = self.masks.len() - 1;
+        let time = self
+            .time_slot
+            .and_then(|slot| self.get(record, slot))
+            .and_then(Cell::as_time)
+            .unwrap_or(NO_TIME);
+        self.times.push(time);
+    }
+
+    /// Drops the record being built (its input was refused).
+    pub(crate) fn abandon(&mut self) {
+        self.pending.clear();
+    }
+}
