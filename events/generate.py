@@ -5,6 +5,8 @@ Run from anywhere: python3 events/generate.py. The events are what API Gateway d
 main endpoints (request context with sourceIp, user agent, request id; path parameters; body).
 Tests replace the placeholder credential (REPLACED_BY_TESTS) with a real key or token.
 """
+import base64
+import gzip
 import json
 import os
 
@@ -13,7 +15,7 @@ HOST = "abc123xyz0.execute-api.eu-west-1.amazonaws.com"
 
 
 def event(method, path, route, body=None, query=None, path_params=None, auth="x-api-key",
-          content_type="application/json", request_id="Jd8Qbg3SjoEEMpw="):
+          content_type="application/json", request_id="Jd8Qbg3SjoEEMpw=", gzipped=False):
     headers = {
         "accept": "application/json",
         "content-length": str(len(body)) if body else "0",
@@ -30,6 +32,11 @@ def event(method, path, route, body=None, query=None, path_params=None, auth="x-
         headers["authorization"] = "Bearer REPLACED_BY_TESTS"
     if body:
         headers["content-type"] = content_type
+    if gzipped:
+        # API Gateway hands a binary body to Lambda base64-encoded.
+        body = base64.b64encode(gzip.compress(body.encode("utf-8"), mtime=0)).decode("ascii")
+        headers["content-encoding"] = "gzip"
+        headers["content-length"] = str(len(base64.b64decode(body)))
     e = {
         "version": "2.0",
         "routeKey": f"{method} {route}",
@@ -49,7 +56,7 @@ def event(method, path, route, body=None, query=None, path_params=None, auth="x-
             "time": "23/Nov/2026:09:15:02 +0000",
             "timeEpoch": 1795425302000,
         },
-        "isBase64Encoded": False,
+        "isBase64Encoded": gzipped,
     }
     if query:
         e["queryStringParameters"] = dict(kv.split("=", 1) for kv in query.split("&"))
@@ -67,6 +74,17 @@ def j(value):
 SARIF = open(os.path.join(HERE, "..", "..", "shared", "sarif-samples", "gitleaks",
                           "gitleaks-8_sarif_simple.sarif"), encoding="utf-8").read() \
     if os.path.exists(os.path.join(HERE, "..", "..", "shared")) else None
+
+AML_RECORDS = [
+    {"id": "t1", "timestamp": "2025-03-05T09:00:00Z", "customer_id": "C1", "account_id": "A1",
+     "direction": "in", "instrument": "cash", "amount_usd": 6000},
+    {"id": "t2", "timestamp": "2025-03-05T15:00:00Z", "customer_id": "C1", "account_id": "A1",
+     "direction": "in", "instrument": "cash", "amount_usd": 5000},
+]
+AML_NDJSON = "".join(j(r) + "\n" for r in AML_RECORDS)
+AML_CSV = "id,timestamp,customer_id,account_id,direction,instrument,amount_usd\n" + "".join(
+    f"{r['id']},{r['timestamp']},{r['customer_id']},{r['account_id']},{r['direction']},"
+    f"{r['instrument']},{r['amount_usd']}\n" for r in AML_RECORDS)
 
 EVENTS = {
     "admin-api": {
@@ -131,6 +149,27 @@ EVENTS = {
                                            "selected_categories": ["Access Control", "Encryption"]})),
         "list-audits.json": event("GET", "/api/audits", "/api/audits", auth="bearer"),
         "list-policy-packs.json": event("GET", "/api/policy-packs", "/api/policy-packs", auth="bearer"),
+        "get-policy-pack.json": event("GET", "/api/policy-packs/aml", "/api/policy-packs/{policy_type}",
+                                      auth="bearer", path_params={"policy_type": "aml"}),
+        # Tests put the id of the audit they created in place of AUDIT_ID / POLICY_ID.
+        "run-audit.json": event("POST", "/api/audits/AUDIT_ID/runs", "/api/audits/{audit_id}/runs",
+                                auth="bearer", body=AML_NDJSON, content_type="application/x-ndjson",
+                                path_params={"audit_id": "AUDIT_ID"}),
+        "run-audit-csv-gzip.json": event("POST", "/api/audits/AUDIT_ID/runs",
+                                         "/api/audits/{audit_id}/runs", auth="bearer", body=AML_CSV,
+                                         content_type="text/csv", gzipped=True,
+                                         path_params={"audit_id": "AUDIT_ID"}),
+        "list-audit-runs.json": event("GET", "/api/audits/AUDIT_ID/runs", "/api/audits/{audit_id}/runs",
+                                      auth="bearer", path_params={"audit_id": "AUDIT_ID"}),
+        "tune-rule.json": event("PATCH", "/api/policies/POLICY_ID/rules/aml-ctr-001",
+                                "/api/policies/{policy_id}/rules/{rule_id}", auth="bearer",
+                                body=j({"threshold": 5000}),
+                                path_params={"policy_id": "POLICY_ID", "rule_id": "aml-ctr-001"}),
+        "evaluate-pack.json": event("POST", "/api/policy-packs/aml/evaluate",
+                                    "/api/policy-packs/{policy_type}/evaluate", auth="bearer",
+                                    body=AML_NDJSON, content_type="application/x-ndjson",
+                                    query="thresholds=aml-ctr-001:5000",
+                                    path_params={"policy_type": "aml"}),
     },
 }
 

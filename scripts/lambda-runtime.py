@@ -44,6 +44,14 @@ PLAN = [
     ("audits-api", "create-audit.json", 201),
     ("audits-api", "list-audits.json", 200),
     ("audits-api", "list-policy-packs.json", 200),
+    ("audits-api", "get-policy-pack.json", 200),
+    # Runs of the (SOC 2) audit created above: the AML records are not evaluable for its rules.
+    ("audits-api", "run-audit.json", 201),
+    ("audits-api", "run-audit-csv-gzip.json", 201),
+    ("audits-api", "list-audit-runs.json", 200),
+    # aml-ctr-001 is not a rule of that audit's policy.
+    ("audits-api", "tune-rule.json", 404),
+    ("audits-api", "evaluate-pack.json", 200),
     ("rescore", "scan-inserted.json", None),
     ("audit-log-export", "audit-entries.json", None),
     ("trend-snapshot", "scheduled.json", None),
@@ -109,6 +117,7 @@ def main():
                       AWS_LAMBDA_FUNCTION_NAME="_", AWS_LAMBDA_FUNCTION_VERSION="1",
                       AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256")
         results, failures = [], []
+        created = {}
         tmp = tempfile.mkdtemp()
         for function in dict.fromkeys(f for f, _, _ in PLAN):
             started = time.monotonic()
@@ -123,6 +132,8 @@ def main():
                     text = open(src, encoding="utf-8").read()
                     credential = token if function == "audits-api" else key
                     text = text.replace("REPLACED_BY_TESTS", credential).replace("ORG_ID_PLACEHOLDER", org_id)
+                    for placeholder, value in created.items():
+                        text = text.replace(placeholder, value)
                     data = os.path.join(tmp, f"{function}-{fixture}")
                     open(data, "w", encoding="utf-8").write(text)
                     out = subprocess.run(
@@ -135,6 +146,9 @@ def main():
                         failures.append(f"{function}/{fixture}: invoke failed: {out.stderr.strip()}")
                         continue
                     answer = json.loads(out.stdout)
+                    if fixture == "create-audit.json" and answer.get("statusCode") == 201:
+                        body = json.loads(answer["body"])
+                        created = {"AUDIT_ID": body["audit_id"], "POLICY_ID": body["policy_id"]}
                     if expected is not None and answer.get("statusCode") != expected:
                         failures.append(f"{function}/{fixture}: status {answer.get('statusCode')}, expected {expected}: {answer.get('body')}")
                     if expected is None and answer.get("batchItemFailures"):

@@ -59,7 +59,8 @@ def main():
                "--seed", SEED, "--max-examples", EXAMPLES, "--workers", "2",
                "--generation-deterministic", "--no-color", "--report", "json", "--report-json-path", report]
         print("$", " ".join(c if not c.startswith("X-API-Key") else "X-API-Key: ***" for c in cmd), flush=True)
-        code = subprocess.run(cmd, cwd=ROOT).returncode
+        hooks = dict(os.environ, SCHEMATHESIS_HOOKS="scripts.schemathesis_hooks")
+        code = subprocess.run(cmd, cwd=ROOT, env=hooks).returncode
         raise SystemExit(code)
     finally:
         server.terminate()

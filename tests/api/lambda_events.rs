@@ -137,4 +137,37 @@ async fn audits_api() {
     assert_eq!(packs.body["packs"].as_array().unwrap().len(), 3);
     let anonymous = invoke_lambda(&app, &ev("list-audits.json", "not-a-token")).await;
     assert_eq!(anonymous.body["error"], "UNAUTHORIZED");
+
+    // Runs: the ids of an AML audit in place of the placeholders; the gzip CSV comes base64
+    // encoded, as API Gateway delivers a binary body.
+    let aml = invoke_lambda(
+        &app,
+        &ev("create-audit.json", &token).replace(
+            r#"\"policy_type\": \"soc2\", \"selected_categories\": [\"Access Control\", \"Encryption\"]"#,
+            r#"\"policy_type\": \"aml\""#,
+        ),
+    )
+    .await;
+    assert_eq!(aml.status.as_u16(), 201, "{:?}", aml.body);
+    let ids = |name: &str| {
+        ev(name, &token)
+            .replace("AUDIT_ID", aml.body["audit_id"].as_str().unwrap())
+            .replace("POLICY_ID", aml.body["policy_id"].as_str().unwrap())
+    };
+    let pack = invoke_lambda(&app, &ids("get-policy-pack.json")).await;
+    assert!(pack.body["record_fields"].as_array().unwrap().len() > 10);
+    let run = invoke_lambda(&app, &ids("run-audit.json")).await;
+    assert_eq!(run.status.as_u16(), 201, "{:?}", run.body);
+    let csv = invoke_lambda(&app, &ids("run-audit-csv-gzip.json")).await;
+    assert_eq!(csv.status.as_u16(), 201, "{:?}", csv.body);
+    assert_eq!(csv.body["format"], "csv");
+    assert_eq!(csv.body["rules"], run.body["rules"]);
+    assert_eq!(run.body["findings_total"], 1);
+    let tuned = invoke_lambda(&app, &ids("tune-rule.json")).await;
+    assert_eq!(tuned.body["threshold"], 5000, "{:?}", tuned.body);
+    let runs = invoke_lambda(&app, &ids("list-audit-runs.json")).await;
+    assert_eq!(runs.body["runs"].as_array().unwrap().len(), 2);
+    let dry = invoke_lambda(&app, &ids("evaluate-pack.json")).await;
+    assert_eq!(dry.status.as_u16(), 200, "{:?}", dry.body);
+    assert_eq!(dry.body["findings_total"], 2, "both deposits exceed 5 000");
 }

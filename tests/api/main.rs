@@ -6,6 +6,7 @@
 mod api_keys;
 mod audit_export;
 mod audit_logs;
+mod audit_runs;
 mod audits;
 mod auth;
 mod controls;

@@ -871,10 +871,216 @@ async fn every_operation_answers_as_documented() {
     w.call(M::GET, &rules, admin, None, 404).await;
     w.call(M::GET, "/api/policy-packs", viewer, None, 200).await;
     w.call(M::GET, "/api/policy-packs", None, None, 401).await;
+    w.call(M::GET, "/api/policy-packs/aml", viewer, None, 200)
+        .await;
+    w.call(M::GET, "/api/policy-packs/fatca", viewer, None, 404)
+        .await;
+
+    // Audit runs, rules tuned, dry runs.
+    let aml = w
+        .call(
+            M::POST,
+            "/api/audits",
+            member,
+            Some(json!({"name": "Q4 AML", "policy_type": "aml"})),
+            201,
+        )
+        .await;
+    let (aml_audit, aml_policy) = (
+        aml["audit_id"].as_str().unwrap(),
+        aml["policy_id"].as_str().unwrap(),
+    );
+    let runs = format!("/api/audits/{aml_audit}/runs");
+    let ndjson = [("Content-Type", "application/x-ndjson")];
+    let records = br#"{"id": "t1", "timestamp": "2025-03-03T09:00:00Z", "customer_id": "C1", "direction": "in", "instrument": "cash", "amount_usd": 6000}
+{"id": "t2", "timestamp": "2025-03-03T15:00:00Z", "customer_id": "C1", "direction": "in", "instrument": "cash", "amount_usd": 5000}
+"#.to_vec();
+    let run = w
+        .raw(M::POST, &runs, &member_key, &ndjson, records.clone(), 201)
+        .await;
+    let csv = b"id,timestamp,customer_id,direction,instrument,amount_usd\nt1,2025-03-03T09:00:00Z,C1,in,cash,ten\n".to_vec();
+    w.raw(
+        M::POST,
+        &runs,
+        &member_key,
+        &[("Content-Type", "text/csv")],
+        csv,
+        400,
+    )
+    .await;
+    w.raw(
+        M::POST,
+        &runs,
+        &member_key,
+        &json_type,
+        records.clone(),
+        415,
+    )
+    .await;
+    w.raw(
+        M::POST,
+        &runs,
+        &member_key,
+        &ndjson,
+        vec![b' '; 10 * 1024 * 1024 + 1],
+        413,
+    )
+    .await;
+    w.raw(M::POST, &runs, &viewer_key, &ndjson, records.clone(), 403)
+        .await;
+    w.raw(M::POST, &runs, &admin_key, &ndjson, records.clone(), 404)
+        .await;
+    w.call(M::GET, &format!("{runs}?limit=1"), member, None, 200)
+        .await;
+    w.call(M::GET, &format!("{runs}?limit=0"), member, None, 400)
+        .await;
+    w.call(M::GET, &runs, admin, None, 404).await;
+    let run_id = run["run_id"].as_str().unwrap();
+    w.call(M::GET, &format!("{runs}/{run_id}"), member, None, 200)
+        .await;
+    w.call(M::GET, &format!("{runs}/not-a-run"), member, None, 404)
+        .await;
+    let found = format!("{runs}/{run_id}/findings");
+    w.call(
+        M::GET,
+        &format!("{found}?severity=high&limit=10"),
+        member,
+        None,
+        200,
+    )
+    .await;
+    w.call(
+        M::GET,
+        &format!("{found}?rule_id=soc2-ac-001"),
+        member,
+        None,
+        400,
+    )
+    .await;
+    w.call(
+        M::GET,
+        &format!("{runs}/00000000-0000-7000-8000-000000000000/findings"),
+        member,
+        None,
+        404,
+    )
+    .await;
+    let tune = format!("/api/policies/{aml_policy}/rules/aml-ctr-001");
+    w.call(
+        M::PATCH,
+        &tune,
+        member,
+        Some(json!({"threshold": 5000})),
+        200,
+    )
+    .await;
+    w.call(
+        M::PATCH,
+        &tune,
+        member,
+        Some(json!({"threshold": "high"})),
+        400,
+    )
+    .await;
+    w.call(
+        M::PATCH,
+        &tune,
+        viewer,
+        Some(json!({"is_active": false})),
+        403,
+    )
+    .await;
+    w.call(
+        M::PATCH,
+        &format!("/api/policies/{aml_policy}/rules/aml-nope-001"),
+        member,
+        Some(json!({"is_active": false})),
+        404,
+    )
+    .await;
+    w.raw(M::PATCH, &tune, &member_key, &[], b"{}".to_vec(), 415)
+        .await;
+    w.raw(
+        M::PATCH,
+        &tune,
+        &member_key,
+        &json_type,
+        vec![b' '; 20_000],
+        413,
+    )
+    .await;
+    for rule in aml_rules() {
+        w.call(
+            M::PATCH,
+            &format!("/api/policies/{aml_policy}/rules/{rule}"),
+            member,
+            Some(json!({"is_active": false})),
+            200,
+        )
+        .await;
+    }
+    w.raw(M::POST, &runs, &member_key, &ndjson, records.clone(), 409)
+        .await;
+    let evaluate = "/api/policy-packs/aml/evaluate";
+    w.raw(
+        M::POST,
+        &format!("{evaluate}?thresholds=aml-ctr-001:5000"),
+        &viewer_key,
+        &ndjson,
+        records.clone(),
+        200,
+    )
+    .await;
+    w.raw(M::POST, evaluate, &viewer_key, &json_type, serde_json::to_vec(&json!({"records": [{"id": "t1", "amount_usd": 1}], "thresholds": {"aml-ctr-001": 5000}})).unwrap(), 200).await;
+    w.raw(
+        M::POST,
+        &format!("{evaluate}?thresholds=aml-rec-002:1"),
+        &viewer_key,
+        &ndjson,
+        records.clone(),
+        400,
+    )
+    .await;
+    w.raw(
+        M::POST,
+        evaluate,
+        &viewer_key,
+        &[("Content-Type", "text/plain")],
+        records.clone(),
+        415,
+    )
+    .await;
+    w.raw(
+        M::POST,
+        evaluate,
+        &viewer_key,
+        &ndjson,
+        vec![b' '; 10 * 1024 * 1024 + 1],
+        413,
+    )
+    .await;
+    w.raw(
+        M::POST,
+        "/api/policy-packs/fatca/evaluate",
+        &viewer_key,
+        &ndjson,
+        records,
+        404,
+    )
+    .await;
 
     let unreached: Vec<_> = documented().difference(&w.reached).cloned().collect();
     assert!(
         unreached.is_empty(),
         "operations this walk did not reach with a success: {unreached:?}"
     );
+}
+
+/// Every rule id of the AML pack.
+fn aml_rules() -> Vec<String> {
+    compliance_packs::pack(compliance_packs::PolicyType::Aml)
+        .rules
+        .iter()
+        .map(|r| r.rule_id.clone())
+        .collect()
 }

@@ -152,6 +152,24 @@ async fn all_or_nothing(store: Arc<dyn Store>) {
         ))])
         .await;
     assert!(matches!(huge, Err(StoreError::ItemTooLarge { .. })));
+    // Items that fit one by one but not together (DynamoDB's 4 MB per transaction): refused
+    // whole; just under the limit, written whole.
+    let items = |n: usize| {
+        (0..n)
+            .map(|i| {
+                WriteOp::put(item(
+                    "P",
+                    &format!("part-{i}"),
+                    json!({"blob": "x".repeat(380 * 1024)}),
+                ))
+            })
+            .collect::<Vec<_>>()
+    };
+    let over = store.write(items(11)).await;
+    assert!(matches!(over, Err(StoreError::Invalid(_))), "{over:?}");
+    assert!(store.get(&Key::new("P", "part-0")).await.unwrap().is_none());
+    store.write(items(10)).await.unwrap();
+    assert!(store.get(&Key::new("P", "part-9")).await.unwrap().is_some());
 }
 
 async fn read_all(store: &dyn Store, base: Query) -> (Vec<String>, usize) {

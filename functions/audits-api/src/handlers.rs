@@ -7,7 +7,7 @@ use compliance_http::{
     page_args, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta, PageParams,
     Params,
 };
-use compliance_packs::{pack, packs as all_packs, PolicyType, Rule, RuleSeverity};
+use compliance_packs::{pack, Rule, RuleSeverity};
 use compliance_store::StoreError;
 use serde::{Deserialize, Serialize};
 
@@ -48,27 +48,6 @@ pub struct PolicyRules {
     pub policy_id: Uuid,
     pub policy: Policy,
     pub rules: Vec<PolicyRule>,
-}
-
-#[derive(Serialize)]
-pub struct PackCategory {
-    pub name: String,
-    pub rule_count: usize,
-}
-
-#[derive(Serialize)]
-pub struct PackSummary {
-    pub policy_type: PolicyType,
-    pub name: &'static str,
-    pub description: &'static str,
-    pub version: &'static str,
-    pub rule_count: usize,
-    pub categories: Vec<PackCategory>,
-}
-
-#[derive(Serialize)]
-pub struct PackList {
-    pub packs: Vec<PackSummary>,
 }
 
 pub async fn create(
@@ -223,26 +202,4 @@ pub async fn rules(
         policy,
         rules,
     }))
-}
-
-pub async fn packs(Caller(_): Caller) -> Json<PackList> {
-    let packs = all_packs()
-        .iter()
-        .map(|p| PackSummary {
-            policy_type: p.policy_type,
-            name: &p.name,
-            description: &p.description,
-            version: &p.version,
-            rule_count: p.rules.len(),
-            categories: p
-                .categories()
-                .into_iter()
-                .map(|c| PackCategory {
-                    rule_count: p.rules.iter().filter(|r| r.category == c).count(),
-                    name: c,
-                })
-                .collect(),
-        })
-        .collect();
-    Json(PackList { packs })
 }

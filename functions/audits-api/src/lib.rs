@@ -1,30 +1,60 @@
 //! Lambda `audits-api`: audits created from prebuilt policy packs (reference: POST
 //! /api/audits), what a client needs next (the caller's audits, an audit with its rules, a
-//! policy's rules, the packs and their categories), all in the Audits API's error shape.
+//! policy's rules, the packs and their categories), the rules tuned, and audits run over
+//! records (runs, their findings, and dry runs of a pack), all in the Audits API's error shape.
 
 mod handlers;
 
 mod body;
+mod packs;
 mod records;
+pub mod runs;
+mod thresholds;
+mod tuning;
 
 use axum::middleware::map_response;
 use axum::Router;
+use compliance_http::upload::MAX_COMPRESSED_BYTES;
 use compliance_http::{audits_error_shape, finish, with_body_limit, AppState, Routes};
 
-/// A name, a pack and a few categories.
+/// A name, a pack and a few categories; a rule's switch and threshold.
 const BODY_LIMIT: usize = 16 * 1024;
 
-pub fn routes() -> Routes {
+/// The routes whose bodies are small JSON documents.
+fn document_routes() -> Routes {
     Routes::new()
         .get("/api/audits", handlers::list)
         .post("/api/audits", handlers::create)
         .get("/api/audits/{audit_id}", handlers::get)
         .get("/api/policies/{policy_id}/rules", handlers::rules)
-        .get("/api/policy-packs", handlers::packs)
+        .patch("/api/policies/{policy_id}/rules/{rule_id}", tuning::update)
+        .get("/api/policy-packs", packs::list)
+        .get("/api/policy-packs/{policy_type}", packs::get)
+        .get("/api/audits/{audit_id}/runs", runs::list)
+        .get("/api/audits/{audit_id}/runs/{run_id}", runs::get)
+        .get(
+            "/api/audits/{audit_id}/runs/{run_id}/findings",
+            runs::findings,
+        )
+}
+
+/// The routes that take records: as large as a scan report.
+fn record_routes() -> Routes {
+    Routes::new()
+        .post("/api/audits/{audit_id}/runs", runs::create)
+        .post("/api/policy-packs/{policy_type}/evaluate", packs::evaluate)
+}
+
+pub fn routes() -> Routes {
+    document_routes().merge(record_routes())
 }
 
 pub fn router(state: AppState) -> Router {
-    with_body_limit(routes().into_router(state), BODY_LIMIT).layer(map_response(audits_error_shape))
+    let documents = with_body_limit(document_routes().into_router(state.clone()), BODY_LIMIT);
+    let records = with_body_limit(record_routes().into_router(state), MAX_COMPRESSED_BYTES);
+    documents
+        .merge(records)
+        .layer(map_response(audits_error_shape))
 }
 
 pub fn app(state: AppState) -> Router {

@@ -58,11 +58,11 @@ pub struct PolicyRule {
 
 /// Where a record of the owner's partition is: the org and the owner.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Owned<T> {
+pub(crate) struct Owned<T> {
     #[serde(flatten)]
-    record: T,
-    org_id: OrgId,
-    owner: String,
+    pub(crate) record: T,
+    pub(crate) org_id: OrgId,
+    pub(crate) owner: String,
 }
 
 impl Record for Owned<AuditSession> {
@@ -99,12 +99,20 @@ impl Record for Owned<Policy> {
     }
 }
 
-/// A rule as stored: in its policy's partition, in pack order.
+/// A rule as stored: in its policy's partition, in pack order. `version` counts its changes
+/// (optimistic writes); rules stored before it existed have none.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct StoredRule {
+pub(crate) struct StoredRule {
     #[serde(flatten)]
     owned: Owned<PolicyRule>,
     position: usize,
+    version: Option<u64>,
+}
+
+impl StoredRule {
+    pub(crate) fn rule(&self) -> &PolicyRule {
+        &self.owned.record
+    }
 }
 
 impl Record for StoredRule {
@@ -130,7 +138,7 @@ pub struct NewAudit<'a> {
     pub rules: &'a [&'a Rule],
 }
 
-fn owned<T>(record: T, org: &OrgId, owner: &str) -> Owned<T> {
+pub(crate) fn owned<T>(record: T, org: &OrgId, owner: &str) -> Owned<T> {
     Owned {
         record,
         org_id: org.clone(),
@@ -161,6 +169,7 @@ pub async fn create(
         let stored = StoredRule {
             owned: owned(rule, org, owner),
             position,
+            version: Some(0),
         };
         ops.push(stored.put_if(Condition::NotExists));
     }
@@ -216,8 +225,43 @@ pub async fn rules(
     owner: &str,
     policy_id: &Uuid,
 ) -> Result<Vec<PolicyRule>, StoreError> {
+    let stored = stored_rules(store, org, owner, policy_id).await?;
+    Ok(stored.into_iter().map(|s| s.owned.record).collect())
+}
+
+pub(crate) async fn stored_rules(
+    store: &dyn Store,
+    org: &OrgId,
+    owner: &str,
+    policy_id: &Uuid,
+) -> Result<Vec<StoredRule>, StoreError> {
     let (pk, range) = keys::policy_rules(org, owner, policy_id);
     let query = Query::new(pk, range).limit(100);
     let (stored, _): (Vec<StoredRule>, _) = store.query_records(&query).await?;
-    Ok(stored.into_iter().map(|s| s.owned.record).collect())
+    Ok(stored)
+}
+
+/// Replaces a rule with `changed`, with the audit-log entry, unless it changed since it was read.
+pub(crate) async fn update_rule(
+    store: &dyn Store,
+    ctx: &AuditContext,
+    read: &StoredRule,
+    changed: PolicyRule,
+    metadata: serde_json::Value,
+) -> Result<(), StoreError> {
+    let condition = match read.version {
+        Some(v) => Condition::Equals("version".into(), json!(v)),
+        None => Condition::Exists,
+    };
+    let next = StoredRule {
+        owned: Owned {
+            record: changed,
+            ..read.owned.clone()
+        },
+        position: read.position,
+        version: Some(read.version.unwrap_or(0) + 1),
+    };
+    let ops = vec![next.put_if(condition)];
+    audit_log::commit(store, ops, ctx, AuditAction::PolicyRuleUpdated, metadata).await?;
+    Ok(())
 }

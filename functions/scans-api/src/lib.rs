@@ -8,7 +8,7 @@ mod scans;
 use axum::Router;
 use compliance_http::{finish, with_body_limit, AppState, Routes};
 
-pub use body::{MAX_COMPRESSED_BYTES, MAX_REPORT_BYTES};
+use compliance_http::upload::MAX_COMPRESSED_BYTES;
 
 pub fn routes() -> Routes {
     Routes::new()

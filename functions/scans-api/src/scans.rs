@@ -121,7 +121,7 @@ pub async fn ingest(
     let repo = owned(&state, &principal.org_id, &repo).await?;
     let idempotency = idempotency_key(&headers)?;
     let sarif_signals = signals(&headers)?;
-    let report = body::decode(&headers, &body)?;
+    let report = compliance_http::upload::decode(&headers, &body, "report")?;
     let format = body::format(&headers, &report)?;
     let content_sha256 = hex::encode(Sha256::digest(&report));
     // Parsing a large report is CPU work: keep it off the async workers.

@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 use crate::server::start;
 use serde_json::{json, Value};
 
-struct Client {
-    http: reqwest::blocking::Client,
-    base: String,
+pub(crate) struct Client {
+    pub(crate) http: reqwest::blocking::Client,
+    pub(crate) base: String,
     key: String,
 }
 
 impl Client {
-    fn new(port: u16, key: &str) -> Self {
+    pub(crate) fn new(port: u16, key: &str) -> Self {
         Client {
             http: reqwest::blocking::Client::builder()
                 .timeout(Duration::from_secs(30))
@@ -29,7 +29,7 @@ impl Client {
         }
     }
 
-    fn get(&self, path: &str) -> Value {
+    pub(crate) fn get(&self, path: &str) -> Value {
         let resp = self
             .http
             .get(format!("{}{path}", self.base))
@@ -41,7 +41,7 @@ impl Client {
     }
 
     /// Every item of a paged listing.
-    fn all(&self, path: &str, field: &str) -> Vec<Value> {
+    pub(crate) fn all(&self, path: &str, field: &str) -> Vec<Value> {
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         loop {
@@ -73,7 +73,7 @@ fn report(n: usize) -> Vec<u8> {
 }
 
 /// Polls until `done` holds, for at most `within`.
-fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
+pub(crate) fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
     let deadline = Instant::now() + within;
     loop {
         if done() {
@@ -84,6 +84,55 @@ fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// `writers` threads send the `n`th request of `request` (each must answer 201) until
+/// `enough` are acknowledged; then the server is killed with SIGKILL under them. Returns how
+/// many were acknowledged.
+pub(crate) fn write_until_killed(
+    server: &mut crate::server::Server,
+    writers: usize,
+    enough: usize,
+    request: impl Fn(&reqwest::blocking::Client, usize) -> reqwest::blocking::RequestBuilder
+        + Send
+        + Sync
+        + 'static,
+) -> usize {
+    let stored = Arc::new(AtomicUsize::new(0));
+    let next = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let request = Arc::new(request);
+    let threads: Vec<_> = (0..writers)
+        .map(|_| {
+            let (stored, next, stop) = (stored.clone(), next.clone(), stop.clone());
+            let request = request.clone();
+            std::thread::spawn(move || {
+                let http = reqwest::blocking::Client::new();
+                while !stop.load(Ordering::Relaxed) {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    match request(&http, n).send() {
+                        Ok(r) if r.status() == 201 => {
+                            stored.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(r) => panic!("request {n}: {}", r.status()),
+                        // The server is gone.
+                        Err(_) => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    assert!(
+        eventually(Duration::from_secs(120), || stored.load(Ordering::Relaxed)
+            >= enough),
+        "the writers could not store {enough}"
+    );
+    server.kill();
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    stored.load(Ordering::Relaxed)
 }
 
 #[test]
@@ -105,47 +154,14 @@ fn kill_9_mid_ingest_loses_no_trend_point_and_no_export_line() {
         .unwrap();
 
     // Eight writers ingest until the server dies under them.
-    let stored = Arc::new(AtomicUsize::new(0));
-    let next = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..8)
-        .map(|_| {
-            let (stored, next, stop) = (stored.clone(), next.clone(), stop.clone());
-            let url = format!("{}/api/repos/{repo}/scans", client.base);
-            let admin = admin.clone();
-            std::thread::spawn(move || {
-                let http = reqwest::blocking::Client::new();
-                while !stop.load(Ordering::Relaxed) {
-                    let n = next.fetch_add(1, Ordering::Relaxed);
-                    let sent = http
-                        .post(&url)
-                        .header("X-API-Key", &admin)
-                        .header("Content-Type", "application/json")
-                        .body(report(n))
-                        .send();
-                    match sent {
-                        Ok(r) if r.status() == 201 => {
-                            stored.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Ok(r) => panic!("scan {n}: {}", r.status()),
-                        // The server is gone.
-                        Err(_) => return,
-                    }
-                }
-            })
-        })
-        .collect();
-    assert!(
-        eventually(Duration::from_secs(120), || stored.load(Ordering::Relaxed)
-            >= 120),
-        "the writers could not store 120 scans"
-    );
-    server.kill();
-    stop.store(true, Ordering::Relaxed);
-    for w in writers {
-        w.join().unwrap();
-    }
-    let acknowledged = stored.load(Ordering::Relaxed);
+    let url = format!("{}/api/repos/{repo}/scans", client.base);
+    let key = admin.clone();
+    let acknowledged = write_until_killed(&mut server, 8, 120, move |http, n| {
+        http.post(&url)
+            .header("X-API-Key", &key)
+            .header("Content-Type", "application/json")
+            .body(report(n))
+    });
 
     let server = start(dir.path());
     let client = Client::new(server.port, &admin);

@@ -4,4 +4,5 @@
 mod ci_snippet;
 mod crash;
 mod restart;
+mod run_crash;
 mod server;

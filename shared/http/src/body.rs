@@ -98,6 +98,20 @@ impl<'p, 'v> Field<'p, 'v> {
         }
     }
 
+    pub fn boolean(self) -> Option<bool> {
+        match self.value {
+            Value::Bool(b) => Some(*b),
+            _ => self.wrong_type("boolean"),
+        }
+    }
+
+    pub fn number(self) -> Option<f64> {
+        match self.value.as_f64() {
+            Some(v) => Some(v),
+            None => self.wrong_type("number"),
+        }
+    }
+
     /// A text within `bounds`, trimmed.
     pub fn text(self, bounds: Text) -> Option<String> {
         let Value::String(s) = self.value else {
@@ -173,6 +187,44 @@ impl<'p, 'v> Field<'p, 'v> {
             };
             match item(field) {
                 Some(v) => out.push(v),
+                None => complete = false,
+            }
+        }
+        complete.then_some(out)
+    }
+
+    /// An object taken as it is (its keys are data, not fields).
+    pub fn raw_object(self) -> Option<&'v Map<String, Value>> {
+        match self.value {
+            Value::Object(map) => Some(map),
+            _ => self.wrong_type("object"),
+        }
+    }
+
+    /// An object whose keys are data (at most `max` of them), each value read by `entry`.
+    pub fn entries<T>(
+        self,
+        max: usize,
+        mut entry: impl FnMut(&str, Field<'_, 'v>) -> Option<T>,
+    ) -> Option<Vec<(String, T)>> {
+        let Value::Object(map) = self.value else {
+            return self.wrong_type("object");
+        };
+        if map.len() > max {
+            return self.fail(Problem::TooMany { max });
+        }
+        let mut out = Vec::with_capacity(map.len());
+        let mut complete = true;
+        for (key, value) in map {
+            let mut path = self.path.clone();
+            path.push(json!(key));
+            let field = Field {
+                problems: &mut *self.problems,
+                path,
+                value,
+            };
+            match entry(key, field) {
+                Some(v) => out.push((key.clone(), v)),
                 None => complete = false,
             }
         }

@@ -12,6 +12,7 @@ pub mod problem;
 mod routes;
 mod state;
 mod strict_json;
+pub mod upload;
 
 pub use budget::{page_by_size, resume_after, RESPONSE_BUDGET};
 pub use error::{audits_error_shape, ApiError};

@@ -3,7 +3,7 @@
 
 use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{delete, get, post, put};
+use axum::routing::{delete, get, patch, post, put};
 use axum::Router;
 
 use super::AppState;
@@ -45,6 +45,14 @@ impl Routes {
     method!(post, post, Method::POST);
     method!(put, put, Method::PUT);
     method!(delete, delete, Method::DELETE);
+    method!(patch, patch, Method::PATCH);
+
+    /// Both sets of routes (the table of `other` after this one's).
+    pub fn merge(mut self, other: Routes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.table.extend(other.table);
+        self
+    }
 
     /// (method, path) of every route, in the order they were added.
     pub fn table(&self) -> &[(Method, &'static str)] {

@@ -19,6 +19,8 @@ mod condition;
 pub mod engine;
 mod lists;
 mod rule;
+#[cfg(any(test, feature = "synthetic"))]
+pub mod synth;
 mod window;
 
 #[cfg(test)]
@@ -26,7 +28,7 @@ mod tests;
 
 pub use condition::{AggFn, Condition, Op, Operand};
 pub use lists::{named_list, NamedList, NAMED_LISTS};
-pub use rule::{Rule, RuleSeverity, RuleType};
+pub use rule::{serialize_threshold, Rule, RuleSeverity, RuleType};
 pub use window::{TimeWindow, WindowUnit};
 
 labels! {
@@ -52,7 +54,23 @@ impl PolicyType {
     pub fn pack(self) -> &'static Pack {
         pack(self)
     }
+
+    /// The record fields the pack's rules read, with their types (see `engine::Schema`).
+    pub fn schema(self) -> &'static engine::Schema {
+        let index = PolicyType::ALL.iter().position(|p| *p == self);
+        &SCHEMAS[index.expect("every policy type is in PolicyType::ALL")]
+    }
 }
+
+static SCHEMAS: LazyLock<Vec<engine::Schema>> = LazyLock::new(|| {
+    packs()
+        .iter()
+        .map(|p| {
+            engine::Schema::for_rules(&p.rules)
+                .unwrap_or_else(|e| panic!("packs/data/{}.json: {e}", p.policy_type))
+        })
+        .collect()
+});
 
 /// A prebuilt policy pack: metadata and its rules, in file order.
 #[derive(Debug, Clone, PartialEq, Serialize)]

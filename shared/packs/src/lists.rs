@@ -4,7 +4,7 @@
 //! contents, so a pack never hard-codes a country list that goes stale.
 
 /// A named list a condition may refer to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct NamedList {
     /// The name used in `{"list": name}`.
     pub name: &'static str,

@@ -56,7 +56,7 @@ pub struct Rule {
 }
 
 /// Whole thresholds are written as integers (`10000`, not `10000.0`).
-pub(crate) fn serialize_threshold<S: Serializer>(
+pub fn serialize_threshold<S: Serializer>(
     threshold: &Option<f64>,
     s: S,
 ) -> Result<S::Ok, S::Error> {

@@ -30,6 +30,10 @@ labels! {
         RepoCreated => "REPO_CREATED",
         ScanIngested => "SCAN_INGESTED",
         AuditCreated => "AUDIT_CREATED",
+        /// A policy rule's `is_active` or `threshold` changed by its audit's creator.
+        PolicyRuleUpdated => "POLICY_RULE_UPDATED",
+        /// An audit was run against records; its findings are stored with it.
+        AuditRunCompleted => "AUDIT_RUN_COMPLETED",
     }
 }
 

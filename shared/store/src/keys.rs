@@ -172,6 +172,33 @@ pub const ITEM_TYPES: &[ItemType] = &[
             )
         },
     },
+    ItemType {
+        item: "audit_run",
+        pk: "ORG#{org}#OWNER#{owner}#AUDIT#{audit_id}",
+        sk: "RUN#{run_id}",
+        sample: || {
+            audit_run(
+                &samples::org(),
+                &samples::owner(),
+                &samples::uuid(),
+                &samples::uuid(),
+            )
+        },
+    },
+    ItemType {
+        item: "audit_run_findings",
+        pk: "ORG#{org}#OWNER#{owner}#AUDIT#{audit_id}",
+        sk: "FINDINGS#{run_id}#{chunk:04}",
+        sample: || {
+            audit_run_findings(
+                &samples::org(),
+                &samples::owner(),
+                &samples::uuid(),
+                &samples::uuid(),
+                7,
+            )
+        },
+    },
 ];
 
 /// The sample values of [`ItemType::sample`], and of each placeholder in the patterns.
@@ -199,6 +226,8 @@ pub mod samples {
         ("{policy_id}", "00000000-0000-0000-0000-000000000001"),
         ("{position:03}", "007"),
         ("{rule_id}", "r1"),
+        ("{run_id}", "00000000-0000-0000-0000-000000000001"),
+        ("{chunk:04}", "0007"),
     ];
 
     pub fn org() -> OrgId {
@@ -471,5 +500,48 @@ pub fn policy_rules(org: &OrgId, owner: &str, policy_id: &Uuid) -> (String, Sort
     (
         policy_rules_pk(org, owner, policy_id),
         SortKeyRange::Prefix("RULE#".into()),
+    )
+}
+
+/// An audit's runs and their findings: in the audit's own partition, under its owner.
+fn audit_runs_pk(org: &OrgId, owner: &str, audit_id: &Uuid) -> String {
+    format!("{}#AUDIT#{audit_id}", owner_pk(org, owner))
+}
+
+/// A run of an audit. Run ids are time-ordered UUIDs (v7), so the sort key orders runs by start.
+pub fn audit_run(org: &OrgId, owner: &str, audit_id: &Uuid, run_id: &Uuid) -> Key {
+    Key::new(audit_runs_pk(org, owner, audit_id), format!("RUN#{run_id}"))
+}
+
+pub fn audit_runs(org: &OrgId, owner: &str, audit_id: &Uuid) -> (String, SortKeyRange) {
+    (
+        audit_runs_pk(org, owner, audit_id),
+        SortKeyRange::Prefix("RUN#".into()),
+    )
+}
+
+/// One chunk of a run's stored findings, in finding order.
+pub fn audit_run_findings(
+    org: &OrgId,
+    owner: &str,
+    audit_id: &Uuid,
+    run_id: &Uuid,
+    chunk: usize,
+) -> Key {
+    Key::new(
+        audit_runs_pk(org, owner, audit_id),
+        format!("FINDINGS#{run_id}#{chunk:04}"),
+    )
+}
+
+pub fn audit_run_findings_chunks(
+    org: &OrgId,
+    owner: &str,
+    audit_id: &Uuid,
+    run_id: &Uuid,
+) -> (String, SortKeyRange) {
+    (
+        audit_runs_pk(org, owner, audit_id),
+        SortKeyRange::Prefix(format!("FINDINGS#{run_id}#")),
     )
 }

@@ -32,6 +32,8 @@ pub const SK: &str = "SK";
 /// what the real table would refuse.
 pub const MAX_ITEM_BYTES: usize = 400 * 1024;
 pub const MAX_TRANSACTION_OPS: usize = 100;
+/// DynamoDB's limit on the aggregate size of the items of one transaction.
+pub const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Key {
@@ -225,7 +227,8 @@ impl WriteOp {
 }
 
 /// Rejects, before anything is sent, a write that DynamoDB would refuse as malformed: no ops,
-/// too many, an item without keys, twice the same item, or an item over the size limit.
+/// too many, an item without keys, twice the same item, an item over the size limit, or items
+/// over the transaction's size limit.
 pub(crate) fn validate_write(ops: &[WriteOp]) -> Result<Vec<Key>, StoreError> {
     if ops.is_empty() {
         return Err(StoreError::Invalid("empty write".into()));
@@ -238,6 +241,7 @@ pub(crate) fn validate_write(ops: &[WriteOp]) -> Result<Vec<Key>, StoreError> {
     }
     let mut seen = HashSet::new();
     let mut keys = Vec::with_capacity(ops.len());
+    let mut total = 0;
     for (index, op) in ops.iter().enumerate() {
         let key = op
             .key()
@@ -252,8 +256,14 @@ pub(crate) fn validate_write(ops: &[WriteOp]) -> Result<Vec<Key>, StoreError> {
             if size > MAX_ITEM_BYTES {
                 return Err(StoreError::ItemTooLarge { key, size });
             }
+            total += size;
         }
         keys.push(key);
+    }
+    if total > MAX_TRANSACTION_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "{total} bytes of items in one write (at most {MAX_TRANSACTION_BYTES})"
+        )));
     }
     Ok(keys)
 }

@@ -22,17 +22,19 @@ pub(crate) struct Grouping {
     pub(crate) ranges: Vec<(u32, u32)>,
     /// Each record's position in `order` (`u32::MAX`: no timestamp or no group key).
     pub(crate) position: Vec<u32>,
+    /// The records' times in `order`, so sweeps read them front to back.
+    pub(crate) times: Vec<i64>,
 }
 
 const NOWHERE: u32 = u32::MAX;
 
-/// The records that have a timestamp, in time order (ties in input order: an aggregate's value
-/// does not depend on it, since a window includes every record at its end time).
+/// The records that have a timestamp, in time order (ties by content, so that the records a
+/// finding lists from its window do not depend on the input order).
 pub(crate) fn time_order(records: &Records) -> Vec<u32> {
     let mut order: Vec<u32> = (0..records.len() as u32)
         .filter(|&r| records.times[r as usize] != NO_TIME)
         .collect();
-    order.sort_by_key(|&r| records.times[r as usize]);
+    order.sort_by(|&a, &b| records.compare(a as usize, b as usize));
     order
 }
 
@@ -42,8 +44,12 @@ fn key_of(cell: Option<Cell>) -> Option<(Kind, u64)> {
 }
 
 pub(crate) fn group(records: &Records, slots: &[Slot], by_time: &[u32]) -> Grouping {
-    // A group id per record: the group-by values folded one field at a time.
+    // A group id per record: the group-by values folded one field at a time. The first field's
+    // strings (the usual key: a customer, an account) index a table by their interned id; the
+    // rest go through hash maps.
+    let mut by_string: Vec<u32> = vec![NOWHERE; records.strings.len()];
     let mut ids: Vec<FxHashMap<(u32, Kind, u64), u32>> = vec![FxHashMap::default(); slots.len()];
+    let mut sizes = vec![0u32; slots.len()];
     let mut counts: Vec<u32> = Vec::new();
     let mut group_of = vec![NOWHERE; records.len()];
     for &r in by_time {
@@ -54,8 +60,17 @@ pub(crate) fn group(records: &Records, slots: &[Slot], by_time: &[u32]) -> Group
                 complete = false;
                 break;
             };
-            let next = ids[level].len() as u32;
-            id = *ids[level].entry((id, kind, bits)).or_insert(next);
+            let size = &mut sizes[level];
+            let entry = if level == 0 && kind == Kind::Str {
+                &mut by_string[bits as usize]
+            } else {
+                ids[level].entry((id, kind, bits)).or_insert(NOWHERE)
+            };
+            if *entry == NOWHERE {
+                *entry = *size;
+                *size += 1;
+            }
+            id = *entry;
         }
         if complete {
             if id as usize >= counts.len() {
@@ -84,10 +99,12 @@ pub(crate) fn group(records: &Records, slots: &[Slot], by_time: &[u32]) -> Group
             *slot += 1;
         }
     }
+    let times = order.iter().map(|&r| records.times[r as usize]).collect();
     Grouping {
         order,
         ranges,
         position,
+        times,
     }
 }
 
@@ -134,10 +151,10 @@ pub(crate) fn contribution(
     }
 }
 
-/// The aggregate over the records currently in the window.
+/// The aggregate over the records currently in the window (entered in time order, left in the
+/// same order).
 #[derive(Default)]
 struct Window {
-    entries: VecDeque<Contribution>,
     count: u64,
     numbers: u64,
     micro_sum: i128,
@@ -152,7 +169,6 @@ fn micro_units(v: f64) -> i128 {
 
 impl Window {
     fn add(&mut self, position: u32, c: Contribution) {
-        self.entries.push_back(c);
         if !c.counts() {
             return;
         }
@@ -175,8 +191,8 @@ impl Window {
         }
     }
 
-    fn remove(&mut self, position: u32) {
-        let c = self.entries.pop_front().expect("a record in the window");
+    /// Takes out the record at `position`, the oldest in the window, which added `c`.
+    fn remove(&mut self, position: u32, c: Contribution) {
         if !c.counts() {
             return;
         }
@@ -225,40 +241,61 @@ pub(crate) struct AggregateResult {
     pub(crate) value: Vec<f64>,
 }
 
+/// What each record adds to an aggregate, in input order (the records' cells are read in the
+/// order they lie in memory).
+pub(crate) fn contributions(
+    spec: &AggregateSpec,
+    records: &Records,
+    ctx: &Context,
+) -> Vec<Contribution> {
+    (0..records.len())
+        .map(|r| contribution(spec, r, records, ctx))
+        .collect()
+}
+
+/// Aggregates that add the same thing per record share their contributions: the same kind of
+/// value (a count, a number, a distinct key) of the same field under the same filter.
+pub(crate) fn contribution_key(spec: &AggregateSpec) -> String {
+    let kind = match spec.func {
+        AggFn::Count => "count",
+        AggFn::CountDistinct => "distinct",
+        AggFn::Sum | AggFn::Avg | AggFn::Min | AggFn::Max => "number",
+    };
+    format!("{kind}|{:?}|{:?}", spec.field, spec.filter)
+}
+
 pub(crate) fn compute(
     spec: &AggregateSpec,
     records: &Records,
     grouping: &Grouping,
-    ctx: &Context,
+    by_record: &[Contribution],
 ) -> AggregateResult {
     let n = records.len();
     let mut truth = vec![Truth::Unknown; n];
     let mut value = vec![f64::NAN; n];
-    let contributions: Vec<Contribution> = grouping
-        .order
-        .iter()
-        .map(|&r| contribution(spec, r as usize, records, ctx))
-        .collect();
-    let times = &records.times;
-    let at = |p: u32| times[grouping.order[p as usize] as usize];
+    // Laid out in group order beside the times, so the sweep below reads two arrays front to
+    // back.
+    let order = &grouping.order;
+    let contributions: Vec<Contribution> = order.iter().map(|&r| by_record[r as usize]).collect();
+    let times = &grouping.times;
     for &(start, end) in &grouping.ranges {
         let mut window = Window::default();
         let (mut lo, mut hi) = (start, start);
         for i in start..end {
-            let t = at(i);
-            while hi < end && at(hi) <= t {
+            let t = times[i as usize];
+            while hi < end && times[hi as usize] <= t {
                 window.add(hi, contributions[hi as usize]);
                 hi += 1;
             }
             let opening = spec.span.start(t);
-            while lo < hi && at(lo) < opening {
-                window.remove(lo);
+            while lo < hi && times[lo as usize] < opening {
+                window.remove(lo, contributions[lo as usize]);
                 lo += 1;
             }
             if matches!(contributions[i as usize], Contribution::Unsure) {
                 continue;
             }
-            let r = grouping.order[i as usize] as usize;
+            let r = order[i as usize] as usize;
             if let Some(v) = window.value(spec.func) {
                 value[r] = v;
                 truth[r] = if spec.test.check(v) {

@@ -237,6 +237,56 @@ impl<'r> Node<'r> {
     }
 }
 
+impl Node<'_> {
+    /// The fields whose presence can change the node's truth for a record (an aggregate's
+    /// subject needs its group and its time, so those count).
+    pub(crate) fn reads(&self, specs: &[AggregateSpec], time: Option<Slot>) -> u128 {
+        let bit = |slot: Slot| 1u128 << slot;
+        match self {
+            Node::All(members) | Node::Any(members) => members
+                .iter()
+                .fold(0, |mask, m| mask | m.reads(specs, time)),
+            Node::Not(inner) => inner.reads(specs, time),
+            Node::Compare { slot, .. } | Node::Exists { slot, .. } => bit(*slot),
+            Node::Within { from, to, .. } => bit(*from) | to.map_or(0, bit),
+            Node::Aggregate { index, .. } => {
+                let spec = &specs[*index];
+                let filter = spec.filter.as_ref().map_or(0, |f| f.reads(specs, time));
+                spec.group_by.iter().fold(filter, |mask, g| mask | bit(*g))
+                    | spec.field.map_or(0, bit)
+                    | time.map_or(0, bit)
+            }
+        }
+    }
+
+    /// The node's truth for a record that has none of the fields it reads.
+    pub(crate) fn when_absent(&self) -> Truth {
+        match self {
+            Node::All(members) => {
+                members
+                    .iter()
+                    .fold(Truth::True, |acc, m| match (acc, m.when_absent()) {
+                        (Truth::False, _) | (_, Truth::False) => Truth::False,
+                        (Truth::Unknown, _) | (_, Truth::Unknown) => Truth::Unknown,
+                        _ => Truth::True,
+                    })
+            }
+            Node::Any(members) => {
+                members
+                    .iter()
+                    .fold(Truth::False, |acc, m| match (acc, m.when_absent()) {
+                        (Truth::True, _) | (_, Truth::True) => Truth::True,
+                        (Truth::Unknown, _) | (_, Truth::Unknown) => Truth::Unknown,
+                        _ => Truth::False,
+                    })
+            }
+            Node::Not(inner) => inner.when_absent().not(),
+            Node::Exists { want, .. } => Truth::from(!*want),
+            Node::Compare { .. } | Node::Aggregate { .. } | Node::Within { .. } => Truth::Unknown,
+        }
+    }
+}
+
 /// A deadline as one record meets it or not.
 pub(crate) struct WithinOutcome {
     pub(crate) from: i64,

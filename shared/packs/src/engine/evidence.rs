@@ -157,7 +157,10 @@ impl Explainer<'_, '_, '_> {
                 value,
                 holds,
             });
-            phrases.push(phrase);
+            // A scoped rule can read one field twice (its scope and its requirement).
+            if !phrases.contains(&phrase) {
+                phrases.push(phrase);
+            }
         }
         let rule = run.rule;
         let t = records.times[r];

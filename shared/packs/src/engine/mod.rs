@@ -21,6 +21,10 @@ mod span;
 mod timestamp;
 
 #[cfg(test)]
+mod brute;
+#[cfg(test)]
+mod ground_truth;
+#[cfg(test)]
 mod tests;
 
 use std::cmp::Reverse;
@@ -34,7 +38,9 @@ pub use outcome::{
 pub use records::Records;
 pub use schema::{FieldSpec, FieldType, Schema, ID_FIELD, MAX_FIELDS, TIME_FIELD};
 
-use aggregate::{compute, group, time_order, Grouping};
+use aggregate::{
+    compute, contribution_key, contributions, group, time_order, Contribution, Grouping,
+};
 use compile::{Compiler, Context, Truth};
 use evidence::Explainer;
 
@@ -104,14 +110,23 @@ pub fn evaluate(
         grouping_of.push(index);
     }
     drop(by_time);
-    let (truths, values): (Vec<Vec<Truth>>, Vec<Vec<f64>>) = specs
-        .iter()
-        .zip(&grouping_of)
-        .map(|(spec, &g)| {
-            let result = compute(spec, records, &groupings[g], &plain);
-            (result.truth, result.value)
-        })
-        .unzip();
+    // In order of what they add per record, so aggregates that add the same share it.
+    let keys: Vec<String> = specs.iter().map(contribution_key).collect();
+    let mut by_key: Vec<usize> = (0..specs.len()).collect();
+    by_key.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    let mut truths = vec![Vec::new(); specs.len()];
+    let mut values = vec![Vec::new(); specs.len()];
+    let mut shared: Option<(&str, Vec<Contribution>)> = None;
+    for i in by_key {
+        if shared.as_ref().is_none_or(|(key, _)| *key != keys[i]) {
+            shared = Some((&keys[i], contributions(&specs[i], records, &plain)));
+        }
+        let (_, added) = shared.as_ref().expect("computed above");
+        let result = compute(&specs[i], records, &groupings[grouping_of[i]], added);
+        truths[i] = result.truth;
+        values[i] = result.value;
+    }
+    drop(shared);
 
     // Rules, most severe first, so the findings kept are the most serious ones.
     let ctx = Context {
@@ -137,8 +152,17 @@ pub fn evaluate(
         let wanted = keep - findings.len();
         let (mut passed, mut failed, mut unknown) = (0u64, 0u64, 0u64);
         let mut failing = Vec::new();
+        // A record with none of the fields a rule reads gets the same answer as any other such
+        // record (most records of another kind: a customer profile for a transaction rule).
+        let reads = node.reads(&specs, records.schema.slot(TIME_FIELD));
+        let absent = node.when_absent();
         for r in 0..records.len() {
-            match node.eval(r, &ctx) {
+            let truth = if records.mask(r) & reads == 0 {
+                absent
+            } else {
+                node.eval(r, &ctx)
+            };
+            match truth {
                 Truth::True => passed += 1,
                 Truth::Unknown => unknown += 1,
                 Truth::False => {

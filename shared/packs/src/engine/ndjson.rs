@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::input::{id_problem, InputError, Position};
-use super::records::{Cell, Kind, Records};
+use super::records::{same_bytes, Cell, Kind, Records};
 use super::schema::{FieldType, PathNode, PathTree, Slot, ID_FIELD};
 
 /// Reads one JSON object per line; blank lines are skipped.
@@ -14,20 +14,36 @@ pub fn parse_ndjson<'s>(
     schema: &'s crate::engine::Schema,
     body: &[u8],
 ) -> Result<Records<'s>, InputError> {
+    // Validated once, so the JSON reader need not check each string again.
+    let body = std::str::from_utf8(body).map_err(|e| {
+        let line = 1 + memchr::memchr_iter(b'\n', &body[..e.valid_up_to()]).count();
+        InputError::at(Position::Line(line), None, "not UTF-8")
+    })?;
     let mut records = Records::new(schema);
     let mut id = String::new();
-    for (index, line) in body.split(|b| *b == b'\n').enumerate() {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        if line.iter().all(u8::is_ascii_whitespace) {
+    let mut keys = KeyCache::default();
+    let mut start = 0;
+    let mut index = 0;
+    while start < body.len() {
+        let end =
+            memchr::memchr(b'\n', &body.as_bytes()[start..]).map_or(body.len(), |i| start + i);
+        let line = &body[start..end];
+        start = end + 1;
+        index += 1;
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        if line.bytes().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let position = Position::Line(index + 1);
+        let position = Position::Line(index);
         id.clear();
-        let mut de = serde_json::Deserializer::from_slice(line);
+        let mut de = serde_json::Deserializer::from_str(line);
         let read = ObjectSeed {
             tree: &schema.tree,
             records: &mut records,
-            id: Some(&mut id),
+            top: Some(Top {
+                id: &mut id,
+                keys: &mut keys,
+            }),
         }
         .deserialize(&mut de)
         .and_then(|()| de.end());
@@ -67,9 +83,48 @@ fn json_message(e: &serde_json::Error) -> String {
 
 /// A JSON object at some depth of the path tree; at the top it also reads the `id`.
 struct ObjectSeed<'a, 's> {
-    tree: &'a PathTree,
+    tree: &'s PathTree,
     records: &'a mut Records<'s>,
-    id: Option<&'a mut String>,
+    top: Option<Top<'a, 's>>,
+}
+
+/// What only the top level of a record has: its id, and the keys of the lines before.
+struct Top<'a, 's> {
+    id: &'a mut String,
+    keys: &'a mut KeyCache<'s>,
+}
+
+/// The keys of the previous records by position: lines of one export repeat their keys in the
+/// same order, so most keys are recognised by comparing bytes, without a lookup.
+#[derive(Default)]
+struct KeyCache<'s> {
+    keys: Vec<(Box<str>, Target<'s>)>,
+}
+
+impl<'s> KeyCache<'s> {
+    fn target(&mut self, position: usize, key: &str, tree: &'s PathTree) -> Target<'s> {
+        if let Some((known, target)) = self.keys.get(position) {
+            if same_bytes(known.as_bytes(), key.as_bytes()) {
+                return *target;
+            }
+        }
+        let target = lookup(tree, key, true);
+        if position < self.keys.len() {
+            self.keys[position] = (key.into(), target);
+        } else if position == self.keys.len() {
+            self.keys.push((key.into(), target));
+        }
+        target
+    }
+}
+
+fn lookup<'s>(tree: &'s PathTree, key: &str, top: bool) -> Target<'s> {
+    match tree.children.get(key) {
+        Some(PathNode::Leaf(slot)) => Target::Field(*slot),
+        Some(PathNode::Branch(tree)) => Target::Object(tree),
+        None if top && key == ID_FIELD => Target::Id,
+        None => Target::Skip,
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for ObjectSeed<'_, '_> {
@@ -88,26 +143,31 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
+        let mut position = 0;
         while let Some(target) = map.next_key_seed(KeySeed {
             tree: self.tree,
-            top: self.id.is_some(),
+            keys: self.top.as_mut().map(|top| &mut *top.keys),
+            position,
         })? {
+            position += 1;
             match target {
                 Target::Field(slot) => map.next_value_seed(ValueSeed {
                     slot,
                     records: self.records,
                 })?,
                 Target::Object(tree) => {
-                    // A scalar where an object of fields was expected holds none of them.
+                    // A scalar where an object of fields was expected holds none of them; the
+                    // last object given for the key is the one read.
+                    clear_tree(self.records, tree);
                     map.next_value_seed(NestedSeed(ObjectSeed {
                         tree,
                         records: self.records,
-                        id: None,
+                        top: None,
                     }))?
                 }
                 Target::Id => {
-                    let id = self.id.as_deref_mut().expect("only at the top");
-                    map.next_value_seed(IdSeed(id))?
+                    let top = self.top.as_mut().expect("only at the top");
+                    map.next_value_seed(IdSeed(top.id))?
                 }
                 Target::Skip => {
                     map.next_value::<IgnoredAny>()?;
@@ -115,6 +175,16 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Forgets the values given so far under a nested path's object.
+fn clear_tree(records: &mut Records, tree: &PathTree) {
+    for node in tree.children.values() {
+        match node {
+            PathNode::Leaf(slot) => records.clear(*slot),
+            PathNode::Branch(sub) => clear_tree(records, sub),
+        }
     }
 }
 
@@ -165,6 +235,7 @@ impl<'de> Visitor<'de> for NestedSeed<'_, '_> {
     }
 }
 
+#[derive(Clone, Copy)]
 enum Target<'a> {
     Field(Slot),
     Object(&'a PathTree),
@@ -172,32 +243,32 @@ enum Target<'a> {
     Skip,
 }
 
-struct KeySeed<'a> {
-    tree: &'a PathTree,
-    top: bool,
+struct KeySeed<'a, 's> {
+    tree: &'s PathTree,
+    /// At the top level only.
+    keys: Option<&'a mut KeyCache<'s>>,
+    position: usize,
 }
 
-impl<'de, 'a> DeserializeSeed<'de> for KeySeed<'a> {
-    type Value = Target<'a>;
+impl<'de, 's> DeserializeSeed<'de> for KeySeed<'_, 's> {
+    type Value = Target<'s>;
 
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Target<'a>, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Target<'s>, D::Error> {
         d.deserialize_str(self)
     }
 }
 
-impl<'de, 'a> Visitor<'de> for KeySeed<'a> {
-    type Value = Target<'a>;
+impl<'de, 's> Visitor<'de> for KeySeed<'_, 's> {
+    type Value = Target<'s>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a key")
     }
 
-    fn visit_str<E>(self, key: &str) -> Result<Target<'a>, E> {
-        Ok(match self.tree.children.get(key) {
-            Some(PathNode::Leaf(slot)) => Target::Field(*slot),
-            Some(PathNode::Branch(tree)) => Target::Object(tree),
-            None if self.top && key == ID_FIELD => Target::Id,
-            None => Target::Skip,
+    fn visit_str<E>(self, key: &str) -> Result<Target<'s>, E> {
+        Ok(match self.keys {
+            Some(keys) => keys.target(self.position, key, self.tree),
+            None => lookup(self.tree, key, false),
         })
     }
 }
@@ -302,7 +373,8 @@ impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
         Ok(())
     }
     fn visit_unit<E>(self) -> Result<(), E> {
-        // null is a missing value.
+        // null is a missing value (given last, it replaces an earlier value of the key).
+        self.records.clear(self.slot);
         Ok(())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {

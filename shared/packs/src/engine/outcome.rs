@@ -89,7 +89,7 @@ pub struct Finding {
     pub at: Option<String>,
     pub observed: Vec<Observation>,
     /// The threshold the rule ran with.
-    #[serde(serialize_with = "crate::rule::serialize_threshold")]
+    #[serde(serialize_with = "crate::serialize_threshold")]
     pub threshold: Option<f64>,
     pub message: String,
     pub policy_section: String,

@@ -2,9 +2,10 @@
 //! typed cells (numbers, booleans, interned strings, timestamps in microseconds), found by a
 //! presence bit mask. Raw records are never kept; neither is a field no rule reads.
 
-use std::sync::Arc;
+use std::hash::Hasher;
 
-use rustc_hash::FxHashMap;
+use hashbrown::HashTable;
+use rustc_hash::FxHasher;
 use serde_json::{json, Value};
 
 use super::schema::{FieldType, Schema, Slot, TIME_FIELD};
@@ -72,32 +73,108 @@ impl Cell {
     }
 }
 
-/// Strings seen in the records, each stored once and named by a dense id.
+/// Strings seen in the records, each stored once (in one arena) and named by a dense id. A run
+/// interns millions of short strings (customer and account ids, codes) from a table too large
+/// for the CPU's caches, so each entry carries the string's hash and its first bytes: a lookup
+/// touches one entry, and the arena only for strings longer than the inline part.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
-    ids: FxHashMap<Arc<str>, u32>,
-    texts: Vec<Arc<str>>,
+    table: HashTable<Entry>,
+    arena: String,
+    ends: Vec<u32>,
+}
+
+const INLINE: usize = 16;
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    hash: u64,
+    id: u32,
+    len: u32,
+    head: [u8; INLINE],
+}
+
+impl Entry {
+    fn head_of(s: &[u8]) -> [u8; INLINE] {
+        let mut head = [0u8; INLINE];
+        let n = s.len().min(INLINE);
+        head[..n].copy_from_slice(&s[..n]);
+        head
+    }
+
+    /// Whether this entry is `s` (hash `hash`); `tail` gives the stored bytes past the head.
+    fn is(&self, hash: u64, s: &[u8], tail: impl Fn(u32) -> bool) -> bool {
+        self.hash == hash
+            && self.len as usize == s.len()
+            && self.head == Self::head_of(s)
+            && (s.len() <= INLINE || tail(self.id))
+    }
+}
+
+fn hash_of(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    h.finish()
 }
 
 impl Interner {
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
+        if let Some(id) = self.get(s) {
             return id;
         }
-        let id = self.texts.len() as u32;
-        let text: Arc<str> = Arc::from(s);
-        self.texts.push(text.clone());
-        self.ids.insert(text, id);
+        let hash = hash_of(s);
+        let id = self.ends.len() as u32;
+        self.arena.push_str(s);
+        self.ends.push(self.arena.len() as u32);
+        let entry = Entry {
+            hash,
+            id,
+            len: s.len() as u32,
+            head: Entry::head_of(s.as_bytes()),
+        };
+        self.table.insert_unique(hash, entry, |e| e.hash);
         id
     }
 
     pub(crate) fn get(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
+        let hash = hash_of(s);
+        let bytes = s.as_bytes();
+        self.table
+            .find(hash, |e| {
+                e.is(hash, bytes, |id| {
+                    self.text(id).as_bytes()[INLINE..] == bytes[INLINE..]
+                })
+            })
+            .map(|e| e.id)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
     }
 
     pub(crate) fn text(&self, id: u32) -> &str {
-        &self.texts[id as usize]
+        let start = match id {
+            0 => 0,
+            _ => self.ends[id as usize - 1] as usize,
+        };
+        &self.arena[start..self.ends[id as usize] as usize]
     }
+}
+
+/// Byte equality without a call into libc's memcmp, for short keys.
+#[inline]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut x = a.chunks_exact(8);
+    let mut y = b.chunks_exact(8);
+    for (p, q) in (&mut x).zip(&mut y) {
+        if p != q {
+            return false;
+        }
+    }
+    x.remainder() == y.remainder()
 }
 
 /// "No valid timestamp" in the time column.
@@ -163,6 +240,12 @@ impl<'s> Records<'s> {
             self.id_ends[record - 1] as usize
         };
         &self.id_text[start..self.id_ends[record] as usize]
+    }
+
+    /// Which fields the record has, a bit per slot.
+    #[inline]
+    pub(crate) fn mask(&self, record: usize) -> u128 {
+        self.masks[record]
     }
 
     /// The record's value of the field in `slot`, if present.
@@ -246,6 +329,11 @@ impl<'s> Records<'s> {
 
     pub(crate) fn put(&mut self, slot: Slot, cell: Cell) {
         self.pending.push((slot, cell));
+    }
+
+    /// Forgets the value given so far for `slot` (its key given again, as null).
+    pub(crate) fn clear(&mut self, slot: Slot) {
+        self.pending.retain(|(s, _)| *s != slot);
     }
 
     pub(crate) fn put_str(&mut self, slot: Slot, text: &str) {

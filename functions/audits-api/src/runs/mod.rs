@@ -1,0 +1,283 @@
+//! Audit runs: an audit's active rules, with their current thresholds, evaluated over records
+//! the caller sends; the run and its findings stored together; the runs and findings read back.
+
+pub mod input;
+pub mod model;
+mod store;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use compliance_domain::ids::Uuid;
+use compliance_http::{
+    page_args, ApiError, AppState, Caller, Contributor, FieldError, Meta, Params, RawBody,
+};
+use compliance_packs::{Rule, RuleSeverity};
+use compliance_store::Cursor;
+use serde::{Deserialize, Serialize};
+
+use crate::records::{self, owner, AuditSession};
+use model::{Outcome, RunSummary, StoredFinding};
+
+/// At most this many findings of a run are stored (the most severe first); all are counted.
+pub const MAX_STORED_FINDINGS: usize = 10_000;
+
+fn audit_not_found() -> ApiError {
+    ApiError::NotFound("Audit not found".into())
+}
+
+fn run_not_found() -> ApiError {
+    ApiError::NotFound("Run not found".into())
+}
+
+fn new_run_id() -> Uuid {
+    Uuid::parse(&uuid::Uuid::now_v7().to_string()).expect("a UUID")
+}
+
+/// The caller's own audit (anyone else's is a 404, as is a malformed id).
+async fn own_audit(
+    state: &AppState,
+    principal: &compliance_domain::identity::Principal,
+    audit_id: &str,
+) -> Result<AuditSession, ApiError> {
+    let audit_id = Uuid::parse(audit_id).map_err(|_| audit_not_found())?;
+    records::get_audit(
+        state.store.as_ref(),
+        &principal.org_id,
+        &owner(principal),
+        &audit_id,
+    )
+    .await?
+    .ok_or_else(audit_not_found)
+}
+
+/// `POST /api/audits/{audit_id}/runs`.
+pub async fn create(
+    State(state): State<AppState>,
+    Contributor(principal): Contributor,
+    Meta(meta): Meta,
+    Path(audit_id): Path<String>,
+    headers: HeaderMap,
+    RawBody(body): RawBody,
+) -> Result<Response, ApiError> {
+    let audit = own_audit(&state, &principal, &audit_id).await?;
+    let upload = input::read(&headers, &body)?;
+    drop(body);
+    let store = state.store.as_ref();
+    let owner = owner(&principal);
+    let active: Vec<Rule> = records::rules(store, &principal.org_id, &owner, &audit.policy_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.is_active)
+        .map(|r| r.rule)
+        .collect();
+    if active.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "The audit has no active rules: activate one with PATCH /api/policies/{}/rules/{{rule_id}}",
+            audit.policy_id
+        )));
+    }
+    let thresholds: Vec<Option<f64>> = active.iter().map(|r| r.threshold).collect();
+    let (format, input_bytes) = (upload.format, upload.bytes.len() as u64);
+    let started_at = state.now();
+    let evaluation = input::evaluate(
+        audit.policy_type,
+        active,
+        upload,
+        false,
+        started_at,
+        MAX_STORED_FINDINGS,
+    )
+    .await?;
+    let finished_at = state.now();
+    let run_id = new_run_id();
+    let outcome = Outcome::of(&evaluation, &thresholds);
+    let findings = StoredFinding::numbered(run_id.as_ref(), evaluation.findings);
+    let summary = RunSummary {
+        run_id,
+        audit_id: audit.audit_id.clone(),
+        policy_id: audit.policy_id.clone(),
+        policy_type: audit.policy_type,
+        started_at,
+        finished_at,
+        format,
+        input_bytes,
+        outcome,
+        findings_stored: 0,
+    };
+    let ctx = state.audit(&principal, meta);
+    let new = store::NewRun {
+        org: &principal.org_id,
+        owner: &owner,
+        summary,
+        findings,
+    };
+    let stored = store::create(store, &ctx, new)
+        .await
+        .map_err(|e| ApiError::Failed("Failed to store the run", e.to_string()))?;
+    Ok((StatusCode::CREATED, Json(stored)).into_response())
+}
+
+#[derive(Serialize)]
+pub struct RunList {
+    pub runs: Vec<RunSummary>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunPage {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+/// `GET /api/audits/{audit_id}/runs`: newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(audit_id): Path<String>,
+    Params(page): Params<RunPage>,
+) -> Result<Json<RunList>, ApiError> {
+    let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
+    let audit = own_audit(&state, &principal, &audit_id).await?;
+    let (runs, next) = store::list(
+        state.store.as_ref(),
+        &principal.org_id,
+        &owner(&principal),
+        &audit.audit_id,
+        limit,
+        cursor,
+    )
+    .await?;
+    Ok(Json(RunList {
+        runs,
+        next_cursor: next.map(|c| c.encode()),
+    }))
+}
+
+async fn own_run(
+    state: &AppState,
+    principal: &compliance_domain::identity::Principal,
+    audit_id: &str,
+    run_id: &str,
+) -> Result<store::StoredRun, ApiError> {
+    let audit = own_audit(state, principal, audit_id).await?;
+    let run_id = Uuid::parse(run_id).map_err(|_| run_not_found())?;
+    store::get(
+        state.store.as_ref(),
+        &principal.org_id,
+        &owner(principal),
+        &audit.audit_id,
+        &run_id,
+    )
+    .await?
+    .ok_or_else(run_not_found)
+}
+
+/// `GET /api/audits/{audit_id}/runs/{run_id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((audit_id, run_id)): Path<(String, String)>,
+) -> Result<Json<RunSummary>, ApiError> {
+    let run = own_run(&state, &principal, &audit_id, &run_id).await?;
+    Ok(Json(run.summary))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FindingsQuery {
+    rule_id: Option<String>,
+    severity: Option<String>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct FindingsPage {
+    pub run_id: Uuid,
+    pub findings: Vec<StoredFinding>,
+    pub findings_total: u64,
+    pub findings_stored: u64,
+    pub next_cursor: Option<String>,
+}
+
+fn invalid_query(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::InvalidQuery(vec![FieldError::at(field, message)])
+}
+
+/// `GET /api/audits/{audit_id}/runs/{run_id}/findings`: the stored findings in order (most
+/// severe first), filtered by rule and severity.
+pub async fn findings(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((audit_id, run_id)): Path<(String, String)>,
+    Params(query): Params<FindingsQuery>,
+) -> Result<Json<FindingsPage>, ApiError> {
+    let (limit, cursor) = page_args(query.limit, query.cursor.as_deref())?;
+    let from = match cursor {
+        None => 0,
+        Some(c) => finding_index(&c).ok_or_else(|| invalid_query("cursor", "invalid cursor"))?,
+    };
+    let severity = query
+        .severity
+        .as_deref()
+        .map(|s| {
+            s.parse::<RuleSeverity>().map_err(|e| {
+                invalid_query(
+                    "severity",
+                    format!("Invalid enum value. Expected {}", e.expected_quoted()),
+                )
+            })
+        })
+        .transpose()?;
+    let run = own_run(&state, &principal, &audit_id, &run_id).await?;
+    let summary = &run.summary;
+    if let Some(rule_id) = &query.rule_id {
+        if !summary
+            .outcome
+            .rules
+            .iter()
+            .any(|r| &r.outcome.rule_id == rule_id)
+        {
+            let ids: Vec<&str> = summary
+                .outcome
+                .rules
+                .iter()
+                .map(|r| r.outcome.rule_id.as_str())
+                .collect();
+            return Err(invalid_query(
+                "rule_id",
+                format!("Not a rule of this run. Expected one of {}", ids.join(", ")),
+            ));
+        }
+    }
+    let (findings, next) = store::findings(
+        state.store.as_ref(),
+        &principal.org_id,
+        &owner(&principal),
+        &run,
+        from,
+        limit,
+        |f| {
+            query
+                .rule_id
+                .as_ref()
+                .is_none_or(|r| &f.finding.rule_id == r)
+                && severity.is_none_or(|s| f.finding.severity == s)
+        },
+    )
+    .await?;
+    Ok(Json(FindingsPage {
+        run_id: summary.run_id.clone(),
+        findings,
+        findings_total: summary.outcome.findings_total,
+        findings_stored: summary.findings_stored,
+        next_cursor: next.map(|i| Cursor::from_sort_key(format!("finding:{i}")).encode()),
+    }))
+}
+
+fn finding_index(cursor: &Cursor) -> Option<usize> {
+    cursor.sort_key().strip_prefix("finding:")?.parse().ok()
+}

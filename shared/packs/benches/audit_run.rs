@@ -1,0 +1,227 @@
+//! Figures for an audit run (run: `cargo bench -p compliance-packs --features synthetic --bench
+//! audit_run`): the whole AML pack over 1,000,000 synthetic transactions (≈ 230 MB of NDJSON,
+//! `synth::aml_transactions_ndjson`), on one thread:
+//! - evaluation only, the records already parsed (records/s; target ≥ 1 M/s);
+//! - parse + evaluate (MB/s of input; target ≥ 150 MB/s);
+//! - peak heap of parse + evaluate, counted by a wrapper around the system allocator (target
+//!   ≤ 2 × the input);
+//! - the velocity rule `aml-tm-001` alone (its own schema: `customer_id`, `timestamp`), for the
+//!   side-by-side with DuckDB in `scripts/bench-audit-runs.sh`.
+//!
+//! The figures are printed plainly (one `audit_run:` line is for scripts) before criterion's
+//! own measurements. Targets are reported, not asserted.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use compliance_packs::engine::{evaluate, input, Evaluation, RuleRun, Schema};
+use compliance_packs::synth::{aml_transactions_ndjson, dataset_now};
+use compliance_packs::{pack, PolicyType, Rule};
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+
+/// The system allocator, counting the bytes live and their peak.
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+fn grew(by: usize) {
+    let live = LIVE.fetch_add(by, Ordering::Relaxed) + by;
+    PEAK.fetch_max(live, Ordering::Relaxed);
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc(layout);
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = System.alloc_zeroed(layout);
+        if !p.is_null() {
+            grew(layout.size());
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        System.dealloc(p, layout);
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let q = System.realloc(p, layout, new_size);
+        if !q.is_null() {
+            if new_size >= layout.size() {
+                grew(new_size - layout.size());
+            } else {
+                LIVE.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+            }
+        }
+        q
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+const SEED: u64 = 2025;
+const COUNT: usize = 1_000_000;
+/// Findings explained per run, as an audit keeps them.
+const KEEP: usize = 100;
+
+fn mb(bytes: usize) -> f64 {
+    bytes as f64 / 1e6
+}
+
+fn run(rules: &[&Rule], body: &[u8]) -> (Evaluation, Duration, Duration) {
+    let schema = Schema::for_rules(rules.iter().copied()).expect("the pack's schema");
+    let runs: Vec<RuleRun> = rules.iter().map(|r| RuleRun::as_written(r)).collect();
+    let t = Instant::now();
+    let records = input::parse_ndjson(&schema, body).expect("the feed parses");
+    let parsed = t.elapsed();
+    let t = Instant::now();
+    let e = evaluate(&runs, &records, dataset_now(), KEEP).expect("the rules compile");
+    (e, parsed, t.elapsed())
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn audit_run(c: &mut Criterion) {
+    let t = Instant::now();
+    let body = aml_transactions_ndjson(SEED, COUNT);
+    let input_mb = mb(body.len());
+    eprintln!(
+        "feed: {COUNT} transactions, {input_mb:.1} MB ({} bytes a line), generated in {:.2} s",
+        body.len() / COUNT,
+        t.elapsed().as_secs_f64()
+    );
+    let p = pack(PolicyType::Aml);
+    let rules: Vec<&Rule> = p.rules.iter().collect();
+    let schema = Schema::for_rules(&p.rules).unwrap();
+    let runs: Vec<RuleRun> = p.rules.iter().map(RuleRun::as_written).collect();
+    let now = dataset_now();
+
+    // Peak heap of one parse + evaluate, over what was live before (the input among it).
+    let before = LIVE.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let records = input::parse_ndjson(&schema, &body).expect("the feed parses");
+    let held = LIVE.load(Ordering::Relaxed) - before;
+    let parse_peak = PEAK.load(Ordering::Relaxed) - before;
+    let e = evaluate(&runs, &records, now, KEEP).expect("the rules compile");
+    let peak = PEAK.load(Ordering::Relaxed);
+    let extra = peak - before;
+    drop(records);
+    eprintln!(
+        "heap: the parsed records hold {:.1} MB ({} bytes a record; {:.1} MB at the parse's peak); \
+         evaluation peaks at {:.1} MB more",
+        mb(held),
+        held / COUNT,
+        mb(parse_peak),
+        mb(extra - held),
+    );
+    eprintln!(
+        "peak heap of parse + evaluate: {:.1} MB over the {input_mb:.1} MB input ({:.2} × the input; \
+         {:.1} MB with the input, {:.2} ×) — target ≤ 2 ×",
+        mb(extra),
+        extra as f64 / body.len() as f64,
+        mb(peak),
+        peak as f64 / body.len() as f64,
+    );
+    eprintln!("findings: {} in total", e.findings_total);
+    for r in &e.rules {
+        eprintln!(
+            "  {:<15} {:<14} findings {:>8}  evaluated {:>8}  not evaluable {:>8}",
+            r.rule_id,
+            format!("{:?}", r.status),
+            r.findings,
+            r.evaluated,
+            r.not_evaluable
+        );
+    }
+    drop(e);
+
+    // Phases, three runs each, the median.
+    let mut parse_times = Vec::new();
+    let mut eval_times = Vec::new();
+    for _ in 0..3 {
+        let (e, parsed, evaluated) = run(&rules, &body);
+        black_box(e);
+        parse_times.push(parsed);
+        eval_times.push(evaluated);
+    }
+    let (parse, eval) = (median(parse_times), median(eval_times));
+    let both = parse + eval;
+    eprintln!(
+        "whole AML pack ({} rules), one thread: parse {:.3} s ({:.0} MB/s), evaluate {:.3} s \
+         ({:.2} M records/s; target ≥ 1 M/s), parse + evaluate {:.3} s ({:.0} MB/s; target ≥ 150 MB/s)",
+        p.rules.len(),
+        parse.as_secs_f64(),
+        input_mb / parse.as_secs_f64(),
+        eval.as_secs_f64(),
+        COUNT as f64 / eval.as_secs_f64() / 1e6,
+        both.as_secs_f64(),
+        input_mb / both.as_secs_f64(),
+    );
+
+    // The velocity rule alone, for DuckDB.
+    let velocity = [p.rule("aml-tm-001").unwrap()];
+    let mut tm_parse = Vec::new();
+    let mut tm_eval = Vec::new();
+    let mut tm_findings = 0;
+    for _ in 0..3 {
+        let (e, parsed, evaluated) = run(&velocity, &body);
+        tm_findings = e.findings_total;
+        tm_parse.push(parsed);
+        tm_eval.push(evaluated);
+    }
+    let (tm_parse, tm_eval) = (median(tm_parse), median(tm_eval));
+    eprintln!(
+        "aml-tm-001 alone: parse {:.3} s, evaluate {:.3} s ({:.2} M records/s), {tm_findings} findings",
+        tm_parse.as_secs_f64(),
+        tm_eval.as_secs_f64(),
+        COUNT as f64 / tm_eval.as_secs_f64() / 1e6
+    );
+    eprintln!(
+        "audit_run: records={COUNT} bytes={} tm001_findings={tm_findings} tm001_parse_s={:.4} \
+         tm001_eval_s={:.4} pack_parse_s={:.4} pack_eval_s={:.4} peak_extra_bytes={extra}",
+        body.len(),
+        tm_parse.as_secs_f64(),
+        tm_eval.as_secs_f64(),
+        parse.as_secs_f64(),
+        eval.as_secs_f64(),
+    );
+
+    let records = input::parse_ndjson(&schema, &body).unwrap();
+    let mut g = c.benchmark_group("audit_run");
+    // Ten single-iteration samples each, the time they take as measured above (and a margin).
+    let budget = |one: Duration| one.mul_f64(12.0).max(Duration::from_secs(5));
+    g.sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(budget(eval));
+    g.throughput(Throughput::Elements(COUNT as u64));
+    g.bench_function("aml_pack_evaluate_1m", |b| {
+        b.iter(|| evaluate(&runs, &records, now, KEEP).unwrap())
+    });
+    g.measurement_time(budget(both));
+    g.throughput(Throughput::Bytes(body.len() as u64));
+    g.bench_function("aml_pack_parse_and_evaluate_1m", |b| {
+        b.iter(|| {
+            let records = input::parse_ndjson(&schema, &body).unwrap();
+            evaluate(&runs, &records, now, KEEP).unwrap()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, audit_run);
+criterion_main!(benches);
