@@ -15,6 +15,7 @@ mod frameworks;
 mod hostile;
 mod lambda_events;
 mod limits;
+mod mappings;
 mod openapi;
 mod rescore;
 mod scans;

@@ -490,6 +490,28 @@ async fn every_operation_answers_as_documented() {
     w.call(M::PUT, controls, member, Some(json!({"disabled": []})), 403)
         .await;
 
+    // Weakness mappings.
+    w.call(M::GET, "/api/compliance/mappings?cwe=79", viewer, None, 200)
+        .await;
+    w.call(
+        M::GET,
+        "/api/compliance/mappings?control=owasp:A03:2021",
+        viewer,
+        None,
+        200,
+    )
+    .await;
+    w.call(M::GET, "/api/compliance/mappings", viewer, None, 400)
+        .await;
+    w.call(
+        M::GET,
+        "/api/compliance/mappings?control=owasp:A99:2021",
+        viewer,
+        None,
+        404,
+    )
+    .await;
+
     // Custom frameworks.
     let custom = "/api/compliance/custom-frameworks";
     let body = json!({"name": "Internal Security Policy", "key": "internal_sec", "controls": [

@@ -15,6 +15,9 @@ const CONTROL_NAME: Text = Text::chars(1, 200).with_newlines();
 const CATEGORY: Text = Text::chars(0, 100).with_newlines();
 const CONTROL_ID: Text = Text::chars(1, 40);
 const DEFAULT_CATEGORY: &str = "General";
+/// CWE ids one control may list; ids are MITRE's, from 1.
+pub const MAX_CWE_PER_CONTROL: usize = 100;
+const MAX_CWE_ID: i64 = 99_999;
 
 /// `POST /api/compliance/custom-frameworks`.
 pub struct FrameworkBody {
@@ -101,8 +104,18 @@ fn control(o: &mut Object, i: usize, seen: &mut HashMap<String, usize>) -> Optio
         // Without a valid check type, a condition cannot be checked (that problem is reported).
         None => f.string().map(|_| PassCondition::NoFindings),
     });
+    let cwe = o.optional("cwe", |f| {
+        f.array(1, MAX_CWE_PER_CONTROL, |id| id.integer(1, MAX_CWE_ID))
+    });
     let check_type = check_type?;
     let condition = condition?.unwrap_or_else(|| PassCondition::default_for(check_type));
+    let mut cwe: Vec<u32> = cwe?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|id| id as u32)
+        .collect();
+    cwe.sort_unstable();
+    cwe.dedup();
     Some(CustomControl {
         id: id?,
         name: name?,
@@ -112,5 +125,6 @@ fn control(o: &mut Object, i: usize, seen: &mut HashMap<String, usize>) -> Optio
         description: description?.unwrap_or_default(),
         check_type,
         pass_condition: condition.as_string(),
+        cwe,
     })
 }

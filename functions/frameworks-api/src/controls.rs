@@ -2,7 +2,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use compliance_domain::catalog::{
-    CheckType, Control, Domain, Framework, PassCondition, Recommendation,
+    CheckType, Control, Domain, Framework, PassCondition, Recommendation, WeaknessMapping,
 };
 use compliance_domain::ids::FrameworkKey;
 use compliance_domain::ingest::ScanSummary;
@@ -49,6 +49,10 @@ pub struct ControlView<'a> {
     pub disabled: bool,
     pub recommendation: Recommendation,
     pub recommendation_reason: String,
+    /// The weaknesses (CWE ids) the control covers, with the mapping's source; absent when it
+    /// is judged by its check type alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weaknesses: Option<&'a WeaknessMapping>,
 }
 
 impl<'a> ControlView<'a> {
@@ -65,6 +69,7 @@ impl<'a> ControlView<'a> {
             disabled,
             recommendation,
             recommendation_reason,
+            weaknesses: control.weaknesses.as_ref(),
         }
     }
 }

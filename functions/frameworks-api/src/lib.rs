@@ -1,7 +1,9 @@
 //! Lambda `frameworks-api`: which frameworks an org scores against, and which of their controls
-//! it marks Not Applicable (reference: Framework Selection, Per-Control Selection).
+//! it marks Not Applicable (reference: Framework Selection, Per-Control Selection), and which
+//! controls of which frameworks a weakness (CWE) maps to.
 
 mod controls;
+mod mappings;
 mod selection;
 
 use axum::Router;
@@ -22,6 +24,7 @@ pub fn routes() -> Routes {
             "/api/compliance/frameworks/{framework_key}/controls",
             controls::set_disabled,
         )
+        .get("/api/compliance/mappings", mappings::list)
 }
 
 pub fn router(state: AppState) -> Router {

@@ -112,6 +112,7 @@ fn custom_frameworks() -> Vec<Framework> {
                         recommendation: Recommendation::Required,
                         recommendation_reason: "custom".into(),
                         domain: Domain::for_check_type(check_type),
+                        weaknesses: None,
                     }
                 })
                 .collect(),

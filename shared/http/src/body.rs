@@ -105,6 +105,18 @@ impl<'p, 'v> Field<'p, 'v> {
         }
     }
 
+    /// A whole number within `min..=max`.
+    pub fn integer(self, min: i64, max: i64) -> Option<i64> {
+        match self.value.as_i64() {
+            Some(v) if (min..=max).contains(&v) => Some(v),
+            Some(_) => self.invalid(format!("must be an integer from {min} to {max}")),
+            None if self.value.is_number() => {
+                self.invalid(format!("must be an integer from {min} to {max}"))
+            }
+            None => self.wrong_type("integer"),
+        }
+    }
+
     pub fn number(self) -> Option<f64> {
         match self.value.as_f64() {
             Some(v) => Some(v),

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use compliance_domain::catalog::{
-    CheckType, Control, Domain, Framework, PassCondition, Recommendation,
+    CheckType, Control, Domain, Framework, PassCondition, Recommendation, WeaknessMapping,
 };
 use compliance_domain::ids::{FrameworkKey, OrgId};
 use compliance_domain::time::rfc3339;
@@ -22,6 +22,10 @@ pub struct CustomControl {
     pub check_type: CheckType,
     /// Canonical text of a condition already validated for the check type.
     pub pass_condition: String,
+    /// The CWE ids the control covers (ascending, unique): findings that carry CWE ids count
+    /// against it only when they meet. Empty: judged by its check type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cwe: Vec<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +43,9 @@ pub struct CustomFramework {
 }
 
 pub const MAX_PER_ORG: usize = 50;
+
+/// The `source` of a custom control's weakness mapping: the org's own.
+pub const CUSTOM_SOURCE: &str = "custom";
 
 /// A framework as stored in its org.
 #[derive(Serialize, Deserialize)]
@@ -103,6 +110,10 @@ impl CustomFramework {
                     recommendation_reason: "Defined by your organization's own framework."
                         .to_string(),
                     domain: Domain::for_check_type(c.check_type),
+                    weaknesses: (!c.cwe.is_empty()).then(|| WeaknessMapping {
+                        cwe: c.cwe.clone(),
+                        source: CUSTOM_SOURCE.to_string(),
+                    }),
                 })
                 .collect(),
         }

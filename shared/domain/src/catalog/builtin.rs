@@ -7,24 +7,37 @@
 //! framework <key> | <name> | <description> | requires_plan: <none|free|team|business|enterprise>
 //! ```
 //!
-//! then each control is a header line and three indented lines, in this order:
+//! then each control is a header line and three indented lines, in this order, optionally
+//! followed by a fourth, the weaknesses (CWE ids) the control covers and the published mapping
+//! they come from:
 //!
 //! ```text
 //! <id> | <name> | <category> | <domain>
 //!     <check_type>: <pass_condition>
 //!     <description>
 //!     <required|recommended|optional>: <reason>
+//!     cwe: <id>, <id>, … | source: <citation>
 //! ```
 //!
+//! The `cwe:` line lists decimal ids (no `CWE-` prefix, no leading zero), each from 1 to
+//! [`CWE_ID_MAX`], separated by commas, in any order but each once; they are stored ascending.
+//! The citation names the mapping's publisher, the list and where it is published, and its
+//! licence (e.g. `source: OWASP Top 10:2021 A01 "List of Mapped CWEs"
+//! (owasp.org/Top10/A01_2021-Broken_Access_Control), CC BY-SA 4.0`). Only a control of a
+//! finding-based check type may have one (a signal-based control counts no findings). A control
+//! without the line is judged on its check type alone; one with it, on the findings whose CWE
+//! ids meet its list (see the `scoring` module documentation). Each data file's header comment
+//! says where its mappings come from, or why its controls have none.
+//!
 //! Everything is validated when the catalog is first used (check types, pass conditions against
-//! their check type, domains, plans, unique ids); the unit tests force that, so a bad data file
-//! fails the build's tests rather than a request.
+//! their check type, domains, plans, unique ids, CWE lists); the unit tests force that, so a bad
+//! data file fails the build's tests rather than a request.
 
 use std::sync::LazyLock;
 
 use super::check_type::CheckType;
 use super::condition::PassCondition;
-use super::model::{Control, Domain, Framework, Recommendation};
+use super::model::{Control, Domain, Framework, Recommendation, WeaknessMapping, CWE_ID_MAX};
 use crate::plans::Plan;
 
 /// The built-in framework keys, in catalog order.
@@ -144,17 +157,22 @@ fn add_control(framework: &mut Framework, block: &[(usize, &str)]) -> Result<(),
     if head.starts_with(char::is_whitespace) {
         return Err((head_line, "indented line outside a control".to_string()));
     }
-    let [(check_line, check), (description_line, description), (why_line, why)] = block[1..] else {
-        return Err((
-            head_line,
-            format!(
-                "control '{}' needs exactly three indented lines (check, description, \
-                 recommendation), found {}",
-                head.trim(),
-                block.len() - 1
-            ),
-        ));
+    let (lines, cwe_line) = match block[1..] {
+        [a, b, c] => ([a, b, c], None),
+        [a, b, c, d] => ([a, b, c], Some(d)),
+        _ => {
+            return Err((
+                head_line,
+                format!(
+                    "control '{}' needs three indented lines (check, description, \
+                     recommendation) and optionally a fourth (cwe), found {}",
+                    head.trim(),
+                    block.len() - 1
+                ),
+            ))
+        }
     };
+    let [(check_line, check), (description_line, description), (why_line, why)] = lines;
     let [id, name, category, domain] = at(
         head_line,
         fields(head, "control line '<id> | <name> | <category> | <domain>'"),
@@ -178,6 +196,19 @@ fn add_control(framework: &mut Framework, block: &[(usize, &str)]) -> Result<(),
         labelled(why.trim(), "<required|recommended|optional>: <reason>"),
     )?;
     let recommendation = at(why_line, recommendation.parse::<Recommendation>())?;
+    let weaknesses = match cwe_line {
+        None => None,
+        Some((line, _)) if !check_type.is_finding_based() => {
+            return Err((
+                line,
+                format!(
+                    "a cwe line needs a finding-based check type; '{check_type}' is judged on \
+                     signals, not findings"
+                ),
+            ));
+        }
+        Some((line, text)) => Some(at(line, weakness_line(text.trim()))?),
+    };
     framework.controls.push(Control {
         id,
         name,
@@ -188,6 +219,49 @@ fn add_control(framework: &mut Framework, block: &[(usize, &str)]) -> Result<(),
         recommendation,
         recommendation_reason: reason.to_string(),
         domain,
+        weaknesses,
     });
     Ok(())
+}
+
+/// `cwe: <id>, <id>, … | source: <citation>`.
+fn weakness_line(line: &str) -> Result<WeaknessMapping, String> {
+    const FORM: &str = "expected 'cwe: <id>, <id>, … | source: <citation>'";
+    let rest = line.strip_prefix("cwe: ").ok_or(FORM)?;
+    let (ids, source) = rest.split_once(" | ").ok_or(FORM)?;
+    let source = source
+        .strip_prefix("source: ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or(FORM)?;
+    if source.contains(" | ") {
+        return Err("a source has no ' | '".to_string());
+    }
+    if ids.trim().is_empty() {
+        return Err("a cwe line lists at least one CWE id".to_string());
+    }
+    let mut cwe = Vec::new();
+    for token in ids.split(',').map(str::trim) {
+        let id = cwe_id(token)?;
+        if cwe.contains(&id) {
+            return Err(format!("CWE id {id} is listed twice"));
+        }
+        cwe.push(id);
+    }
+    WeaknessMapping::new(cwe, source)
+}
+
+/// One id of a `cwe:` line: decimal digits, no leading zero, 1..=CWE_ID_MAX.
+fn cwe_id(token: &str) -> Result<u32, String> {
+    let canonical = !token.is_empty()
+        && token.bytes().all(|b| b.is_ascii_digit())
+        && !token.starts_with('0')
+        && token.len() <= 5;
+    match token.parse::<u32>() {
+        Ok(id) if canonical && (1..=CWE_ID_MAX).contains(&id) => Ok(id),
+        _ => Err(format!(
+            "'{token}' is not a CWE id: write a number from 1 to {CWE_ID_MAX}, without \
+             'CWE-' or leading zeros"
+        )),
+    }
 }

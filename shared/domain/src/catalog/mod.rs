@@ -12,7 +12,9 @@ pub use condition::{
     patterns_for, vocabulary, ConditionForm, FindingNoun, PassCondition, MAX_APPROVALS,
     MAX_FINDINGS_LIMIT, MAX_SCAN_AGE_DAYS, STANDARD_PARTIAL_MAX,
 };
-pub use model::{Control, Domain, Framework, Recommendation};
+pub use model::{
+    controls_for_cwe, Control, Domain, Framework, Recommendation, WeaknessMapping, CWE_ID_MAX,
+};
 
 #[cfg(test)]
 mod tests;

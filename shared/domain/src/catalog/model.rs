@@ -80,6 +80,61 @@ pub struct Control {
     /// One line.
     pub recommendation_reason: String,
     pub domain: Domain,
+    /// The weaknesses the control covers, when a published mapping (or the org) names them:
+    /// a finding that carries CWE ids then counts against the control only when they meet.
+    pub weaknesses: Option<WeaknessMapping>,
+}
+
+/// The largest CWE id accepted anywhere (MITRE's ids start at 1).
+pub const CWE_ID_MAX: u32 = 99_999;
+
+/// The CWE ids a control covers, and where the mapping comes from.
+///
+/// A control with a mapping is judged on the findings whose CWE ids meet its own (and on those
+/// without any CWE id, of its check type); see the `scoring` module documentation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WeaknessMapping {
+    /// Ascending, without duplicates, never empty, each in 1..=[`CWE_ID_MAX`].
+    pub cwe: Vec<u32>,
+    /// The published mapping cited (`OWASP Top 10:2021, A01 "List of Mapped CWEs"`), or
+    /// `custom` for an org's own framework.
+    pub source: String,
+}
+
+impl WeaknessMapping {
+    /// A mapping of these ids (sorted and deduplicated here), or why it cannot be one: no id
+    /// at all, an id outside 1..=[`CWE_ID_MAX`], or an empty source.
+    pub fn new(
+        cwe: impl IntoIterator<Item = u32>,
+        source: impl Into<String>,
+    ) -> Result<WeaknessMapping, String> {
+        let mut cwe: Vec<u32> = cwe.into_iter().collect();
+        if let Some(bad) = cwe.iter().find(|id| !(1..=CWE_ID_MAX).contains(*id)) {
+            return Err(format!(
+                "CWE id {bad} is out of range: a CWE id is a number from 1 to {CWE_ID_MAX}"
+            ));
+        }
+        cwe.sort_unstable();
+        cwe.dedup();
+        if cwe.is_empty() {
+            return Err("a weakness mapping lists at least one CWE id".to_string());
+        }
+        let source = source.into();
+        if source.trim().is_empty() {
+            return Err("a weakness mapping names its source".to_string());
+        }
+        Ok(WeaknessMapping { cwe, source })
+    }
+
+    /// Whether the mapping lists `cwe`.
+    pub fn contains(&self, cwe: u32) -> bool {
+        self.cwe.binary_search(&cwe).is_ok()
+    }
+
+    /// Whether the mapping lists any of `ids` (ascending, as a finding's CWE ids are).
+    pub fn meets(&self, ids: &[u32]) -> bool {
+        ids.iter().any(|id| self.contains(*id))
+    }
 }
 
 /// A compliance framework: built-in (from the catalog) or an org's custom one.
@@ -101,4 +156,18 @@ impl Framework {
     pub fn control(&self, id: &str) -> Option<&Control> {
         self.controls.iter().find(|c| c.id == id)
     }
+}
+
+/// The controls whose weakness mapping lists `cwe`, in framework order then control order:
+/// what a finding carrying that CWE id can count against (see the `scoring` module
+/// documentation for which findings a mapped control counts).
+pub fn controls_for_cwe<'a>(
+    cwe: u32,
+    frameworks: impl IntoIterator<Item = &'a Framework>,
+) -> Vec<(&'a Framework, &'a Control)> {
+    frameworks
+        .into_iter()
+        .flat_map(|f| f.controls.iter().map(move |c| (f, c)))
+        .filter(|(_, c)| c.weaknesses.as_ref().is_some_and(|m| m.contains(cwe)))
+        .collect()
 }

@@ -569,7 +569,7 @@ fn reader_rejects_bad_data_with_its_line() {
         (
             "    Does things\n",
             "",
-            "2: control 'A-1 | Name | Cat | auth' needs exactly three",
+            "2: control 'A-1 | Name | Cat | auth' needs three indented lines",
         ),
     ];
     for (from, to, expected) in edits {
@@ -585,4 +585,193 @@ fn reader_rejects_bad_data_with_its_line() {
     assert!(parse_framework("x | X | Y | requires_plan: none\n").is_err());
     assert!(parse_framework("framework x | X | Y\n").is_err());
     assert!(parse_framework("# only a comment\n").is_err());
+}
+
+// ---- weakness (CWE) mappings ----
+
+const CWE_GOOD: &str = "A-1 | Name | Cat | auth\n    sast_auth: no_findings\n    Does things\n    optional: x\n    cwe: 863, 22, 1275 | source: Somewhere \"List\" (example.org/x), CC BY-SA 4.0\n";
+
+#[test]
+fn reader_reads_a_cwe_line_sorted_with_its_source() {
+    let f = read(CWE_GOOD).unwrap();
+    let m = f.control("A-1").unwrap().weaknesses.clone().unwrap();
+    assert_eq!(m.cwe, vec![22, 863, 1275]);
+    assert_eq!(m.source, "Somewhere \"List\" (example.org/x), CC BY-SA 4.0");
+    // A single id, the bounds, and a following control without a line.
+    let f = read(&CWE_GOOD.replace("863, 22, 1275", "99999, 1")).unwrap();
+    assert_eq!(
+        f.controls[0].weaknesses.as_ref().unwrap().cwe,
+        vec![1, 99999]
+    );
+    let two = format!(
+        "{}{}",
+        CWE_GOOD.replace("863, 22, 1275", "918"),
+        "B-2 | Name | Cat | auth\n    sast_auth: no_findings\n    Does things\n    optional: x\n"
+    );
+    let f = read(&two).unwrap();
+    assert_eq!(f.controls[0].weaknesses.as_ref().unwrap().cwe, vec![918]);
+    assert_eq!(f.controls[1].weaknesses, None);
+}
+
+#[test]
+fn reader_rejects_bad_cwe_lines_with_their_line() {
+    let bad = |from: &str, to: &str, expected: &str| {
+        assert_unreadable(&CWE_GOOD.replacen(from, to, 1), expected);
+    };
+    bad(
+        "863, 22, 1275",
+        "",
+        "6: a cwe line lists at least one CWE id",
+    );
+    bad(
+        "cwe: 863, 22, 1275 | ",
+        "cwe: ",
+        "6: expected 'cwe: <id>, <id>, … | source: <citation>'",
+    );
+    bad("cwe: ", "cwes: ", "6: expected 'cwe:");
+    bad(" | source: ", " source: ", "6: expected 'cwe:");
+    bad(
+        "source: Somewhere",
+        "origin: Somewhere",
+        "6: expected 'cwe:",
+    );
+    bad(
+        "source: Somewhere \"List\" (example.org/x), CC BY-SA 4.0",
+        "source:  ",
+        "6: expected 'cwe:",
+    );
+    bad("863, 22", "863, 0", "6: '0' is not a CWE id");
+    bad("863, 22", "863, 100000", "6: '100000' is not a CWE id");
+    bad("863, 22", "863, CWE-22", "6: 'CWE-22' is not a CWE id");
+    bad("863, 22", "863, 022", "6: '022' is not a CWE id");
+    bad("863, 22", "863, -22", "6: '-22' is not a CWE id");
+    bad("863, 22", "863,, 22", "6: '' is not a CWE id");
+    bad("863, 22", "863 22", "6: '863 22' is not a CWE id");
+    bad("863, 22", "863, 22, 863", "6: CWE id 863 is listed twice");
+    bad("CC BY-SA 4.0", "CC BY-SA | 4.0", "6: a source has no ' | '");
+    // A fifth indented line, and a cwe line on a signal-based control.
+    assert_unreadable(
+        &format!("{CWE_GOOD}    more\n"),
+        "2: control 'A-1 | Name | Cat | auth' needs three indented lines",
+    );
+    let signal = CWE_GOOD.replace("sast_auth: no_findings", "pr_reviews: min_approvals_1");
+    assert_unreadable(&signal, "6: a cwe line needs a finding-based check type");
+}
+
+#[test]
+fn weakness_mappings_sort_dedup_and_validate() {
+    let m = WeaknessMapping::new([79, 80, 79], "custom").unwrap();
+    assert_eq!(m.cwe, vec![79, 80]);
+    assert!(m.contains(80) && !m.contains(81));
+    assert!(m.meets(&[1, 80]) && !m.meets(&[1, 2]) && !m.meets(&[]));
+    assert!(WeaknessMapping::new([], "custom").is_err());
+    assert!(WeaknessMapping::new([0], "custom").is_err());
+    assert!(WeaknessMapping::new([CWE_ID_MAX + 1], "custom").is_err());
+    assert!(WeaknessMapping::new([79], " ").is_err());
+    assert!(WeaknessMapping::new([CWE_ID_MAX], "custom").is_ok());
+}
+
+/// OWASP's "List of Mapped CWEs" per category, as transcribed: the count of each list is the
+/// "CWEs Mapped" figure of its page.
+#[test]
+fn owasp_controls_carry_owasps_lists() {
+    let owasp = builtin_framework("owasp").unwrap();
+    let expected: [(&str, Option<usize>); 10] = [
+        ("A01:2021", Some(34)),
+        ("A02:2021", Some(29)),
+        ("A03:2021", Some(33)),
+        ("A04:2021", None),
+        ("A05:2021", None),
+        ("A06:2021", None),
+        ("A07:2021", Some(22)),
+        ("A08:2021", Some(10)),
+        ("A09:2021", None),
+        ("A10:2021", Some(1)),
+    ];
+    for (id, len) in expected {
+        let c = owasp.control(id).unwrap();
+        assert_eq!(c.weaknesses.as_ref().map(|m| m.cwe.len()), len, "{id}");
+        if let Some(m) = &c.weaknesses {
+            assert!(m.cwe.windows(2).all(|w| w[0] < w[1]), "{id}");
+            let category = &id[..3];
+            assert!(
+                m.source.starts_with(&format!(
+                    "OWASP Top 10:2021 {category} \"List of Mapped CWEs\" (owasp.org/Top10/{category}_2021-"
+                )) && m.source.ends_with("), CC BY-SA 4.0"),
+                "{id}: {}",
+                m.source
+            );
+            assert!(c.check_type.is_finding_based(), "{id}");
+        }
+    }
+    let ids = |id: &str| owasp.control(id).unwrap().weaknesses.clone().unwrap().cwe;
+    assert_eq!(ids("A10:2021"), vec![918]);
+    for (id, cwe) in [
+        ("A01:2021", 22),
+        ("A01:2021", 352),
+        ("A01:2021", 1275),
+        ("A02:2021", 327),
+        ("A03:2021", 79),
+        ("A03:2021", 89),
+        ("A03:2021", 917),
+        ("A07:2021", 295),
+        ("A07:2021", 798),
+        ("A08:2021", 502),
+    ] {
+        assert!(ids(id).contains(&cwe), "{id} CWE-{cwe}");
+    }
+    // OWASP files every CWE under one category at most.
+    let mapped: Vec<u32> = owasp
+        .controls
+        .iter()
+        .filter_map(|c| c.weaknesses.as_ref())
+        .flat_map(|m| m.cwe.iter().copied())
+        .collect();
+    let unique: HashSet<u32> = mapped.iter().copied().collect();
+    assert_eq!(unique.len(), mapped.len());
+    assert_eq!(mapped.len(), 34 + 29 + 33 + 22 + 10 + 1);
+}
+
+#[test]
+fn frameworks_without_a_public_mapping_have_none() {
+    for f in builtin().iter().filter(|f| f.key != "owasp") {
+        assert!(
+            f.controls.iter().all(|c| c.weaknesses.is_none()),
+            "{} has a CWE mapping",
+            f.key
+        );
+    }
+}
+
+#[test]
+fn controls_for_a_cwe_in_framework_then_control_order() {
+    let hits = |cwe: u32| -> Vec<String> {
+        controls_for_cwe(cwe, builtin())
+            .into_iter()
+            .map(|(f, c)| format!("{}:{}", f.key, c.id))
+            .collect()
+    };
+    assert_eq!(hits(918), vec!["owasp:A10:2021"]);
+    assert_eq!(hits(79), vec!["owasp:A03:2021"]);
+    assert_eq!(hits(22), vec!["owasp:A01:2021"]);
+    assert!(hits(99_999).is_empty());
+    assert!(hits(0).is_empty());
+    // Several frameworks and controls: framework order, then control order.
+    let mut mine = builtin_framework("owasp").unwrap().clone();
+    mine.key = "mine".into();
+    for c in &mut mine.controls {
+        c.weaknesses = Some(WeaknessMapping::new([79, 918], "custom").unwrap());
+    }
+    let both = [&mine, builtin_framework("owasp").unwrap()];
+    let found: Vec<String> = controls_for_cwe(918, both)
+        .into_iter()
+        .map(|(f, c)| format!("{}:{}", f.key, c.id))
+        .collect();
+    let mut expected: Vec<String> = mine
+        .controls
+        .iter()
+        .map(|c| format!("mine:{}", c.id))
+        .collect();
+    expected.push("owasp:A10:2021".into());
+    assert_eq!(found, expected);
 }

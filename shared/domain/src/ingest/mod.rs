@@ -24,7 +24,9 @@ pub use error::IngestError;
 pub use model::{ExclusionCounts, Finding, Location, NormalisedScan, ToolRun};
 pub use native::{parse_native, parse_signals, NativeScan, PullRequestStats, QualityGate, Signals};
 pub use sarif::parse_sarif;
-pub use summary::{summarise, FailedTool, ScanSummary, SeverityCounts, ToolSummary, Totals};
+pub use summary::{
+    summarise, FailedTool, FindingGroup, ScanSummary, SeverityCounts, ToolSummary, Totals,
+};
 
 #[cfg(test)]
 mod corpus_tests;

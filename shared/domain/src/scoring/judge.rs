@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use crate::catalog::{CheckType, Control, PassCondition, Severity, STANDARD_PARTIAL_MAX};
 use crate::ingest::{PullRequestStats, QualityGate, ScanSummary, SeverityCounts, Signals};
 
-use super::{ControlResult, ControlStatus, Evidence, ScanInput};
+use super::matching;
+use super::{ControlResult, ControlStatus, Evidence, Matched, ScanInput};
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
@@ -89,7 +90,13 @@ fn judge(control: &Control, scan: &ScanInput, now: DateTime<Utc>) -> Verdict {
         PassCondition::NoFindings
         | PassCondition::SeverityCeiling { .. }
         | PassCondition::MaxFindings { .. } => {
-            judge_findings(control.check_type, cond, scan.summary)
+            match matching::judged_by_weaknesses(control, scan.summary) {
+                Some((mapping, groups)) => {
+                    let matched = matching::matched(control.check_type, mapping, groups);
+                    judge_matched(control.check_type, cond, matched, scan.summary)
+                }
+                None => judge_findings(control.check_type, cond, scan.summary),
+            }
         }
         PassCondition::ScannedWithinDays(days) => judge_recency(days, scan.completed_at, now),
         PassCondition::QualityGatePassed => judge_gate(signals),
@@ -149,11 +156,51 @@ fn judge_findings(check_type: CheckType, cond: PassCondition, summary: &ScanSumm
         ..Evidence::default()
     };
     if !covered {
-        return Verdict::no_evidence(evidence, uncovered_reason(check_type, &counts, summary));
+        let reason = uncovered_reason(check_type.as_str(), &counts, summary);
+        return Verdict::no_evidence(evidence, reason);
     }
     let status = finding_status(cond, &counts).unwrap_or(ControlStatus::NoEvidence);
     let what = describe_counts(check_type, &counts);
-    let why = match (status, cond) {
+    let why = why(status, cond, &counts);
+    Verdict::judged(status, evidence, format!("{what}{why}"), cond)
+}
+
+/// A control judged by its weaknesses, on the findings `matched` counted against it.
+fn judge_matched(
+    check_type: CheckType,
+    cond: PassCondition,
+    matched: Matched,
+    summary: &ScanSummary,
+) -> Verdict {
+    let counts = matched.total();
+    let covered = matching::covered(check_type, summary);
+    let what = describe_matched(check_type, &counts, &matched);
+    let evidence = Evidence {
+        covered,
+        counts: Some(counts),
+        matched: Some(matched),
+        ..Evidence::default()
+    };
+    if !covered {
+        let scope = if matching::is_sast(check_type) {
+            format!("{check_type} or another SAST check type")
+        } else {
+            check_type.to_string()
+        };
+        let mut reason = uncovered_reason(&scope, &counts, summary);
+        if counts.total() > 0 {
+            reason.push_str(&format!(" ({what})"));
+        }
+        return Verdict::no_evidence(evidence, reason);
+    }
+    let status = finding_status(cond, &counts).unwrap_or(ControlStatus::NoEvidence);
+    let why = why(status, cond, &counts);
+    Verdict::judged(status, evidence, format!("{what}{why}"), cond)
+}
+
+/// What the condition made of the counts, as a clause to append (`, none critical`).
+fn why(status: ControlStatus, cond: PassCondition, counts: &SeverityCounts) -> String {
+    match (status, cond) {
         (ControlStatus::Pass, _) if counts.total() == 0 => String::new(),
         (_, PassCondition::NoFindings) => match status {
             ControlStatus::Partial => ", none critical".to_string(),
@@ -172,8 +219,27 @@ fn judge_findings(check_type: CheckType, cond: PassCondition, summary: &ScanSumm
             _ => format!(", over the budget of {max}"),
         },
         _ => String::new(),
+    }
+}
+
+/// "No counted findings matched by CWE or by check type sast_security", or "3 findings (1
+/// critical, 2 low): 2 matched by CWE-22, CWE-23, 1 by check type sast_auth".
+fn describe_matched(check_type: CheckType, counts: &SeverityCounts, matched: &Matched) -> String {
+    let total = counts.total();
+    if total == 0 {
+        return format!("No counted findings matched by CWE or by check type {check_type}");
+    }
+    let ids: Vec<String> = matched.cwe.iter().map(|id| format!("CWE-{id}")).collect();
+    let by_cwe = match (matched.by_cwe.total(), ids.is_empty()) {
+        (n, false) => format!("{n} matched by {}", ids.join(", ")),
+        (n, true) => format!("{n} matched by CWE"),
     };
-    Verdict::judged(status, evidence, format!("{what}{why}"), cond)
+    format!(
+        "{total} finding{} ({}): {by_cwe}, {} by check type {check_type}",
+        plural_s(total),
+        breakdown(counts),
+        matched.by_check_type.total()
+    )
 }
 
 /// "No counted secrets findings" or "3 secrets findings (1 critical, 2 low)".
@@ -199,12 +265,9 @@ fn breakdown(counts: &SeverityCounts) -> String {
         .join(", ")
 }
 
-fn uncovered_reason(
-    check_type: CheckType,
-    counts: &SeverityCounts,
-    summary: &ScanSummary,
-) -> String {
-    let mut reason = format!("No completed tool run in the latest scan covered {check_type}");
+/// Why a finding-based control has no evidence; `scope` names what no run covered.
+fn uncovered_reason(scope: &str, counts: &SeverityCounts, summary: &ScanSummary) -> String {
+    let mut reason = format!("No completed tool run in the latest scan covered {scope}");
     if !summary.failed_tools.is_empty() {
         let n = summary.failed_tools.len();
         reason.push_str(&format!(" ({n} tool run{} failed)", plural_s(n as u64)));

@@ -1,8 +1,9 @@
 //! The scoring engine: a pure function of (enabled frameworks, the org's disabled controls, the
 //! repository's latest scan summary, the evaluation time). No I/O, no clock, no randomness: the
 //! same inputs give the same [`Report`], byte for byte once serialised. It reads only the scan's
-//! per-check-type severity counts, its coverage and its signals, never the findings themselves,
-//! so its cost depends on the number of controls, not on the size of the scan.
+//! per-check-type severity counts, its bounded finding groups (per check type and CWE ids), its
+//! coverage and its signals, never the findings themselves, so its cost depends on the number
+//! of controls and groups, not on the size of the scan.
 //!
 //! ## Control status
 //!
@@ -20,6 +21,41 @@
 //! Every control explains itself: `evidence` holds what it was judged on (the severity counts of
 //! its check type and whether that type was covered; the scan's age; the quality-gate status;
 //! the pull-request stats and review rate) and `reason` says in one line why it got its status.
+//!
+//! ## Controls mapped to weaknesses
+//!
+//! A control whose catalog entry lists CWE ids (`weaknesses`: OWASP Top 10:2021's own lists for
+//! A01, A02, A03, A07, A08 and A10, or an org's custom control) and whose check type is
+//! finding-based is judged on the findings that concern it rather than on every finding of its
+//! check type. Its **counted findings** are:
+//!
+//! - **by CWE**: every counted finding with CWE ids of which at least one is in the control's
+//!   list, of the control's check type or — when both are first-party code check types
+//!   (`secrets`, `sast_security`, `sast_crypto`, `sast_auth`, `code_quality`) — of another one.
+//!   So a path traversal (CWE-22) that the SAST split filed under `sast_security` counts against
+//!   A01 (`sast_auth`), and a hard-coded password (CWE-798, filed under `secrets`) against A07.
+//!   Dependency findings (`sca_vulns`) count by CWE only against `sca_vulns` controls, and
+//!   infrastructure findings (`iac_issues`) only against `iac_issues` controls: a library's
+//!   cross-site scripting (CWE-79) is not the org's injection flaw.
+//! - **by check type**: every counted finding without any CWE id, of the control's own check
+//!   type (what a scanner did not classify is judged as before).
+//!
+//! A finding with CWE ids none of which is in the list does not count against the control, even
+//! of its check type: an SSRF (CWE-918) fails A10, not A03. The same finding may count against
+//! several controls (of one framework or several). The pass condition then applies to these
+//! counts as to a check type's. **Coverage**: the control has evidence when a completed run
+//! covered its check type or, for a SAST check type, any of the three SAST check types (SAST
+//! tools cover them together, and a CWE-mapped SAST control may be failed by any of them); the
+//! coverage of `secrets`, `code_quality`, `sca_vulns` or `iac_issues` never stands in for another
+//! check type. `evidence.counts` holds the counted findings, and `evidence.matched` splits them
+//! (by CWE, by check type) and names the control's CWE ids found among them (at most 20); the
+//! reason says it ("2 findings (2 high): 2 matched by CWE-918, 0 by check type sast_security").
+//!
+//! Controls without a list, signal-based controls, and every control judged on a summary stored
+//! before findings were grouped by CWE (`finding_groups` absent) are judged by check type,
+//! exactly as before; their evidence has no `matched`. A summary's groups are bounded: past the
+//! bound, findings are merged so as to over-match, never to under-match (see
+//! [`ScanSummary::finding_groups`]).
 //!
 //! ## Scores
 //!
@@ -41,7 +77,9 @@
 //!   its own `no_evidence` status.
 //! - `total_issues` is the number of counted findings in the latest scan (0 without a scan).
 //! - Adding a finding never raises a control's status, a framework's score or the overall score;
-//!   disabling a control never changes another control's status (both are property-tested).
+//!   disabling a control never changes another control's status; a finding whose CWE ids are in
+//!   no list of a framework leaves that framework's CWE-mapped controls as they were (all three
+//!   are property-tested).
 //!
 //! ## Risk areas and the recommendation
 //!
@@ -67,8 +105,10 @@
 //! latest scan; the first rule that applies wins, and the reason names the signal:
 //!
 //! 1. **Findings against the control** make it `required`: counted findings of its check type
-//!    ("3 findings of sast_crypto in the latest scan"), a failed quality gate for
-//!    `quality_gates`, merged pull requests without approval for `pr_reviews`.
+//!    ("3 findings of sast_crypto in the latest scan") — for a control judged by its weaknesses,
+//!    its counted findings ("2 findings matching its CWE ids or, without CWE id, its check type
+//!    sast_security in the latest scan") —, a failed quality gate for `quality_gates`, merged
+//!    pull requests without approval for `pr_reviews`.
 //! 2. **The stack matches the control's domain**: the badge goes up one step (optional →
 //!    recommended → required) when a repository language maps to the control's domain:
 //!
@@ -91,6 +131,7 @@
 //! An upgrade that would not change the badge (already `required`) keeps the baseline reason.
 
 mod judge;
+mod matching;
 mod recommend;
 mod summary;
 
@@ -100,6 +141,8 @@ mod proptests;
 mod testkit;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod weakness_tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -109,6 +152,7 @@ use serde::Serialize;
 use crate::catalog::{CheckType, Framework};
 use crate::ingest::{PullRequestStats, QualityGate, ScanSummary, SeverityCounts};
 
+pub use matching::MATCHED_CWE_MAX;
 pub use recommend::refine_recommendation;
 pub use summary::{framework_score, overall_score, Posture};
 
@@ -150,9 +194,14 @@ pub struct Evidence {
     /// covered it (finding-based types), a scan exists (`scan_recency`), the signal was
     /// reported (`quality_gates`, `pr_reviews`).
     pub covered: bool,
-    /// Counted findings of the check type in the latest scan (finding-based types).
+    /// Counted findings of the check type in the latest scan (finding-based types); for a
+    /// control judged by its weaknesses, the findings counted against it (`matched` splits them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counts: Option<SeverityCounts>,
+    /// For a control judged by its weaknesses (CWE ids): which findings counted, and by what.
+    /// Absent for every other control.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub matched: Option<Matched>,
     /// Whole days since the latest scan completed (`scan_recency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_age_days: Option<u64>,
@@ -168,6 +217,20 @@ pub struct Evidence {
     /// (`pr_reviews`, when any was merged).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review_rate: Option<f64>,
+}
+
+/// The findings counted against a control judged by its weaknesses (module documentation,
+/// "Controls mapped to weaknesses"); `by_cwe` + `by_check_type` = `Evidence::counts`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Matched {
+    /// Counted findings with a CWE id in the control's list.
+    pub by_cwe: SeverityCounts,
+    /// Counted findings without any CWE id, of the control's check type.
+    pub by_check_type: SeverityCounts,
+    /// The control's CWE ids that the findings counted by CWE carry, ascending, at most
+    /// [`MATCHED_CWE_MAX`] (the lowest). May be empty while `by_cwe` is not, when the ids were
+    /// merged away by the summary's bound.
+    pub cwe: Vec<u32>,
 }
 
 /// One control's verdict.

@@ -5,8 +5,30 @@ use proptest::prelude::*;
 
 use super::testkit::*;
 use super::*;
-use crate::catalog::{Control, FindingNoun, PassCondition, Severity};
+use crate::catalog::{Control, FindingNoun, PassCondition, Severity, WeaknessMapping};
 use crate::ingest::{PullRequestStats, QualityGate, Signals};
+
+/// The CWE ids controls are mapped to here; findings also carry ids from [`CWE_OUTSIDE`].
+const CWE_POOL: std::ops::RangeInclusive<u32> = 1..=8;
+/// Ids no generated control lists.
+const CWE_OUTSIDE: std::ops::RangeInclusive<u32> = 100..=103;
+
+/// A finding's CWE ids: none, or a few from the pool and beyond it.
+fn finding_cwe() -> impl Strategy<Value = Vec<u32>> {
+    prop_oneof![
+        1 => Just(Vec::new()),
+        3 => prop::collection::btree_set(prop_oneof![4 => CWE_POOL, 1 => CWE_OUTSIDE], 1..3)
+            .prop_map(|ids| ids.into_iter().collect()),
+    ]
+}
+
+/// A control's weakness mapping, or none (half the time).
+fn mapping() -> impl Strategy<Value = Option<WeaknessMapping>> {
+    prop::option::of(
+        prop::collection::btree_set(CWE_POOL, 1..4)
+            .prop_map(|ids| WeaknessMapping::new(ids, "custom").unwrap()),
+    )
+}
 
 fn check_type() -> impl Strategy<Value = CheckType> {
     prop::sample::select(CheckType::ALL.to_vec())
@@ -45,14 +67,18 @@ fn condition(ct: CheckType) -> BoxedStrategy<PassCondition> {
 
 fn controls() -> impl Strategy<Value = Vec<Control>> {
     prop::collection::vec(
-        check_type().prop_flat_map(|ct| (Just(ct), condition(ct))),
+        check_type().prop_flat_map(|ct| (Just(ct), condition(ct), mapping())),
         0..10,
     )
     .prop_map(|parts| {
         parts
             .into_iter()
             .enumerate()
-            .map(|(i, (ct, cond))| control(&format!("C{i}"), ct, cond))
+            .map(|(i, (ct, cond, weaknesses))| {
+                let mut c = control(&format!("C{i}"), ct, cond);
+                c.weaknesses = weaknesses;
+                c
+            })
             .collect()
     })
 }
@@ -113,30 +139,87 @@ fn signals() -> impl Strategy<Value = Signals> {
     })
 }
 
-/// A scan summary, or none, with its age in hours.
-fn scan() -> impl Strategy<Value = Option<(ScanSummary, i64)>> {
+fn finding_type() -> impl Strategy<Value = CheckType> {
+    prop::sample::select(finding_types())
+}
+
+/// The covered check types: each finding-based type with even odds.
+fn covered() -> impl Strategy<Value = Vec<CheckType>> {
+    let finding_types = finding_types();
+    prop::collection::vec(any::<bool>(), finding_types.len()).prop_map(move |flags| {
+        finding_types
+            .iter()
+            .zip(flags)
+            .filter(|(_, c)| *c)
+            .map(|(ct, _)| *ct)
+            .collect()
+    })
+}
+
+/// A summary stored before findings were grouped: counts per check type only.
+fn legacy_summary() -> impl Strategy<Value = ScanSummary> {
     let finding_types = finding_types();
     let n = finding_types.len();
+    (
+        covered(),
+        prop::collection::vec(small_counts(), n),
+        signals(),
+    )
+        .prop_map(move |(covered, counted, signals)| {
+            let counted: Vec<(CheckType, SeverityCounts)> =
+                finding_types.iter().copied().zip(counted).collect();
+            summary(&covered, &counted, signals)
+        })
+}
+
+/// A summary as ingestion stores it now: findings grouped by check type and CWE ids.
+fn grouped() -> impl Strategy<Value = ScanSummary> {
+    (
+        covered(),
+        prop::collection::vec((finding_type(), finding_cwe(), small_counts()), 0..8),
+        signals(),
+    )
+        .prop_map(|(covered, groups, signals)| grouped_summary(&covered, &groups, signals))
+}
+
+/// A scan summary (either kind), or none, with its age in hours.
+fn scan() -> impl Strategy<Value = Option<(ScanSummary, i64)>> {
     prop::option::weighted(
         0.9,
-        (
-            prop::collection::vec(any::<bool>(), n),
-            prop::collection::vec(small_counts(), n),
-            signals(),
-            0i64..(24 * 70),
-        )
-            .prop_map(move |(covered, counted, signals, age_hours)| {
-                let covered: Vec<CheckType> = finding_types
-                    .iter()
-                    .zip(&covered)
-                    .filter(|(_, c)| **c)
-                    .map(|(ct, _)| *ct)
-                    .collect();
-                let counted: Vec<(CheckType, SeverityCounts)> =
-                    finding_types.iter().copied().zip(counted).collect();
-                (summary(&covered, &counted, signals), age_hours)
-            }),
+        (prop_oneof![legacy_summary(), grouped()], 0i64..(24 * 70)),
     )
+}
+
+/// Whether the control is judged by its weaknesses on this summary, restated from the module
+/// documentation: it has a mapping, a finding-based check type, and the summary has groups.
+fn by_weaknesses(c: &Control, s: &ScanSummary) -> bool {
+    c.weaknesses.is_some() && c.check_type.is_finding_based() && s.finding_groups.is_some()
+}
+
+/// Whether a finding-based control has coverage, restated from the module documentation: its
+/// check type was covered, or — judged by weaknesses, of a SAST check type — any SAST type.
+fn has_coverage(c: &Control, s: &ScanSummary) -> bool {
+    let sast = [
+        CheckType::SastSecurity,
+        CheckType::SastCrypto,
+        CheckType::SastAuth,
+    ];
+    s.covered.contains(&c.check_type)
+        || (by_weaknesses(c, s)
+            && sast.contains(&c.check_type)
+            && sast.iter().any(|t| s.covered.contains(t)))
+}
+
+/// Adds one counted finding to a summary: to its group when the summary has groups.
+fn add_finding(s: &mut ScanSummary, ct: CheckType, sev: Severity, cwe: &[u32]) {
+    let mut one = SeverityCounts::default();
+    one.add(sev);
+    if s.finding_groups.is_some() {
+        add_group(s, ct, cwe, &one);
+    } else {
+        s.counts.entry(ct).or_default().add(sev);
+        recount(s);
+    }
 }
 
 fn run_all(fws: &[(Framework, Vec<String>)], scan: &Option<(ScanSummary, i64)>) -> Report {
@@ -175,12 +258,24 @@ proptest! {
     #[test]
     fn missing_coverage_or_scan_is_never_a_pass(fws in frameworks(), scan in scan()) {
         let report = run_all(&fws, &scan);
-        for f in report.frameworks.values() {
-            for c in &f.controls {
+        for (fw, _) in &fws {
+            let f = &report.frameworks[&fw.key];
+            for (control, c) in fw.controls.iter().zip(&f.controls) {
                 let uncovered = c.check_type.is_finding_based()
-                    && scan.as_ref().is_none_or(|(s, _)| !s.covered.contains(&c.check_type));
+                    && scan.as_ref().is_none_or(|(s, _)| !has_coverage(control, s));
                 if scan.is_none() || uncovered {
                     prop_assert!(matches!(c.status, ControlStatus::NoEvidence | ControlStatus::Disabled));
+                }
+                // Judged by weaknesses exactly when the documentation says so.
+                let judged = scan.as_ref().is_some_and(|(s, _)| by_weaknesses(control, s))
+                    && c.status != ControlStatus::Disabled;
+                prop_assert_eq!(c.evidence.matched.is_some(), judged, "{}", c.reason);
+                if let Some(m) = &c.evidence.matched {
+                    let mut total = m.by_cwe;
+                    total.add_counts(&m.by_check_type);
+                    prop_assert_eq!(c.evidence.counts, Some(total));
+                    let mapped = &control.weaknesses.as_ref().unwrap().cwe;
+                    prop_assert!(m.cwe.iter().all(|id| mapped.contains(id)));
                 }
             }
         }
@@ -220,13 +315,13 @@ proptest! {
         scan in scan(),
         ct in check_type(),
         sev in severity(),
+        cwe in finding_cwe(),
     ) {
         prop_assume!(scan.is_some());
         let before = run_all(&fws, &scan);
         let mut more = scan.clone();
         if let Some((s, _)) = &mut more {
-            s.counts.entry(ct).or_default().add(sev);
-            recount(s);
+            add_finding(s, ct, sev, &cwe);
         }
         let after = run_all(&fws, &more);
         prop_assert_eq!(after.total_issues, before.total_issues + 1);
@@ -237,6 +332,79 @@ proptest! {
             prop_assert!(g.score <= f.score, "{}: {:?} -> {:?}", key, f.score, g.score);
             prop_assert!(g.fail >= f.fail);
         }
+    }
+
+    /// The statuses of every control never improve either.
+    #[test]
+    fn adding_a_finding_never_raises_a_status(
+        fws in frameworks(),
+        scan in grouped(),
+        ct in finding_type(),
+        sev in severity(),
+        cwe in finding_cwe(),
+    ) {
+        let rank = |s: ControlStatus| match s {
+            ControlStatus::Pass => 2,
+            ControlStatus::Partial => 1,
+            _ => 0,
+        };
+        let scan = Some((scan, 1));
+        let before = run_all(&fws, &scan);
+        let mut more = scan.clone();
+        if let Some((s, _)) = &mut more {
+            add_finding(s, ct, sev, &cwe);
+        }
+        let after = run_all(&fws, &more);
+        for (key, f) in &before.frameworks {
+            for (a, b) in f.controls.iter().zip(&after.frameworks[key].controls) {
+                prop_assert!(rank(b.status) <= rank(a.status), "{}: {} -> {}", a.id, a.reason, b.reason);
+            }
+        }
+    }
+
+    /// A finding whose CWE ids are in no list of a framework leaves every control of that
+    /// framework judged by its weaknesses exactly as it was.
+    #[test]
+    fn a_finding_mapped_to_no_control_of_a_framework_moves_none_of_its_mapped_controls(
+        fws in frameworks(),
+        scan in grouped(),
+        pick in any::<prop::sample::Index>(),
+        ct in finding_type(),
+        sev in severity(),
+        cwe in prop::collection::btree_set(prop_oneof![CWE_POOL, CWE_OUTSIDE], 1..3),
+    ) {
+        prop_assume!(!fws.is_empty());
+        let (fw, _) = pick.get(&fws);
+        let listed: std::collections::BTreeSet<u32> = fw
+            .controls
+            .iter()
+            .filter_map(|c| c.weaknesses.as_ref())
+            .flat_map(|m| m.cwe.iter().copied())
+            .collect();
+        prop_assume!(cwe.iter().all(|id| !listed.contains(id)));
+        let cwe: Vec<u32> = cwe.into_iter().collect();
+        let scan = Some((scan, 1));
+        let before = run_all(&fws, &scan);
+        let mut more = scan.clone();
+        if let Some((s, _)) = &mut more {
+            add_finding(s, ct, sev, &cwe);
+        }
+        let after = run_all(&fws, &more);
+        let (a, b) = (&before.frameworks[&fw.key], &after.frameworks[&fw.key]);
+        for ((control, x), y) in fw.controls.iter().zip(&a.controls).zip(&b.controls) {
+            if control.weaknesses.is_some() && control.check_type.is_finding_based() {
+                prop_assert_eq!(x, y);
+            }
+        }
+    }
+
+    /// On a summary stored before findings were grouped, mappings change nothing.
+    #[test]
+    fn legacy_summaries_ignore_mappings(fws in frameworks(), scan in legacy_summary()) {
+        let stripped: Vec<(Framework, Vec<String>)> =
+            fws.iter().map(|(f, d)| (unmapped(f), d.clone())).collect();
+        let scan = Some((scan, 1));
+        prop_assert_eq!(run_all(&fws, &scan), run_all(&stripped, &scan));
     }
 
     #[test]

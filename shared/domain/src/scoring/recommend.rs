@@ -5,6 +5,7 @@ use crate::catalog::{CheckType, Control, Domain, Recommendation};
 use crate::ingest::{QualityGate, ScanSummary};
 
 use super::judge::plural_s;
+use super::matching;
 
 /// Which control domains a repository language makes relevant. Names are compared
 /// case-insensitively; aliases share a row.
@@ -40,7 +41,7 @@ pub fn refine_recommendation(
     let Some(summary) = summary else {
         return baseline;
     };
-    if let Some(why) = findings_against(control.check_type, summary) {
+    if let Some(why) = findings_against(control, summary) {
         return (Recommendation::Required, why);
     }
     let upgraded = upgrade(control.recommendation);
@@ -69,9 +70,22 @@ fn upgrade(badge: Recommendation) -> Recommendation {
     }
 }
 
-/// Real evidence against a control of `check_type` in the latest scan, described.
-fn findings_against(check_type: CheckType, summary: &ScanSummary) -> Option<String> {
+/// Real evidence against `control` in the latest scan, described.
+fn findings_against(control: &Control, summary: &ScanSummary) -> Option<String> {
     let signals = &summary.signals;
+    let check_type = control.check_type;
+    if let Some((mapping, groups)) = matching::judged_by_weaknesses(control, summary) {
+        let n = matching::matched(check_type, mapping, groups)
+            .total()
+            .total();
+        return (n > 0).then(|| {
+            format!(
+                "{n} finding{} matching its CWE ids or, without CWE id, its check type \
+                 {check_type} in the latest scan",
+                plural_s(n)
+            )
+        });
+    }
     match check_type {
         CheckType::ScanRecency => None,
         CheckType::QualityGates => (signals.quality_gate == Some(QualityGate::Failed))

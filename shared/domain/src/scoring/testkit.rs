@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::catalog::{CheckType, Control, Domain, Framework, PassCondition, Recommendation};
-use crate::ingest::{ScanSummary, SeverityCounts, Signals, Totals};
+use crate::ingest::{FindingGroup, ScanSummary, SeverityCounts, Signals, Totals};
 
 use super::{score, FrameworkInput, Report, ScanInput};
 
@@ -25,6 +25,7 @@ pub fn control(id: &str, check_type: CheckType, condition: PassCondition) -> Con
         recommendation: Recommendation::Recommended,
         recommendation_reason: "Baseline reason.".to_string(),
         domain: Domain::for_check_type(check_type),
+        weaknesses: None,
     }
 }
 
@@ -79,9 +80,63 @@ pub fn summary(
         signals,
         top_findings: Vec::new(),
         totals: Totals::default(),
+        finding_groups: None,
     };
     recount(&mut s);
     s
+}
+
+/// A scan summary covering `covered` whose counted findings are `groups` (check type, CWE ids,
+/// counts; ids in any order, keys may repeat): the groups are normalised as ingestion stores
+/// them and the per-check-type counts and totals follow them.
+pub fn grouped_summary(
+    covered: &[CheckType],
+    groups: &[(CheckType, Vec<u32>, SeverityCounts)],
+    signals: Signals,
+) -> ScanSummary {
+    let mut s = summary(covered, &[], signals);
+    s.finding_groups = Some(Vec::new());
+    for (ct, cwe, c) in groups {
+        add_group(&mut s, *ct, cwe, c);
+    }
+    s
+}
+
+/// Adds counted findings of `check_type` with CWE ids `cwe` to a grouped summary: to their group
+/// (created if need be, in order), to the check type's counts and to the totals.
+pub fn add_group(s: &mut ScanSummary, check_type: CheckType, cwe: &[u32], c: &SeverityCounts) {
+    let mut cwe = cwe.to_vec();
+    cwe.sort_unstable();
+    cwe.dedup();
+    let groups = s.finding_groups.get_or_insert_with(Vec::new);
+    match groups
+        .iter_mut()
+        .find(|g| g.check_type == check_type && g.cwe == cwe && !g.overflow)
+    {
+        Some(g) => g.counts.add_counts(c),
+        None => {
+            groups.push(FindingGroup {
+                check_type,
+                cwe,
+                overflow: false,
+                counts: *c,
+            });
+            groups.sort_by(|a, b| {
+                (a.check_type, a.overflow, &a.cwe).cmp(&(b.check_type, b.overflow, &b.cwe))
+            });
+        }
+    }
+    s.counts.entry(check_type).or_default().add_counts(c);
+    recount(s);
+}
+
+/// A copy of `framework` without any weakness mapping: every control judged by check type.
+pub fn unmapped(framework: &Framework) -> Framework {
+    let mut f = framework.clone();
+    for c in &mut f.controls {
+        c.weaknesses = None;
+    }
+    f
 }
 
 /// Recomputes the totals from the counts.

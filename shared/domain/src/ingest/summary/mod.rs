@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{CheckType, Severity};
 
-use super::model::{clip_bytes, ExclusionCounts, Finding, Location, NormalisedScan};
+use super::model::{
+    clip_bytes, ExclusionCounts, Finding, Location, NormalisedScan, CWE_MAX_PER_FINDING,
+};
 use super::native::Signals;
 
 /// Most findings kept as evidence, overall.
@@ -20,6 +22,10 @@ pub const TOP_FINDINGS_PER_CHECK_TYPE: usize = 5;
 pub const TOOLS_MAX: usize = 20;
 /// Most failed runs listed.
 pub const FAILED_TOOLS_MAX: usize = 20;
+/// Most entries in [`ScanSummary::finding_groups`].
+pub const FINDING_GROUPS_MAX: usize = 128;
+/// Most CWE ids an overflow group lists; with more, it lists none and stands for every CWE id.
+pub const OVERFLOW_CWE_MAX: usize = 64;
 
 // Byte bounds (UTF-8) of the strings stored in a summary; control characters become spaces, so
 // none of them grows when written as JSON.
@@ -69,6 +75,14 @@ impl SeverityCounts {
 
     pub fn total(&self) -> u64 {
         self.critical + self.high + self.medium + self.low + self.info
+    }
+
+    /// Adds `other`'s counts, severity by severity (saturating).
+    pub fn add_counts(&mut self, other: &SeverityCounts) {
+        for severity in Severity::ALL {
+            let slot = self.slot(severity);
+            *slot = slot.saturating_add(other.get(severity));
+        }
     }
 
     /// The most severe level with at least one finding.
@@ -122,6 +136,49 @@ pub struct Totals {
     pub by_severity: SeverityCounts,
 }
 
+/// Counted findings of one check type that carry the same CWE ids, by severity: what judging a
+/// control by its weaknesses (CWE ids) needs. A finding is in exactly one group, whatever the
+/// number of its CWE ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingGroup {
+    pub check_type: CheckType,
+    /// The findings' CWE ids, ascending, without duplicates; empty for findings without any.
+    /// For an overflow group: the union of its findings' ids, or empty when that union would
+    /// exceed [`OVERFLOW_CWE_MAX`] ids — then the group stands for every CWE id.
+    pub cwe: Vec<u32>,
+    /// An overflow group: the findings of this check type, all with CWE ids, left out of the
+    /// exact groups when a scan has more than [`FINDING_GROUPS_MAX`] (see
+    /// [`ScanSummary::finding_groups`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub overflow: bool,
+    pub counts: SeverityCounts,
+}
+
+impl FindingGroup {
+    /// Whether the group's findings carry no CWE id (they are judged by check type).
+    pub fn without_cwe(&self) -> bool {
+        self.cwe.is_empty() && !self.overflow
+    }
+
+    /// Whether some finding of the group may carry one of `ids` (ascending): always for an
+    /// overflow group that lists no id, never for findings without CWE id.
+    pub fn meets(&self, ids: &[u32]) -> bool {
+        if self.overflow && self.cwe.is_empty() {
+            return true;
+        }
+        // Both ascending: a merge walk.
+        let (mut i, mut j) = (0, 0);
+        while i < self.cwe.len() && j < ids.len() {
+            match self.cwe[i].cmp(&ids[j]) {
+                Ordering::Less => i += 1,
+                Ordering::Greater => j += 1,
+                Ordering::Equal => return true,
+            }
+        }
+        false
+    }
+}
+
 /// What is stored per scan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScanSummary {
@@ -144,6 +201,24 @@ pub struct ScanSummary {
     /// [`TOP_FINDINGS_MAX`] overall, most severe first; fields truncated.
     pub top_findings: Vec<Finding>,
     pub totals: Totals,
+    /// The counted findings (the same as `counts`, exclusions alike) grouped by check type and
+    /// CWE ids, ordered by check type, then exact groups by CWE ids (the group without CWE id
+    /// first), then the overflow group. Adding up the groups of a check type gives its `counts`.
+    ///
+    /// Bounded: at most [`FINDING_GROUPS_MAX`] groups. When a scan has more distinct (check
+    /// type, CWE ids), the groups without CWE id are kept, then groups with CWE ids taken in
+    /// turn from each check type, largest first (most findings; ties by ids) — so no check type
+    /// crowds out another —, and the findings of the others are merged into one overflow group
+    /// per check type whose CWE ids are the union of theirs — or, past [`OVERFLOW_CWE_MAX`] ids,
+    /// every CWE id. A finding with more than
+    /// [`CWE_MAX_PER_FINDING`] ids (which parsing never yields) goes to the overflow group too.
+    /// So the bound over-matches (an overflow group meets a control when any of its findings
+    /// might), never under-matches: no finding drops out of CWE matching.
+    ///
+    /// `None` for summaries stored before findings were grouped: their controls are judged by
+    /// check type, as they were then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finding_groups: Option<Vec<FindingGroup>>,
 }
 
 /// Reduces a normalised scan and its signals to the bounded stored summary.
@@ -217,6 +292,7 @@ pub fn summarise(scan: &NormalisedScan, signals: &Signals) -> ScanSummary {
         excluded: scan.excluded,
         signals: signals.bounded(),
         top_findings: top_findings(&scan.findings),
+        finding_groups: Some(finding_groups(&scan.findings)),
         totals: Totals {
             findings: scan.findings.len() as u64,
             excluded: scan.excluded.total() as u64,
@@ -225,6 +301,126 @@ pub fn summarise(scan: &NormalisedScan, signals: &Signals) -> ScanSummary {
             by_severity,
         },
     }
+}
+
+/// The findings grouped by check type and CWE ids, bounded (see [`ScanSummary::finding_groups`]).
+fn finding_groups(findings: &[Finding]) -> Vec<FindingGroup> {
+    // Exact groups by check type, then CWE ids; findings whose ids are not a valid key go to
+    // the overflow of their check type straight away.
+    let mut exact: BTreeMap<CheckType, BTreeMap<Vec<u32>, SeverityCounts>> = BTreeMap::new();
+    let mut overflow: BTreeMap<CheckType, (BTreeSet<u32>, SeverityCounts)> = BTreeMap::new();
+    for f in findings {
+        if f.cwe.len() > CWE_MAX_PER_FINDING {
+            let (ids, counts) = overflow.entry(f.check_type).or_default();
+            ids.extend(f.cwe.iter().copied());
+            counts.add(f.severity);
+            continue;
+        }
+        let of_type = exact.entry(f.check_type).or_default();
+        let canonical = f.cwe.windows(2).all(|w| w[0] < w[1]);
+        let counts = if canonical {
+            // Look up by slice: the key is copied once per distinct group, not per finding.
+            if !of_type.contains_key(f.cwe.as_slice()) {
+                of_type.insert(f.cwe.clone(), SeverityCounts::default());
+            }
+            of_type
+                .get_mut(f.cwe.as_slice())
+                .expect("inserted just above")
+        } else {
+            let mut ids = f.cwe.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            of_type.entry(ids).or_default()
+        };
+        counts.add(f.severity);
+    }
+
+    let mut with_cwe: Vec<(CheckType, Vec<u32>, SeverityCounts)> = Vec::new();
+    let mut groups: Vec<FindingGroup> = Vec::new();
+    for (check_type, of_type) in exact {
+        for (cwe, counts) in of_type {
+            if cwe.is_empty() {
+                groups.push(FindingGroup {
+                    check_type,
+                    cwe,
+                    overflow: false,
+                    counts,
+                });
+            } else {
+                with_cwe.push((check_type, cwe, counts));
+            }
+        }
+    }
+    let mut overflow_types: BTreeSet<CheckType> = overflow.keys().copied().collect();
+    if groups.len() + with_cwe.len() + overflow_types.len() > FINDING_GROUPS_MAX {
+        // Room is left for one overflow group per check type with CWE ids. Each check type's
+        // groups are ranked largest first (ties by ids); the room is filled rank by rank across
+        // the check types, so a dependency scan with many distinct CWE ids cannot crowd out the
+        // SAST groups. The rest overflow.
+        overflow_types.extend(with_cwe.iter().map(|(ct, _, _)| *ct));
+        let room = FINDING_GROUPS_MAX - groups.len() - overflow_types.len();
+        type Group = (CheckType, Vec<u32>, SeverityCounts);
+        // Largest first, ties by check type then ids: a total order, so the choice is
+        // deterministic.
+        let larger = |a: &Group, b: &Group| {
+            b.2.total()
+                .cmp(&a.2.total())
+                .then(a.0.cmp(&b.0))
+                .then_with(|| a.1.cmp(&b.1))
+        };
+        with_cwe.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| larger(a, b)));
+        let mut ranked: Vec<(usize, Group)> = Vec::with_capacity(with_cwe.len());
+        let mut previous: Option<CheckType> = None;
+        let mut rank = 0;
+        for group in with_cwe.drain(..) {
+            rank = if previous == Some(group.0) {
+                rank + 1
+            } else {
+                0
+            };
+            previous = Some(group.0);
+            ranked.push((rank, group));
+        }
+        ranked.sort_by(|(ra, a), (rb, b)| ra.cmp(rb).then_with(|| larger(a, b)));
+        let overflowing = ranked.split_off(room.min(ranked.len()));
+        with_cwe = ranked.into_iter().map(|(_, group)| group).collect();
+        for (_, (check_type, cwe, counts)) in overflowing {
+            let (ids, total) = overflow.entry(check_type).or_default();
+            ids.extend(cwe);
+            total.add_counts(&counts);
+        }
+    }
+    groups.extend(
+        with_cwe
+            .into_iter()
+            .map(|(check_type, cwe, counts)| FindingGroup {
+                check_type,
+                cwe,
+                overflow: false,
+                counts,
+            }),
+    );
+    groups.extend(
+        overflow
+            .into_iter()
+            .map(|(check_type, (ids, counts))| FindingGroup {
+                check_type,
+                cwe: if ids.len() > OVERFLOW_CWE_MAX {
+                    Vec::new()
+                } else {
+                    ids.into_iter().collect()
+                },
+                overflow: true,
+                counts,
+            }),
+    );
+    groups.sort_by(|a, b| {
+        a.check_type
+            .cmp(&b.check_type)
+            .then(a.overflow.cmp(&b.overflow))
+            .then_with(|| a.cwe.cmp(&b.cwe))
+    });
+    groups
 }
 
 /// Evidence order: most severe first, then by check type, tool, rule, file, line, fingerprint
