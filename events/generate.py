@@ -110,6 +110,9 @@ EVENTS = {
                                             "/api/compliance/frameworks/{framework_key}/controls",
                                             body=j({"disabled": ["CC8.1"]}),
                                             path_params={"framework_key": "soc2"}),
+        "get-soa.json": event("GET", "/api/compliance/frameworks/soc2/soa",
+                              "/api/compliance/frameworks/{framework_key}/soa",
+                              path_params={"framework_key": "soc2"}),
     },
     "custom-frameworks-api": {
         "save-custom-framework.json": event(
@@ -139,8 +142,21 @@ EVENTS = {
     "scores-api": {
         "get-score.json": event("GET", "/api/compliance/score/1", "/api/compliance/score/{repo_id}",
                                 path_params={"repo_id": "1"}),
+        "get-score-oscal.json": event("GET", "/api/compliance/score/1/oscal",
+                                      "/api/compliance/score/{repo_id}/oscal",
+                                      path_params={"repo_id": "1"}),
         "get-trend.json": event("GET", "/api/compliance/trend/1", "/api/compliance/trend/{repo_id}",
                                 query="framework=soc2&days=90", path_params={"repo_id": "1"}),
+        "get-summary.json": event("GET", "/api/compliance/summary", "/api/compliance/summary",
+                                  query="limit=10"),
+    },
+    # The dashboard's files: no credential (the page signs in on its own).
+    "dashboard": {
+        "get-index.json": event("GET", "/", "/", auth=None),
+        "get-asset.json": event("GET", "/assets/js/app.js", "/assets/{proxy+}", auth=None,
+                                path_params={"proxy": "js/app.js"}),
+        "get-missing-asset.json": event("GET", "/assets/nope.js", "/assets/{proxy+}", auth=None,
+                                        path_params={"proxy": "nope.js"}),
     },
     "audits-api": {
         "create-audit.json": event("POST", "/api/audits", "/api/audits", auth="bearer",

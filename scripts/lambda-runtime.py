@@ -18,6 +18,8 @@ import sys
 import tempfile
 import time
 
+from local_server import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 BIN = os.path.join(TARGET, "debug")
@@ -41,6 +43,7 @@ PLAN = [
     ("scans-api", "list-scans.json", 200),
     ("scores-api", "get-score.json", 200),
     ("scores-api", "get-trend.json", 200),
+    ("scores-api", "get-summary.json", 200),
     ("audits-api", "create-audit.json", 201),
     ("audits-api", "list-audits.json", 200),
     ("audits-api", "list-policy-packs.json", 200),
@@ -52,18 +55,13 @@ PLAN = [
     # aml-ctr-001 is not a rule of that audit's policy.
     ("audits-api", "tune-rule.json", 404),
     ("audits-api", "evaluate-pack.json", 200),
+    ("dashboard", "get-index.json", 200),
+    ("dashboard", "get-asset.json", 200),
+    ("dashboard", "get-missing-asset.json", 404),
     ("rescore", "scan-inserted.json", None),
     ("audit-log-export", "audit-entries.json", None),
     ("trend-snapshot", "scheduled.json", None),
 ]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_port(port, timeout=60):

@@ -12,19 +12,13 @@ import sys
 import tempfile
 import time
 
+from local_server import free_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 SEED = os.environ.get("SCHEMATHESIS_SEED", "20261123")
 CHECKS = os.environ.get("SCHEMATHESIS_CHECKS", "all")
 EXAMPLES = os.environ.get("SCHEMATHESIS_EXAMPLES", "60")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def main():

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 # Tools the suite uses, installed when missing (a fresh machine has Rust, Java 17, Python, Node).
 tools_bin="$(scripts/python-tools.sh)"
 scripts/dynamodb-local.sh install
+scripts/browser-tools.sh >/dev/null   # chromium + chromium-driver (apt, when missing), axe-core (npm)
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
@@ -24,6 +25,11 @@ cargo test --workspace --no-fail-fast
 # The README's run command as a newcomer meets it: no data folder, the printed key used (after
 # the tests, so the build it starts from is the one they made).
 scripts/newcomer.sh
+
+# The dashboard in a real browser (Debian's chromium and chromium-driver, installed by
+# scripts/browser-tools.sh when missing; axe-core from npm into .tools/): sign-in, scores as the
+# API's, N/A, trend chart, upgrade prompt, names as text, no serious axe violation.
+"$tools_bin/python" scripts/browser_test.py
 
 # Every function binary under the Lambda runtime API emulator (cargo lambda), same DynamoDB Local.
 PATH="$tools_bin:$PATH" python3 scripts/lambda-runtime.py

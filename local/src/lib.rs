@@ -31,7 +31,10 @@ pub fn app(state: AppState) -> Router {
             .merge(custom_frameworks_api::router(state.clone()))
             .merge(scans_api::router(state.clone()))
             .merge(scores_api::router(state.clone()))
-            .merge(audits_api::router(state)),
+            .merge(audits_api::router(state))
+            // The dashboard at `/` and `/assets/...`: no fallback of its own, so every other
+            // path still gets the API's JSON 404.
+            .merge(compliance_dashboard::router()),
     )
 }
 
@@ -122,6 +125,119 @@ pub async fn ensure_demo_org(state: &AppState) -> Result<Option<Demo>, StoreErro
         org,
         admin_key: key.secret,
     }))
+}
+
+/// The demo data's reports, carried by the repository: a native scan document three weeks old
+/// (ours), the ingest tests' native example ten days old, and today a SARIF 2.1.0 report of three
+/// runs (Semgrep, gitleaks, Trivy; ours) with the signals SARIF has no place for in
+/// `X-Scan-Signals`. We wrote them all (see `local/demo/README.md`); no third-party report.
+const DEMO_HISTORY: &[u8] = include_bytes!("../demo/history.json");
+const DEMO_NATIVE_EXAMPLE: &[u8] =
+    include_bytes!("../../shared/domain/src/ingest/testdata/native_example.json");
+const DEMO_LATEST: &[u8] = include_bytes!("../demo/latest.sarif");
+const DEMO_SIGNALS: &str = r#"{"quality_gate":"passed","pull_requests":{"merged":31,"reviewed":30,"approvals_median":1},"languages":["python"],"files":["Dockerfile","infra/main.tf"]}"#;
+/// The sample repository's name.
+pub const DEMO_REPO: &str = "acme/payments-service";
+
+#[derive(Debug, thiserror::Error)]
+#[error("seeding the demo org: {0}")]
+pub struct SeedError(String);
+
+/// A native scan document moved to `days_ago` (its start and finish times), as JSON bytes.
+fn native_at(doc: &[u8], days_ago: i64, now: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+    let mut value: serde_json::Value =
+        serde_json::from_slice(doc).expect("the demo documents are JSON");
+    let finished = now - chrono::Duration::days(days_ago);
+    let started = finished - chrono::Duration::minutes(4);
+    value["started_at"] = started
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        .into();
+    value["finished_at"] = finished
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        .into();
+    serde_json::to_vec(&value).expect("a JSON value serialises")
+}
+
+/// Fills the demo org, on its first start, with a sample repository and three scans, through the
+/// public API (the very routes, in process, with the demo admin key), so that the dashboard's
+/// first look is not empty. Returns the repository's id.
+pub async fn seed_demo(state: &AppState, admin_key: &str) -> Result<u64, SeedError> {
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use tower::ServiceExt;
+
+    let app = app(state.clone());
+    let call =
+        |path: String, content_type: &'static str, body: Vec<u8>, signals: Option<&'static str>| {
+            let app = app.clone();
+            async move {
+                let mut req = Request::post(&path)
+                    .header("X-API-Key", admin_key)
+                    .header(header::CONTENT_TYPE, content_type)
+                    .header(header::USER_AGENT, "compliance-local demo seed");
+                if let Some(signals) = signals {
+                    req = req.header("X-Scan-Signals", signals);
+                }
+                let req = req
+                    .body(Body::from(body))
+                    .map_err(|e| SeedError(e.to_string()))?;
+                let resp = app
+                    .oneshot(req)
+                    .await
+                    .map_err(|e| SeedError(e.to_string()))?;
+                let status = resp.status();
+                let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+                    .await
+                    .map_err(|e| SeedError(e.to_string()))?;
+                if status != StatusCode::CREATED {
+                    return Err(SeedError(format!(
+                        "POST {path}: {status} {}",
+                        String::from_utf8_lossy(&bytes)
+                    )));
+                }
+                serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .map_err(|e| SeedError(e.to_string()))
+            }
+        };
+    let repo = call(
+        "/api/repos".into(),
+        "application/json",
+        serde_json::to_vec(&serde_json::json!({
+            "name": DEMO_REPO,
+            "default_branch": "main",
+            "languages": ["python"],
+        }))
+        .expect("JSON"),
+        None,
+    )
+    .await?;
+    let repo_id = repo["repo_id"]
+        .as_u64()
+        .ok_or_else(|| SeedError(format!("no repo_id in {repo}")))?;
+    let scans = format!("/api/repos/{repo_id}/scans");
+    let now = state.clock.now();
+    call(
+        scans.clone(),
+        "application/json",
+        native_at(DEMO_HISTORY, 21, now),
+        None,
+    )
+    .await?;
+    call(
+        scans.clone(),
+        "application/json",
+        native_at(DEMO_NATIVE_EXAMPLE, 10, now),
+        None,
+    )
+    .await?;
+    call(
+        scans,
+        "application/sarif+json",
+        DEMO_LATEST.to_vec(),
+        Some(DEMO_SIGNALS),
+    )
+    .await?;
+    Ok(repo_id)
 }
 
 /// Serves until Ctrl-C (or SIGTERM), then finishes the requests in flight.

@@ -29,9 +29,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "Its admin API key, shown only this once:\n\n    {}\n",
             demo.admin_key
         );
+        // A sample repository with three scans, so the dashboard's first look is not empty.
+        match compliance_local::seed_demo(&state, &demo.admin_key).await {
+            Ok(repo_id) => println!(
+                "Seeded the sample repository {} (repo_id {repo_id}) with three scans.",
+                compliance_local::DEMO_REPO
+            ),
+            Err(e) => tracing::warn!(error = %e, "the demo data was not seeded"),
+        }
     }
     let listener = tokio::net::TcpListener::bind(args.addr).await?;
     println!("Listening on http://{}", args.addr);
+    println!("Dashboard: http://{}/ (sign in with an API key)", args.addr);
     compliance_local::serve(listener, state).await?;
     Ok(())
 }

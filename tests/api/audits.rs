@@ -4,6 +4,7 @@
 use compliance_domain::plans::{Plan, Role};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
+use test_support::intercept::{Intercept, Intercepted};
 use test_support::{hs256_token, spawn_app, TestApp};
 
 const RULE_FIELDS: [&str; 12] = [
@@ -370,42 +371,18 @@ async fn only_the_creator_sees_an_audit() {
     }
 }
 
-/// A store whose writes of policy records fail, as a throttled or unreachable table would.
-struct FailingPolicies(std::sync::Arc<dyn compliance_store::Store>);
+/// Refuses writes of policy records, as a throttled or unreachable table would.
+struct FailingPolicies;
 
-#[async_trait::async_trait]
-impl compliance_store::Store for FailingPolicies {
-    async fn get(
-        &self,
-        key: &compliance_store::Key,
-    ) -> Result<Option<compliance_store::Item>, compliance_store::StoreError> {
-        self.0.get(key).await
-    }
-    async fn query(
-        &self,
-        q: &compliance_store::Query,
-    ) -> Result<compliance_store::Page, compliance_store::StoreError> {
-        self.0.query(q).await
-    }
-    async fn write(
-        &self,
-        ops: Vec<compliance_store::WriteOp>,
-    ) -> Result<(), compliance_store::StoreError> {
+impl Intercept for FailingPolicies {
+    fn write(&self, ops: &[compliance_store::WriteOp]) -> Result<(), compliance_store::StoreError> {
         let policy = ops.iter().any(|op| matches!(op, compliance_store::WriteOp::Put { item, .. } if item.get("entity") == Some(&json!("policy"))));
         if policy {
             return Err(compliance_store::StoreError::Backend(
                 "ProvisionedThroughputExceededException: table compliance-Table-XYZ".into(),
             ));
         }
-        self.0.write(ops).await
-    }
-    async fn increment(
-        &self,
-        key: &compliance_store::Key,
-        attr: &str,
-        by: i64,
-    ) -> Result<i64, compliance_store::StoreError> {
-        self.0.increment(key, attr, by).await
+        Ok(())
     }
 }
 
@@ -413,7 +390,10 @@ impl compliance_store::Store for FailingPolicies {
 async fn a_storage_failure_is_the_documented_500_and_leaks_nothing() {
     let (store, dir) = test_support::embedded_store();
     let stores = test_support::TestStore {
-        store: std::sync::Arc::new(FailingPolicies(store.clone())),
+        store: std::sync::Arc::new(Intercepted {
+            inner: store.clone(),
+            hook: FailingPolicies,
+        }),
         feed: Some(store),
         dir: Some(dir),
     };

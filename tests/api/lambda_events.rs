@@ -69,6 +69,9 @@ async fn frameworks_api() {
     assert_eq!(controls.body["framework_key"], "soc2");
     let disabled = invoke_lambda(&app, &ev("set-disabled-controls.json")).await;
     assert_eq!(disabled.body["disabled"], json!(["CC8.1"]));
+    let soa = invoke_lambda(&app, &ev("get-soa.json")).await;
+    assert_eq!(soa.status.as_u16(), 200, "{:?}", soa.body);
+    assert_eq!(soa.body["not_applicable"], 1);
 }
 
 #[tokio::test]
@@ -111,10 +114,23 @@ async fn scans_and_scores_apis() {
     let score = invoke_lambda(&scores, &ev("scores-api", "get-score.json")).await;
     assert_eq!(score.body["repo_name"], "checkout-service");
     assert_eq!(score.body["total_issues"], 1);
+    let oscal = invoke_lambda(&scores, &ev("scores-api", "get-score-oscal.json")).await;
+    assert_eq!(oscal.status.as_u16(), 200, "{:?}", oscal.body);
+    assert_eq!(
+        oscal.body["assessment-results"]["metadata"]["oscal-version"],
+        "1.1.3"
+    );
     let trend = invoke_lambda(&scores, &ev("scores-api", "get-trend.json")).await;
     assert_eq!(
         (trend.status.as_u16(), trend.body["framework"].as_str()),
         (200, Some("soc2"))
+    );
+    let summary = invoke_lambda(&scores, &ev("scores-api", "get-summary.json")).await;
+    assert_eq!(summary.status.as_u16(), 200, "{:?}", summary.body);
+    assert_eq!(summary.body["repos"][0]["name"], "checkout-service");
+    assert_eq!(
+        summary.body["repos"][0]["overall_score"],
+        score.body["executive_summary"]["overall_score"]
     );
 }
 

@@ -780,6 +780,25 @@ async fn every_operation_answers_as_documented() {
         .await;
     w.call(M::GET, "/api/compliance/score/0", viewer, None, 404)
         .await;
+    // The evaluation as OSCAL, and a framework's Statement of Applicability.
+    let oscal = format!("{score}/oscal");
+    w.call(M::GET, &oscal, viewer, None, 200).await;
+    w.call(M::GET, &format!("{oscal}?x=1"), viewer, None, 400)
+        .await;
+    w.call(M::GET, "/api/compliance/score/0/oscal", viewer, None, 404)
+        .await;
+    let soa = "/api/compliance/frameworks/soc2/soa";
+    w.call(M::GET, soa, viewer, None, 200).await;
+    w.call(M::GET, &format!("{soa}?x=1"), viewer, None, 400)
+        .await;
+    w.call(
+        M::GET,
+        "/api/compliance/frameworks/nope/soa",
+        viewer,
+        None,
+        404,
+    )
+    .await;
     let trend = format!("/api/compliance/trend/{repo}");
     w.call(M::GET, &trend, viewer, None, 200).await;
     w.call(
@@ -802,6 +821,21 @@ async fn every_operation_answers_as_documented() {
     .await;
     w.call(M::GET, "/api/compliance/trend/424242", viewer, None, 404)
         .await;
+    // The org-wide summary.
+    let summary = w
+        .call(M::GET, "/api/compliance/summary?limit=1", viewer, None, 200)
+        .await;
+    assert_eq!(summary["page_repos"], 1);
+    w.call(M::GET, "/api/compliance/summary?limit=0", viewer, None, 400)
+        .await;
+    w.call(
+        M::GET,
+        "/api/compliance/summary?cursor=%21",
+        viewer,
+        None,
+        400,
+    )
+    .await;
 
     // Audits.
     let audit = w
@@ -961,6 +995,10 @@ async fn every_operation_answers_as_documented() {
     w.call(M::GET, &format!("{runs}/{run_id}"), member, None, 200)
         .await;
     w.call(M::GET, &format!("{runs}/not-a-run"), member, None, 404)
+        .await;
+    w.call(M::GET, &format!("{runs}/{run_id}/oscal"), member, None, 200)
+        .await;
+    w.call(M::GET, &format!("{runs}/{run_id}/oscal"), admin, None, 404)
         .await;
     let found = format!("{runs}/{run_id}/findings");
     w.call(

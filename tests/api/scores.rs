@@ -372,6 +372,17 @@ async fn the_local_servers_timer_runs_the_daily_snapshot() {
         sources.contains(&"snapshot") && sources.contains(&"scan"),
         "{sources:?}"
     );
+    // A snapshot is keyed by its day, yet listed at the time it was taken: after today's scan.
+    let times: Vec<&str> = body["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["at"].as_str().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "oldest first: {times:?}"
+    );
     // Later ticks of the same day add nothing.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(

@@ -120,6 +120,13 @@ fn every_router_path_has_its_http_api_route_and_no_more() {
         assert_eq!(served, function_routes(logical_id), "{logical_id}");
         all.extend(served);
     }
+    // The dashboard's page and assets, outside /api.
+    let dashboard: BTreeSet<(String, String)> = compliance_dashboard::ROUTES
+        .iter()
+        .map(|p| ("GET".to_string(), p.to_string()))
+        .collect();
+    assert_eq!(dashboard, function_routes("DashboardFunction"));
+    all.extend(dashboard);
     let declared: BTreeSet<(String, String)> = template_routes().into_iter().collect();
     assert_eq!(
         all, declared,
@@ -133,6 +140,9 @@ async fn every_template_route_is_served() {
     let routes = template_routes();
     assert!(!routes.is_empty());
     for (method, path) in routes {
+        if !path.starts_with("/api/") {
+            continue; // the dashboard's files: below
+        }
         let concrete = path.replace(['{', '}'], "");
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let resp = app.call(method.clone(), &concrete, None, None).await;
@@ -147,4 +157,35 @@ async fn every_template_route_is_served() {
             "{method} {path}"
         );
     }
+}
+
+/// The dashboard's routes, served by the local app (the same router the function runs) with the
+/// Content-Security-Policy, beside the API (an unknown /api path is still the API's JSON 404).
+#[tokio::test]
+async fn the_dashboard_routes_are_served_beside_the_api() {
+    let app = spawn_app().await;
+    for (path, content_type) in [
+        ("/", "text/html; charset=utf-8"),
+        ("/assets/js/app.js", "text/javascript; charset=utf-8"),
+        (
+            "/assets/vendor/uplot/uPlot.esm.js",
+            "text/javascript; charset=utf-8",
+        ),
+    ] {
+        let resp = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.headers()["content-type"], content_type, "{path}");
+        assert_eq!(
+            resp.headers()["content-security-policy"],
+            compliance_dashboard::CONTENT_SECURITY_POLICY
+        );
+    }
+    let missing = app.get("/api/no-such-route").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.body["detail"], "Not found");
 }

@@ -4,6 +4,7 @@
 //! records (runs, their findings, and dry runs of a pack), all in the Audits API's error shape.
 
 mod handlers;
+mod oscal;
 
 mod body;
 mod packs;
@@ -35,6 +36,10 @@ fn document_routes() -> Routes {
         .get(
             "/api/audits/{audit_id}/runs/{run_id}/findings",
             runs::findings,
+        )
+        .get(
+            "/api/audits/{audit_id}/runs/{run_id}/oscal",
+            oscal::assessment_results,
         )
 }
 

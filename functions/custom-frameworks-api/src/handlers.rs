@@ -153,6 +153,18 @@ pub async fn save(
             .cloned()
             .collect();
         next.set_disabled(framework.key.as_str(), kept);
+        // Nor keep a justification.
+        let justified = current
+            .justifications(framework.key.as_str())
+            .map(|texts| {
+                texts
+                    .iter()
+                    .filter(|(id, _)| framework.controls.iter().any(|c| &c.id == *id))
+                    .map(|(id, text)| (id.clone(), text.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        next.set_justifications(framework.key.as_str(), justified);
         Ok::<_, ApiError>(Change {
             metadata: json!({
                 "framework_key": framework.key,

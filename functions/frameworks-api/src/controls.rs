@@ -7,8 +7,10 @@ use compliance_domain::catalog::{
 use compliance_domain::ids::FrameworkKey;
 use compliance_domain::ingest::ScanSummary;
 use compliance_domain::scoring::refine_recommendation;
-use compliance_http::body::{FromBody, Object};
+use compliance_http::body::{FieldError, FromBody, Object, Text};
 use compliance_http::ids::{repo_in_query, repo_not_found};
+use std::collections::BTreeMap;
+
 use compliance_http::{Admin, ApiError, AppState, Caller, JsonBody, Meta, Params};
 use compliance_services::audit_log::AuditAction;
 use compliance_services::org_view::OrgView;
@@ -26,7 +28,7 @@ fn unknown_framework(key: &str) -> ApiError {
     }
 }
 
-fn framework<'v>(view: &'v OrgView, key: &str) -> Result<&'v Framework, ApiError> {
+pub(crate) fn framework<'v>(view: &'v OrgView, key: &str) -> Result<&'v Framework, ApiError> {
     view.find(key).ok_or_else(|| unknown_framework(key))
 }
 
@@ -53,10 +55,18 @@ pub struct ControlView<'a> {
     /// is judged by its check type alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weaknesses: Option<&'a WeaknessMapping>,
+    /// The org's justification of the control's applicability, when it gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justification: Option<&'a str>,
 }
 
 impl<'a> ControlView<'a> {
-    fn of(control: &'a Control, disabled: bool, summary: Option<&ScanSummary>) -> Self {
+    fn of(
+        control: &'a Control,
+        disabled: bool,
+        justification: Option<&'a str>,
+        summary: Option<&ScanSummary>,
+    ) -> Self {
         let (recommendation, recommendation_reason) = refine_recommendation(control, summary);
         ControlView {
             id: &control.id,
@@ -70,6 +80,7 @@ impl<'a> ControlView<'a> {
             recommendation,
             recommendation_reason,
             weaknesses: control.weaknesses.as_ref(),
+            justification,
         }
     }
 }
@@ -88,6 +99,10 @@ pub struct DisabledControlsUpdated {
     pub message: &'static str,
     pub framework_key: String,
     pub disabled: Vec<String>,
+    /// The framework's justifications as stored after the change (control id → text), when
+    /// the request carried `justifications` (the reference's body gets the reference's answer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub justifications: Option<BTreeMap<String, String>>,
 }
 
 pub async fn list(
@@ -113,6 +128,7 @@ pub async fn list(
     let summary = latest.as_ref().map(|s| &s.summary);
     let framework = framework(&view, &key)?;
     let disabled = view.settings.disabled(&framework.key);
+    let justifications = view.settings.justifications(&framework.key);
     let listing = ControlListing {
         framework_key: &framework.key,
         framework_name: &framework.name,
@@ -120,7 +136,12 @@ pub async fn list(
         controls: framework
             .controls
             .iter()
-            .map(|c| ControlView::of(c, disabled.contains(&c.id), summary))
+            .map(|c| {
+                let justification = justifications
+                    .and_then(|j| j.get(&c.id))
+                    .map(String::as_str);
+                ControlView::of(c, disabled.contains(&c.id), justification, summary)
+            })
             .collect(),
         disabled_count: disabled.len(),
     };
@@ -129,17 +150,28 @@ pub async fn list(
 
 const MAX_IDS: usize = 1000;
 
-/// `{"disabled": [...]}`.
+/// A justification: one line of text (the 64 KiB body bounds them all together).
+pub const JUSTIFICATION: Text = Text::chars(1, 1000);
+
+/// `{"disabled": [...], "justifications"?: {"CC8.1": "No physical premises"}}`.
 pub struct DisabledBody {
     disabled: Vec<String>,
+    /// `None`: keep the stored justifications; `Some`: replace them (`{}` clears them).
+    justifications: Option<Vec<(String, String)>>,
 }
 
 impl FromBody for DisabledBody {
     fn from_body(body: &mut Object) -> Option<Self> {
         let disabled = body.required("disabled", |f| {
             f.array(0, MAX_IDS, |id| id.string().map(str::to_string))
-        })?;
-        Some(DisabledBody { disabled })
+        });
+        let justifications = body.optional("justifications", |f| {
+            f.entries(MAX_IDS, |_, text| text.text(JUSTIFICATION))
+        });
+        Some(DisabledBody {
+            disabled: disabled?,
+            justifications: justifications?,
+        })
     }
 }
 
@@ -153,35 +185,74 @@ pub async fn set_disabled(
     let store = state.store.as_ref();
     let view = OrgView::load_one(store, &principal.org_id, &key).await?;
     let framework = framework(&view, &key)?;
+    let shown = |id: &str| -> String { id.chars().filter(|c| !c.is_control()).take(64).collect() };
     let mut ids: Vec<String> = Vec::with_capacity(body.disabled.len());
     for id in body.disabled {
         if framework.control(&id).is_none() {
-            let shown: String = id.chars().filter(|c| !c.is_control()).take(64).collect();
-            return Err(ApiError::BadRequest(format!("Unknown control: {shown}")));
+            return Err(ApiError::BadRequest(format!(
+                "Unknown control: {}",
+                shown(&id)
+            )));
         }
         if !ids.contains(&id) {
             ids.push(id);
         }
     }
+    // Justifications name controls of the framework, like `disabled`.
+    let answer_justifications = body.justifications.is_some();
+    let justifications: Option<BTreeMap<String, String>> = match body.justifications {
+        None => None,
+        Some(entries) => {
+            let unknown: Vec<FieldError> = entries
+                .iter()
+                .filter(|(id, _)| framework.control(id).is_none())
+                .map(|(id, _)| {
+                    FieldError::new(
+                        vec![json!("justifications"), json!(shown(id))],
+                        format!("Unknown control: {}", shown(id)),
+                    )
+                })
+                .collect();
+            if !unknown.is_empty() {
+                return Err(ApiError::Validation(unknown));
+            }
+            Some(entries.into_iter().collect())
+        }
+    };
     let ctx = state.audit(&principal, meta);
     let framework_key = framework.key.clone();
     let saved = ids.clone();
-    settings::update(
+    let (stored, _) = settings::update(
         store,
         &ctx,
         AuditAction::ComplianceControlsUpdated,
         |current| {
             let mut next = current.clone();
             next.set_disabled(&framework_key, saved.clone());
+            if let Some(texts) = &justifications {
+                next.set_justifications(&framework_key, texts.clone());
+            }
+            let texts = |s: &settings::OrgSettings| {
+                s.justifications(&framework_key)
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            let (before, after) = (texts(&current), texts(&next));
+            let mut metadata = json!({
+                "framework_key": framework_key,
+                "before": {"disabled": current.disabled(&framework_key)},
+                "after": {"disabled": saved},
+            });
+            // Justifications are in the entry when they change (the reference's entry else).
+            if before != after {
+                metadata["before"]["justifications"] = json!(before);
+                metadata["after"]["justifications"] = json!(after);
+            }
             Ok::<_, ApiError>(Change {
-                metadata: json!({
-                    "framework_key": framework_key,
-                    "before": {"disabled": current.disabled(&framework_key)},
-                    "after": {"disabled": saved},
-                }),
+                metadata,
                 next,
                 also: vec![],
-                outcome: (),
+                outcome: after,
             })
         },
     )
@@ -190,5 +261,6 @@ pub async fn set_disabled(
         message: "Control selection updated",
         framework_key: key,
         disabled: ids,
+        justifications: answer_justifications.then_some(stored),
     }))
 }

@@ -5,6 +5,7 @@
 mod controls;
 mod mappings;
 mod selection;
+mod soa;
 
 use axum::Router;
 use compliance_http::{finish, with_body_limit, AppState, Routes};
@@ -24,6 +25,7 @@ pub fn routes() -> Routes {
             "/api/compliance/frameworks/{framework_key}/controls",
             controls::set_disabled,
         )
+        .get("/api/compliance/frameworks/{framework_key}/soa", soa::get)
         .get("/api/compliance/mappings", mappings::list)
 }
 

@@ -122,20 +122,29 @@ pub async fn ingest(
     let idempotency = idempotency_key(&headers)?;
     let sarif_signals = signals(&headers)?;
     let report = compliance_http::upload::decode(&headers, &body, "report")?;
+    // Memory: the request holds at most one copy of the report at a time, besides the
+    // (compressed) body until it is decoded.
+    drop(body);
     let format = body::format(&headers, &report)?;
-    let content_sha256 = hex::encode(Sha256::digest(&report));
-    // Parsing a large report is CPU work: keep it off the async workers.
-    let parsed = tokio::task::spawn_blocking(move || match format {
-        ScanFormat::Sarif => ingest::parse_sarif(&report)
-            .map(|scan| (ingest::summarise(&scan, &sarif_signals), None)),
-        ScanFormat::Native => ingest::parse_native(&report).map(|native| {
-            let summary = ingest::summarise(&native.scan, &native.signals);
-            (summary, Some(native.finished_at))
-        }),
+    // Parsing a large report is CPU work: keep it off the async workers. A SARIF report is read
+    // in one pass straight into its bounded summary (no DOM, no list of every finding); the
+    // report's bytes are freed as soon as they are read and hashed.
+    let parsed = tokio::task::spawn_blocking(move || {
+        let (parsed, content_sha256) = hashed_while(&report, || match format {
+            ScanFormat::Sarif => {
+                ingest::summarise_sarif(&report, &sarif_signals).map(|summary| (summary, None))
+            }
+            ScanFormat::Native => ingest::parse_native(&report).map(|native| {
+                let summary = ingest::summarise(&native.scan, &native.signals);
+                (summary, Some(native.finished_at))
+            }),
+        });
+        drop(report);
+        parsed.map(|(summary, scanned_at)| (summary, scanned_at, content_sha256))
     })
     .await
     .map_err(ApiError::internal)?;
-    let (summary, scanned_at) = parsed.map_err(ingest_error)?;
+    let (summary, scanned_at, content_sha256) = parsed.map_err(ingest_error)?;
     let ctx = state.audit(&principal, meta);
     let new = NewScan {
         repo_id: repo.repo_id,
@@ -156,6 +165,24 @@ pub async fn ingest(
             first.scan_id
         ))),
     }
+}
+
+/// Reports from this size on are hashed on another thread while they are parsed.
+const HASH_BESIDE_BYTES: usize = 1 << 20;
+
+/// `work()` and the report's SHA-256 (hex); for a large report, both at once.
+fn hashed_while<T: Send>(report: &[u8], work: impl FnOnce() -> T) -> (T, String) {
+    let hash = || hex::encode(Sha256::digest(report));
+    if report.len() < HASH_BESIDE_BYTES {
+        let digest = hash();
+        return (work(), digest);
+    }
+    std::thread::scope(|scope| {
+        let digest = scope.spawn(hash);
+        let out = work();
+        let digest = digest.join().unwrap_or_else(|_| hash());
+        (out, digest)
+    })
 }
 
 pub async fn list(

@@ -2,8 +2,11 @@
 //! from its latest scan, and their trend (reference: Compliance Scores).
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
 
 use axum::extract::{Path, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::{RepoId, ScanId};
@@ -14,16 +17,25 @@ use compliance_http::{
     RESPONSE_BUDGET,
 };
 use compliance_services::org_view::OrgView;
-use compliance_services::scores::score_repo;
+use compliance_services::scores::{evaluate_repo, ScoreMemo};
 use compliance_services::trends::{Source, TrendPoint};
 use compliance_services::{repos, scans, trends};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+mod oscal;
+
+pub mod summary;
+
 pub fn routes() -> Routes {
     Routes::new()
         .get("/api/compliance/score/{repo_id}", score)
+        .get(
+            "/api/compliance/score/{repo_id}/oscal",
+            oscal::assessment_results,
+        )
         .get("/api/compliance/trend/{repo_id}", trend)
+        .get("/api/compliance/summary", summary::summary)
 }
 
 pub fn router(state: AppState) -> Router {
@@ -64,15 +76,90 @@ fn last_scan_text(at: &DateTime<Utc>) -> String {
     at.format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// The fields of [`ScoreResponse`] before `evaluated_at`.
+#[derive(Serialize)]
+struct Head<'a> {
+    repo_id: RepoId,
+    repo_name: &'a str,
+}
+
+/// The fields of [`ScoreResponse`] after `evaluated_at`.
+#[derive(Serialize)]
+struct Tail<'a> {
+    last_scan: Option<String>,
+    scan_id: Option<&'a ScanId>,
+    total_issues: u64,
+    executive_summary: &'a ExecutiveSummary,
+    frameworks: &'a BTreeMap<String, Box<RawValue>>,
+    next_cursor: &'a Option<String>,
+}
+
+#[derive(Serialize)]
+struct EvaluatedAt(#[serde(with = "compliance_domain::time::micros")] DateTime<Utc>);
+
+/// A score response rendered but for its evaluation time (the one thing a request adds to
+/// what is memoised): the JSON of [`ScoreResponse`] is `head`, the time, `tail`.
+struct Rendered {
+    /// `{"repo_id":…,"repo_name":…,"evaluated_at":`
+    head: Vec<u8>,
+    /// `,"last_scan":…,"next_cursor":…}`
+    tail: Vec<u8>,
+}
+
+impl Rendered {
+    fn new(head: &Head, tail: &Tail) -> serde_json::Result<Self> {
+        // Compact JSON of a struct is `{` fields joined by `,` `}`: cut and joined again, the
+        // pieces are byte for byte the JSON of the whole (checked in debug builds).
+        let mut head_json = serde_json::to_vec(head)?;
+        head_json.pop();
+        head_json.extend_from_slice(b",\"evaluated_at\":");
+        let mut tail_json = serde_json::to_vec(tail)?;
+        tail_json[0] = b',';
+        Ok(Rendered {
+            head: head_json,
+            tail: tail_json,
+        })
+    }
+
+    fn bytes(&self) -> usize {
+        self.head.len() + self.tail.len()
+    }
+
+    /// The response at `now`.
+    fn respond(&self, now: DateTime<Utc>) -> Response {
+        let at = serde_json::to_vec(&EvaluatedAt(now)).unwrap_or_default();
+        let mut body = Vec::with_capacity(self.head.len() + at.len() + self.tail.len());
+        body.extend_from_slice(&self.head);
+        body.extend_from_slice(&at);
+        body.extend_from_slice(&self.tail);
+        ([(CONTENT_TYPE, "application/json")], body).into_response()
+    }
+}
+
+/// Rendered scores, reused while nothing they were made of changed (see [`ScoreMemo`]).
+static MEMO: LazyLock<ScoreMemo<Rendered>> = LazyLock::new(ScoreMemo::new);
+
 async fn score(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id): Path<String>,
     Params(query): Params<ScoreQuery>,
-) -> Result<Json<ScoreResponse>, ApiError> {
+) -> Result<Response, ApiError> {
     let store = state.store.as_ref();
     let org = &principal.org_id;
     let id = repo_in_path(&id)?;
+    let now = state.now();
+    let ticket = match resume_after(query.cursor.as_deref()) {
+        Ok(after) => {
+            let variant = format!("{:?} {:?}", query.framework, after);
+            match MEMO.get(store, org, id, &variant, now) {
+                Ok(rendered) => return Ok(rendered.respond(now)),
+                Err(ticket) => ticket,
+            }
+        }
+        // Answered below, after the checks that come first.
+        Err(_) => None,
+    };
     let (repo, view, latest) = tokio::try_join!(
         repos::get(store, org, id),
         OrgView::load(store, org),
@@ -82,23 +169,60 @@ async fn score(
     if let Some(key) = &query.framework {
         enabled_framework(&view, key)?;
     }
-    let now = state.now();
     let after = resume_after(query.cursor.as_deref())?;
-    let report = score_repo(&view, latest.as_ref(), query.framework.as_deref(), now);
-    let frameworks = report.frameworks.iter().map(|(k, f)| (k.as_str(), f));
+    let report = evaluate_repo(&view, latest.as_ref(), query.framework.as_deref(), now);
+    let frameworks = report.frameworks.iter().map(|(k, f)| (*k, f));
     let (page, next_cursor) = page_by_size(frameworks, after.as_deref(), RESPONSE_BUDGET)?;
-    let frameworks = page.into_iter().map(|(k, f)| (k.to_string(), f)).collect();
-    Ok(Json(ScoreResponse {
+    let frameworks: BTreeMap<String, Box<RawValue>> =
+        page.into_iter().map(|(k, f)| (k.to_string(), f)).collect();
+    let head = Head {
         repo_id: repo.repo_id,
-        repo_name: repo.name,
-        evaluated_at: now,
+        repo_name: &repo.name,
+    };
+    let tail = Tail {
         last_scan: latest.as_ref().map(|s| last_scan_text(&s.scanned_at)),
-        scan_id: latest.map(|s| s.scan_id),
+        scan_id: latest.as_ref().map(|s| &s.scan_id),
         total_issues: report.total_issues,
-        executive_summary: report.executive_summary,
-        frameworks,
-        next_cursor,
-    }))
+        executive_summary: &report.executive_summary,
+        frameworks: &frameworks,
+        next_cursor: &next_cursor,
+    };
+    let scanned_at = latest.as_ref().map(|s| s.scanned_at);
+    let rendered = Rendered::new(&head, &tail).map_err(ApiError::internal)?;
+    let response = rendered.respond(now);
+    #[cfg(debug_assertions)]
+    check_rendered(&rendered, now, &head, &tail);
+    if let Some(ticket) = ticket {
+        let bytes = rendered.bytes();
+        MEMO.put(ticket, scanned_at, now, Arc::new(rendered), bytes);
+    }
+    Ok(response)
+}
+
+/// The rendered pieces joined are the JSON of the whole [`ScoreResponse`].
+#[cfg(debug_assertions)]
+fn check_rendered(rendered: &Rendered, now: DateTime<Utc>, head: &Head, tail: &Tail) {
+    let whole = ScoreResponse {
+        repo_id: head.repo_id,
+        repo_name: head.repo_name.to_string(),
+        evaluated_at: now,
+        last_scan: tail.last_scan.clone(),
+        scan_id: tail.scan_id.cloned(),
+        total_issues: tail.total_issues,
+        executive_summary: tail.executive_summary.clone(),
+        frameworks: tail.frameworks.clone(),
+        next_cursor: tail.next_cursor.clone(),
+    };
+    let mut joined = rendered.head.clone();
+    joined.extend(serde_json::to_vec(&EvaluatedAt(now)).unwrap_or_default());
+    joined.extend_from_slice(&rendered.tail);
+    let expected = serde_json::to_vec(&whole).unwrap_or_default();
+    debug_assert!(
+        joined == expected,
+        "rendered {} instead of {}",
+        String::from_utf8_lossy(&joined),
+        String::from_utf8_lossy(&expected)
+    );
 }
 
 /// A framework the org scores against: 404 when unknown, 400 when not enabled.

@@ -22,7 +22,7 @@ use compliance_services::trends::{self, Source, TrendPoint};
 use compliance_store::record::{Record, Records};
 use compliance_store::{keys, Cursor, Key, Query, Store, StoreError};
 use serde::{Deserialize, Serialize};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OnceCell};
 use tokio::task::JoinSet;
 
 #[derive(Debug, Clone, Copy)]
@@ -81,20 +81,20 @@ async fn load_progress(store: &dyn Store, day: &str) -> Result<Progress, StoreEr
         }))
 }
 
-/// Org views are read once per org and run, however many repositories the org has.
-type Views = Arc<Mutex<HashMap<OrgId, Arc<OrgView>>>>;
+/// Org views are read once per org and run, however many repositories the org has, and however
+/// many of them are scored at the same moment: the first task to need an org's view loads it, the
+/// others wait for that load (a failed load is retried by the next task that needs it).
+type Views = Arc<Mutex<HashMap<OrgId, Arc<OnceCell<Arc<OrgView>>>>>>;
 
 async fn view_of(
     store: &dyn Store,
     views: &Views,
     org: &OrgId,
 ) -> Result<Arc<OrgView>, StoreError> {
-    if let Some(v) = views.lock().await.get(org) {
-        return Ok(v.clone());
-    }
-    let view = Arc::new(OrgView::load(store, org).await?);
-    views.lock().await.insert(org.clone(), view.clone());
-    Ok(view)
+    let cell = views.lock().await.entry(org.clone()).or_default().clone();
+    cell.get_or_try_init(|| async { Ok(Arc::new(OrgView::load(store, org).await?)) })
+        .await
+        .cloned()
 }
 
 /// Scores one repository and writes its point of the day; `Ok(false)` when it had no scan yet

@@ -14,5 +14,6 @@ pub mod runtime;
 pub mod scans;
 pub mod scores;
 pub mod settings;
+pub mod summary;
 pub mod telemetry;
 pub mod trends;

@@ -1,11 +1,17 @@
 //! Scoring a repository as the org sees it right now: the I/O around the pure engine, shared by
-//! the score endpoint, the rescoring function and the daily snapshot.
+//! the score endpoint, the rescoring function and the daily snapshot; and the memo that spares
+//! the score endpoint re-reading and re-scoring what did not change.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
 use crate::org_view::OrgView;
 use crate::scans::StoredScan;
-use compliance_domain::scoring::{self, FrameworkInput, Report, ScanInput};
+use compliance_domain::ids::{OrgId, RepoId};
+use compliance_domain::scoring::{self, Evaluation, FrameworkInput, Report, ScanInput};
+use compliance_store::{ChangeMarker, Store};
 
 /// Scores `scan` (the repository's latest, or none) against the org's enabled frameworks, or
 /// only `only` among them.
@@ -15,6 +21,17 @@ pub fn score_repo(
     only: Option<&str>,
     now: DateTime<Utc>,
 ) -> Report {
+    evaluate_repo(view, scan, only, now).to_report()
+}
+
+/// [`score_repo`] without writing the reasons out (see [`scoring::evaluate`]): what the score
+/// endpoint serialises.
+pub fn evaluate_repo<'a>(
+    view: &'a OrgView,
+    scan: Option<&StoredScan>,
+    only: Option<&str>,
+    now: DateTime<Utc>,
+) -> Evaluation<'a> {
     let inputs: Vec<FrameworkInput> = view
         .frameworks
         .iter()
@@ -28,5 +45,117 @@ pub fn score_repo(
         summary: &s.summary,
         completed_at: s.scanned_at,
     });
-    scoring::score(&inputs, input.as_ref(), now)
+    scoring::evaluate(&inputs, input.as_ref(), now)
+}
+
+/// Most bytes of memoised values kept (past it, the memo starts over).
+const MEMO_MAX_BYTES: usize = 32 * 1024 * 1024;
+
+/// A memo of what was made of one repository's score (for the score endpoint: the rendered
+/// response), reused while it would come out the same:
+///
+/// - nothing was committed to the store since it was made ([`Store::change_marker`] unchanged:
+///   no new scan, no change of the org's plan, settings or custom frameworks, nor of the
+///   repository). A store that cannot tell (DynamoDB) never reuses anything;
+/// - the evaluation time is in the same [`scoring::age_class`] of the latest scan: the report
+///   reads the time only through the scan's age.
+///
+/// Keyed by the store, the caller's org (tenancy: an org only ever sees its own entries), the
+/// repository, and the request's `variant` (its framework filter and page).
+pub struct ScoreMemo<V> {
+    inner: Mutex<Entries<V>>,
+}
+
+struct Entries<V> {
+    by_key: HashMap<String, Entry<V>>,
+    bytes: usize,
+}
+
+struct Entry<V> {
+    marker: ChangeMarker,
+    scanned_at: Option<DateTime<Utc>>,
+    age_class: Option<(u64, bool)>,
+    bytes: usize,
+    value: Arc<V>,
+}
+
+/// The entry a request would use, once its inputs are read: taken before the reads, so that a
+/// change committed while they run leaves the entry stale rather than wrong.
+pub struct MemoTicket {
+    key: String,
+    marker: ChangeMarker,
+}
+
+impl<V> Default for ScoreMemo<V> {
+    fn default() -> Self {
+        ScoreMemo {
+            inner: Mutex::new(Entries {
+                by_key: HashMap::new(),
+                bytes: 0,
+            }),
+        }
+    }
+}
+
+impl<V> ScoreMemo<V> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The memoised value for this request, if it still holds; otherwise the ticket to
+    /// [`ScoreMemo::put`] the value made from reads that follow (`None`: the store cannot tell
+    /// changes, nothing is memoised).
+    pub fn get(
+        &self,
+        store: &dyn Store,
+        org: &OrgId,
+        repo: RepoId,
+        variant: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<V>, Option<MemoTicket>> {
+        let Some(marker) = store.change_marker() else {
+            return Err(None);
+        };
+        let key = format!("{}\n{org}\n{repo}\n{variant}", marker.store);
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        match inner.by_key.get(&key) {
+            Some(e)
+                if e.marker == marker && e.age_class == scoring::age_class(e.scanned_at, now) =>
+            {
+                Ok(e.value.clone())
+            }
+            _ => Err(Some(MemoTicket { key, marker })),
+        }
+    }
+
+    /// Keeps `value`, made at `now` from reads that followed `ticket` (the latest scan's
+    /// completion time: `scanned_at`), weighing about `bytes`.
+    pub fn put(
+        &self,
+        ticket: MemoTicket,
+        scanned_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        value: Arc<V>,
+        bytes: usize,
+    ) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.bytes + bytes > MEMO_MAX_BYTES {
+            inner.by_key.clear();
+            inner.bytes = 0;
+        }
+        if bytes > MEMO_MAX_BYTES {
+            return;
+        }
+        let entry = Entry {
+            marker: ticket.marker,
+            scanned_at,
+            age_class: scoring::age_class(scanned_at, now),
+            bytes,
+            value,
+        };
+        inner.bytes += bytes;
+        if let Some(old) = inner.by_key.insert(ticket.key, entry) {
+            inner.bytes -= old.bytes;
+        }
+    }
 }

@@ -22,6 +22,10 @@ pub struct OrgSettings {
     pub enabled_keys: Option<Vec<String>>,
     /// Framework key → control ids marked Not Applicable (never empty lists).
     pub disabled_controls: BTreeMap<String, Vec<String>>,
+    /// Framework key → control id → the org's justification of the control's applicability
+    /// (why it is excluded, or why it is included), for the Statement of Applicability (never
+    /// empty maps). Kept in the framework's disabled-controls item.
+    pub justifications: BTreeMap<String, BTreeMap<String, String>>,
     /// How many custom frameworks the org has, kept with every creation and deletion in the
     /// same write, so the limit holds under concurrent creations without reading them all.
     /// `None` in settings written before the count was kept.
@@ -59,6 +63,19 @@ impl OrgSettings {
         }
     }
 
+    /// The org's justifications of the framework's controls (control id → text).
+    pub fn justifications(&self, framework_key: &str) -> Option<&BTreeMap<String, String>> {
+        self.justifications.get(framework_key)
+    }
+
+    pub fn set_justifications(&mut self, framework_key: &str, texts: BTreeMap<String, String>) {
+        if texts.is_empty() {
+            self.justifications.remove(framework_key);
+        } else {
+            self.justifications.insert(framework_key.to_string(), texts);
+        }
+    }
+
     /// Whether the selection (ignoring plan locks) includes the framework.
     pub fn selects(&self, framework_key: &str) -> bool {
         self.enabled_keys
@@ -72,6 +89,7 @@ impl OrgSettings {
             keys.retain(|k| k != framework_key);
         }
         self.disabled_controls.remove(framework_key);
+        self.justifications.remove(framework_key);
     }
 
     /// The writes that turn the stored settings (as read into `self`) into `next`, each
@@ -95,7 +113,9 @@ impl OrgSettings {
         let frameworks = self
             .disabled_controls
             .keys()
-            .chain(next.disabled_controls.keys());
+            .chain(self.justifications.keys())
+            .chain(next.disabled_controls.keys())
+            .chain(next.justifications.keys());
         let mut done = std::collections::BTreeSet::new();
         for framework_key in frameworks {
             if !done.insert(framework_key) {
@@ -103,19 +123,23 @@ impl OrgSettings {
             }
             let version = stored.disabled.get(framework_key).copied().unwrap_or(0);
             let (before, after) = (self.disabled(framework_key), next.disabled(framework_key));
+            let no_texts = BTreeMap::new();
+            let texts_before = self.justifications(framework_key).unwrap_or(&no_texts);
+            let texts_after = next.justifications(framework_key).unwrap_or(&no_texts);
             // A framework whose list only lived inline gets its own item on the move.
             let unmoved = stored.inline_disabled && version == 0 && !after.is_empty();
-            if before == after && !unmoved {
+            if before == after && texts_before == texts_after && !unmoved {
                 continue;
             }
             let framework_key = FrameworkKey::parse(framework_key)
                 .map_err(|e| StoreError::Invalid(format!("{e}: {framework_key}")))?;
             let condition = version_condition(version);
-            if !after.is_empty() {
+            if !after.is_empty() || !texts_after.is_empty() {
                 let record = Disabled {
                     org_id: org_id.clone(),
                     framework_key,
                     disabled: after.to_vec(),
+                    justifications: texts_after.clone(),
                     version: version + 1,
                 };
                 ops.push(record.put_if(condition));
@@ -159,12 +183,15 @@ impl Record for Selection {
     }
 }
 
-/// One framework's disabled controls.
+/// One framework's disabled controls, and the org's justifications of its controls.
 #[derive(Serialize, Deserialize)]
 struct Disabled {
     org_id: OrgId,
     framework_key: FrameworkKey,
     disabled: Vec<String>,
+    /// Control id → text; absent in items written before justifications existed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    justifications: BTreeMap<String, String>,
     version: u64,
 }
 
@@ -176,19 +203,36 @@ impl Record for Disabled {
     }
 }
 
-/// More than the frameworks an org can have (6 built-in, 50 custom): one query page reads them
-/// all (each item holds at most 200 ids, so the page stays far below DynamoDB's 1 MB).
+/// More than the frameworks an org can have (6 built-in, 50 custom): one query page usually
+/// reads them all. Justifications make an item larger (up to the controls endpoint's 64 KiB
+/// body), so a page may stop at DynamoDB's 1 MB: the rest is read page by page.
 const MAX_DISABLED_ITEMS: usize = 100;
 
-/// The selection item and every framework's disabled-controls item: one get and one query of
-/// the org's partition, concurrently.
-pub async fn load(store: &dyn Store, org_id: &OrgId) -> Result<OrgSettings, StoreError> {
+/// Every framework's disabled-controls item, following the pages.
+async fn disabled_items(store: &dyn Store, org_id: &OrgId) -> Result<Vec<Disabled>, StoreError> {
     let (pk, range) = keys::all_disabled_controls(org_id);
-    let query = Query::new(pk, range).limit(MAX_DISABLED_ITEMS);
+    let mut items = Vec::new();
+    let mut cursor = None;
+    loop {
+        let query = Query::new(pk.clone(), range.clone())
+            .limit(MAX_DISABLED_ITEMS)
+            .after(cursor);
+        let (page, next) = store.query_records::<Disabled>(&query).await?;
+        items.extend(page);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
+/// The selection item and every framework's disabled-controls item: one get and one query of
+/// the org's partition (more pages only past DynamoDB's 1 MB), concurrently.
+pub async fn load(store: &dyn Store, org_id: &OrgId) -> Result<OrgSettings, StoreError> {
     let selection_key = keys::org_settings(org_id);
-    let (selection, (disabled, _)) = tokio::try_join!(
+    let (selection, disabled) = tokio::try_join!(
         store.get_record::<Selection>(&selection_key),
-        store.query_records::<Disabled>(&query)
+        disabled_items(store, org_id)
     )?;
     let mut settings = OrgSettings::default();
     if let Some(s) = selection {
@@ -203,6 +247,7 @@ pub async fn load(store: &dyn Store, org_id: &OrgId) -> Result<OrgSettings, Stor
         settings.stored.disabled.insert(key.clone(), d.version);
         // A framework's own item wins over what the selection item held inline.
         settings.set_disabled(&key, d.disabled);
+        settings.set_justifications(&key, d.justifications);
     }
     Ok(settings)
 }

@@ -1,22 +1,36 @@
 //! Structured logs: JSON lines under Lambda (CloudWatch), readable lines locally.
+//!
+//! `RUST_LOG` holds the levels: `warn`, `info,compliance_store=debug`, `my_crate=trace` (a bare
+//! level is the default; a target without a level is `trace`); `info` when unset or unreadable.
+//! A target-and-level filter rather than `EnvFilter`: no regular-expression engine in every
+//! Lambda binary, and nothing compiled at start-up (span and field directives are not read).
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
-fn filter() -> EnvFilter {
-    EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"))
+fn filter() -> Targets {
+    parse_filter(std::env::var("RUST_LOG").ok().as_deref())
+}
+
+fn parse_filter(value: Option<&str>) -> Targets {
+    value
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
 }
 
 pub fn init_json() {
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter())
         .with_current_span(true)
         .without_time()
+        .finish()
+        .with(filter())
         .try_init();
 }
 
 pub fn init_pretty() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter())
-        .try_init();
+    let _ = tracing_subscriber::fmt().finish().with(filter()).try_init();
 }

@@ -133,5 +133,7 @@ pub async fn since(
         }
     }
     points.truncate(MAX_POINTS);
+    // A snapshot is keyed by its day (so a day holds one), not by the time it was taken.
+    points.sort_by_key(|p| p.at);
     Ok(points)
 }

@@ -36,7 +36,8 @@ impl DynamoStore {
     /// A client from the standard AWS environment (region, credentials, and
     /// `AWS_ENDPOINT_URL_DYNAMODB` or `endpoint` for DynamoDB Local).
     pub async fn client_from_env(endpoint: Option<&str>) -> Client {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        let mut loader =
+            aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client());
         if let Some(url) = endpoint {
             loader = loader.endpoint_url(url);
         }
@@ -49,6 +50,59 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+}
+
+/// The SDK's default HTTPS client (hyper 1, rustls, the system's root certificates; proxies from
+/// `HTTPS_PROXY` / `NO_PROXY`), on ring rather than aws-lc-rs: one crypto library in the binary
+/// instead of two (jsonwebtoken and reqwest use ring). The root certificates are read on the
+/// first request rather than when the client is built (see [`FirstUseRoots`]).
+fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+    use aws_smithy_http_client::proxy::ProxyConfig;
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    use aws_smithy_http_client::{Builder, ConnectorBuilder};
+    let client = Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(Provider::Rustls(CryptoMode::Ring));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    });
+    aws_sdk_dynamodb::config::SharedHttpClient::new(FirstUseRoots(client))
+}
+
+/// The SDK's client builds its TLS connector, and so reads and parses every root certificate of
+/// the system (hundreds of files under /etc/ssl/certs: milliseconds), as soon as a client is
+/// configured with it (`validate_base_client_config`), that is at every cold start, before the
+/// first event, and whether the invocation uses the table or not. This wrapper leaves that
+/// validation out: the connector, and the certificates, are built by the first request.
+#[derive(Debug)]
+struct FirstUseRoots(aws_sdk_dynamodb::config::SharedHttpClient);
+
+impl aws_smithy_runtime_api::client::http::HttpClient for FirstUseRoots {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn validate_final_config(
+        &self,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &aws_sdk_dynamodb::config::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        self.0.validate_final_config(components, cfg)
+    }
+
+    fn connector_metadata(
+        &self,
+    ) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.0.connector_metadata()
     }
 }
 

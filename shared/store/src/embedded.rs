@@ -34,7 +34,12 @@ const SK_MAX: &str = "\u{10FFFF}";
 pub struct EmbeddedStore {
     db: Arc<Database>,
     latest: Arc<watch::Sender<u64>>,
+    /// This open database among those of the process ([`Store::change_marker`]).
+    instance: u64,
 }
+
+/// Numbers the databases opened by the process.
+static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl EmbeddedStore {
     /// Opens (or creates) the database file, creating its parent folder when needed.
@@ -53,6 +58,7 @@ impl EmbeddedStore {
         Ok(Self {
             db: Arc::new(db),
             latest: Arc::new(latest),
+            instance: INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -328,6 +334,15 @@ impl Store for EmbeddedStore {
             Ok(value)
         })
         .await
+    }
+
+    /// Every change is committed through [`Self::write_logged`], which numbers it and publishes
+    /// the last number after the commit; the file is this process's alone (redb locks it).
+    fn change_marker(&self) -> Option<super::ChangeMarker> {
+        Some(super::ChangeMarker {
+            store: self.instance,
+            sequence: *self.latest.borrow(),
+        })
     }
 }
 

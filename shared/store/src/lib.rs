@@ -306,4 +306,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// Atomically adds `by` to the numeric attribute (created at 0) and returns the new value.
     async fn increment(&self, key: &Key, attr: &str, by: i64) -> Result<i64, StoreError>;
+
+    /// Where the whole store stands, when the adapter can tell without a read: equal markers
+    /// mean that nothing was committed in between, so what was read under the first still
+    /// holds (a memo above the port may be reused). `None` (the default, DynamoDB's): it cannot
+    /// tell, so nothing read may be reused on that ground.
+    fn change_marker(&self) -> Option<ChangeMarker> {
+        None
+    }
+}
+
+/// See [`Store::change_marker`]: the store instance (unique within the process) and the
+/// sequence number of the last change committed to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChangeMarker {
+    pub store: u64,
+    pub sequence: u64,
 }

@@ -3,6 +3,7 @@
 //! an admin key ready, and a client to call it over real HTTP.
 
 pub mod contract;
+pub mod intercept;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -36,7 +36,7 @@ fn new_run_id() -> Uuid {
 }
 
 /// The caller's own audit (anyone else's is a 404, as is a malformed id).
-async fn own_audit(
+pub(crate) async fn own_audit(
     state: &AppState,
     principal: &compliance_domain::identity::Principal,
     audit_id: &str,
@@ -156,7 +156,7 @@ pub async fn list(
     }))
 }
 
-async fn own_run(
+pub(crate) async fn own_run(
     state: &AppState,
     principal: &compliance_domain::identity::Principal,
     audit_id: &str,

@@ -299,6 +299,15 @@ pub fn sast_split(rule_id: &str, cwes: &[u32], tags: &TagFacts) -> CheckType {
 /// it (Snyk uses CWE-547, "hard-coded constants"): the documented decision counts hard-coded
 /// credentials found by SAST as secrets.
 pub fn names_hardcoded_secret(rule_id: &str) -> bool {
+    // Most names do not start with "hardcoded": tell without building the normalised name.
+    let last = rule_id.rsplit(['/', '.', ':']).next().unwrap_or(rule_id);
+    let mut normalised = last
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | ' '))
+        .map(|c| c.to_ascii_lowercase());
+    if !"hardcoded".chars().all(|h| normalised.next() == Some(h)) {
+        return false;
+    }
     let name = rule_id
         .rsplit(['/', '.', ':'])
         .next()

@@ -2,6 +2,8 @@
 //! ([`NormalisedScan`]) and reduced to the bounded summary stored per scan ([`ScanSummary`]).
 //!
 //! - [`parse_sarif`]: a SARIF 2.1.0 log → [`NormalisedScan`].
+//! - [`summarise_sarif`]: a SARIF 2.1.0 log → [`ScanSummary`] in one pass, never holding its
+//!   findings (the same summary as `summarise(&parse_sarif(..)?, ..)`).
 //! - [`parse_native`]: the native JSON document → [`NativeScan`] (scan + [`Signals`] + times).
 //! - [`parse_signals`]: repository [`Signals`] sent alongside a SARIF log.
 //! - [`summarise`]: [`NormalisedScan`] + [`Signals`] → [`ScanSummary`], bounded whatever the
@@ -23,7 +25,7 @@ pub mod summary;
 pub use error::IngestError;
 pub use model::{ExclusionCounts, Finding, Location, NormalisedScan, ToolRun};
 pub use native::{parse_native, parse_signals, NativeScan, PullRequestStats, QualityGate, Signals};
-pub use sarif::parse_sarif;
+pub use sarif::{parse_sarif, summarise_sarif};
 pub use summary::{
     summarise, FailedTool, FindingGroup, ScanSummary, SeverityCounts, ToolSummary, Totals,
 };

@@ -2,23 +2,85 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::catalog::{CheckType, Control, PassCondition, Severity, STANDARD_PARTIAL_MAX};
+use crate::catalog::{CheckType, Control, PassCondition, STANDARD_PARTIAL_MAX};
 use crate::ingest::{PullRequestStats, QualityGate, ScanSummary, SeverityCounts, Signals};
 
 use super::matching;
-use super::{ControlResult, ControlStatus, Evidence, Matched, ScanInput};
+use super::reason::{MatchedText, Reason};
+use super::{ControlStatus, ControlVerdict, Evidence, Matched, ScanInput};
 
 const SECONDS_PER_DAY: i64 = 86_400;
+
+/// What every control of one scoring reads of the scan, looked up once: the counts and the
+/// coverage per check type, and the scan's age.
+pub(super) struct ScanFacts<'a> {
+    summary: &'a ScanSummary,
+    counts: [SeverityCounts; CheckType::ALL.len()],
+    covered: [bool; CheckType::ALL.len()],
+    /// Some SAST check type was covered.
+    sast_covered: bool,
+    /// Whole seconds from the scan's completion to the evaluation (0 for a scan stamped later).
+    age: u64,
+}
+
+impl<'a> ScanFacts<'a> {
+    pub(super) fn new(scan: &ScanInput<'a>, now: DateTime<Utc>) -> ScanFacts<'a> {
+        let summary = scan.summary;
+        let mut counts = [SeverityCounts::default(); CheckType::ALL.len()];
+        for (check_type, c) in &summary.counts {
+            counts[*check_type as usize] = *c;
+        }
+        let mut covered = [false; CheckType::ALL.len()];
+        for check_type in &summary.covered {
+            covered[*check_type as usize] = true;
+        }
+        let sast_covered = CheckType::ALL
+            .into_iter()
+            .any(|t| matching::is_sast(t) && covered[t as usize]);
+        let age = age_seconds(scan.completed_at, now);
+        ScanFacts {
+            summary,
+            counts,
+            covered,
+            sast_covered,
+            age,
+        }
+    }
+
+    fn counts(&self, check_type: CheckType) -> SeverityCounts {
+        self.counts[check_type as usize]
+    }
+
+    fn covered(&self, check_type: CheckType) -> bool {
+        self.covered[check_type as usize]
+    }
+
+    /// Whether the latest scan carried evidence for a control judged by weaknesses: a completed
+    /// run covered its check type, or — for a SAST check type — any SAST check type (SAST tools
+    /// cover the three together, and their findings are split among them by lists that follow
+    /// no framework, so any of them may hold the control's weaknesses). Secrets, code-quality,
+    /// dependency and infrastructure coverage never stand in for another check type: a secret
+    /// scanner that ran says nothing about injection.
+    fn covered_for_weaknesses(&self, check_type: CheckType) -> bool {
+        self.covered(check_type) || (matching::is_sast(check_type) && self.sast_covered)
+    }
+}
+
+/// Whole seconds from `completed_at` to `now`; 0 for a scan stamped later (clock skew: as fresh
+/// as can be).
+pub(super) fn age_seconds(completed_at: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    now.signed_duration_since(completed_at).num_seconds().max(0) as u64
+}
 
 /// A status with what it was judged on and why.
 struct Verdict {
     status: ControlStatus,
     evidence: Evidence,
-    reason: String,
+    reason: Reason,
 }
 
 impl Verdict {
-    fn new(status: ControlStatus, evidence: Evidence, reason: String) -> Verdict {
+    fn new(status: ControlStatus, evidence: Evidence, reason: Reason) -> Verdict {
         Verdict {
             status,
             evidence,
@@ -26,79 +88,67 @@ impl Verdict {
         }
     }
 
-    /// A judged verdict: the reason ends with the status and the condition it was judged under.
-    fn judged(
-        status: ControlStatus,
-        evidence: Evidence,
-        what: String,
-        cond: PassCondition,
-    ) -> Verdict {
-        let reason = format!("{what}: {status} under {cond}");
-        Verdict::new(status, evidence, reason)
-    }
-
-    fn no_evidence(evidence: Evidence, reason: impl Into<String>) -> Verdict {
-        Verdict::new(ControlStatus::NoEvidence, evidence, reason.into())
+    fn no_evidence(evidence: Evidence, reason: Reason) -> Verdict {
+        Verdict::new(ControlStatus::NoEvidence, evidence, reason)
     }
 }
 
-/// The verdict of an enabled control.
-pub(super) fn control_result(
-    control: &Control,
-    scan: Option<&ScanInput>,
-    now: DateTime<Utc>,
-) -> ControlResult {
-    let verdict = match scan {
+/// The verdict of an enabled control (`facts`: the latest scan's, `None` without a scan).
+pub(super) fn control_result<'a>(
+    control: &'a Control,
+    facts: Option<&ScanFacts>,
+) -> ControlVerdict<'a> {
+    let verdict = match facts {
         None => Verdict::no_evidence(
             Evidence::default(),
-            "No scan of this repository yet: run a scan to collect evidence",
+            Reason::text("No scan of this repository yet: run a scan to collect evidence"),
         ),
-        Some(scan) => judge(control, scan, now),
+        Some(facts) => judge(control, facts),
     };
     result(control, verdict)
 }
 
 /// A control the org marked Not Applicable.
-pub(super) fn disabled(control: &Control) -> ControlResult {
+pub(super) fn disabled(control: &Control) -> ControlVerdict<'_> {
     result(
         control,
         Verdict::new(
             ControlStatus::Disabled,
             Evidence::default(),
-            "Marked not applicable by the org: excluded from scoring".to_string(),
+            Reason::text("Marked not applicable by the org: excluded from scoring"),
         ),
     )
 }
 
-fn result(control: &Control, verdict: Verdict) -> ControlResult {
-    ControlResult {
-        id: control.id.clone(),
-        name: control.name.clone(),
-        category: control.category.clone(),
+fn result(control: &Control, verdict: Verdict) -> ControlVerdict<'_> {
+    ControlVerdict {
+        id: &control.id,
+        name: &control.name,
+        category: &control.category,
         check_type: control.check_type,
-        pass_condition: control.pass_condition.to_string(),
+        pass_condition: control.pass_condition,
         status: verdict.status,
         evidence: verdict.evidence,
         reason: verdict.reason,
     }
 }
 
-fn judge(control: &Control, scan: &ScanInput, now: DateTime<Utc>) -> Verdict {
+fn judge(control: &Control, facts: &ScanFacts) -> Verdict {
     let cond = control.pass_condition;
-    let signals = &scan.summary.signals;
+    let signals = &facts.summary.signals;
     match cond {
         PassCondition::NoFindings
         | PassCondition::SeverityCeiling { .. }
         | PassCondition::MaxFindings { .. } => {
-            match matching::judged_by_weaknesses(control, scan.summary) {
+            match matching::judged_by_weaknesses(control, facts.summary) {
                 Some((mapping, groups)) => {
                     let matched = matching::matched(control.check_type, mapping, groups);
-                    judge_matched(control.check_type, cond, matched, scan.summary)
+                    judge_matched(control.check_type, cond, matched, facts)
                 }
-                None => judge_findings(control.check_type, cond, scan.summary),
+                None => judge_findings(control.check_type, cond, facts),
             }
         }
-        PassCondition::ScannedWithinDays(days) => judge_recency(days, scan.completed_at, now),
+        PassCondition::ScannedWithinDays(days) => judge_recency(days, facts.age),
         PassCondition::QualityGatePassed => judge_gate(signals),
         PassCondition::ReviewRateAtLeast(percent) => {
             judge_merged_prs(signals, |stats, ev| judge_review_rate(percent, stats, ev))
@@ -147,22 +197,25 @@ pub(super) fn finding_status(
     Some(status)
 }
 
-fn judge_findings(check_type: CheckType, cond: PassCondition, summary: &ScanSummary) -> Verdict {
-    let counts = summary.counts.get(&check_type).copied().unwrap_or_default();
-    let covered = summary.covered.contains(&check_type);
+fn judge_findings(check_type: CheckType, cond: PassCondition, facts: &ScanFacts) -> Verdict {
+    let counts = facts.counts(check_type);
+    let covered = facts.covered(check_type);
     let evidence = Evidence {
         covered,
         counts: Some(counts),
         ..Evidence::default()
     };
     if !covered {
-        let reason = uncovered_reason(check_type.as_str(), &counts, summary);
+        let failed = facts.summary.failed_tools.len();
+        let reason = Reason::uncovered(check_type, false, failed, counts, None);
         return Verdict::no_evidence(evidence, reason);
     }
     let status = finding_status(cond, &counts).unwrap_or(ControlStatus::NoEvidence);
-    let what = describe_counts(check_type, &counts);
-    let why = why(status, cond, &counts);
-    Verdict::judged(status, evidence, format!("{what}{why}"), cond)
+    Verdict::new(
+        status,
+        evidence,
+        Reason::counts(check_type, counts, status, cond),
+    )
 }
 
 /// A control judged by its weaknesses, on the findings `matched` counted against it.
@@ -170,176 +223,57 @@ fn judge_matched(
     check_type: CheckType,
     cond: PassCondition,
     matched: Matched,
-    summary: &ScanSummary,
+    facts: &ScanFacts,
 ) -> Verdict {
     let counts = matched.total();
-    let covered = matching::covered(check_type, summary);
-    let what = describe_matched(check_type, &counts, &matched);
+    let covered = facts.covered_for_weaknesses(check_type);
+    let text = MatchedText {
+        check_type,
+        counts,
+        by_cwe: matched.by_cwe.total(),
+        by_check_type: matched.by_check_type.total(),
+        cwe: matched.cwe.clone(),
+    };
     let evidence = Evidence {
         covered,
         counts: Some(counts),
-        matched: Some(matched),
+        matched: Some(Box::new(matched)),
         ..Evidence::default()
     };
     if !covered {
-        let scope = if matching::is_sast(check_type) {
-            format!("{check_type} or another SAST check type")
-        } else {
-            check_type.to_string()
-        };
-        let mut reason = uncovered_reason(&scope, &counts, summary);
-        if counts.total() > 0 {
-            reason.push_str(&format!(" ({what})"));
-        }
+        let failed = facts.summary.failed_tools.len();
+        let any_sast = matching::is_sast(check_type);
+        let reason = Reason::uncovered(check_type, any_sast, failed, counts, Some(text));
         return Verdict::no_evidence(evidence, reason);
     }
     let status = finding_status(cond, &counts).unwrap_or(ControlStatus::NoEvidence);
-    let why = why(status, cond, &counts);
-    Verdict::judged(status, evidence, format!("{what}{why}"), cond)
+    Verdict::new(status, evidence, Reason::matched(text, status, cond))
 }
 
-/// What the condition made of the counts, as a clause to append (`, none critical`).
-fn why(status: ControlStatus, cond: PassCondition, counts: &SeverityCounts) -> String {
-    match (status, cond) {
-        (ControlStatus::Pass, _) if counts.total() == 0 => String::new(),
-        (_, PassCondition::NoFindings) => match status {
-            ControlStatus::Partial => ", none critical".to_string(),
-            _ if counts.critical > 0 => ", a critical one among them".to_string(),
-            _ => format!(", more than {STANDARD_PARTIAL_MAX}"),
-        },
-        (_, PassCondition::SeverityCeiling { at_or_above, .. }) => {
-            match counts.at_least(at_or_above) {
-                0 => format!(", all below {}", at_or_above.as_str()),
-                n => format!(", {n} at or above {}", at_or_above.as_str()),
-            }
-        }
-        (_, PassCondition::MaxFindings { max, .. }) => match status {
-            ControlStatus::Pass => format!(", within the budget of {max} and none critical"),
-            _ if counts.critical > 0 => ", a critical one among them".to_string(),
-            _ => format!(", over the budget of {max}"),
-        },
-        _ => String::new(),
-    }
-}
-
-/// "No counted findings matched by CWE or by check type sast_security", or "3 findings (1
-/// critical, 2 low): 2 matched by CWE-22, CWE-23, 1 by check type sast_auth".
-fn describe_matched(check_type: CheckType, counts: &SeverityCounts, matched: &Matched) -> String {
-    let total = counts.total();
-    if total == 0 {
-        return format!("No counted findings matched by CWE or by check type {check_type}");
-    }
-    let ids: Vec<String> = matched.cwe.iter().map(|id| format!("CWE-{id}")).collect();
-    let by_cwe = match (matched.by_cwe.total(), ids.is_empty()) {
-        (n, false) => format!("{n} matched by {}", ids.join(", ")),
-        (n, true) => format!("{n} matched by CWE"),
-    };
-    format!(
-        "{total} finding{} ({}): {by_cwe}, {} by check type {check_type}",
-        plural_s(total),
-        breakdown(counts),
-        matched.by_check_type.total()
-    )
-}
-
-/// "No counted secrets findings" or "3 secrets findings (1 critical, 2 low)".
-fn describe_counts(check_type: CheckType, counts: &SeverityCounts) -> String {
-    match counts.total() {
-        0 => format!("No counted {check_type} findings"),
-        total => format!(
-            "{total} {check_type} finding{} ({})",
-            plural_s(total),
-            breakdown(counts)
-        ),
-    }
-}
-
-/// "1 critical, 2 low": the non-zero severities, most severe first.
-fn breakdown(counts: &SeverityCounts) -> String {
-    Severity::ALL
-        .into_iter()
-        .rev()
-        .filter(|s| counts.get(*s) > 0)
-        .map(|s| format!("{} {}", counts.get(s), s.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Why a finding-based control has no evidence; `scope` names what no run covered.
-fn uncovered_reason(scope: &str, counts: &SeverityCounts, summary: &ScanSummary) -> String {
-    let mut reason = format!("No completed tool run in the latest scan covered {scope}");
-    if !summary.failed_tools.is_empty() {
-        let n = summary.failed_tools.len();
-        reason.push_str(&format!(" ({n} tool run{} failed)", plural_s(n as u64)));
-    }
-    if counts.total() > 0 {
-        reason.push_str(&format!(
-            "; its {} reported finding{} cannot be judged without coverage",
-            counts.total(),
-            plural_s(counts.total())
-        ));
-    }
-    reason
-}
-
-fn judge_recency(days: u32, completed_at: DateTime<Utc>, now: DateTime<Utc>) -> Verdict {
-    // A scan stamped after `now` (clock skew) is as fresh as can be.
-    let age = now.signed_duration_since(completed_at).num_seconds().max(0);
-    let limit = i64::from(days) * SECONDS_PER_DAY;
-    let (status, why) = if age <= limit {
-        (
-            ControlStatus::Pass,
-            format!("within {}", plural(days.into(), "day")),
-        )
+/// `age`: whole seconds since the latest scan completed.
+fn judge_recency(days: u32, age: u64) -> Verdict {
+    let limit = u64::from(days) * SECONDS_PER_DAY as u64;
+    let status = if age <= limit {
+        ControlStatus::Pass
     } else if age <= 2 * limit {
-        (
-            ControlStatus::Partial,
-            format!(
-                "older than {} but within {}",
-                plural(days.into(), "day"),
-                plural(2 * u64::from(days), "day")
-            ),
-        )
+        ControlStatus::Partial
     } else {
-        (
-            ControlStatus::Fail,
-            format!("older than {}", plural(2 * u64::from(days), "day")),
-        )
+        ControlStatus::Fail
     };
-    let age = age as u64;
     let evidence = Evidence {
         covered: true,
         scan_age_days: Some(age / SECONDS_PER_DAY as u64),
         scan_age_hours: Some(age / 3600),
         ..Evidence::default()
     };
-    let what = format!("Latest scan completed {} ago, {why}", describe_age(age));
-    Verdict::judged(
-        status,
-        evidence,
-        what,
-        PassCondition::ScannedWithinDays(days),
-    )
-}
-
-/// "3 days 4 hours", "5 hours", "less than an hour".
-fn describe_age(seconds: u64) -> String {
-    let days = seconds / SECONDS_PER_DAY as u64;
-    let hours = seconds % SECONDS_PER_DAY as u64 / 3600;
-    match (days, hours) {
-        (0, 0) => "less than an hour".to_string(),
-        (0, h) => plural(h, "hour"),
-        (d, 0) => plural(d, "day"),
-        (d, h) => format!("{} {}", plural(d, "day"), plural(h, "hour")),
-    }
+    Verdict::new(status, evidence, Reason::recency(age, days, status))
 }
 
 fn judge_gate(signals: &Signals) -> Verdict {
-    let cond = PassCondition::QualityGatePassed;
     let Some(gate) = signals.quality_gate else {
         return Verdict::no_evidence(
             Evidence::default(),
-            "The latest scan reported no quality-gate status",
+            Reason::text("The latest scan reported no quality-gate status"),
         );
     };
     let evidence = Evidence {
@@ -347,12 +281,11 @@ fn judge_gate(signals: &Signals) -> Verdict {
         quality_gate: Some(gate),
         ..Evidence::default()
     };
-    let (status, word) = match gate {
-        QualityGate::Passed => (ControlStatus::Pass, "passed"),
-        QualityGate::Failed => (ControlStatus::Fail, "failed"),
+    let (status, passed) = match gate {
+        QualityGate::Passed => (ControlStatus::Pass, true),
+        QualityGate::Failed => (ControlStatus::Fail, false),
     };
-    let what = format!("The quality gate {word} in the latest scan");
-    Verdict::judged(status, evidence, what, cond)
+    Verdict::new(status, evidence, Reason::gate(passed, status))
 }
 
 /// `judge` applied to the pull-request stats when some pull request was merged; otherwise the
@@ -364,7 +297,7 @@ fn judge_merged_prs(
     let Some(stats) = &signals.pull_requests else {
         return Verdict::no_evidence(
             Evidence::default(),
-            "The latest scan reported no pull-request review stats",
+            Reason::text("The latest scan reported no pull-request review stats"),
         );
     };
     let mut evidence = Evidence {
@@ -375,7 +308,7 @@ fn judge_merged_prs(
     if stats.merged == 0 {
         return Verdict::no_evidence(
             evidence,
-            "No pull request was merged in the reporting window",
+            Reason::text("No pull request was merged in the reporting window"),
         );
     }
     let reviewed = stats.reviewed.min(stats.merged);
@@ -396,18 +329,9 @@ fn judge_review_rate(percent: u8, stats: &PullRequestStats, evidence: Evidence) 
     } else {
         ControlStatus::Fail
     };
-    let what = format!(
-        "{reviewed} of {merged} merged pull requests ({}%) had an approving review, target {percent}% \
-         (partial from {}%)",
-        decimal(evidence.review_rate.unwrap_or_default()),
-        decimal(f64::from(percent) * 0.8)
-    );
-    Verdict::judged(
-        status,
-        evidence,
-        what,
-        PassCondition::ReviewRateAtLeast(percent),
-    )
+    let rate = evidence.review_rate.unwrap_or_default();
+    let reason = Reason::review_rate(reviewed, merged, rate, percent, status);
+    Verdict::new(status, evidence, reason)
 }
 
 fn judge_approvals(n: u8, stats: &PullRequestStats, evidence: Evidence) -> Verdict {
@@ -415,53 +339,19 @@ fn judge_approvals(n: u8, stats: &PullRequestStats, evidence: Evidence) -> Verdi
     let merged = stats.merged;
     let unapproved = merged - stats.reviewed.min(merged);
     if unapproved > 0 {
-        let what = format!("{unapproved} of {merged} merged pull requests had no approving review");
-        return Verdict::judged(ControlStatus::Fail, evidence, what, cond);
+        let reason = Reason::unapproved(unapproved, merged, cond);
+        return Verdict::new(ControlStatus::Fail, evidence, reason);
     }
     if n == 1 {
-        let what = format!("All {merged} merged pull requests had an approving review");
-        return Verdict::judged(ControlStatus::Pass, evidence, what, cond);
+        let reason = Reason::all_approved(merged, cond);
+        return Verdict::new(ControlStatus::Pass, evidence, reason);
     }
     // Every change was approved, so the fewest approvals m is ≥ 1; a median below N proves m < N.
     match stats.approvals_median {
         Some(median) if median < f64::from(n) => {
-            let what = format!(
-                "All {merged} merged pull requests were approved, but the median of {} approvals \
-                 is below {n}",
-                decimal(median)
-            );
-            Verdict::judged(ControlStatus::Partial, evidence, what, cond)
+            let reason = Reason::median_below(merged, median, n, cond);
+            Verdict::new(ControlStatus::Partial, evidence, reason)
         }
-        _ => Verdict::no_evidence(
-            evidence,
-            format!(
-                "All {merged} merged pull requests were approved, but the scan reports no \
-                 per-pull-request approval count to judge {cond}"
-            ),
-        ),
-    }
-}
-
-/// "s" unless one.
-pub(super) fn plural_s(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
-/// "1 day", "3 days".
-fn plural(n: u64, word: &str) -> String {
-    format!("{n} {word}{}", plural_s(n))
-}
-
-/// At most one decimal, none when whole: 80, 66.7.
-fn decimal(x: f64) -> String {
-    let rounded = (x * 10.0).round() / 10.0;
-    if rounded.fract() == 0.0 {
-        format!("{rounded:.0}")
-    } else {
-        format!("{rounded:.1}")
+        _ => Verdict::no_evidence(evidence, Reason::approvals_undecided(merged, cond)),
     }
 }

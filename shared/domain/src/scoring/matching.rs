@@ -56,17 +56,6 @@ pub(super) fn judged_by_weaknesses<'a>(
         .then_some((mapping, groups))
 }
 
-/// Whether the latest scan carried evidence for a control judged by weaknesses: a completed run
-/// covered its check type, or — for a SAST check type — any SAST check type (SAST tools cover
-/// the three together, and their findings are split among them by lists that follow no
-/// framework, so any of them may hold the control's weaknesses). Secrets, code-quality,
-/// dependency and infrastructure coverage never stand in for another check type: a secret
-/// scanner that ran says nothing about injection.
-pub(super) fn covered(check_type: CheckType, summary: &ScanSummary) -> bool {
-    summary.covered.contains(&check_type)
-        || (is_sast(check_type) && SAST.iter().any(|t| summary.covered.contains(t)))
-}
-
 /// The counted findings of `groups` that count against a control of `check_type` with
 /// `mapping`: those whose CWE ids meet the mapping (of a check type that [`may_match`]), and
 /// those without any CWE id of the control's own check type.

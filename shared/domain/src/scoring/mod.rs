@@ -5,6 +5,11 @@
 //! coverage and its signals, never the findings themselves, so its cost depends on the number
 //! of controls and groups, not on the size of the scan.
 //!
+//! [`evaluate`] is the engine itself: its [`Evaluation`] borrows the frameworks' texts and keeps
+//! each control's reason as the facts it states ([`Reason`]), written out only when serialised
+//! or displayed, so judging a control allocates nothing. [`score`] is the same evaluation made
+//! owned ([`Report`], every reason a `String`); both serialise to the same bytes.
+//!
 //! ## Control status
 //!
 //! Each control is judged by its pass condition (see the table of pass conditions) on the
@@ -132,6 +137,7 @@
 
 mod judge;
 mod matching;
+mod reason;
 mod recommend;
 mod summary;
 
@@ -149,10 +155,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::catalog::{CheckType, Framework};
+use crate::catalog::{CheckType, Framework, PassCondition};
 use crate::ingest::{PullRequestStats, QualityGate, ScanSummary, SeverityCounts};
 
 pub use matching::MATCHED_CWE_MAX;
+pub use reason::Reason;
 pub use recommend::refine_recommendation;
 pub use summary::{framework_score, overall_score, Posture};
 
@@ -199,9 +206,10 @@ pub struct Evidence {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub counts: Option<SeverityCounts>,
     /// For a control judged by its weaknesses (CWE ids): which findings counted, and by what.
-    /// Absent for every other control.
+    /// Absent for every other control (boxed: most controls have none, and a verdict stays
+    /// small).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub matched: Option<Matched>,
+    pub matched: Option<Box<Matched>>,
     /// Whole days since the latest scan completed (`scan_recency`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scan_age_days: Option<u64>,
@@ -249,10 +257,14 @@ pub struct ControlResult {
 }
 
 /// One framework's verdict. `total` counts the judged controls (disabled ones excluded).
+///
+/// Owned as [`score`] returns it (the defaults: `String` texts, [`ControlResult`]s), or as
+/// [`evaluate`] makes it ([`FrameworkVerdict`]: borrowed texts, lazy reasons); both serialise
+/// to the same bytes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct FrameworkResult {
-    pub key: String,
-    pub name: String,
+pub struct FrameworkResult<S = String, C = ControlResult> {
+    pub key: S,
+    pub name: S,
     /// `None` when no control is counted.
     pub score: Option<u32>,
     pub pass: u32,
@@ -264,7 +276,7 @@ pub struct FrameworkResult {
     pub total: u32,
     pub disabled: u32,
     /// Every control, in catalog order, disabled ones included with status `disabled`.
-    pub controls: Vec<ControlResult>,
+    pub controls: Vec<C>,
 }
 
 /// A failing control worth looking at first.
@@ -315,44 +327,172 @@ impl Report {
     }
 }
 
+/// [`ControlResult`] as [`evaluate`] makes it: the texts borrowed from the catalog entry it
+/// judges, the reason formatted only when shown. Serialises exactly as the `ControlResult` it
+/// stands for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ControlVerdict<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub category: &'a str,
+    pub check_type: CheckType,
+    /// Serialised as the canonical text of the pass condition.
+    pub pass_condition: PassCondition,
+    pub status: ControlStatus,
+    pub evidence: Evidence,
+    /// One line: why this status.
+    pub reason: Reason,
+}
+
+impl ControlVerdict<'_> {
+    pub fn to_result(&self) -> ControlResult {
+        ControlResult {
+            id: self.id.to_string(),
+            name: self.name.to_string(),
+            category: self.category.to_string(),
+            check_type: self.check_type,
+            pass_condition: self.pass_condition.to_string(),
+            status: self.status,
+            evidence: self.evidence.clone(),
+            reason: self.reason.to_string(),
+        }
+    }
+}
+
+/// [`FrameworkResult`] as [`evaluate`] makes it (borrowed texts, lazy reasons); serialises
+/// exactly as the `FrameworkResult` it stands for.
+pub type FrameworkVerdict<'a> = FrameworkResult<&'a str, ControlVerdict<'a>>;
+
+impl FrameworkVerdict<'_> {
+    pub fn to_result(&self) -> FrameworkResult {
+        FrameworkResult {
+            key: self.key.to_string(),
+            name: self.name.to_string(),
+            score: self.score,
+            pass: self.pass,
+            partial: self.partial,
+            fail: self.fail,
+            no_evidence: self.no_evidence,
+            total: self.total,
+            disabled: self.disabled,
+            controls: self
+                .controls
+                .iter()
+                .map(ControlVerdict::to_result)
+                .collect(),
+        }
+    }
+}
+
+/// [`Report`] as [`evaluate`] makes it: it borrows the frameworks it was given (keys, names,
+/// control texts) and formats no control's reason until shown, so scoring allocates nothing
+/// per control. Serialises exactly as the `Report` it stands for ([`Evaluation::to_report`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Evaluation<'a> {
+    /// Counted findings in the latest scan.
+    pub total_issues: u64,
+    pub executive_summary: ExecutiveSummary,
+    /// By framework key.
+    pub frameworks: BTreeMap<&'a str, FrameworkVerdict<'a>>,
+    /// The framework keys in input order (not serialised).
+    #[serde(skip)]
+    pub order: Vec<&'a str>,
+}
+
+impl<'a> Evaluation<'a> {
+    /// The frameworks in input order.
+    pub fn frameworks_in_order(&self) -> impl Iterator<Item = &FrameworkVerdict<'a>> {
+        self.order.iter().filter_map(|k| self.frameworks.get(k))
+    }
+
+    /// The owned report, every reason written out.
+    pub fn to_report(&self) -> Report {
+        Report {
+            total_issues: self.total_issues,
+            executive_summary: self.executive_summary.clone(),
+            frameworks: self
+                .frameworks
+                .iter()
+                .map(|(k, f)| (k.to_string(), f.to_result()))
+                .collect(),
+            order: self.order.iter().map(|k| k.to_string()).collect(),
+        }
+    }
+}
+
 /// Scores the enabled `frameworks` against the repository's latest `scan` (`None`: never
-/// scanned) at time `now`. A framework key given twice is scored once (the first).
+/// scanned) at time `now`. A framework key given twice is scored once (the first). The owned
+/// form of [`evaluate`].
 pub fn score(
     frameworks: &[FrameworkInput],
     scan: Option<&ScanInput>,
     now: DateTime<Utc>,
 ) -> Report {
+    evaluate(frameworks, scan, now).to_report()
+}
+
+/// [`score`] without writing anything out: one pass over the controls with no allocation per
+/// control (texts borrowed, reasons formatted when shown), plus one vector per framework.
+pub fn evaluate<'a>(
+    frameworks: &[FrameworkInput<'a>],
+    scan: Option<&ScanInput>,
+    now: DateTime<Utc>,
+) -> Evaluation<'a> {
+    let facts = scan.map(|s| judge::ScanFacts::new(s, now));
     let mut seen = BTreeSet::new();
-    let results: Vec<FrameworkResult> = frameworks
+    let results: Vec<FrameworkVerdict<'a>> = frameworks
         .iter()
         .filter(|input| seen.insert(input.framework.key.as_str()))
-        .map(|input| score_framework(input, scan, now))
+        .map(|input| score_framework(input, facts.as_ref()))
         .collect();
     let executive_summary = summary::executive_summary(&results, scan.is_some());
-    let order = results.iter().map(|r| r.key.clone()).collect();
-    Report {
+    let order = results.iter().map(|r| r.key).collect();
+    Evaluation {
         total_issues: scan.map_or(0, |s| s.summary.totals.findings),
         executive_summary,
-        frameworks: results.into_iter().map(|r| (r.key.clone(), r)).collect(),
+        frameworks: results.into_iter().map(|r| (r.key, r)).collect(),
         order,
     }
 }
 
-fn score_framework(
-    input: &FrameworkInput,
-    scan: Option<&ScanInput>,
-    now: DateTime<Utc>,
-) -> FrameworkResult {
-    let disabled: BTreeSet<&str> = input.disabled.iter().map(String::as_str).collect();
-    let controls: Vec<ControlResult> = input
+/// What a report depends on of the evaluation time `now`: the age of the latest scan (completed
+/// at `completed_at`) in whole hours, and whether that age is a whole number of hours (`None`
+/// without a scan: then nothing depends on the time). The scan-recency controls read the age in whole hours and days, and their limits are
+/// whole days, so an age of exactly N days and one a second older fall apart only there. Two
+/// scorings of the same frameworks and scan whose `age_class` is equal give the same report
+/// (property-tested): a memo of a report may be reused as long as it is.
+pub fn age_class(completed_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<(u64, bool)> {
+    completed_at.map(|at| {
+        let age = judge::age_seconds(at, now);
+        (age / 3600, age.is_multiple_of(3600))
+    })
+}
+
+/// Above this many disabled ids, a framework looks them up in a sorted copy.
+const DISABLED_LINEAR_MAX: usize = 16;
+
+fn score_framework<'a>(
+    input: &FrameworkInput<'a>,
+    facts: Option<&judge::ScanFacts>,
+) -> FrameworkVerdict<'a> {
+    let sorted: Option<Vec<&str>> = (input.disabled.len() > DISABLED_LINEAR_MAX).then(|| {
+        let mut ids: Vec<&str> = input.disabled.iter().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids
+    });
+    let is_disabled = |id: &str| match &sorted {
+        Some(ids) => ids.binary_search(&id).is_ok(),
+        None => input.disabled.iter().any(|d| d == id),
+    };
+    let controls: Vec<ControlVerdict<'a>> = input
         .framework
         .controls
         .iter()
         .map(|control| {
-            if disabled.contains(control.id.as_str()) {
+            if is_disabled(&control.id) {
                 judge::disabled(control)
             } else {
-                judge::control_result(control, scan, now)
+                judge::control_result(control, facts)
             }
         })
         .collect();

@@ -407,6 +407,51 @@ proptest! {
         prop_assert_eq!(run_all(&fws, &scan), run_all(&stripped, &scan));
     }
 
+    /// A report reads the evaluation time only through the scan's `age_class`: two times of
+    /// the same class give the same report (what lets a memo of it be reused).
+    #[test]
+    fn times_of_the_same_age_class_give_the_same_report(
+        fws in frameworks(),
+        scan in scan(),
+        hours in 0i64..(24 * 70),
+        before in prop_oneof![Just(0i64), Just(1i64), 0i64..3600],
+        later in prop_oneof![Just(0i64), Just(1i64), 0i64..3600],
+    ) {
+        // Ages on the hour and a second off it, where the recency limits fall.
+        let age = (hours * 3600 - before).max(0);
+        let fws: Vec<(&Framework, &[String])> = fws.iter().map(|(f, d)| (f, &d[..])).collect();
+        let completed_at = scan.as_ref().map(|_| now() - Duration::seconds(age));
+        let (a, b) = (now(), now() + Duration::seconds(later));
+        prop_assume!(age_class(completed_at, a) == age_class(completed_at, b));
+        let scan = scan.as_ref().zip(completed_at).map(|((s, _), at)| (s, at));
+        let inputs: Vec<FrameworkInput> = fws
+            .iter()
+            .map(|(framework, disabled)| FrameworkInput { framework, disabled })
+            .collect();
+        let scan = scan.map(|(summary, completed_at)| ScanInput { summary, completed_at });
+        prop_assert_eq!(score(&inputs, scan.as_ref(), a), score(&inputs, scan.as_ref(), b));
+    }
+
+    /// The borrowed evaluation is the report: the same JSON, the same values once owned.
+    #[test]
+    fn an_evaluation_serialises_as_its_report(fws in frameworks(), scan in scan()) {
+        let inputs: Vec<FrameworkInput> = fws
+            .iter()
+            .map(|(framework, disabled)| FrameworkInput { framework, disabled })
+            .collect();
+        let at = scan.as_ref().map(|(s, age)| (s, now() - Duration::hours(*age)));
+        let scan = at.map(|(summary, completed_at)| ScanInput { summary, completed_at });
+        let evaluation = evaluate(&inputs, scan.as_ref(), now());
+        let report = score(&inputs, scan.as_ref(), now());
+        prop_assert_eq!(
+            serde_json::to_string(&evaluation).unwrap(),
+            serde_json::to_string(&report).unwrap()
+        );
+        prop_assert_eq!(&evaluation.to_report(), &report);
+        let keys: Vec<&str> = evaluation.frameworks_in_order().map(|f| f.key).collect();
+        prop_assert_eq!(keys, report.order.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+
     #[test]
     fn the_same_inputs_give_the_same_report(fws in frameworks(), scan in scan()) {
         let a = run_all(&fws, &scan);

@@ -4,8 +4,8 @@
 use crate::catalog::{CheckType, Control, Domain, Recommendation};
 use crate::ingest::{QualityGate, ScanSummary};
 
-use super::judge::plural_s;
 use super::matching;
+use super::reason::plural_s;
 
 /// Which control domains a repository language makes relevant. Names are compared
 /// case-insensitively; aliases share a row.

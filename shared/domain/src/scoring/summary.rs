@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use crate::catalog::{CheckType, Framework, Severity};
 
 use super::{
-    ControlResult, ControlStatus, ExecutiveSummary, FrameworkResult, RiskArea, RISK_AREAS_MAX,
+    ControlStatus, ControlVerdict, ExecutiveSummary, FrameworkVerdict, RiskArea, RISK_AREAS_MAX,
 };
 
 labels! {
@@ -87,17 +87,17 @@ impl Tally {
     }
 }
 
-pub(super) fn framework_result(
-    framework: &Framework,
-    controls: Vec<ControlResult>,
-) -> FrameworkResult {
+pub(super) fn framework_result<'a>(
+    framework: &'a Framework,
+    controls: Vec<ControlVerdict<'a>>,
+) -> FrameworkVerdict<'a> {
     let mut tally = Tally::default();
     for control in &controls {
         tally.add(control.status);
     }
-    FrameworkResult {
-        key: framework.key.clone(),
-        name: framework.name.clone(),
+    FrameworkVerdict {
+        key: &framework.key,
+        name: &framework.name,
         score: framework_score(tally.pass, tally.partial, tally.counted()),
         pass: tally.pass,
         partial: tally.partial,
@@ -111,8 +111,11 @@ pub(super) fn framework_result(
     }
 }
 
-pub(super) fn executive_summary(frameworks: &[FrameworkResult], scanned: bool) -> ExecutiveSummary {
-    let sum = |f: fn(&FrameworkResult) -> u32| frameworks.iter().map(f).sum::<u32>();
+pub(super) fn executive_summary(
+    frameworks: &[FrameworkVerdict],
+    scanned: bool,
+) -> ExecutiveSummary {
+    let sum = |f: fn(&FrameworkVerdict) -> u32| frameworks.iter().map(f).sum::<u32>();
     let overall = overall_score(frameworks.iter().map(|f| f.score));
     ExecutiveSummary {
         overall_score: overall,
@@ -129,7 +132,7 @@ pub(super) fn executive_summary(frameworks: &[FrameworkResult], scanned: bool) -
 
 /// How severe a failing control is: its worst counted severity and its counts from critical
 /// down; a signal-based one (no counts) ranks as a high with none.
-fn severity_rank(control: &ControlResult) -> (Severity, [u64; 5]) {
+fn severity_rank(control: &ControlVerdict) -> (Severity, [u64; 5]) {
     match &control.evidence.counts {
         Some(c) => (
             c.worst().unwrap_or(Severity::Info),
@@ -139,38 +142,45 @@ fn severity_rank(control: &ControlResult) -> (Severity, [u64; 5]) {
     }
 }
 
-fn risk_areas(frameworks: &[FrameworkResult]) -> Vec<RiskArea> {
-    let mut failing: Vec<(&FrameworkResult, &ControlResult)> = frameworks
+fn risk_areas(frameworks: &[FrameworkVerdict]) -> Vec<RiskArea> {
+    // Most severe first; ties keep framework then control order (the position).
+    let mut failing: Vec<_> = frameworks
         .iter()
         .flat_map(|f| f.controls.iter().map(move |c| (f, c)))
         .filter(|(_, c)| c.status == ControlStatus::Fail)
+        .enumerate()
+        .map(|(position, (f, c))| ((std::cmp::Reverse(severity_rank(c)), position), f, c))
         .collect();
-    // Stable: ties keep framework then control order.
-    failing.sort_by_key(|(_, c)| std::cmp::Reverse(severity_rank(c)));
+    // The keys are distinct: the first few picked out, then sorted, are those a full stable
+    // sort would put first.
+    if failing.len() > RISK_AREAS_MAX {
+        failing.select_nth_unstable_by_key(RISK_AREAS_MAX - 1, |(key, _, _)| *key);
+        failing.truncate(RISK_AREAS_MAX);
+    }
+    failing.sort_unstable_by_key(|(key, _, _)| *key);
     failing
         .into_iter()
-        .take(RISK_AREAS_MAX)
-        .map(|(f, c)| RiskArea {
-            framework: f.key.clone(),
-            control_id: c.id.clone(),
-            name: c.name.clone(),
+        .map(|(_, f, c)| RiskArea {
+            framework: f.key.to_string(),
+            control_id: c.id.to_string(),
+            name: c.name.to_string(),
             check_type: c.check_type,
             status: c.status,
-            reason: c.reason.clone(),
+            reason: c.reason.to_string(),
         })
         .collect()
 }
 
 /// The framework with the most controls of `count`'s kind (ties: the lowest score, then input
 /// order), if any has one.
-fn worst_by(
-    frameworks: &[FrameworkResult],
-    count: fn(&FrameworkResult) -> u32,
-) -> Option<&FrameworkResult> {
+fn worst_by<'r, 'a>(
+    frameworks: &'r [FrameworkVerdict<'a>],
+    count: fn(&FrameworkVerdict) -> u32,
+) -> Option<&'r FrameworkVerdict<'a>> {
     frameworks
         .iter()
         .filter(|f| count(f) > 0)
-        .fold(None, |best: Option<&FrameworkResult>, f| match best {
+        .fold(None, |best: Option<&FrameworkVerdict>, f| match best {
             Some(b)
                 if (count(b), std::cmp::Reverse(b.score))
                     >= (count(f), std::cmp::Reverse(f.score)) =>
@@ -181,7 +191,7 @@ fn worst_by(
         })
 }
 
-fn recommendation(frameworks: &[FrameworkResult], scanned: bool) -> String {
+fn recommendation(frameworks: &[FrameworkVerdict], scanned: bool) -> String {
     if frameworks.is_empty() {
         return "Enable a compliance framework to score this repository".to_string();
     }

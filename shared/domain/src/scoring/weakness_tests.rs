@@ -90,7 +90,7 @@ fn status(report: &Report, key: &str, id: &str) -> ControlStatus {
 }
 
 fn matched(report: &Report, key: &str, id: &str) -> Matched {
-    result(report, key, id)
+    *result(report, key, id)
         .evidence
         .matched
         .clone()

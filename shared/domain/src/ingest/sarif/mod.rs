@@ -4,8 +4,13 @@
 //! are materialised; everything else (code flows, fixes, snippets, help text, run properties …)
 //! is skipped by serde's `IgnoredAny` without allocation, and lists that can be long are
 //! bounded (`loose::First`, `loose::StrList`, notification summaries). No `serde_json::Value`
-//! of the document is ever built. Only when parsing fails is the document parsed again with
-//! path tracking, to say where.
+//! of the document is ever built. Results are not held either: each run's `results` are read
+//! one at a time once the run's other properties are known (its span of the input is kept when
+//! they come after it), and each counted finding goes straight to a sink — the
+//! [`NormalisedScan`] of [`parse_sarif`], or the summary of [`summarise_sarif`], which builds a
+//! [`Finding`] only for the few that may be kept as evidence. When that fast path fails for any
+//! reason, the reference path (the whole typed log, then each run) reads the document again and
+//! says what is wrong; only then is it parsed a third time with path tracking, to say where.
 //!
 //! What SARIF 2.1.0 requires of the objects read or skipped here is enforced in the same pass
 //! (see "Schema requirements" below): a required property is a non-`Option` field, so serde
@@ -21,6 +26,7 @@ use std::marker::PhantomData;
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::{CheckType, Severity};
@@ -32,22 +38,28 @@ use super::model::{
     truncate_chars, ExclusionCounts, Finding, Location, NormalisedScan, ToolRun,
     CWE_MAX_PER_FINDING, MESSAGE_MAX_CHARS, RULE_ID_MAX_CHARS, TOOL_MAX_CHARS, URI_MAX_CHARS,
 };
+use super::native::Signals;
 use super::severity::{
     severity_from_label_value, severity_from_score_value, severity_from_text, Level,
 };
+use super::summary::{Candidate, ScanSummary, Summariser};
 
 /// The only SARIF version accepted.
 pub const SARIF_VERSION: &str = "2.1.0";
 
 // --- Typed, borrowing view of the parts of SARIF we read ------------------------------------
 
+/// The log; `R` is how each run's `results` is read (see [`Run`]).
 #[derive(Deserialize)]
-#[serde(expecting = "a SARIF log (a JSON object with `version` and `runs`)")]
-struct Log<'a> {
+#[serde(
+    expecting = "a SARIF log (a JSON object with `version` and `runs`)",
+    bound(deserialize = "R: Deserialize<'de>")
+)]
+struct Log<'a, R = Vec<RawResult<'a>>> {
     #[serde(borrow, default)]
     version: Option<Loose<'a>>,
     #[serde(borrow, default)]
-    runs: Option<Vec<Run<'a>>>,
+    runs: Option<Vec<Run<'a, R>>>,
 }
 
 /// Just enough to tell "wrong version" from "broken run" when the full parse fails.
@@ -59,21 +71,55 @@ struct Header<'a> {
     runs: Option<IgnoredAny>,
 }
 
+/// A run. `R` is how its `results` is read: whole (`Vec<RawResult>`, the reference path) or
+/// kept as its span of the input (`&RawValue`, the fast path), with the same properties and the
+/// same checks either way.
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Run<'a> {
+#[serde(rename_all = "camelCase", bound(deserialize = "R: Deserialize<'de>"))]
+struct Run<'a, R = Vec<RawResult<'a>>> {
     #[serde(borrow, default)]
     tool: Option<Tool<'a>>,
     #[serde(borrow, default)]
     invocations: Option<Vec<Invocation<'a>>>,
-    #[serde(borrow, default)]
-    results: Option<Vec<RawResult<'a>>>,
+    #[serde(default)]
+    results: Option<R>,
     #[serde(borrow, default)]
     artifacts: Option<Vec<Artifact<'a>>>,
     #[serde(borrow, default)]
     taxonomies: Option<Vec<Taxonomy<'a>>>,
     #[serde(borrow, default)]
     external_property_file_references: Option<ExternalRefs<'a>>,
+}
+
+/// The run's properties other than `results`: what its results are resolved against.
+struct RunHead<'a> {
+    tool: Option<Tool<'a>>,
+    invocations: Option<Vec<Invocation<'a>>>,
+    artifacts: Option<Vec<Artifact<'a>>>,
+    taxonomies: Option<Vec<Taxonomy<'a>>>,
+    external_property_file_references: Option<ExternalRefs<'a>>,
+}
+
+impl<'a, R> Run<'a, R> {
+    #[inline]
+    fn split(self) -> (RunHead<'a>, Option<R>) {
+        let Run {
+            tool,
+            invocations,
+            results,
+            artifacts,
+            taxonomies,
+            external_property_file_references,
+        } = self;
+        let head = RunHead {
+            tool,
+            invocations,
+            artifacts,
+            taxonomies,
+            external_property_file_references,
+        };
+        (head, results)
+    }
 }
 
 #[derive(Deserialize)]
@@ -711,7 +757,96 @@ impl<'de> Deserialize<'de> for GraphTraversal {
 
 /// Parses a SARIF 2.1.0 log and normalises every result (see docs/ingestion.md for the rules).
 pub fn parse_sarif(bytes: &[u8]) -> Result<NormalisedScan, IngestError> {
+    let collect = ingest(bytes, Collect::default)?;
+    Ok(collect.0)
+}
+
+/// [`parse_sarif`] then [`summarise`](super::summarise), in one pass that never holds the
+/// report's findings: each counted finding goes into the summary as it is read, and is built
+/// (message cut, fingerprint hashed) only when it may be kept as evidence. The summary is the
+/// same as `summarise(&parse_sarif(bytes)?, signals)`, errors alike.
+pub fn summarise_sarif(bytes: &[u8], signals: &Signals) -> Result<ScanSummary, IngestError> {
+    let sink = ingest(bytes, SummarySink::default)?;
+    let summary = sink.summariser.finish(&sink.runs, sink.excluded, signals);
+    // Every test that summarises a log checks that both ways give the same summary.
+    #[cfg(test)]
+    assert_eq!(
+        summary,
+        super::summarise(&parse_sarif(bytes).expect("parsed once"), signals),
+        "summarise_sarif and summarise(parse_sarif) differ"
+    );
+    Ok(summary)
+}
+
+/// Where normalised results go, in input order: each counted finding as it is read, then each
+/// run once its results are done.
+trait Sink {
+    fn finding(&mut self, f: FindingRef<'_>);
+    fn run(&mut self, run: ToolRun, excluded: &ExclusionCounts);
+    fn tools(&self) -> &[ToolRun];
+}
+
+/// Collects the [`NormalisedScan`].
+#[derive(Default)]
+struct Collect(NormalisedScan);
+
+impl Sink for Collect {
+    fn finding(&mut self, f: FindingRef<'_>) {
+        self.0.findings.push(f.into_finding());
+    }
+    fn run(&mut self, run: ToolRun, excluded: &ExclusionCounts) {
+        self.0.excluded.add(excluded);
+        self.0.tools.push(run);
+    }
+    fn tools(&self) -> &[ToolRun] {
+        &self.0.tools
+    }
+}
+
+/// Builds the summary as results are read.
+#[derive(Default)]
+struct SummarySink {
+    summariser: Summariser,
+    runs: Vec<ToolRun>,
+    excluded: ExclusionCounts,
+}
+
+impl Sink for SummarySink {
+    fn finding(&mut self, f: FindingRef<'_>) {
+        self.summariser.add(&f);
+    }
+    fn run(&mut self, run: ToolRun, excluded: &ExclusionCounts) {
+        self.excluded.add(excluded);
+        self.runs.push(run);
+    }
+    fn tools(&self) -> &[ToolRun] {
+        &self.runs
+    }
+}
+
+/// Parses and normalises into a sink. The fast path reads each run's `results` as it goes,
+/// without holding them (see [`stream`]); when it fails for any reason, the document is read
+/// again by the reference path ([`reference`]: the whole typed log first, then every run),
+/// which says what is wrong exactly as it always has — and whose result stands, should the
+/// fast path have refused what it accepts.
+fn ingest<S: Sink>(bytes: &[u8], new: impl Fn() -> S) -> Result<S, IngestError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Some(sink) = stream(bytes, new()) {
+        // Every test that parses a log checks that both paths agree on it.
+        #[cfg(test)]
+        assert_eq!(
+            stream(bytes, Collect::default()).map(|c| c.0),
+            reference(bytes, Collect::default()).ok().map(|c| c.0),
+            "the fast and the reference paths differ"
+        );
+        return Ok(sink);
+    }
+    reference(bytes, new())
+}
+
+/// The reference path: the document as one typed log (results included), then each run
+/// normalised in turn. Every error message and position comes from here.
+fn reference<S: Sink>(bytes: &[u8], sink: S) -> Result<S, IngestError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(IngestError::new(
             "",
@@ -732,35 +867,127 @@ pub fn parse_sarif(bytes: &[u8]) -> Result<NormalisedScan, IngestError> {
         Ok(log) => log,
         Err(e) => return Err(explain_failure(bytes, &e)),
     };
+    normalise_log(log, sink)
+}
+
+/// The fast path: the log with each run's `results` kept as its span of the input; once a
+/// run's other properties are read (they may come after its results: semgrep writes `tool`
+/// last), its results are read one at a time from that span and normalised straight into the
+/// sink. The same types and checks as the reference path, so it accepts no document the
+/// reference refuses and yields the same outcome; `None` on any failure (the reference path
+/// then says what it is).
+fn stream<S: Sink>(bytes: &[u8], sink: S) -> Option<S> {
+    // Checked once here, strings need no check each (a document with invalid UTF-8 takes the
+    // reference path, which decides whether that matters).
+    let text = std::str::from_utf8(bytes).ok()?;
+    if !text.trim_start().starts_with('{') {
+        return None;
+    }
+    let log: Log<&RawValue> = serde_json::from_str(text).ok()?;
+    normalise_log(log, sink).ok()
+}
+
+/// What both paths do with the log once read: the header checked, then each run normalised
+/// into the sink, its results read as `R` reads them.
+fn normalise_log<R: RunResults, S: Sink>(log: Log<'_, R>, mut sink: S) -> Result<S, IngestError> {
     check_header(log.version.as_ref(), log.runs.as_ref().map(Vec::len))?;
     let runs = log.runs.unwrap_or_default();
     if runs.iter().all(|r| r.results.is_none()) {
-        return Err(IngestError::new(
-            "runs[0].results",
-            "missing: no run of the log has a `results` array, so it records no completed \
-             analysis (SARIF 2.1.0 §3.14.23: absent results mean the tool did not run)",
-        ));
+        return Err(no_results());
     }
-    let mut scan = NormalisedScan::default();
     for (i, run) in runs.into_iter().enumerate() {
-        normalise_run(i, run, &mut scan)?;
+        let (head, results) = run.split();
+        let mut state = RunState::begin(i, head)?;
+        state.results_present = results.is_some();
+        if let Some(results) = results {
+            results.normalise(ResultsInto {
+                run: i,
+                state: &mut state,
+                sink: &mut sink,
+            })?;
+        }
+        state.finish(&mut sink);
     }
-    require_evidence(&scan)?;
-    Ok(scan)
+    require_evidence(sink.tools())?;
+    Ok(sink)
+}
+
+/// A run's `results` as read by one path, normalised into the sink in order.
+trait RunResults {
+    fn normalise<S: Sink>(self, into: ResultsInto<'_, '_, S>) -> Result<(), IngestError>;
+}
+
+/// The reference path: the results already read, whole.
+impl RunResults for Vec<RawResult<'_>> {
+    #[inline]
+    fn normalise<S: Sink>(self, into: ResultsInto<'_, '_, S>) -> Result<(), IngestError> {
+        for (j, result) in self.into_iter().enumerate() {
+            into.state.result(into.run, j, &result, into.sink)?;
+        }
+        Ok(())
+    }
+}
+
+/// The fast path: the results' span of the input, read one result at a time. Its error says
+/// little: the fast path's errors are dropped, and the reference path says what is wrong.
+impl RunResults for &RawValue {
+    #[inline]
+    fn normalise<S: Sink>(self, into: ResultsInto<'_, '_, S>) -> Result<(), IngestError> {
+        let mut de = serde_json::Deserializer::from_str(self.get());
+        de.deserialize_seq(into)
+            .map_err(|e| IngestError::new("", e.to_string()))
+    }
+}
+
+/// Where run `run`'s results go: normalised one at a time, as they are read (as a serde
+/// visitor, straight from the input).
+struct ResultsInto<'s, 'r, S> {
+    run: usize,
+    state: &'s mut RunState<'r>,
+    sink: &'s mut S,
+}
+
+impl<'de, S: Sink> Visitor<'de> for ResultsInto<'_, '_, S> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of results")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut j = 0;
+        while let Some(result) = seq.next_element::<RawResult<'de>>()? {
+            self.state
+                .result(self.run, j, &result, self.sink)
+                .map_err(|e| de::Error::custom(e.message))?;
+            j += 1;
+        }
+        Ok(())
+    }
+}
+
+fn no_results() -> IngestError {
+    IngestError::new(
+        "runs[0].results",
+        "missing: no run of the log has a `results` array, so it records no completed \
+         analysis (SARIF 2.1.0 §3.14.23: absent results mean the tool did not run)",
+    )
 }
 
 /// A log whose runs neither failed, nor covered any check type, nor reported any result (an
 /// unrecognised tool with nothing in it) is not evidence of anything: storing it would record a
 /// scan that says nothing. Failed runs are evidence (of a failure) and are kept.
-fn require_evidence(scan: &NormalisedScan) -> Result<(), IngestError> {
-    let results: usize = scan
-        .tools
+fn require_evidence(runs: &[ToolRun]) -> Result<(), IngestError> {
+    let results: usize = runs
         .iter()
         .map(|t| t.results_counted + t.results_excluded)
         .sum();
-    let failed = scan.tools.iter().any(|t| t.failed.is_some());
-    if results == 0 && !failed && scan.covered().is_empty() {
-        let tools: Vec<&str> = scan.tools.iter().map(|t| t.tool.as_str()).collect();
+    let failed = runs.iter().any(|t| t.failed.is_some());
+    let covered = runs
+        .iter()
+        .any(|t| t.failed.is_none() && !t.covered.is_empty());
+    if results == 0 && !failed && !covered {
+        let tools: Vec<&str> = runs.iter().map(|t| t.tool.as_str()).collect();
         return Err(IngestError::new(
             "runs",
             format!(
@@ -1118,244 +1345,297 @@ impl Taxa<'_> {
     }
 }
 
-fn normalise_run(i: usize, run: Run, scan: &mut NormalisedScan) -> Result<(), IngestError> {
-    let at = |rest: &str| format!("runs[{i}]{rest}");
-    let Some(tool) = run.tool else {
-        return Err(IngestError::new(
+/// A run being normalised: its context, then what its results add up to.
+struct RunState<'r> {
+    ctx: RunCtx<'r>,
+    version: Option<String>,
+    covered: BTreeSet<CheckType>,
+    execution_failed: bool,
+    error_notes: usize,
+    first_error: Option<String>,
+    excluded: ExclusionCounts,
+    counted: usize,
+    /// Results read (counted or excluded).
+    results: usize,
+    /// Whether the run has a `results` array.
+    results_present: bool,
+}
+
+impl<'r> RunState<'r> {
+    /// Reads run `i`'s tool, rules, taxonomies, artifacts and invocations.
+    fn begin(i: usize, run: RunHead<'r>) -> Result<Self, IngestError> {
+        let at = |rest: &str| format!("runs[{i}]{rest}");
+        let Some(tool) = run.tool else {
+            return Err(IngestError::new(
             at(".tool"),
             "missing `tool`: SARIF 2.1.0 requires every run to name its tool in `tool.driver.name`",
         ));
-    };
-    let Some(driver) = tool.driver else {
-        return Err(IngestError::new(
+        };
+        let Some(driver) = tool.driver else {
+            return Err(IngestError::new(
             at(".tool.driver"),
             "missing `tool.driver`: SARIF 2.1.0 requires it and names the tool in `tool.driver.name` (`tool.name` is SARIF 1.x/2.0)",
         ));
-    };
-    let name =
-        match driver.name.as_deref().map(str::trim) {
+        };
+        let name = match driver.name.as_deref().map(str::trim) {
             Some(n) if !n.is_empty() => truncate_chars(n, TOOL_MAX_CHARS),
             _ => return Err(IngestError::new(
                 at(".tool.driver.name"),
                 "missing or empty `tool.driver.name`: SARIF 2.1.0 requires the tool to be named",
             )),
         };
-    let version = driver
-        .version
-        .as_deref()
-        .or(driver.semantic_version.as_deref())
-        .map(|v| truncate_chars(v.trim(), 64))
-        .filter(|v| !v.is_empty());
-    let profile = mapping::profile_for(&name);
+        let version = driver
+            .version
+            .as_deref()
+            .or(driver.semantic_version.as_deref())
+            .map(|v| truncate_chars(v.trim(), 64))
+            .filter(|v| !v.is_empty());
+        let profile = mapping::profile_for(&name);
 
-    let taxonomies: Vec<_> = run
-        .taxonomies
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| {
-            let is_cwe = t.name.trim().eq_ignore_ascii_case("cwe");
-            let taxa = if is_cwe {
-                t.taxa
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|x| x.id)
-                    .collect()
-            } else {
-                Vec::new()
-            };
-            TaxonomyInfo {
-                is_cwe,
-                guid: t.guid,
-                taxa,
-            }
-        })
-        .collect();
-    let cwe_guids: Vec<_> = run
-        .external_property_file_references
-        .and_then(|e| e.taxonomies)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| {
-            r.location
-                .as_ref()
-                .and_then(|l| l.uri.as_deref())
-                .is_some_and(|u| u.to_ascii_lowercase().contains("cwe"))
-        })
-        .filter_map(|r| r.guid)
-        .collect();
-    let taxa = Taxa {
-        taxonomies,
-        cwe_guids,
-    };
-
-    // Rules of the driver and of each extension.
-    let mut components = Vec::new();
-    let mut component_names = vec![name.clone()];
-    let mut rules_by_id = HashMap::new();
-    let extensions = tool.extensions.unwrap_or_default();
-    let mut comps = vec![(None, driver.rules)];
-    for (k, ext) in extensions.into_iter().enumerate() {
-        let Some(ext_name) = ext.name else {
-            return Err(IngestError::new(
-                at(&format!(".tool.extensions[{k}].name")),
-                "missing: SARIF 2.1.0 requires `name` in every tool component (extension)",
-            ));
-        };
-        component_names.push(ext_name.into_owned());
-        comps.push((Some(k), ext.rules));
-    }
-    for (ci, (ext, rules)) in comps.into_iter().enumerate() {
-        let comp_path = match ext {
-            None => ".tool.driver".to_owned(),
-            Some(k) => format!(".tool.extensions[{k}]"),
-        };
-        let mut infos = Vec::new();
-        for (ri, rule) in rules.unwrap_or_default().into_iter().enumerate() {
-            let info = rule_info(rule, profile, &taxa, || {
-                at(&format!(
-                    "{comp_path}.rules[{ri}].defaultConfiguration.level"
-                ))
-            })?;
-            rules_by_id.entry(info.id.clone()).or_insert((ci, ri));
-            infos.push(info);
-        }
-        components.push(infos);
-    }
-
-    let artifacts = run
-        .artifacts
-        .unwrap_or_default()
-        .into_iter()
-        .map(|a| a.location.and_then(|l| l.uri))
-        .collect();
-
-    let mut ctx = RunCtx {
-        tool: name.clone(),
-        profile,
-        components,
-        component_names,
-        rules_by_id,
-        overrides: HashMap::new(),
-        overrides_by_id: HashMap::new(),
-        artifacts,
-        taxa,
-    };
-
-    // Invocations: failure signals and rule configuration overrides.
-    let mut execution_failed = false;
-    let mut error_notes = 0usize;
-    let mut first_error = None;
-    for (k, inv) in run.invocations.unwrap_or_default().into_iter().enumerate() {
-        if !inv.execution_successful {
-            execution_failed = true;
-        }
-        if let Some(n) = inv.tool_execution_notifications {
-            error_notes += n.errors;
-            if first_error.is_none() {
-                first_error = n.first_error;
-            }
-        }
-        for (o, ov) in inv
-            .rule_configuration_overrides
+        let taxonomies: Vec<_> = run
+            .taxonomies
             .unwrap_or_default()
             .into_iter()
-            .enumerate()
-        {
-            let Some(level) = ov.configuration.level else {
-                continue;
+            .map(|t| {
+                let is_cwe = t.name.trim().eq_ignore_ascii_case("cwe");
+                let taxa = if is_cwe {
+                    t.taxa
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|x| x.id)
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                TaxonomyInfo {
+                    is_cwe,
+                    guid: t.guid,
+                    taxa,
+                }
+            })
+            .collect();
+        let cwe_guids: Vec<_> = run
+            .external_property_file_references
+            .and_then(|e| e.taxonomies)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| {
+                r.location
+                    .as_ref()
+                    .and_then(|l| l.uri.as_deref())
+                    .is_some_and(|u| u.to_ascii_lowercase().contains("cwe"))
+            })
+            .filter_map(|r| r.guid)
+            .collect();
+        let taxa = Taxa {
+            taxonomies,
+            cwe_guids,
+        };
+
+        // Rules of the driver and of each extension.
+        let mut components = Vec::new();
+        let mut component_names = vec![name.clone()];
+        let mut rules_by_id = HashMap::new();
+        let extensions = tool.extensions.unwrap_or_default();
+        let mut comps = vec![(None, driver.rules)];
+        for (k, ext) in extensions.into_iter().enumerate() {
+            let Some(ext_name) = ext.name else {
+                return Err(IngestError::new(
+                    at(&format!(".tool.extensions[{k}].name")),
+                    "missing: SARIF 2.1.0 requires `name` in every tool component (extension)",
+                ));
             };
-            let level = parse_level(&level, || {
-                at(&format!(
-                    ".invocations[{k}].ruleConfigurationOverrides[{o}].configuration.level"
-                ))
-            })?;
-            let desc = ov.descriptor;
-            let comp = ctx.component_of(desc.tool_component.as_ref());
-            let by_index = desc
-                .index
-                .and_then(|x| usize::try_from(x).ok())
-                .map(|x| (comp, x))
-                .filter(|x| ctx.rule(*x).is_some());
-            let target = by_index.or_else(|| desc.id.as_deref().and_then(|id| ctx.lookup_id(id)));
-            match (target, desc.id) {
-                (Some(t), _) => {
-                    ctx.overrides.entry(t).or_insert(level);
+            component_names.push(ext_name.into_owned());
+            comps.push((Some(k), ext.rules));
+        }
+        for (ci, (ext, rules)) in comps.into_iter().enumerate() {
+            let comp_path = match ext {
+                None => ".tool.driver".to_owned(),
+                Some(k) => format!(".tool.extensions[{k}]"),
+            };
+            let mut infos = Vec::new();
+            for (ri, rule) in rules.unwrap_or_default().into_iter().enumerate() {
+                let info = rule_info(rule, profile, &taxa, || {
+                    at(&format!(
+                        "{comp_path}.rules[{ri}].defaultConfiguration.level"
+                    ))
+                })?;
+                rules_by_id.entry(info.id.clone()).or_insert((ci, ri));
+                infos.push(info);
+            }
+            components.push(infos);
+        }
+
+        let artifacts = run
+            .artifacts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| a.location.and_then(|l| l.uri))
+            .collect();
+
+        let mut ctx = RunCtx {
+            tool: name.clone(),
+            profile,
+            components,
+            component_names,
+            rules_by_id,
+            overrides: HashMap::new(),
+            overrides_by_id: HashMap::new(),
+            artifacts,
+            taxa,
+        };
+
+        // Invocations: failure signals and rule configuration overrides.
+        let mut execution_failed = false;
+        let mut error_notes = 0usize;
+        let mut first_error = None;
+        for (k, inv) in run.invocations.unwrap_or_default().into_iter().enumerate() {
+            if !inv.execution_successful {
+                execution_failed = true;
+            }
+            if let Some(n) = inv.tool_execution_notifications {
+                error_notes += n.errors;
+                if first_error.is_none() {
+                    first_error = n.first_error;
                 }
-                (None, Some(id)) => {
-                    ctx.overrides_by_id.entry(id.into_owned()).or_insert(level);
+            }
+            for (o, ov) in inv
+                .rule_configuration_overrides
+                .unwrap_or_default()
+                .into_iter()
+                .enumerate()
+            {
+                let Some(level) = ov.configuration.level else {
+                    continue;
+                };
+                let level = parse_level(&level, || {
+                    at(&format!(
+                        ".invocations[{k}].ruleConfigurationOverrides[{o}].configuration.level"
+                    ))
+                })?;
+                let desc = ov.descriptor;
+                let comp = ctx.component_of(desc.tool_component.as_ref());
+                let by_index = desc
+                    .index
+                    .and_then(|x| usize::try_from(x).ok())
+                    .map(|x| (comp, x))
+                    .filter(|x| ctx.rule(*x).is_some());
+                let target =
+                    by_index.or_else(|| desc.id.as_deref().and_then(|id| ctx.lookup_id(id)));
+                match (target, desc.id) {
+                    (Some(t), _) => {
+                        ctx.overrides.entry(t).or_insert(level);
+                    }
+                    (None, Some(id)) => {
+                        ctx.overrides_by_id.entry(id.into_owned()).or_insert(level);
+                    }
+                    (None, None) => {}
                 }
-                (None, None) => {}
             }
         }
+
+        let mut covered: BTreeSet<CheckType> = profile
+            .map(|p| p.covers.iter().copied().collect())
+            .unwrap_or_default();
+        // Declared (enabled) rules show what the tool checked for.
+        for rule in ctx.components.iter().flatten().filter(|r| r.enabled) {
+            covered.insert(mapping::classify(
+                profile,
+                &rule.id,
+                &rule.cwes,
+                &rule.facts,
+            ));
+        }
+
+        Ok(RunState {
+            ctx,
+            version,
+            covered,
+            execution_failed,
+            error_notes,
+            first_error,
+            excluded: ExclusionCounts::default(),
+            counted: 0,
+            results: 0,
+            results_present: false,
+        })
     }
 
-    let mut covered: BTreeSet<CheckType> = profile
-        .map(|p| p.covers.iter().copied().collect())
-        .unwrap_or_default();
-    // Declared (enabled) rules show what the tool checked for.
-    for rule in ctx.components.iter().flatten().filter(|r| r.enabled) {
-        covered.insert(mapping::classify(
-            profile,
-            &rule.id,
-            &rule.cwes,
-            &rule.facts,
-        ));
-    }
-
-    let mut run_excluded = ExclusionCounts::default();
-    let mut counted = 0usize;
-    let results_present = run.results.is_some();
-    let result_count = run.results.as_ref().map_or(0, Vec::len);
-    for (j, result) in run.results.into_iter().flatten().enumerate() {
+    /// Normalises result `j` of run `i` into the sink.
+    fn result<S: Sink>(
+        &mut self,
+        i: usize,
+        j: usize,
+        result: &RawResult,
+        sink: &mut S,
+    ) -> Result<(), IngestError> {
         let (check_type, outcome) =
-            normalise_result(&ctx, &result, || format!("runs[{i}].results[{j}]"))?;
-        covered.insert(check_type);
+            normalise_result(&self.ctx, result, || format!("runs[{i}].results[{j}]"))?;
+        self.results += 1;
+        self.covered.insert(check_type);
         match outcome {
             Outcome::Counted(f) => {
-                counted += 1;
-                scan.findings.push(*f);
+                self.counted += 1;
+                sink.finding(f);
             }
-            Outcome::Suppressed => run_excluded.suppressed += 1,
-            Outcome::BaselineAbsent => run_excluded.baseline_absent += 1,
-            Outcome::NotFailKind => run_excluded.not_fail_kind += 1,
-            Outcome::LevelNone => run_excluded.level_none += 1,
+            Outcome::Suppressed => self.excluded.suppressed += 1,
+            Outcome::BaselineAbsent => self.excluded.baseline_absent += 1,
+            Outcome::NotFailKind => self.excluded.not_fail_kind += 1,
+            Outcome::LevelNone => self.excluded.level_none += 1,
         }
+        Ok(())
     }
 
-    let failed = if execution_failed {
-        Some(match &first_error {
-            Some(e) => format!("invocation reported executionSuccessful: false ({e})"),
-            None => "invocation reported executionSuccessful: false".to_owned(),
-        })
-    } else if !results_present {
-        Some(
+    /// The run's outcome (failed or not, what it covered), once its results are read.
+    fn finish<S: Sink>(self, sink: &mut S) {
+        let RunState {
+            ctx,
+            version,
+            mut covered,
+            execution_failed,
+            error_notes,
+            first_error,
+            excluded,
+            counted,
+            results,
+            results_present,
+        } = self;
+        let failed = if execution_failed {
+            Some(match &first_error {
+                Some(e) => format!("invocation reported executionSuccessful: false ({e})"),
+                None => "invocation reported executionSuccessful: false".to_owned(),
+            })
+        } else if !results_present {
+            Some(
             "no `results` array: the tool did not run or produced no results (SARIF 2.1.0 §3.14.23)"
                 .to_owned(),
         )
-    } else if error_notes > 0 && result_count == 0 {
-        Some(match &first_error {
-            Some(e) => format!("{error_notes} error notification(s) and no results: {e}"),
-            None => format!("{error_notes} error notification(s) and no results"),
-        })
-    } else {
-        None
-    };
-    if failed.is_some() {
-        covered.clear();
-    }
-    // Signal check types are never covered by a scanner run.
-    covered.retain(|c| c.is_finding_based());
+        } else if error_notes > 0 && results == 0 {
+            Some(match &first_error {
+                Some(e) => format!("{error_notes} error notification(s) and no results: {e}"),
+                None => format!("{error_notes} error notification(s) and no results"),
+            })
+        } else {
+            None
+        };
+        if failed.is_some() {
+            covered.clear();
+        }
+        // Signal check types are never covered by a scanner run.
+        covered.retain(|c| c.is_finding_based());
 
-    scan.excluded.add(&run_excluded);
-    scan.tools.push(ToolRun {
-        tool: ctx.tool,
-        version,
-        covered,
-        failed,
-        results_counted: counted,
-        results_excluded: run_excluded.total(),
-    });
-    Ok(())
+        sink.run(
+            ToolRun {
+                tool: ctx.tool,
+                version,
+                covered,
+                failed,
+                results_counted: counted,
+                results_excluded: excluded.total(),
+            },
+            &excluded,
+        );
+    }
 }
 
 fn rule_info(
@@ -1414,8 +1694,8 @@ fn rule_info(
 
 // --- Per result -----------------------------------------------------------------------------
 
-enum Outcome {
-    Counted(Box<Finding>),
+enum Outcome<'x> {
+    Counted(FindingRef<'x>),
     Suppressed,
     BaselineAbsent,
     NotFailKind,
@@ -1434,11 +1714,11 @@ const BASELINE_STATES: &[&str] = &["new", "unchanged", "updated", "absent"];
 const SUPPRESSION_STATUSES: &[&str] = &["accepted", "underReview", "rejected"];
 const SUPPRESSION_KINDS: &[&str] = &["inSource", "external"];
 
-fn normalise_result(
-    ctx: &RunCtx,
-    r: &RawResult,
+fn normalise_result<'x>(
+    ctx: &'x RunCtx,
+    r: &'x RawResult<'x>,
     path: impl Fn() -> String,
-) -> Result<(CheckType, Outcome), IngestError> {
+) -> Result<(CheckType, Outcome<'x>), IngestError> {
     // Enumerations first: an unknown value could hide a finding, so it is an error.
     let kind = r.kind.as_deref().unwrap_or("fail");
     if !KINDS.contains(&kind) {
@@ -1560,32 +1840,141 @@ fn normalise_result(
         .or(rule.and_then(|x| x.text_severity))
         .unwrap_or(level_severity);
 
-    let message_full = r
+    let message = r
         .message
         .0
         .best()
         .or_else(|| rule.and_then(|x| x.short_text.as_deref()))
         .unwrap_or(rule_id_raw)
         .trim();
-    let location = location_of(ctx, r);
-    let fingerprint = fingerprint(&ctx.tool, rule_id_raw, r, location.as_ref(), message_full);
+    let (uri, start_line) = match location_of(ctx, r) {
+        Some((uri, line)) => (Some(uri), line),
+        None => (None, None),
+    };
 
     Ok((
         check_type,
-        Outcome::Counted(Box::new(Finding {
+        Outcome::Counted(FindingRef {
             check_type,
             severity,
-            rule_id: truncate_chars(rule_id_raw, RULE_ID_MAX_CHARS),
-            tool: ctx.tool.clone(),
+            rule_id: rule_id_raw,
+            tool: &ctx.tool,
             cwe: cwes,
-            message: truncate_chars(message_full, MESSAGE_MAX_CHARS),
-            location,
-            fingerprint,
-        })),
+            message,
+            uri,
+            start_line,
+            result: r,
+        }),
     ))
 }
 
-fn location_of(ctx: &RunCtx, r: &RawResult) -> Option<Location> {
+/// A counted finding as read, borrowing from the result and its run: what the summary
+/// counts; the [`Finding`] (texts cut, fingerprint hashed) is built only when asked for.
+struct FindingRef<'x> {
+    check_type: CheckType,
+    severity: Severity,
+    /// Whole, as the result names it.
+    rule_id: &'x str,
+    /// The run's tool name (already cut to [`TOOL_MAX_CHARS`]).
+    tool: &'x str,
+    cwe: Vec<u32>,
+    /// Whole (trimmed).
+    message: &'x str,
+    /// The location's URI, whole; no location without one.
+    uri: Option<&'x str>,
+    start_line: Option<u32>,
+    result: &'x RawResult<'x>,
+}
+
+/// `truncate_chars`, borrowing when nothing is cut (at most `max` bytes is at most `max`
+/// characters).
+fn cut(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max && max > 0 {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(truncate_chars(text, max))
+    }
+}
+
+impl FindingRef<'_> {
+    fn location(&self) -> Option<Location> {
+        self.uri.map(|uri| Location {
+            uri: truncate_chars(uri, URI_MAX_CHARS),
+            start_line: self.start_line,
+        })
+    }
+
+    fn fingerprint(&self) -> String {
+        let uri = self.uri.map(|u| cut(u, URI_MAX_CHARS));
+        fingerprint(
+            self.tool,
+            self.rule_id,
+            self.result,
+            uri.as_deref(),
+            self.start_line,
+            self.message,
+        )
+    }
+
+    fn into_finding(self) -> Finding {
+        let fingerprint = self.fingerprint();
+        Finding {
+            check_type: self.check_type,
+            severity: self.severity,
+            rule_id: truncate_chars(self.rule_id, RULE_ID_MAX_CHARS),
+            tool: self.tool.to_owned(),
+            message: truncate_chars(self.message, MESSAGE_MAX_CHARS),
+            location: self.location(),
+            cwe: self.cwe,
+            fingerprint,
+        }
+    }
+}
+
+impl Candidate for FindingRef<'_> {
+    fn check_type(&self) -> CheckType {
+        self.check_type
+    }
+    fn severity(&self) -> Severity {
+        self.severity
+    }
+    fn cwe(&self) -> &[u32] {
+        &self.cwe
+    }
+    /// `summary::rank` over the finding this would build, field by field, cutting texts and
+    /// hashing the fingerprint only when the fields before it tie.
+    fn rank_against(&self, other: &Finding) -> std::cmp::Ordering {
+        other
+            .severity
+            .cmp(&self.severity)
+            .then(self.check_type.cmp(&other.check_type))
+            .then_with(|| self.tool.cmp(other.tool.as_str()))
+            .then_with(|| {
+                cut(self.rule_id, RULE_ID_MAX_CHARS)
+                    .as_ref()
+                    .cmp(other.rule_id.as_str())
+            })
+            .then_with(|| {
+                let mine = self.uri.map(|u| (cut(u, URI_MAX_CHARS), self.start_line));
+                let theirs = other
+                    .location
+                    .as_ref()
+                    .map(|l| (Cow::Borrowed(l.uri.as_str()), l.start_line));
+                mine.cmp(&theirs)
+            })
+            .then_with(|| self.fingerprint().cmp(&other.fingerprint))
+    }
+    fn to_finding(&self) -> Finding {
+        FindingRef {
+            cwe: self.cwe.clone(),
+            ..*self
+        }
+        .into_finding()
+    }
+}
+
+/// The URI (whole) and start line of a result's first location, or of its analysis target.
+fn location_of<'x>(ctx: &'x RunCtx, r: &'x RawResult<'x>) -> Option<(&'x str, Option<u32>)> {
     let Locations(First(first)) = &r.locations;
     let physical = first.as_ref().and_then(|l| l.physical_location.as_ref());
     let artifact = physical
@@ -1602,21 +1991,20 @@ fn location_of(ctx: &RunCtx, r: &RawResult) -> Option<Location> {
         .and_then(|reg| reg.start_line)
         .filter(|l| *l >= 1)
         .and_then(|l| u32::try_from(l).ok());
-    Some(Location {
-        uri: truncate_chars(uri, URI_MAX_CHARS),
-        start_line,
-    })
+    Some((uri, start_line))
 }
 
 /// A stable id: SHA-256 (first 16 bytes, hex) over tool name, rule id and file plus, in order
 /// of preference, the result's `fingerprints`, its `partialFingerprints`, or the line and
 /// message. The file is always included: some tools' fingerprints hash only the code context
 /// (Flawfinder's `contextHash`, CodeQL's `primaryLocationLineHash`), which repeats across files.
+/// `uri` is the finding's location URI as stored (cut to [`URI_MAX_CHARS`]).
 fn fingerprint(
     tool: &str,
     rule_id: &str,
     r: &RawResult,
-    location: Option<&Location>,
+    uri: Option<&str>,
+    start_line: Option<u32>,
     message: &str,
 ) -> String {
     let mut h = Sha256::new();
@@ -1626,7 +2014,7 @@ fn fingerprint(
     };
     put(tool);
     put(rule_id);
-    put(location.map(|l| l.uri.as_str()).unwrap_or_default());
+    put(uri.unwrap_or_default());
     if let Some(fp) = r.fingerprints.as_ref().filter(|m| !m.0.is_empty()) {
         put("fingerprints");
         for (k, v) in &fp.0 {
@@ -1641,13 +2029,16 @@ fn fingerprint(
         }
     } else {
         put("content");
-        let line = location
-            .and_then(|l| l.start_line)
+        let line = uri
+            .and(start_line)
             .map(|l| l.to_string())
             .unwrap_or_default();
         put(&line);
-        let bounded: String = message.chars().take(4096).collect();
-        put(&bounded);
+        let bounded = match message.char_indices().nth(4096) {
+            Some((at, _)) => &message[..at],
+            None => message,
+        };
+        put(bounded);
     }
     hex::encode(&h.finalize()[..16])
 }

@@ -1168,3 +1168,138 @@ fn bom_and_property_bag_oddities_are_accepted() {
     ));
     assert_eq!((f.check_type, f.severity), (SastSecurity, Medium));
 }
+
+// --- The streaming path and the reference path ----------------------------------------------
+//
+// `parse_sarif` reads each run's results one at a time (the fast path) and falls back on the
+// reference path (the whole typed log first) when that fails; in tests, every successful parse
+// also runs both and compares them, and `summarise_sarif` compares itself with
+// `summarise(parse_sarif)`. These tests give both more to compare.
+
+use super::summarise_sarif;
+use crate::ingest::test_support::samples_dir;
+use crate::ingest::{summarise, Signals};
+
+#[test]
+fn every_corpus_file_summarises_in_one_pass_as_in_two() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("samples dir") {
+            let p = entry.expect("entry").path();
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|e| e == "sarif") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(std::path::Path::new(samples_dir!()), &mut files);
+    assert!(files.len() >= 30, "{files:?}");
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap();
+        let name = file.display();
+        match parse_sarif(&bytes) {
+            Ok(scan) => assert_eq!(
+                summarise_sarif(&bytes, &Signals::default()).expect("summarised"),
+                summarise(&scan, &Signals::default()),
+                "{name}"
+            ),
+            Err(e) => assert_eq!(
+                summarise_sarif(&bytes, &Signals::default()).expect_err("refused"),
+                e,
+                "{name}"
+            ),
+        }
+    }
+}
+
+/// A run whose `results` come before the properties they are resolved against (semgrep writes
+/// `tool` last) reads the same as one in the usual order.
+#[test]
+fn results_before_the_run_properties_read_the_same() {
+    let tool = r#""tool":{"driver":{"name":"CodeQL","rules":[{"id":"R0","properties":{"tags":["security"]}},{"id":"R1","defaultConfiguration":{"level":"note"}}]}}"#;
+    let invocations = r#""invocations":[{"executionSuccessful":true,"ruleConfigurationOverrides":[{"descriptor":{"index":1},"configuration":{"level":"error"}}]}]"#;
+    let artifacts = r#""artifacts":[{"location":{"uri":"src/a.js"}}]"#;
+    let taxonomies = r#""taxonomies":[{"name":"CWE","taxa":[{"id":"79"}]}]"#;
+    let results = r#""results":[{"ruleIndex":0,"message":{"text":"x"},"locations":[{"physicalLocation":{"artifactLocation":{"index":0},"region":{"startLine":3}}}],"taxa":[{"index":0,"toolComponent":{"index":0}}]},{"ruleId":"R1","message":{"text":"y"}}]"#;
+    let doc = |parts: &[&str]| format!(r#"{{"version":"2.1.0","runs":[{{{}}}]}}"#, parts.join(","));
+    let usual =
+        parse_sarif(doc(&[tool, invocations, artifacts, taxonomies, results]).as_bytes()).unwrap();
+    assert_eq!(usual.findings.len(), 2);
+    assert_eq!(usual.findings[0].cwe, vec![79]);
+    assert_eq!(usual.findings[1].severity, High);
+    assert_eq!(
+        usual.findings[0].location.as_ref().map(|l| l.uri.as_str()),
+        Some("src/a.js")
+    );
+    for order in [
+        [results, tool, invocations, artifacts, taxonomies],
+        [tool, results, invocations, artifacts, taxonomies],
+        [invocations, results, tool, taxonomies, artifacts],
+        [tool, invocations, artifacts, results, taxonomies],
+    ] {
+        let bytes = doc(&order);
+        assert_eq!(parse_sarif(bytes.as_bytes()).unwrap(), usual, "{bytes}");
+        assert_eq!(
+            summarise_sarif(bytes.as_bytes(), &Signals::default()).unwrap(),
+            summarise(&usual, &Signals::default())
+        );
+    }
+}
+
+/// Evidence is chosen among findings that tie on severity, tool, rule and file, some with long
+/// rule ids and URIs (cut when stored) or duplicate fingerprints: the one-pass summary, which
+/// builds a finding only when it may be kept, chooses the same.
+#[test]
+fn one_pass_evidence_matches_on_ties_long_texts_and_duplicates() {
+    let long_rule = format!("R/{}", "r".repeat(300));
+    let long_uri = format!("src/{}.py", "d/".repeat(300));
+    let mut results = Vec::new();
+    for k in 0..60 {
+        let rule = if k % 3 == 0 { long_rule.as_str() } else { "R" };
+        let uri = if k % 4 == 0 {
+            long_uri.as_str()
+        } else {
+            "a.py"
+        };
+        let mut r = json!({
+            "ruleId": rule,
+            "level": if k % 5 == 0 { "error" } else { "warning" },
+            "message": { "text": format!("m{}", k % 7) },
+            "locations": [{ "physicalLocation": {
+                "artifactLocation": { "uri": uri }, "region": { "startLine": 1 + k % 2 } } }],
+        });
+        if k % 6 == 1 {
+            r["partialFingerprints"] = json!({ "h": format!("{}", k % 4) });
+        }
+        if k % 8 == 2 {
+            r["locations"] = json!([]);
+        }
+        results.push(r);
+    }
+    let bytes = one_run("semgrep", json!([{ "id": "R" }]), Value::Array(results));
+    let scan = parse_sarif(&bytes).unwrap();
+    let summary = summarise_sarif(&bytes, &Signals::default()).unwrap();
+    assert_eq!(summary, summarise(&scan, &Signals::default()));
+    assert!(!summary.top_findings.is_empty());
+}
+
+/// Invalid UTF-8 inside a skipped string was always accepted (serde skips it unread); it still
+/// is, through the reference path.
+#[test]
+fn invalid_utf8_in_skipped_text_is_still_accepted() {
+    let good = one_run(
+        "gitleaks",
+        json!([]),
+        json!([{ "ruleId": "R", "message": { "text": "m" }, "fixes": [], "properties": { "note": "AB" } }]),
+    );
+    let at = good.windows(2).position(|w| w == b"AB").unwrap();
+    let mut bad = good.clone();
+    bad[at] = 0xFF;
+    assert!(std::str::from_utf8(&bad).is_err());
+    assert_eq!(parse_sarif(&bad).unwrap(), parse_sarif(&good).unwrap());
+    assert_eq!(
+        summarise_sarif(&bad, &Signals::default()).unwrap(),
+        summarise_sarif(&good, &Signals::default()).unwrap()
+    );
+}

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{CheckType, Severity};
 
 use super::model::{
-    clip_bytes, ExclusionCounts, Finding, Location, NormalisedScan, CWE_MAX_PER_FINDING,
+    clip_bytes, ExclusionCounts, Finding, Location, NormalisedScan, ToolRun, CWE_MAX_PER_FINDING,
 };
 use super::native::Signals;
 
@@ -223,25 +223,165 @@ pub struct ScanSummary {
 
 /// Reduces a normalised scan and its signals to the bounded stored summary.
 pub fn summarise(scan: &NormalisedScan, signals: &Signals) -> ScanSummary {
-    let covered = scan.covered();
-
-    let mut counts: BTreeMap<CheckType, SeverityCounts> = covered
-        .iter()
-        .filter(|c| c.is_finding_based())
-        .map(|c| (*c, SeverityCounts::default()))
-        .collect();
-    let mut by_severity = SeverityCounts::default();
+    let mut summariser = Summariser::default();
     for f in &scan.findings {
-        counts.entry(f.check_type).or_default().add(f.severity);
-        by_severity.add(f.severity);
+        summariser.add(f);
+    }
+    summariser.finish(&scan.tools, scan.excluded, signals)
+}
+
+/// A counted finding as the summary sees it: a [`Finding`], or a borrowed view of one that
+/// builds the owned finding (messages cut, fingerprint hashed) only when it may become
+/// evidence.
+pub(crate) trait Candidate {
+    fn check_type(&self) -> CheckType;
+    fn severity(&self) -> Severity;
+    /// CWE ids as the finding carries them.
+    fn cwe(&self) -> &[u32];
+    /// `rank(self as a finding, other)`, computing no more than the comparison needs.
+    fn rank_against(&self, other: &Finding) -> Ordering;
+    fn to_finding(&self) -> Finding;
+}
+
+impl Candidate for Finding {
+    fn check_type(&self) -> CheckType {
+        self.check_type
+    }
+    fn severity(&self) -> Severity {
+        self.severity
+    }
+    fn cwe(&self) -> &[u32] {
+        &self.cwe
+    }
+    fn rank_against(&self, other: &Finding) -> Ordering {
+        rank(self, other)
+    }
+    fn to_finding(&self) -> Finding {
+        self.clone()
+    }
+}
+
+/// The summary built one finding at a time, in input order (what [`summarise`] does over a
+/// whole scan, without holding every finding): counts, CWE groups and the few findings kept
+/// as evidence. The result is the same as [`summarise`] over the same findings and runs.
+#[derive(Default)]
+pub(crate) struct Summariser {
+    counts: BTreeMap<CheckType, SeverityCounts>,
+    by_severity: SeverityCounts,
+    findings: u64,
+    /// Exact groups by check type, then CWE ids.
+    exact: BTreeMap<CheckType, BTreeMap<Vec<u32>, SeverityCounts>>,
+    /// Findings whose ids are not a valid group key, per check type.
+    overflow: BTreeMap<CheckType, (BTreeSet<u32>, SeverityCounts)>,
+    /// The best few per check type, best first (duplicates by fingerprint skipped).
+    best: BTreeMap<CheckType, Vec<Finding>>,
+}
+
+impl Summariser {
+    /// Counts one counted finding.
+    pub(crate) fn add<C: Candidate + ?Sized>(&mut self, f: &C) {
+        let check_type = f.check_type();
+        let severity = f.severity();
+        self.counts.entry(check_type).or_default().add(severity);
+        self.by_severity.add(severity);
+        self.findings += 1;
+        self.group(check_type, severity, f.cwe());
+        self.keep_if_best(f);
     }
 
-    // Tools, aggregated by name and version.
+    fn group(&mut self, check_type: CheckType, severity: Severity, cwe: &[u32]) {
+        if cwe.len() > CWE_MAX_PER_FINDING {
+            let (ids, counts) = self.overflow.entry(check_type).or_default();
+            ids.extend(cwe.iter().copied());
+            counts.add(severity);
+            return;
+        }
+        let of_type = self.exact.entry(check_type).or_default();
+        let canonical = cwe.windows(2).all(|w| w[0] < w[1]);
+        let counts = if canonical {
+            // Look up by slice: the key is copied once per distinct group, not per finding.
+            if !of_type.contains_key(cwe) {
+                of_type.insert(cwe.to_vec(), SeverityCounts::default());
+            }
+            of_type.get_mut(cwe).expect("inserted just above")
+        } else {
+            let mut ids = cwe.to_vec();
+            ids.sort_unstable();
+            ids.dedup();
+            of_type.entry(ids).or_default()
+        };
+        counts.add(severity);
+    }
+
+    /// One step of the evidence choice: keeps the best few per check type (duplicates by
+    /// fingerprint skipped); O(1) per finding.
+    fn keep_if_best<C: Candidate + ?Sized>(&mut self, c: &C) {
+        let list = self.best.entry(c.check_type()).or_default();
+        if list.len() == TOP_FINDINGS_PER_CHECK_TYPE
+            && list
+                .last()
+                .is_some_and(|worst| c.rank_against(worst) != Ordering::Less)
+        {
+            return;
+        }
+        let f = c.to_finding();
+        if list.iter().any(|g| g.fingerprint == f.fingerprint) {
+            return;
+        }
+        let at = list
+            .iter()
+            .position(|g| rank(&f, g) == Ordering::Less)
+            .unwrap_or(list.len());
+        list.insert(at, f);
+        list.truncate(TOP_FINDINGS_PER_CHECK_TYPE);
+    }
+
+    /// The summary of the findings added, with the scan's runs (in input order), exclusions
+    /// and signals.
+    pub(crate) fn finish(
+        self,
+        runs: &[ToolRun],
+        excluded: ExclusionCounts,
+        signals: &Signals,
+    ) -> ScanSummary {
+        let covered: BTreeSet<CheckType> = runs
+            .iter()
+            .filter(|t| t.failed.is_none())
+            .flat_map(|t| t.covered.iter().copied())
+            .collect();
+        let mut counts = self.counts;
+        for c in covered.iter().filter(|c| c.is_finding_based()) {
+            counts.entry(*c).or_default();
+        }
+        let (tools, tools_omitted, failed_tools) = tool_summaries(runs);
+        ScanSummary {
+            counts,
+            covered,
+            tools,
+            tools_omitted,
+            failed_tools,
+            excluded,
+            signals: signals.bounded(),
+            top_findings: top_findings(self.best),
+            finding_groups: Some(finding_groups(self.exact, self.overflow)),
+            totals: Totals {
+                findings: self.findings,
+                excluded: excluded.total() as u64,
+                runs: runs.len() as u64,
+                failed_runs: runs.iter().filter(|t| t.failed.is_some()).count() as u64,
+                by_severity: self.by_severity,
+            },
+        }
+    }
+}
+
+/// Tools aggregated by name and version, the number left out, and the failed runs.
+fn tool_summaries(runs: &[ToolRun]) -> (Vec<ToolSummary>, u64, Vec<FailedTool>) {
     let mut tools: Vec<ToolSummary> = Vec::new();
     let mut tools_omitted = 0u64;
     let mut omitted_keys: BTreeSet<(&str, Option<&str>)> = BTreeSet::new();
     let mut failed_tools: Vec<FailedTool> = Vec::new();
-    for run in &scan.tools {
+    for run in runs {
         let name = clip_bytes(&run.tool, TOOL_NAME_BYTES);
         let version = run.version.as_deref().map(|v| clip_bytes(v, VERSION_BYTES));
         let known = tools
@@ -282,59 +422,14 @@ pub fn summarise(scan: &NormalisedScan, signals: &Signals) -> ScanSummary {
             }
         }
     }
-
-    ScanSummary {
-        counts,
-        covered,
-        tools,
-        tools_omitted,
-        failed_tools,
-        excluded: scan.excluded,
-        signals: signals.bounded(),
-        top_findings: top_findings(&scan.findings),
-        finding_groups: Some(finding_groups(&scan.findings)),
-        totals: Totals {
-            findings: scan.findings.len() as u64,
-            excluded: scan.excluded.total() as u64,
-            runs: scan.tools.len() as u64,
-            failed_runs: scan.failed_runs().count() as u64,
-            by_severity,
-        },
-    }
+    (tools, tools_omitted, failed_tools)
 }
 
 /// The findings grouped by check type and CWE ids, bounded (see [`ScanSummary::finding_groups`]).
-fn finding_groups(findings: &[Finding]) -> Vec<FindingGroup> {
-    // Exact groups by check type, then CWE ids; findings whose ids are not a valid key go to
-    // the overflow of their check type straight away.
-    let mut exact: BTreeMap<CheckType, BTreeMap<Vec<u32>, SeverityCounts>> = BTreeMap::new();
-    let mut overflow: BTreeMap<CheckType, (BTreeSet<u32>, SeverityCounts)> = BTreeMap::new();
-    for f in findings {
-        if f.cwe.len() > CWE_MAX_PER_FINDING {
-            let (ids, counts) = overflow.entry(f.check_type).or_default();
-            ids.extend(f.cwe.iter().copied());
-            counts.add(f.severity);
-            continue;
-        }
-        let of_type = exact.entry(f.check_type).or_default();
-        let canonical = f.cwe.windows(2).all(|w| w[0] < w[1]);
-        let counts = if canonical {
-            // Look up by slice: the key is copied once per distinct group, not per finding.
-            if !of_type.contains_key(f.cwe.as_slice()) {
-                of_type.insert(f.cwe.clone(), SeverityCounts::default());
-            }
-            of_type
-                .get_mut(f.cwe.as_slice())
-                .expect("inserted just above")
-        } else {
-            let mut ids = f.cwe.clone();
-            ids.sort_unstable();
-            ids.dedup();
-            of_type.entry(ids).or_default()
-        };
-        counts.add(f.severity);
-    }
-
+fn finding_groups(
+    exact: BTreeMap<CheckType, BTreeMap<Vec<u32>, SeverityCounts>>,
+    mut overflow: BTreeMap<CheckType, (BTreeSet<u32>, SeverityCounts)>,
+) -> Vec<FindingGroup> {
     let mut with_cwe: Vec<(CheckType, Vec<u32>, SeverityCounts)> = Vec::new();
     let mut groups: Vec<FindingGroup> = Vec::new();
     for (check_type, of_type) in exact {
@@ -425,44 +520,26 @@ fn finding_groups(findings: &[Finding]) -> Vec<FindingGroup> {
 
 /// Evidence order: most severe first, then by check type, tool, rule, file, line, fingerprint
 /// (so the choice is deterministic).
-fn rank(a: &Finding, b: &Finding) -> Ordering {
+pub(crate) fn rank(a: &Finding, b: &Finding) -> Ordering {
     b.severity
         .cmp(&a.severity)
         .then(a.check_type.cmp(&b.check_type))
         .then_with(|| a.tool.cmp(&b.tool))
         .then_with(|| a.rule_id.cmp(&b.rule_id))
         .then_with(|| {
-            let loc = |f: &Finding| f.location.as_ref().map(|l| (l.uri.clone(), l.start_line));
+            fn loc(f: &Finding) -> Option<(&str, Option<u32>)> {
+                f.location.as_ref().map(|l| (l.uri.as_str(), l.start_line))
+            }
             loc(a).cmp(&loc(b))
         })
         .then_with(|| a.fingerprint.cmp(&b.fingerprint))
 }
 
-/// One pass keeping the best few per check type (duplicates by fingerprint skipped), then the
-/// best overall: O(n) in the number of findings.
-fn top_findings(findings: &[Finding]) -> Vec<Finding> {
-    let mut best: BTreeMap<CheckType, Vec<&Finding>> = BTreeMap::new();
-    for f in findings {
-        let list = best.entry(f.check_type).or_default();
-        if list.len() == TOP_FINDINGS_PER_CHECK_TYPE
-            && list
-                .last()
-                .is_some_and(|worst| rank(f, worst) != Ordering::Less)
-        {
-            continue;
-        }
-        if list.iter().any(|g| g.fingerprint == f.fingerprint) {
-            continue;
-        }
-        let at = list
-            .iter()
-            .position(|g| rank(f, g) == Ordering::Less)
-            .unwrap_or(list.len());
-        list.insert(at, f);
-        list.truncate(TOP_FINDINGS_PER_CHECK_TYPE);
-    }
-    let mut all: Vec<&Finding> = best.into_values().flatten().collect();
-    all.sort_by(|a, b| rank(a, b));
+/// The best findings overall from the best few per check type (see
+/// [`Summariser::keep_if_best`]), fields clipped.
+fn top_findings(best: BTreeMap<CheckType, Vec<Finding>>) -> Vec<Finding> {
+    let mut all: Vec<Finding> = best.into_values().flatten().collect();
+    all.sort_by(rank);
     all.into_iter()
         .take(TOP_FINDINGS_MAX)
         .map(|f| Finding {

@@ -1,0 +1,289 @@
+//! The Statement of Applicability of a framework: every control, whether it applies to the org
+//! (not marked Not Applicable), the org's justification, and how it stands across the org's
+//! repositories (each judged on its latest scan, as the score endpoint judges it). JSON, or CSV
+//! with `Accept: text/csv`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use compliance_domain::catalog::{CheckType, Framework};
+use compliance_domain::ids::{OrgId, RepoId};
+use compliance_domain::scoring::{self, ControlStatus, FrameworkInput, ScanInput};
+use compliance_http::{ApiError, AppState, Caller, Params};
+use compliance_services::org_view::OrgView;
+use compliance_services::repos;
+use compliance_services::scans::{self, StoredScan};
+use compliance_store::{Store, StoreError};
+use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
+
+use crate::controls::framework;
+
+/// Repositories listed per page, and latest scans read at once.
+const PAGE: usize = 100;
+
+/// How a control stands across the org's repositories (each judged on its latest scan).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Implementation {
+    pub pass: u32,
+    pub partial: u32,
+    /// Repositories where the control fails on evidence (not counting those without any).
+    pub fail: u32,
+    /// Repositories where nothing could judge it (never scanned, or no tool covered it).
+    pub no_evidence: u32,
+    /// When the latest scan that had evidence for the control completed.
+    #[serde(with = "compliance_domain::time::micros::option")]
+    pub latest_evidence_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SoaControl<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub category: &'a str,
+    pub check_type: CheckType,
+    /// `false` when the org marked it Not Applicable.
+    pub applicable: bool,
+    /// The org's justification (of the exclusion, or of the inclusion), when it gave one.
+    pub justification: Option<&'a str>,
+    /// `null` for a control that does not apply (it is not judged).
+    pub implementation: Option<Implementation>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementOfApplicability<'a> {
+    pub framework_key: &'a str,
+    pub framework_name: &'a str,
+    pub custom: bool,
+    /// Whether the org scores against the framework (selected, and allowed by its plan).
+    pub enabled: bool,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub generated_at: DateTime<Utc>,
+    /// The org's repositories the implementation counts cover.
+    pub repositories: u32,
+    pub applicable: u32,
+    pub not_applicable: u32,
+    pub controls: Vec<SoaControl<'a>>,
+}
+
+/// Every repository's latest scan (`None`: never scanned), a page of repositories at a time,
+/// their latest scans read concurrently.
+async fn latest_scans(
+    store: &Arc<dyn Store>,
+    org: &OrgId,
+) -> Result<Vec<Option<StoredScan>>, StoreError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let (page, next) = repos::list(store.as_ref(), org, PAGE, cursor).await?;
+        let mut reads: JoinSet<Result<(usize, Option<StoredScan>), StoreError>> = JoinSet::new();
+        let ids: Vec<RepoId> = page.iter().map(|r| r.repo_id).collect();
+        for (i, id) in ids.into_iter().enumerate() {
+            let (store, org) = (store.clone(), org.clone());
+            reads.spawn(async move { Ok((i, scans::latest(store.as_ref(), &org, id).await?)) });
+        }
+        let mut scans: Vec<Option<StoredScan>> = vec![None; page.len()];
+        while let Some(read) = reads.join_next().await {
+            let (i, scan) = read.map_err(|e| StoreError::Backend(e.to_string()))??;
+            scans[i] = scan;
+        }
+        out.extend(scans);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// The statement: every control of `framework`, judged on every repository's latest scan.
+fn statement<'a>(
+    view: &'a OrgView,
+    framework: &'a Framework,
+    scans: &[Option<StoredScan>],
+    now: DateTime<Utc>,
+) -> StatementOfApplicability<'a> {
+    let disabled = view.settings.disabled(&framework.key);
+    let justifications = view.settings.justifications(&framework.key);
+    let mut by_control: BTreeMap<&str, Implementation> = BTreeMap::new();
+    let input = [FrameworkInput {
+        framework,
+        disabled,
+    }];
+    for scan in scans {
+        let evidence = scan.as_ref().map(|s| ScanInput {
+            summary: &s.summary,
+            completed_at: s.scanned_at,
+        });
+        let report = scoring::score(&input, evidence.as_ref(), now);
+        let Some(result) = report.frameworks.get(&framework.key) else {
+            continue;
+        };
+        for control in &result.controls {
+            let Some(c) = framework.control(&control.id) else {
+                continue;
+            };
+            let counts = by_control.entry(c.id.as_str()).or_default();
+            match control.status {
+                ControlStatus::Pass => counts.pass += 1,
+                ControlStatus::Partial => counts.partial += 1,
+                ControlStatus::Fail => counts.fail += 1,
+                ControlStatus::NoEvidence => counts.no_evidence += 1,
+                ControlStatus::Disabled => continue,
+            }
+            if control.status != ControlStatus::NoEvidence {
+                if let Some(s) = scan {
+                    counts.latest_evidence_at = counts.latest_evidence_at.max(Some(s.scanned_at));
+                }
+            }
+        }
+    }
+    let controls: Vec<SoaControl> = framework
+        .controls
+        .iter()
+        .map(|c| {
+            let applicable = !disabled.contains(&c.id);
+            SoaControl {
+                id: &c.id,
+                name: &c.name,
+                category: &c.category,
+                check_type: c.check_type,
+                applicable,
+                justification: justifications
+                    .and_then(|j| j.get(&c.id))
+                    .map(String::as_str),
+                implementation: applicable
+                    .then(|| by_control.get(c.id.as_str()).cloned().unwrap_or_default()),
+            }
+        })
+        .collect();
+    let applicable = controls.iter().filter(|c| c.applicable).count() as u32;
+    StatementOfApplicability {
+        framework_key: &framework.key,
+        framework_name: &framework.name,
+        custom: framework.custom,
+        enabled: view.enabled(framework),
+        generated_at: now,
+        repositories: scans.len() as u32,
+        applicable,
+        not_applicable: controls.len() as u32 - applicable,
+        controls,
+    }
+}
+
+/// Whether the client asked for CSV: `text/csv` (or `text/*`) ranks above JSON in `Accept`.
+pub fn wants_csv(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let (mut csv, mut json) = (0.0f32, 0.0f32);
+    for range in accept.split(',') {
+        let mut parts = range.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        match media.as_str() {
+            "text/csv" => csv = csv.max(q + 0.001),
+            "text/*" => csv = csv.max(q),
+            "application/json" => json = json.max(q + 0.001),
+            "application/*" | "*/*" => json = json.max(q),
+            _ => {}
+        }
+    }
+    csv > json
+}
+
+/// One CSV cell (RFC 4180): quoted when it holds a comma, a quote or a line break, quotes
+/// doubled. A text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
+/// leading `'` so that a spreadsheet never runs it as a formula (OWASP's CSV injection advice).
+pub fn csv_cell(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    };
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+pub const CSV_HEADER: &str = "framework_key,control_id,name,category,check_type,applicable,\
+justification,pass,partial,fail,no_evidence,repositories,latest_evidence_at";
+
+/// The statement as CSV: a header row, then one row per control (CRLF line ends).
+pub fn to_csv(soa: &StatementOfApplicability) -> String {
+    let mut out = String::with_capacity(128 * (soa.controls.len() + 1));
+    out.push_str(CSV_HEADER);
+    out.push_str("\r\n");
+    for c in &soa.controls {
+        let counts = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+        let imp = c.implementation.as_ref();
+        let cells = [
+            csv_cell(soa.framework_key),
+            csv_cell(c.id),
+            csv_cell(c.name),
+            csv_cell(c.category),
+            c.check_type.as_str().to_string(),
+            (if c.applicable { "yes" } else { "no" }).to_string(),
+            csv_cell(c.justification.unwrap_or("")),
+            counts(imp.map(|i| i.pass)),
+            counts(imp.map(|i| i.partial)),
+            counts(imp.map(|i| i.fail)),
+            counts(imp.map(|i| i.no_evidence)),
+            imp.map(|_| soa.repositories.to_string())
+                .unwrap_or_default(),
+            imp.and_then(|i| i.latest_evidence_at)
+                .map(compliance_domain::time::rfc3339)
+                .unwrap_or_default(),
+        ];
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// The operation takes no query parameter: any is a 400, as everywhere.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
+/// `GET /api/compliance/frameworks/{framework_key}/soa`.
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+    Params(_): Params<NoQuery>,
+) -> Result<Response, ApiError> {
+    let store = &state.store;
+    let org = &principal.org_id;
+    let (view, scans) = tokio::try_join!(
+        OrgView::load_one(store.as_ref(), org, &key),
+        latest_scans(store, org)
+    )?;
+    let framework = framework(&view, &key)?;
+    let soa = statement(&view, framework, &scans, state.now());
+    if !wants_csv(&headers) {
+        return Ok(Json(soa).into_response());
+    }
+    let disposition = format!("attachment; filename=\"soa-{}.csv\"", soa.framework_key);
+    let mut response = to_csv(&soa).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        h.insert(CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}

@@ -1,0 +1,66 @@
+//! `GET /api/compliance/score/{repo_id}/oscal`: the repository's latest evaluation (the one the
+//! score endpoint answers) as an OSCAL 1.1.3 assessment-results document, for GRC tools.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use compliance_http::ids::{repo_in_path, repo_not_found};
+use compliance_http::{ApiError, AppState, Caller, Params};
+use compliance_oscal::model::Document;
+use compliance_oscal::scores::{repo_assessment, FrameworkInput, RepoEvaluation, ScanEvidence};
+use compliance_oscal::Org;
+use compliance_services::org_view::OrgView;
+use compliance_services::scores::score_repo;
+use compliance_services::{orgs, repos, scans};
+use serde::Deserialize;
+
+/// The operation takes no query parameter: any is a 400, as everywhere.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
+pub async fn assessment_results(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path(id): Path<String>,
+    Params(_): Params<NoQuery>,
+) -> Result<Json<Document>, ApiError> {
+    let store = state.store.as_ref();
+    let org_id = &principal.org_id;
+    let id = repo_in_path(&id)?;
+    let (repo, view, latest, org) = tokio::try_join!(
+        repos::get(store, org_id, id),
+        OrgView::load(store, org_id),
+        scans::latest(store, org_id, id),
+        orgs::get(store, org_id),
+    )?;
+    let repo = repo.ok_or_else(repo_not_found)?;
+    let org = org.ok_or_else(|| ApiError::Internal(format!("org {org_id} has no profile")))?;
+    let now = state.now();
+    let report = score_repo(&view, latest.as_ref(), None, now);
+    let frameworks = view
+        .frameworks
+        .iter()
+        .filter(|f| view.enabled(f))
+        .map(|f| FrameworkInput {
+            framework: f,
+            justifications: view.settings.justifications(&f.key),
+        })
+        .collect();
+    let evaluation = RepoEvaluation {
+        org: Org {
+            id: org_id.as_str(),
+            name: &org.name,
+        },
+        repo_id: repo.repo_id.get(),
+        repo_name: &repo.name,
+        scan: latest.as_ref().map(|s| ScanEvidence {
+            scan_id: s.scan_id.as_str(),
+            scanned_at: s.scanned_at,
+            summary: &s.summary,
+        }),
+        frameworks,
+        report: &report,
+        evaluated_at: now,
+    };
+    Ok(Json(repo_assessment(&evaluation)))
+}

@@ -1,0 +1,279 @@
+//! A repository's latest evaluation as OSCAL assessment results.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use compliance_domain::catalog::Framework;
+use compliance_domain::ingest::{QualityGate, ScanSummary, SeverityCounts};
+use compliance_domain::scoring::{ControlStatus, Report};
+
+use crate::model::Document;
+use crate::{prop, Assessment, FindingInput, ObservationInput, Org, Selection, Verdict};
+
+/// Why a control marked Not Applicable without a justification is left out.
+pub const NOT_APPLICABLE: &str = "Marked Not Applicable by the org";
+
+/// An enabled framework and the org's justifications of its controls (control id → text).
+#[derive(Debug, Clone, Copy)]
+pub struct FrameworkInput<'a> {
+    pub framework: &'a Framework,
+    pub justifications: Option<&'a BTreeMap<String, String>>,
+}
+
+/// The scan the evaluation read.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanEvidence<'a> {
+    pub scan_id: &'a str,
+    pub scanned_at: DateTime<Utc>,
+    pub summary: &'a ScanSummary,
+}
+
+/// A repository's evaluation: the report the score endpoint answers, with what it was made of.
+#[derive(Debug, Clone)]
+pub struct RepoEvaluation<'a> {
+    pub org: Org<'a>,
+    pub repo_id: u64,
+    pub repo_name: &'a str,
+    /// The latest scan; `None` when the repository was never scanned.
+    pub scan: Option<ScanEvidence<'a>>,
+    /// The enabled frameworks, in the report's order.
+    pub frameworks: Vec<FrameworkInput<'a>>,
+    pub report: &'a Report,
+    pub evaluated_at: DateTime<Utc>,
+}
+
+fn counts_text(c: &SeverityCounts) -> String {
+    format!(
+        "{} critical, {} high, {} medium, {} low, {} info",
+        c.critical, c.high, c.medium, c.low, c.info
+    )
+}
+
+const SCAN_OBSERVATION: &str = "scan";
+
+fn tool_key(i: usize, tool: &str) -> String {
+    format!("tool/{i}/{tool}")
+}
+
+fn verdict(status: ControlStatus) -> Option<Verdict> {
+    match status {
+        ControlStatus::Pass => Some(Verdict::Pass),
+        ControlStatus::Partial => Some(Verdict::Partial),
+        ControlStatus::Fail => Some(Verdict::Fail),
+        ControlStatus::NoEvidence => Some(Verdict::NoEvidence),
+        ControlStatus::Disabled => None,
+    }
+}
+
+/// The observations of a scan: the scan itself (its totals and signals), then one per tool.
+fn observations(repo: &str, scan: &ScanEvidence) -> Vec<ObservationInput> {
+    let s = scan.summary;
+    let mut out = Vec::with_capacity(s.tools.len() + 1);
+    let mut signals = Vec::new();
+    if let Some(gate) = s.signals.quality_gate {
+        signals.push(format!(
+            "quality gate {}",
+            match gate {
+                QualityGate::Passed => "passed",
+                QualityGate::Failed => "failed",
+            }
+        ));
+    }
+    if let Some(pr) = &s.signals.pull_requests {
+        signals.push(format!(
+            "{} merged pull requests, {} with an approving review",
+            pr.merged, pr.reviewed
+        ));
+    }
+    out.push(ObservationInput {
+        key: SCAN_OBSERVATION.to_string(),
+        title: format!("Scan {} of {repo}", scan.scan_id),
+        description: format!(
+            "Security scan of {repo}: {} counted findings ({}), {} tool runs ({} failed){}.",
+            s.totals.findings,
+            counts_text(&s.totals.by_severity),
+            s.totals.runs,
+            s.totals.failed_runs,
+            if signals.is_empty() {
+                String::new()
+            } else {
+                format!("; {}", signals.join("; "))
+            }
+        ),
+        props: vec![
+            prop("scan-id", scan.scan_id),
+            prop("repository", repo),
+            prop("findings", s.totals.findings.to_string()),
+            prop(
+                "findings-critical",
+                s.totals.by_severity.critical.to_string(),
+            ),
+            prop("findings-high", s.totals.by_severity.high.to_string()),
+            prop("findings-medium", s.totals.by_severity.medium.to_string()),
+            prop("findings-low", s.totals.by_severity.low.to_string()),
+            prop("tool-runs", s.totals.runs.to_string()),
+            prop("failed-tool-runs", s.totals.failed_runs.to_string()),
+        ],
+        collected: scan.scanned_at,
+    });
+    for (i, tool) in s.tools.iter().enumerate() {
+        let covered: Vec<&str> = tool.covered.iter().map(|c| c.as_str()).collect();
+        let name = match &tool.version {
+            Some(v) => format!("{} {v}", tool.tool),
+            None => tool.tool.clone(),
+        };
+        let failures: Vec<&str> = s
+            .failed_tools
+            .iter()
+            .filter(|f| f.tool == tool.tool && f.version == tool.version)
+            .map(|f| f.reason.as_str())
+            .collect();
+        out.push(ObservationInput {
+            key: tool_key(i, &tool.tool),
+            title: format!("{name} in scan {}", scan.scan_id),
+            description: format!(
+                "{name} ran {} time(s) ({} failed): {} results counted, {} not counted; \
+                 covered: {}{}.",
+                tool.runs,
+                tool.failed_runs,
+                tool.results_counted,
+                tool.results_excluded,
+                if covered.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    covered.join(", ")
+                },
+                if failures.is_empty() {
+                    String::new()
+                } else {
+                    format!("; failed: {}", failures.join("; "))
+                }
+            ),
+            props: vec![
+                prop("tool", &tool.tool),
+                tool.version.as_ref().and_then(|v| prop("tool-version", v)),
+                prop("scan-id", scan.scan_id),
+                prop("runs", tool.runs.to_string()),
+                prop("failed-runs", tool.failed_runs.to_string()),
+                prop("results-counted", tool.results_counted.to_string()),
+                prop("results-excluded", tool.results_excluded.to_string()),
+                prop("covered", covered.join(" ")),
+            ],
+            collected: scan.scanned_at,
+        });
+    }
+    out
+}
+
+/// The OSCAL assessment results of a repository's evaluation.
+pub fn repo_assessment(e: &RepoEvaluation) -> Document {
+    let scan_name = e.scan.map_or("none", |s| s.scan_id);
+    let name = format!(
+        "compliance-api/org/{}/repo/{}/scan/{scan_name}",
+        e.org.id, e.repo_id
+    );
+    let observations = e
+        .scan
+        .as_ref()
+        .map(|s| observations(e.repo_name, s))
+        .unwrap_or_default();
+    let mut selections = Vec::new();
+    let mut findings = Vec::new();
+    for input in &e.frameworks {
+        let framework = input.framework;
+        let Some(result) = e.report.frameworks.get(&framework.key) else {
+            continue;
+        };
+        let mut selection = Selection {
+            catalog: &framework.key,
+            title: format!("{} ({})", framework.name, framework.key),
+            included: vec![],
+            excluded: vec![],
+        };
+        for control in &result.controls {
+            let Some(verdict) = verdict(control.status) else {
+                let reason = input
+                    .justifications
+                    .and_then(|j| j.get(&control.id))
+                    .map_or(NOT_APPLICABLE.to_string(), |text| {
+                        format!("{NOT_APPLICABLE}: {text}")
+                    });
+                selection.excluded.push((&control.id, reason));
+                continue;
+            };
+            selection.included.push(&control.id);
+            // Evidence: the scan, and the tools that covered the control's check type.
+            let mut related = Vec::new();
+            if let Some(scan) = &e.scan {
+                related.push(SCAN_OBSERVATION.to_string());
+                for (i, tool) in scan.summary.tools.iter().enumerate() {
+                    if tool.covered.contains(&control.check_type) {
+                        related.push(tool_key(i, &tool.tool));
+                    }
+                }
+            }
+            let remarks = match verdict {
+                Verdict::NoEvidence => {
+                    Some(format!("No evidence: never satisfied. {}", control.reason))
+                }
+                _ => Some(control.reason.clone()),
+            };
+            findings.push(FindingInput {
+                catalog: &framework.key,
+                control_id: &control.id,
+                title: format!("{} {}: {}", framework.name, control.id, control.name),
+                description: control.reason.clone(),
+                verdict,
+                remarks,
+                props: vec![
+                    prop("framework", &framework.key),
+                    prop("control-id", &control.id),
+                    prop("status", verdict.as_str()),
+                    prop("check-type", control.check_type.as_str()),
+                    prop("pass-condition", &control.pass_condition),
+                ],
+                observations: related,
+            });
+        }
+        selections.push(selection);
+    }
+    let summary = &e.report.executive_summary;
+    Assessment {
+        title: format!("Compliance assessment of {}", e.repo_name),
+        version: match e.scan {
+            Some(s) => format!("scan-{}", s.scan_id),
+            None => "no-scan".to_string(),
+        },
+        org: e.org,
+        generated_at: e.evaluated_at,
+        start: e.scan.map_or(e.evaluated_at, |s| s.scanned_at),
+        end: e.evaluated_at,
+        result_title: format!("Latest evaluation of {}", e.repo_name),
+        result_description: format!(
+            "The controls of the enabled frameworks judged on the latest scan of {}: overall \
+             score {} ({}), {} passing, {} partial, {} failing ({} without evidence) of {} \
+             controls. {}",
+            e.repo_name,
+            summary.overall_score,
+            summary.posture.as_str(),
+            summary.passing,
+            summary.partial,
+            summary.failing,
+            summary.no_evidence,
+            summary.total_controls,
+            summary.recommendation,
+        ),
+        result_props: vec![
+            prop("repository", e.repo_name),
+            prop("repository-id", e.repo_id.to_string()),
+            prop("scan-id", scan_name),
+            prop("overall-score", summary.overall_score.to_string()),
+            prop("posture", summary.posture.as_str()),
+        ],
+        name,
+        selections,
+        observations,
+        findings,
+    }
+    .build()
+}
