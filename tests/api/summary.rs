@@ -375,14 +375,15 @@ impl Intercept for Reads {
     }
 }
 
-/// A page of `n` repositories reads the org's partition a fixed number of times (the
-/// repositories and the settings) and each listed repository's partition once (its latest
-/// scan): `n` + a constant, whatever the org's size, and no other partition.
-#[tokio::test]
-async fn a_page_reads_each_listed_repository_once() {
+/// A page of `n` scanned (or never scanned) repositories is one Query of the org's partition
+/// (the repositories with the copies of their latest scans) and the reads of the org's
+/// settings: the same number whatever `n`, and no repository's own partition. A repository
+/// without a copy (stored before copies were kept) costs one Query of its own partition.
+async fn a_page_is_one_query_of_the_org_partition(backend: Backend) {
+    use compliance_store::{keys, WriteOp};
     use tower::ServiceExt;
-    let app = spawn_app().await;
-    org_with_repos(&app).await;
+    let app = spawn_app_on(backend).await;
+    let (ids, leaky_scan, _) = org_with_repos(&app).await;
     for i in 0..3 {
         repo_of(&app, &app.admin_key, &format!("more-{i}")).await;
     }
@@ -390,42 +391,273 @@ async fn a_page_reads_each_listed_repository_once() {
         inner: app.state.store.clone(),
         hook: Reads::default(),
     });
+    let org = compliance_domain::ids::OrgId::parse(&app.org_id).unwrap();
+    let org_pk = format!("ORG#{org}");
+    // The reads of the org's settings, on their own.
+    compliance_services::org_view::OrgView::load(counting.as_ref(), &org)
+        .await
+        .unwrap();
+    let settings_reads = std::mem::take(&mut *counting.hook.0.lock().unwrap());
+    assert!(settings_reads.iter().all(|pk| *pk == org_pk));
+    let settings_reads = settings_reads.len();
+    assert_eq!(
+        settings_reads, 4,
+        "profile, selection, disabled controls, custom frameworks"
+    );
+
     let mut state = app.state.clone();
     state.store = counting.clone();
     let router = scores_api::app(state);
-    let org_pk = format!("ORG#{}", app.org_id);
-    let mut per_page = Vec::new();
+    let page = |limit: usize| {
+        let router = router.clone();
+        let counting = counting.clone();
+        let key = app.admin_key.clone();
+        async move {
+            counting.hook.0.lock().unwrap().clear();
+            let req = axum::http::Request::get(format!("/api/compliance/summary?limit={limit}"))
+                .header("X-API-Key", &key)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let resp = router.oneshot(req).await.unwrap();
+            assert_eq!(resp.status(), 200);
+            let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            let body: Value = serde_json::from_slice(&body).unwrap();
+            let reads = counting.hook.0.lock().unwrap().clone();
+            (body, reads)
+        }
+    };
     // The first call warms the API-key cache; the counted ones follow.
-    for limit in [1, 1, 2, 6] {
-        counting.hook.0.lock().unwrap().clear();
-        let req = axum::http::Request::get(format!("/api/compliance/summary?limit={limit}"))
-            .header("X-API-Key", &app.admin_key)
-            .body(axum::body::Body::empty())
-            .unwrap();
-        let resp = router.clone().oneshot(req).await.unwrap();
-        assert_eq!(resp.status(), 200);
-        let reads = counting.hook.0.lock().unwrap().clone();
-        let org_reads = reads.iter().filter(|pk| **pk == org_pk).count();
-        let repo_reads: BTreeSet<&String> = reads
+    page(1).await;
+    for limit in [1, 2, 6] {
+        let (body, reads) = page(limit).await;
+        assert_eq!(body["page_repos"], limit, "{body}");
+        let reads: Vec<&String> = reads
             .iter()
-            .filter(|pk| pk.starts_with(&format!("{org_pk}#REPO#")))
+            .filter(|pk| !pk.starts_with("KEYHASH#"))
             .collect();
-        let repo_read_count = reads
-            .iter()
-            .filter(|pk| pk.starts_with(&format!("{org_pk}#REPO#")))
-            .count();
-        assert_eq!(repo_read_count, limit, "{reads:?}");
-        assert_eq!(repo_reads.len(), limit, "each listed repository once");
-        let elsewhere: Vec<&String> = reads
-            .iter()
-            .filter(|pk| !pk.starts_with(&org_pk) && !pk.starts_with("KEYHASH#"))
-            .collect();
-        assert!(elsewhere.is_empty(), "{elsewhere:?}");
-        per_page.push(org_reads);
+        assert!(reads.iter().all(|pk| **pk == org_pk), "{reads:?}");
+        assert_eq!(reads.len(), 1 + settings_reads, "limit {limit}: {reads:?}");
     }
-    let per_page = &per_page[1..];
-    assert!(
-        per_page.iter().all(|n| *n == per_page[0]),
-        "the org partition is read as often for any page size: {per_page:?}"
+    let (all, _) = page(6).await;
+    assert_eq!(all["repos"][0]["scan_id"], leaky_scan.as_str());
+
+    // A scanned repository without a copy (as stored before copies were kept) is read from its
+    // own partition: one Query more, and the same line.
+    let leaky = compliance_domain::ids::RepoId::new(ids[0]).unwrap();
+    app.store()
+        .write(vec![WriteOp::delete(keys::repo_latest_scan(&org, leaky))])
+        .await
+        .unwrap();
+    let (body, reads) = page(6).await;
+    assert_eq!(body["repos"], all["repos"]);
+    let reads: Vec<&String> = reads
+        .iter()
+        .filter(|pk| !pk.starts_with("KEYHASH#"))
+        .collect();
+    assert_eq!(reads.len(), 2 + settings_reads, "{reads:?}");
+    let own = format!("{org_pk}#REPO#{:010}", ids[0]);
+    assert_eq!(
+        reads.iter().filter(|pk| ***pk == own).count(),
+        1,
+        "{reads:?}"
     );
+    // Its next scan writes the copy again.
+    let next = scan_of(
+        &app,
+        &app.admin_key,
+        ids[0],
+        "gitleaks/gitleaks-8_edd-core_noresults.sarif",
+    )
+    .await;
+    let (body, reads) = page(6).await;
+    assert_eq!(body["repos"][0]["scan_id"], next.as_str());
+    let reads: Vec<&String> = reads
+        .iter()
+        .filter(|pk| !pk.starts_with("KEYHASH#"))
+        .collect();
+    assert_eq!(reads.len(), 1 + settings_reads, "{reads:?}");
+    // GET /api/repos lists repositories only, in pages of `limit`.
+    let listed = app.get("/api/repos?limit=4").await.body;
+    let listed = listed["repos"].as_array().unwrap();
+    assert_eq!(listed.len(), 4);
+    for r in listed {
+        assert!(r.get("scan").is_none() && r.get("version").is_none(), "{r}");
+    }
+}
+
+#[tokio::test]
+async fn a_page_is_one_query_of_the_org_partition_on_the_embedded_store() {
+    a_page_is_one_query_of_the_org_partition(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn a_page_is_one_query_of_the_org_partition_on_dynamodb() {
+    a_page_is_one_query_of_the_org_partition(Backend::Dynamo).await;
+}
+
+/// A native report with its own content (so no two are duplicates).
+fn native(n: usize, finished: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
+    let started = finished - chrono::Duration::minutes(5);
+    serde_json::to_vec(&json!({
+        "tool": format!("ci-bundle-{n}"), "started_at": started.to_rfc3339(),
+        "finished_at": finished.to_rfc3339(), "covered": ["secrets"], "findings": [],
+    }))
+    .unwrap()
+}
+
+async fn upload(app: &TestApp, repo: u64, body: Vec<u8>) -> String {
+    let resp = app
+        .send(
+            app.request(Method::POST, &format!("/api/repos/{repo}/scans"))
+                .header("X-API-Key", &app.admin_key)
+                .header("Content-Type", "application/json")
+                .body(body),
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.body);
+    resp.body["scan_id"].as_str().unwrap().to_string()
+}
+
+/// The scan the score endpoint scores, the summary's and the stored copy's: the same one.
+async fn latest_everywhere(app: &TestApp, repo: u64) -> String {
+    let score = app.get(&format!("/api/compliance/score/{repo}")).await.body;
+    let scored = score["scan_id"].as_str().expect("a scan").to_string();
+    let page = summary(app, &app.admin_key, "?limit=100").await;
+    let line = page["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["repo_id"] == repo)
+        .unwrap();
+    assert_eq!(line["scan_id"], scored.as_str());
+    let org = compliance_domain::ids::OrgId::parse(&app.org_id).unwrap();
+    let id = compliance_domain::ids::RepoId::new(repo).unwrap();
+    let copy = app
+        .store()
+        .get(&compliance_store::keys::repo_latest_scan(&org, id))
+        .await
+        .unwrap()
+        .expect("a copy");
+    assert_eq!(copy["scan"]["scan_id"], scored.as_str());
+    assert_eq!(copy["entity"], "repo_latest_scan");
+    scored
+}
+
+/// Scans committed out of order (an older one after a newer one) or at once leave the newest
+/// (the greatest id, as the score endpoint picks it) as the copy.
+async fn the_copy_is_the_newest_scan(backend: Backend) {
+    use compliance_domain::time::ManualClock;
+    let start: chrono::DateTime<chrono::Utc> = "2031-02-28T12:00:00Z".parse().unwrap();
+    let clock = std::sync::Arc::new(ManualClock::new(start));
+    let app =
+        test_support::spawn_app_with(test_support::store_for(backend).await, Some(clock.clone()))
+            .await;
+    let repo = repo_of(&app, &app.admin_key, "busy-service").await;
+    let hour = chrono::Duration::hours(1);
+
+    let newer = upload(&app, repo, native(0, start - hour)).await;
+    assert_eq!(latest_everywhere(&app, repo).await, newer);
+    // A scan stamped earlier (a slow ingest) commits after it: the copy stays.
+    clock.set(start - hour);
+    let older = upload(&app, repo, native(1, start - hour * 2)).await;
+    assert!(older < newer);
+    assert_eq!(latest_everywhere(&app, repo).await, newer);
+
+    // Six at once: every write races for the copy; the greatest id wins.
+    clock.set(start + hour);
+    let sent: Vec<_> = (2..8)
+        .map(|n| {
+            let req = app
+                .request(Method::POST, &format!("/api/repos/{repo}/scans"))
+                .header("X-API-Key", &app.admin_key)
+                .header("Content-Type", "application/json")
+                .body(native(n, start));
+            tokio::spawn(req.send())
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for sent in sent {
+        let resp = sent.await.unwrap().unwrap();
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let body: Value = resp.json().await.unwrap();
+        ids.push(body["scan_id"].as_str().unwrap().to_string());
+    }
+    let newest = ids.iter().max().unwrap().clone();
+    assert_eq!(latest_everywhere(&app, repo).await, newest);
+    let listed = app
+        .get(&format!("/api/repos/{repo}/scans?limit=100"))
+        .await
+        .body;
+    assert_eq!(listed["scans"].as_array().unwrap().len(), 8, "{listed}");
+}
+
+#[tokio::test]
+async fn the_copy_is_the_newest_scan_on_the_embedded_store() {
+    the_copy_is_the_newest_scan(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn the_copy_is_the_newest_scan_on_dynamodb() {
+    the_copy_is_the_newest_scan(Backend::Dynamo).await;
+}
+
+/// Refuses, once set, any write that puts an item of this entity.
+#[derive(Default)]
+struct Refuse(std::sync::Mutex<Option<&'static str>>);
+
+impl Intercept for Refuse {
+    fn write(&self, ops: &[compliance_store::WriteOp]) -> Result<(), compliance_store::StoreError> {
+        let Some(entity) = *self.0.lock().unwrap() else {
+            return Ok(());
+        };
+        let refused = ops.iter().any(|op| {
+            matches!(op, compliance_store::WriteOp::Put { item, .. } if item.get("entity") == Some(&json!(entity)))
+        });
+        if refused {
+            return Err(compliance_store::StoreError::Backend(
+                "ProvisionedThroughputExceededException".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The copy is written in the scan's own write: refusing either refuses both.
+#[tokio::test]
+async fn the_copy_is_written_with_the_scan() {
+    let (store, dir) = test_support::embedded_store();
+    let refusing = std::sync::Arc::new(Intercepted {
+        inner: store.clone(),
+        hook: Refuse::default(),
+    });
+    let stores = test_support::TestStore {
+        store: refusing.clone(),
+        feed: Some(store),
+        dir: Some(dir),
+    };
+    let app = test_support::spawn_app_with(stores, None).await;
+    let repo = repo_of(&app, &app.admin_key, "flaky-table").await;
+    let first = upload(&app, repo, native(0, chrono::Utc::now())).await;
+    for entity in ["scan", "repo_latest_scan"] {
+        *refusing.hook.0.lock().unwrap() = Some(entity);
+        let resp = app
+            .send(
+                app.request(Method::POST, &format!("/api/repos/{repo}/scans"))
+                    .header("X-API-Key", &app.admin_key)
+                    .header("Content-Type", "application/json")
+                    .body(native(1, chrono::Utc::now())),
+            )
+            .await;
+        assert_eq!(resp.status, StatusCode::INTERNAL_SERVER_ERROR, "{entity}");
+        *refusing.hook.0.lock().unwrap() = None;
+        assert_eq!(latest_everywhere(&app, repo).await, first, "{entity}");
+        let listed = app.get(&format!("/api/repos/{repo}/scans")).await.body;
+        assert_eq!(
+            listed["scans"].as_array().unwrap().len(),
+            1,
+            "{entity}: {listed}"
+        );
+    }
 }

@@ -13,15 +13,14 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use compliance_domain::catalog::{CheckType, Framework};
-use compliance_domain::ids::{OrgId, RepoId};
+use compliance_domain::ids::OrgId;
 use compliance_domain::scoring::{self, ControlStatus, FrameworkInput, ScanInput};
 use compliance_http::{ApiError, AppState, Caller, Params};
 use compliance_services::org_view::OrgView;
-use compliance_services::repos;
-use compliance_services::scans::{self, StoredScan};
+use compliance_services::scans::StoredScan;
+use compliance_services::summary;
 use compliance_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
-use tokio::task::JoinSet;
 
 use crate::controls::framework;
 
@@ -73,7 +72,8 @@ pub struct StatementOfApplicability<'a> {
 }
 
 /// Every repository's latest scan (`None`: never scanned), a page of repositories at a time,
-/// their latest scans read concurrently.
+/// each page one read of the org's partition (the repositories with their latest scans'
+/// copies; see [`summary::page`]).
 async fn latest_scans(
     store: &Arc<dyn Store>,
     org: &OrgId,
@@ -81,19 +81,8 @@ async fn latest_scans(
     let mut out = Vec::new();
     let mut cursor = None;
     loop {
-        let (page, next) = repos::list(store.as_ref(), org, PAGE, cursor).await?;
-        let mut reads: JoinSet<Result<(usize, Option<StoredScan>), StoreError>> = JoinSet::new();
-        let ids: Vec<RepoId> = page.iter().map(|r| r.repo_id).collect();
-        for (i, id) in ids.into_iter().enumerate() {
-            let (store, org) = (store.clone(), org.clone());
-            reads.spawn(async move { Ok((i, scans::latest(store.as_ref(), &org, id).await?)) });
-        }
-        let mut scans: Vec<Option<StoredScan>> = vec![None; page.len()];
-        while let Some(read) = reads.join_next().await {
-            let (i, scan) = read.map_err(|e| StoreError::Backend(e.to_string()))??;
-            scans[i] = scan;
-        }
-        out.extend(scans);
+        let (page, next) = summary::page(store.clone(), org, PAGE, cursor).await?;
+        out.extend(page.into_iter().map(|listed| listed.scan));
         match next {
             Some(next) => cursor = Some(next),
             None => return Ok(out),

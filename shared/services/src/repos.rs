@@ -1,13 +1,16 @@
-//! Repositories: registered per org with an integer id from the org's atomic counter.
+//! Repositories: registered per org with an integer id from the org's atomic counter. Each
+//! repository item in the org's partition is followed by the copy of its latest scan
+//! ([`LatestScanRecord`]), so a listing reads both in one Query.
 
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::{OrgId, RepoId};
-use compliance_store::record::{Record, Records};
+use compliance_store::record::{Record, Records, ENTITY};
 use compliance_store::{keys, Condition, Cursor, Key, Query, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit_log::{self, AuditAction, AuditContext};
+use crate::scans::LatestScanRecord;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Repo {
@@ -115,6 +118,7 @@ pub async fn create(
         guard.put_if(Condition::NotExists),
         stored.put_if(Condition::NotExists),
         index.put_if(Condition::NotExists),
+        LatestScanRecord::empty(org, repo.repo_id).put_if(Condition::NotExists),
     ];
     let metadata = json!({"repo_id": repo.repo_id, "after": {"name": repo.name, "default_branch": repo.default_branch, "languages": repo.languages}});
     match audit_log::commit(store, ops, ctx, AuditAction::RepoCreated, metadata).await {
@@ -133,14 +137,81 @@ pub async fn get(
     Ok(stored.map(|s| s.repo))
 }
 
+/// A listed repository, with the copy of its latest scan read by the same Query.
+pub struct Listed {
+    pub repo: Repo,
+    /// `None` when the listing holds no copy: the repository was created before copies were
+    /// kept and has not been scanned since, so [`crate::scans::latest`] answers for it (also
+    /// when its copy fell on the next page, which only a copy stored without its repository
+    /// could cause). `Some` with `scan: None`: never scanned.
+    pub copy: Option<LatestScanRecord>,
+}
+
+/// A page of the org's repositories by id (at most `limit`), each with the copy of its latest
+/// scan, and the cursor of the rest: one Query of the org's partition (`REPO#` prefix).
+///
+/// A repository is at most two items (itself, then its copy), so the Query asks for `2 × limit`
+/// items and the page ends after the `limit`-th repository's items, with a cursor on its last
+/// item. The store's page is always as long as its limit when more items follow (DynamoDB's
+/// adapter follows `LastEvaluatedKey` past each 1 MB response within the one call, and its
+/// cursor is the last returned item's sort key, not DynamoDB's), so with copies kept a page
+/// holds `limit` repositories whenever more follow.
+pub async fn list_with_latest(
+    store: &dyn Store,
+    org_id: &OrgId,
+    limit: usize,
+    cursor: Option<Cursor>,
+) -> Result<(Vec<Listed>, Option<Cursor>), StoreError> {
+    let (pk, range) = keys::repos(org_id);
+    let query = Query::new(pk, range)
+        .limit(limit.saturating_mul(2))
+        .after(cursor);
+    let page = store.query(&query).await?;
+    // Each listed repository with the sort key of its last item.
+    let mut listed: Vec<(Listed, String)> = Vec::new();
+    for item in page.items {
+        let Some(sk) = Key::of(&item).map(|k| k.sk) else {
+            continue;
+        };
+        let entity = item
+            .get(ENTITY)
+            .and_then(|e| e.as_str())
+            .unwrap_or_default();
+        if entity == StoredRepo::ENTITY {
+            let repo = StoredRepo::from_item(item)?.repo;
+            listed.push((Listed { repo, copy: None }, sk));
+        } else if entity == LatestScanRecord::ENTITY {
+            let copy = LatestScanRecord::from_item(item)?;
+            // A copy belongs to the repository item right before it (a page that starts
+            // with a copy starts after its repository, which the previous page listed).
+            if let Some((last, end)) = listed
+                .last_mut()
+                .filter(|(l, _)| l.repo.repo_id == copy.repo_id)
+            {
+                last.copy = Some(copy);
+                *end = sk;
+            }
+        }
+    }
+    let next = if listed.len() > limit {
+        listed.truncate(limit);
+        listed
+            .last()
+            .map(|(_, sk)| Cursor::from_sort_key(sk.clone()))
+    } else {
+        page.next
+    };
+    Ok((listed.into_iter().map(|(l, _)| l).collect(), next))
+}
+
+/// A page of the org's repositories by id (the copies of their latest scans, read by the same
+/// Query, are dropped): see [`list_with_latest`].
 pub async fn list(
     store: &dyn Store,
     org_id: &OrgId,
     limit: usize,
     cursor: Option<Cursor>,
 ) -> Result<(Vec<Repo>, Option<Cursor>), StoreError> {
-    let (pk, range) = keys::repos(org_id);
-    let query = Query::new(pk, range).limit(limit).after(cursor);
-    let (stored, next): (Vec<StoredRepo>, _) = store.query_records(&query).await?;
-    Ok((stored.into_iter().map(|s| s.repo).collect(), next))
+    let (listed, next) = list_with_latest(store, org_id, limit, cursor).await?;
+    Ok((listed.into_iter().map(|l| l.repo).collect(), next))
 }

@@ -1,6 +1,7 @@
 //! Stored scans: one bounded summary per ingested report, in the repository's own partition,
-//! written once with its idempotency records and its audit-log entry. The stream carries each
-//! new scan item to the rescoring function.
+//! written once with its idempotency records and its audit-log entry, and, when it is the
+//! repository's newest, with the copy of the repository's latest scan in the org's partition
+//! ([`LatestScanRecord`]). The stream carries each new scan item to the rescoring function.
 
 use chrono::{DateTime, Duration, Utc};
 use compliance_domain::ids::{OrgId, RepoId, ScanId};
@@ -8,7 +9,7 @@ use compliance_domain::ingest::ScanSummary;
 use compliance_domain::labels;
 use compliance_store::keys::{self, DedupBy};
 use compliance_store::record::{Record, Records};
-use compliance_store::{Condition, Cursor, Key, Query, Store, StoreError};
+use compliance_store::{Condition, Cursor, Key, Query, Store, StoreError, WriteOp};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -54,6 +55,84 @@ impl Record for ScanRecord {
     fn key(&self) -> Key {
         keys::scan(&self.org_id, self.scan.repo_id, &self.scan.scan_id)
     }
+}
+
+/// The copy of a repository's latest scan, in the org's partition right after the repository
+/// item ([`keys::repo_latest_scan`]), so that one Query of the org's repositories reads their
+/// latest scans too. Written empty with the repository; replaced in the same atomic write as
+/// each scan newer than the one it holds (newer in [`latest`]'s order: [`is_newer`]),
+/// conditioned on the `version` read, so concurrent ingests never move it back. Repositories
+/// created before copies were kept have none until their next scan: [`latest`] answers for them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LatestScanRecord {
+    pub org_id: OrgId,
+    pub repo_id: RepoId,
+    /// Incremented by each replacement; the condition of the next.
+    pub version: u64,
+    /// `None` before the repository's first scan.
+    pub scan: Option<StoredScan>,
+}
+
+impl Record for LatestScanRecord {
+    const ENTITY: &'static str = "repo_latest_scan";
+
+    fn key(&self) -> Key {
+        keys::repo_latest_scan(&self.org_id, self.repo_id)
+    }
+}
+
+impl LatestScanRecord {
+    /// The copy of a repository without scans, written with the repository.
+    pub fn empty(org_id: &OrgId, repo_id: RepoId) -> Self {
+        LatestScanRecord {
+            org_id: org_id.clone(),
+            repo_id,
+            version: 0,
+            scan: None,
+        }
+    }
+}
+
+/// Whether scan `a` comes after scan `b` in [`latest`]'s order: the repository's scans sorted
+/// by sort key (`SCAN#{scan_id}`), so by id. Ids are fixed-width lowercase hex, compared
+/// bytewise as the table compares sort keys.
+pub fn is_newer(a: &ScanId, b: &ScanId) -> bool {
+    a.as_str() > b.as_str()
+}
+
+/// How many times an ingest re-reads the latest-scan copy after a concurrent ingest replaced
+/// it between the read and the write (each retry means another scan of the repository won).
+const COPY_ATTEMPTS: usize = 10;
+
+/// The write that makes `scan` its repository's latest-scan copy, conditioned on the copy as
+/// read now (create-once when there is none); `None` when the copy already holds `scan` or a
+/// newer scan (a copy only moves forward, so no condition is needed then).
+async fn copy_as_latest(
+    store: &dyn Store,
+    org_id: &OrgId,
+    scan: &StoredScan,
+) -> Result<Option<WriteOp>, StoreError> {
+    let current: Option<LatestScanRecord> = store
+        .get_record(&keys::repo_latest_scan(org_id, scan.repo_id))
+        .await?;
+    let condition = match &current {
+        Some(copy) => {
+            if let Some(held) = &copy.scan {
+                if !is_newer(&scan.scan_id, &held.scan_id) {
+                    return Ok(None);
+                }
+            }
+            Condition::Equals("version".into(), json!(copy.version))
+        }
+        None => Condition::NotExists,
+    };
+    let copy = LatestScanRecord {
+        org_id: org_id.clone(),
+        repo_id: scan.repo_id,
+        version: current.map_or(0, |c| c.version) + 1,
+        scan: Some(scan.clone()),
+    };
+    Ok(Some(copy.put_if(condition)))
 }
 
 /// Maps a re-sent report (its bytes' hash, or its `Idempotency-Key`'s) to the first scan.
@@ -169,33 +248,49 @@ pub async fn store_scan(
         scan: scan.clone(),
         org_id: org.clone(),
     };
-    let mut ops = vec![record.put_if(Condition::NotExists)];
-    ops.extend(by.into_iter().map(|(by, hash)| {
-        DedupRecord {
-            org_id: org.clone(),
-            repo_id: scan.repo_id,
-            by,
-            hash,
-            scan_id: scan.scan_id.clone(),
-            expires_at,
-        }
-        .put_if(Condition::NotExists)
-    }));
+    let dedup_ops: Vec<WriteOp> = by
+        .into_iter()
+        .map(|(by, hash)| {
+            DedupRecord {
+                org_id: org.clone(),
+                repo_id: scan.repo_id,
+                by,
+                hash,
+                scan_id: scan.scan_id.clone(),
+                expires_at,
+            }
+            .put_if(Condition::NotExists)
+        })
+        .collect();
     let metadata = json!({
         "repo_id": scan.repo_id, "scan_id": scan.scan_id, "format": scan.format,
         "content_sha256": scan.content_sha256, "findings": scan.summary.totals.findings,
         "tools": scan.summary.tools.iter().map(|t| t.tool.as_str()).collect::<Vec<_>>(),
     });
-    match audit_log::commit(store, ops, ctx, AuditAction::ScanIngested, metadata).await {
-        Ok(_) => Ok(Stored::New(scan)),
-        // The same report arrived twice at the same moment: the other one won.
-        Err(StoreError::ConditionFailed { index, .. }) if index >= 1 && index <= dedup.len() => {
-            existing(store, org, new.repo_id, &dedup, &scan.content_sha256)
-                .await?
-                .ok_or(StoreError::Conflict)
+    for _ in 0..COPY_ATTEMPTS {
+        // The scan, its idempotency records and (when it is the newest) the copy: one write.
+        let mut ops = vec![record.put_if(Condition::NotExists)];
+        ops.extend(dedup_ops.iter().cloned());
+        let copy = copy_as_latest(store, org, &scan).await?;
+        let copy_index = copy.as_ref().map(|_| ops.len());
+        ops.extend(copy);
+        let action = AuditAction::ScanIngested;
+        match audit_log::commit(store, ops, ctx, action, metadata.clone()).await {
+            Ok(_) => return Ok(Stored::New(scan)),
+            // Another scan of the repository replaced the copy since it was read: read again.
+            Err(StoreError::ConditionFailed { index, .. }) if Some(index) == copy_index => continue,
+            // The same report arrived twice at the same moment: the other one won.
+            Err(StoreError::ConditionFailed { index, .. })
+                if index >= 1 && index <= dedup.len() =>
+            {
+                return existing(store, org, new.repo_id, &dedup, &scan.content_sha256)
+                    .await?
+                    .ok_or(StoreError::Conflict);
+            }
+            Err(e) => return Err(e),
         }
-        Err(e) => Err(e),
     }
+    Err(StoreError::Conflict)
 }
 
 pub async fn get(

@@ -1,12 +1,20 @@
 //! The org-wide view: a page of the org's repositories, each scored from its latest scan as the
 //! org's settings stand, and per framework the average and the distribution over that page.
 //!
-//! Reads per page: one Query of the org's partition for the page of repositories (`REPO#`
-//! prefix, at most `limit` items), one Query (`Limit 1`, newest first) of each listed
-//! repository's own partition for its latest scan, run concurrently, and the three reads of
-//! the org's settings ([`OrgView::load`]). So a page of `n` repositories costs `n + 4` reads and
-//! never a Scan. Scans live in each repository's partition and the org partition holds no copy
-//! of them, so the latest scans cannot come from the one listing query.
+//! Reads per page: one Query of the org's partition (`REPO#` prefix), which reads each listed
+//! repository together with the copy of its latest scan kept beside it
+//! ([`crate::scans::LatestScanRecord`], written in the same atomic write as the scan), and the
+//! fixed reads of the org's plan and settings ([`crate::org_view::OrgView::load`]: its profile,
+//! framework selection, disabled controls and custom frameworks, four reads of the org's
+//! partition). So a page costs `1 + 4` reads whatever its size, and never a Scan. Only a
+//! repository created before copies were kept and not scanned since has no copy; each such
+//! repository on the page costs one more Query (`Limit 1`, newest first) of its own partition
+//! ([`scans::latest`]), run concurrently.
+//!
+//! On DynamoDB the one Query may take several requests: a response stops at 1 MB (a copy
+//! holds a summary of up to 100 KB) and the adapter follows `LastEvaluatedKey` within the call
+//! until the page is full; the page's cursor is the last listed item's sort key, so pages
+//! neither skip nor repeat a repository.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,7 +34,7 @@ pub struct RepoLatest {
     pub scan: Option<StoredScan>,
 }
 
-/// How many latest-scan queries one page runs at once.
+/// How many latest-scan queries (repositories without a copy) one page runs at once.
 const CONCURRENT_READS: usize = 16;
 
 /// A page of the org's repositories (by id) with their latest scans, and the next page's cursor.
@@ -36,26 +44,27 @@ pub async fn page(
     limit: usize,
     cursor: Option<Cursor>,
 ) -> Result<(Vec<RepoLatest>, Option<Cursor>), StoreError> {
-    let (repos, next) = repos::list(store.as_ref(), org_id, limit, cursor).await?;
-    let mut latest: Vec<Option<StoredScan>> = Vec::with_capacity(repos.len());
-    for chunk in repos.chunks(CONCURRENT_READS) {
+    let (listed, next) = repos::list_with_latest(store.as_ref(), org_id, limit, cursor).await?;
+    let mut page: Vec<RepoLatest> = Vec::with_capacity(listed.len());
+    let mut without_copy: Vec<usize> = Vec::new();
+    for repos::Listed { repo, copy } in listed {
+        if copy.is_none() {
+            without_copy.push(page.len());
+        }
+        let scan = copy.and_then(|c| c.scan);
+        page.push(RepoLatest { repo, scan });
+    }
+    for chunk in without_copy.chunks(CONCURRENT_READS) {
         let mut reads = tokio::task::JoinSet::new();
-        for (i, repo) in chunk.iter().enumerate() {
-            let (store, org, id) = (store.clone(), org_id.clone(), repo.repo_id);
+        for &i in chunk {
+            let (store, org, id) = (store.clone(), org_id.clone(), page[i].repo.repo_id);
             reads.spawn(async move { (i, scans::latest(store.as_ref(), &org, id).await) });
         }
-        let mut found: Vec<Option<StoredScan>> = vec![None; chunk.len()];
         while let Some(done) = reads.join_next().await {
             let (i, scan) = done.map_err(|e| StoreError::Backend(e.to_string()))?;
-            found[i] = scan?;
+            page[i].scan = scan?;
         }
-        latest.extend(found);
     }
-    let page = repos
-        .into_iter()
-        .zip(latest)
-        .map(|(repo, scan)| RepoLatest { repo, scan })
-        .collect();
     Ok((page, next))
 }
 

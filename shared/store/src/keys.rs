@@ -79,6 +79,12 @@ pub const ITEM_TYPES: &[ItemType] = &[
         sample: || repo(&samples::org(), samples::repo()),
     },
     ItemType {
+        item: "repo_latest_scan",
+        pk: "ORG#{org}",
+        sk: "REPO#{repo_id:010}#LATEST",
+        sample: || repo_latest_scan(&samples::org(), samples::repo()),
+    },
+    ItemType {
         item: "repo_name",
         pk: "ORG#{org}",
         sk: "REPONAME#{lowercase name}",
@@ -310,8 +316,17 @@ pub fn repo(org: &OrgId, repo: RepoId) -> Key {
     Key::new(org_pk(org), format!("REPO#{:010}", repo.get()))
 }
 
+/// The org's repositories, each followed by the copy of its latest scan when it has one (see
+/// [`repo_latest_scan`]): every item's entity says which it is.
 pub fn repos(org: &OrgId) -> (String, SortKeyRange) {
     (org_pk(org), SortKeyRange::Prefix("REPO#".into()))
+}
+
+/// The copy of a repository's latest scan, in the org's partition. Its sort key sorts right
+/// after the repository's own (`REPO#0000000007` < `REPO#0000000007#LATEST` <
+/// `REPO#0000000008`), so one Query of [`repos`] reads each repository with its latest scan.
+pub fn repo_latest_scan(org: &OrgId, repo: RepoId) -> Key {
+    Key::new(org_pk(org), format!("REPO#{:010}#LATEST", repo.get()))
 }
 
 /// Create-once guard of a repository name (lowercased) within the org.
