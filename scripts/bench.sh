@@ -21,7 +21,7 @@ cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 skip=" ${BENCH_SKIP:-} "
 skipped() { [[ "$skip" == *" $1 "* ]]; }
-functions=(admin-api frameworks-api custom-frameworks-api scans-api scores-api audits-api rescore audit-log-export trend-snapshot)
+functions=(admin-api frameworks-api custom-frameworks-api scans-api scores-api audits-api dashboard rescore audit-log-export trend-snapshot)
 http_functions=(admin-api frameworks-api custom-frameworks-api scans-api scores-api audits-api)
 tmp="$(mktemp -d /tmp/bench.XXXXXX)"
 ddb_pid=""
@@ -39,8 +39,8 @@ packages=()
 for f in "${functions[@]}"; do packages+=(-p "$f"); done
 
 if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
-  step "cargo build --release (functions, hello-lambda, snapshot-bench)"
-  cargo build --release --quiet "${packages[@]}" -p snapshot-bench >&2
+  step "cargo build --release (functions, the local server, hello-lambda, snapshot-bench)"
+  cargo build --release --quiet "${packages[@]}" -p snapshot-bench -p compliance-local >&2
   cargo build --release --quiet -p hello-lambda >&2
 fi
 
