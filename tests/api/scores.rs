@@ -20,11 +20,10 @@ async fn repo(app: &TestApp, languages: Value) -> u64 {
 
 async fn upload(app: &TestApp, repo: u64, body: Vec<u8>) -> Value {
     let resp = app
-        .send(
-            app.request(Method::POST, &format!("/api/repos/{repo}/scans"))
-                .header("X-API-Key", &app.admin_key)
-                .header("Content-Type", "application/json")
-                .body(body),
+        .post_bytes(
+            &format!("/api/repos/{repo}/scans"),
+            "application/json",
+            body,
         )
         .await;
     assert!(resp.status.is_success(), "{:?}", resp.body);

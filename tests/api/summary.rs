@@ -509,11 +509,10 @@ fn native(n: usize, finished: chrono::DateTime<chrono::Utc>) -> Vec<u8> {
 
 async fn upload(app: &TestApp, repo: u64, body: Vec<u8>) -> String {
     let resp = app
-        .send(
-            app.request(Method::POST, &format!("/api/repos/{repo}/scans"))
-                .header("X-API-Key", &app.admin_key)
-                .header("Content-Type", "application/json")
-                .body(body),
+        .post_bytes(
+            &format!("/api/repos/{repo}/scans"),
+            "application/json",
+            body,
         )
         .await;
     assert_eq!(resp.status, StatusCode::CREATED, "{}", resp.body);

@@ -279,6 +279,17 @@ impl TestApp {
         }
     }
 
+    /// A POST of raw bytes (a scan report, records) with the admin key.
+    pub async fn post_bytes(&self, path: &str, content_type: &str, body: Vec<u8>) -> Response {
+        self.send(
+            self.request(Method::POST, path)
+                .header("X-API-Key", &self.admin_key)
+                .header("Content-Type", content_type)
+                .body(body),
+        )
+        .await
+    }
+
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.client
             .request(method, format!("{}{}", self.base, path))
