@@ -484,3 +484,148 @@ async fn custom_frameworks_have_a_statement_and_drop_removed_controls_justificat
         .body;
     assert_eq!(control(&soa, "IS-1")["justification"], Value::Null);
 }
+
+/// Reads a CSV body the way a spreadsheet splitting on `,` and one splitting on `;` would (with
+/// Python's `csv` module, whose quoting rules are those of the common spreadsheets), and answers
+/// the cells read with `,`, after checking that no cell read either way starts, after NFKC and
+/// leading blanks and quotes, with a formula character.
+fn read_as_spreadsheets(body: &str) -> Vec<Vec<String>> {
+    const CHECK: &str = r#"
+import csv, io, json, sys, unicodedata
+text = sys.stdin.buffer.read().decode("utf-8")
+formula = []
+for delimiter in (",", ";"):
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        for cell in row:
+            # Blanks a spreadsheet may trim; tab and CR are triggers themselves.
+            start = unicodedata.normalize("NFKC", cell).lstrip(' "\n\u00a0\u3000')
+            if start[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                formula.append([delimiter, cell])
+if formula:
+    sys.exit("formula cells: " + json.dumps(formula, ensure_ascii=False))
+json.dump(list(csv.reader(io.StringIO(text, newline=""))), sys.stdout)
+"#;
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut python = Command::new("python3")
+        .args(["-c", CHECK])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs the spreadsheet check");
+    python
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let out = python.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{body}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn no_csv_cell_is_a_formula_in_a_comma_or_semicolon_spreadsheet() {
+    let app = spawn_app().await;
+    // Names and categories as an org admin may write them (newlines are allowed there), each
+    // one a formula somewhere: at the start after compatibility normalisation, or after a `;`
+    // or a line break, where a spreadsheet splitting on `;` (or on lines, out of step with the
+    // quoting) starts a new cell.
+    let hostile = [
+        "x;=HYPERLINK(\"http://evil\",\"c\")",
+        "=1+1",
+        "\u{ff1d}1+1",
+        "@SUM(A1:A2)",
+        "-2+3",
+        "+1",
+        "a;\"=2",
+        "a; \u{ff0b}1",
+        "first line\n=1+1",
+        "a, -b, \"quoted\"",
+    ];
+    let controls: Vec<Value> = hostile
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            json!({"id": format!("H-{i}"), "name": name, "category": name, "check_type": "secrets"})
+        })
+        .collect();
+    let saved = app
+        .post(
+            "/api/compliance/custom-frameworks",
+            json!({"key": "hostile", "name": "Hostile names", "controls": controls}),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{:?}", saved.body);
+    let justifications: serde_json::Map<String, Value> = hostile
+        .iter()
+        .enumerate()
+        .filter(|(_, j)| !j.contains('\n'))
+        .map(|(i, j)| (format!("H-{i}"), json!(j)))
+        .collect();
+    let put = app
+        .put(
+            "/api/compliance/frameworks/hostile/controls",
+            json!({"disabled": ["H-1"], "justifications": justifications}),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{:?}", put.body);
+    repo_with_scan(&app, "scanned", Some(secrets_scan(json!([]), 5))).await;
+
+    let (status, _, _, body) = csv(
+        &app,
+        "/api/compliance/frameworks/hostile/soa",
+        &app.admin_key,
+        "text/csv",
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let rows = read_as_spreadsheets(&body);
+    assert_eq!(rows.len(), 1 + hostile.len(), "{rows:?}");
+    // Read with `,`, each cell is the text with a `'` before every formula, nothing else changed.
+    let neutralised = [
+        "x;'=HYPERLINK(\"http://evil\",\"c\")",
+        "'=1+1",
+        "'\u{ff1d}1+1",
+        "'@SUM(A1:A2)",
+        "'-2+3",
+        "'+1",
+        "a;'\"=2",
+        "a;' \u{ff0b}1",
+        "first line\n'=1+1",
+        "a, -b, \"quoted\"",
+    ];
+    for (i, expected) in neutralised.iter().enumerate() {
+        let row = rows
+            .iter()
+            .find(|r| r[1] == format!("H-{i}"))
+            .unwrap_or_else(|| panic!("H-{i} in {rows:?}"));
+        assert_eq!(
+            (&row[2], &row[3]),
+            (&expected.to_string(), &expected.to_string())
+        );
+        if i != 8 {
+            assert_eq!(row[6], *expected);
+        }
+        // Counts stay numbers a spreadsheet sums (the not-applicable H-1 has none).
+        if i == 1 {
+            assert_eq!(&row[7..12], ["", "", "", "", ""]);
+        } else {
+            assert_eq!(&row[7..12], ["1", "0", "0", "0", "1"]);
+        }
+    }
+    let counts = body
+        .lines()
+        .find(|l| l.contains("H-0"))
+        .and_then(|l| l.split(',').rev().nth(1).map(str::to_string));
+    assert_eq!(
+        counts.as_deref(),
+        Some("1"),
+        "a count is a bare number: {body}"
+    );
+}

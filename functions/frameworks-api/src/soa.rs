@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use compliance_domain::catalog::{CheckType, Framework};
+use compliance_domain::csv::CsvWriter;
 use compliance_domain::ids::OrgId;
 use compliance_domain::scoring::{self, ControlStatus, FrameworkInput, ScanInput};
 use compliance_http::{ApiError, AppState, Caller, Params};
@@ -189,55 +190,49 @@ pub fn wants_csv(headers: &HeaderMap) -> bool {
     csv > json
 }
 
-/// One CSV cell (RFC 4180): quoted when it holds a comma, a quote or a line break, quotes
-/// doubled. A text cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a
-/// leading `'` so that a spreadsheet never runs it as a formula (OWASP's CSV injection advice).
-pub fn csv_cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
+pub const CSV_HEADER: [&str; 13] = [
+    "framework_key",
+    "control_id",
+    "name",
+    "category",
+    "check_type",
+    "applicable",
+    "justification",
+    "pass",
+    "partial",
+    "fail",
+    "no_evidence",
+    "repositories",
+    "latest_evidence_at",
+];
 
-pub const CSV_HEADER: &str = "framework_key,control_id,name,category,check_type,applicable,\
-justification,pass,partial,fail,no_evidence,repositories,latest_evidence_at";
-
-/// The statement as CSV: a header row, then one row per control (CRLF line ends).
+/// The statement as CSV (the product's one writer: every text cell quoted, formulas
+/// neutralised; counts as bare numbers): a header row, then one row per control.
 pub fn to_csv(soa: &StatementOfApplicability) -> String {
-    let mut out = String::with_capacity(128 * (soa.controls.len() + 1));
-    out.push_str(CSV_HEADER);
-    out.push_str("\r\n");
+    let mut csv = CsvWriter::with_capacity(160 * (soa.controls.len() + 1));
+    csv.text_row(CSV_HEADER);
     for c in &soa.controls {
-        let counts = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
         let imp = c.implementation.as_ref();
-        let cells = [
-            csv_cell(soa.framework_key),
-            csv_cell(c.id),
-            csv_cell(c.name),
-            csv_cell(c.category),
-            c.check_type.as_str().to_string(),
-            (if c.applicable { "yes" } else { "no" }).to_string(),
-            csv_cell(c.justification.unwrap_or("")),
-            counts(imp.map(|i| i.pass)),
-            counts(imp.map(|i| i.partial)),
-            counts(imp.map(|i| i.fail)),
-            counts(imp.map(|i| i.no_evidence)),
-            imp.map(|_| soa.repositories.to_string())
-                .unwrap_or_default(),
-            imp.and_then(|i| i.latest_evidence_at)
-                .map(compliance_domain::time::rfc3339)
-                .unwrap_or_default(),
-        ];
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
+        csv.text(soa.framework_key)
+            .text(c.id)
+            .text(c.name)
+            .text(c.category)
+            .text(c.check_type.as_str())
+            .text(if c.applicable { "yes" } else { "no" })
+            .optional_text(c.justification)
+            .optional_number(imp.map(|i| i.pass))
+            .optional_number(imp.map(|i| i.partial))
+            .optional_number(imp.map(|i| i.fail))
+            .optional_number(imp.map(|i| i.no_evidence))
+            .optional_number(imp.map(|_| soa.repositories))
+            .optional_text(
+                imp.and_then(|i| i.latest_evidence_at)
+                    .map(compliance_domain::time::rfc3339)
+                    .as_deref(),
+            )
+            .end_row();
     }
-    out
+    csv.finish()
 }
 
 /// The operation takes no query parameter: any is a 400, as everywhere.

@@ -7,6 +7,7 @@
 #[macro_use]
 pub mod labels;
 pub mod catalog;
+pub mod csv;
 pub mod identity;
 pub mod ids;
 pub mod ingest;
