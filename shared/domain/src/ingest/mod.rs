@@ -21,6 +21,7 @@ pub mod native;
 pub mod sarif;
 pub mod severity;
 pub mod summary;
+mod work;
 
 pub use error::IngestError;
 pub use model::{ExclusionCounts, Finding, Location, NormalisedScan, ToolRun};

@@ -1,5 +1,6 @@
 //! The normalised scan: what every input format (SARIF, native) is turned into.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
@@ -128,6 +129,16 @@ pub(crate) fn truncate_chars(text: &str, max: usize) -> String {
             out.push('…');
             out
         }
+    }
+}
+
+/// [`truncate_chars`], borrowing when nothing is cut (at most `max` bytes is at most `max`
+/// characters).
+pub(crate) fn cut(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max && max > 0 {
+        Cow::Borrowed(text)
+    } else {
+        Cow::Owned(truncate_chars(text, max))
     }
 }
 

@@ -19,7 +19,7 @@
 //! types or in the normalise pass. Skipped content stays `IgnoredAny`: only its shape is looked at.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::marker::PhantomData;
 
@@ -35,14 +35,18 @@ use super::error::{explain_with_path, IngestError};
 use super::loose::{First, Loose, StrList, StrMap};
 use super::mapping::{self, cwe_from_tag, parse_cwe, TagFacts, ToolProfile};
 use super::model::{
-    truncate_chars, ExclusionCounts, Finding, Location, NormalisedScan, ToolRun,
-    CWE_MAX_PER_FINDING, MESSAGE_MAX_CHARS, RULE_ID_MAX_CHARS, TOOL_MAX_CHARS, URI_MAX_CHARS,
+    cut, truncate_chars, ExclusionCounts, Finding, Location, NormalisedScan, ToolRun,
+    CWE_MAX_PER_FINDING, MESSAGE_MAX_CHARS, TOOL_MAX_CHARS, URI_MAX_CHARS,
 };
 use super::native::Signals;
 use super::severity::{
     severity_from_label_value, severity_from_score_value, severity_from_text, Level,
 };
 use super::summary::{Candidate, ScanSummary, Summariser};
+use super::work;
+use rule_ids::RuleIds;
+
+mod rule_ids;
 
 /// The only SARIF version accepted.
 pub const SARIF_VERSION: &str = "2.1.0";
@@ -1195,10 +1199,11 @@ struct RunCtx<'r> {
     profile: Option<&'static ToolProfile>,
     /// Component 0 is the driver, component k+1 is `tool.extensions[k]`.
     components: Vec<Vec<RuleInfo>>,
-    component_names: Vec<String>,
-    rules_by_id: HashMap<String, (usize, usize)>,
+    /// Component name → its first index (as `components`).
+    component_by_name: HashMap<String, usize>,
+    rules_by_id: RuleIds<(usize, usize)>,
     overrides: HashMap<(usize, usize), Level>,
-    overrides_by_id: HashMap<String, Level>,
+    overrides_by_id: RuleIds<Level>,
     artifacts: Vec<Option<Cow<'r, str>>>,
     taxa: Taxa<'r>,
 }
@@ -1207,8 +1212,10 @@ struct RunCtx<'r> {
 struct Taxa<'r> {
     /// `run.taxonomies`, in order (references point at them by index).
     taxonomies: Vec<TaxonomyInfo<'r>>,
-    /// GUIDs of CWE taxonomies referenced through `externalPropertyFileReferences`.
-    cwe_guids: Vec<Cow<'r, str>>,
+    /// GUIDs (lower case) of the CWE taxonomies: those of `run.taxonomies` named CWE and those
+    /// referenced through `externalPropertyFileReferences`. A set, so that a reference costs one
+    /// lookup however many taxonomies the run declares.
+    cwe_guids: HashSet<String>,
 }
 
 impl RunCtx<'_> {
@@ -1222,35 +1229,22 @@ impl RunCtx<'_> {
             return i + 1;
         }
         if let Some(name) = &c.name {
-            if let Some(k) = self.component_names.iter().position(|n| n == name) {
-                return k;
+            work::charge(name.len());
+            if let Some(k) = self.component_by_name.get(name.as_ref()) {
+                return *k;
             }
         }
         0
     }
 
     fn lookup_id(&self, id: &str) -> Option<(usize, usize)> {
-        if let Some(at) = self.rules_by_id.get(id) {
-            return Some(*at);
-        }
-        // Hierarchical ids (§3.27.5): "A/B" is a sub-result of rule "A".
-        let mut id = id;
-        while let Some(pos) = id.rfind('/') {
-            id = &id[..pos];
-            if let Some(at) = self.rules_by_id.get(id) {
-                return Some(*at);
-            }
-        }
-        None
+        self.rules_by_id.get(id).copied()
     }
 
     /// The rule a result refers to: by index (`rule.index` / `ruleIndex`, in the component
     /// `rule.toolComponent` names), unless that rule's id contradicts `ruleId`; else by id.
-    fn resolve(&self, r: &RawResult) -> Option<(usize, usize)> {
-        let rule_id = r
-            .rule_id
-            .as_deref()
-            .or_else(|| r.rule.as_ref().and_then(|d| d.id.as_deref()));
+    /// `rule_id` is the result's id as kept ([`rule_ids::kept`]).
+    fn resolve(&self, r: &RawResult, rule_id: Option<&str>) -> Option<(usize, usize)> {
         let comp = self.component_of(r.rule.as_ref().and_then(|d| d.tool_component.as_ref()));
         let index = r
             .rule
@@ -1286,22 +1280,12 @@ impl RunCtx<'_> {
         if self.overrides_by_id.is_empty() {
             return None;
         }
-        let mut id = rule_id;
-        loop {
-            if let Some(level) = self.overrides_by_id.get(id) {
-                return Some(*level);
-            }
-            match id.rfind('/') {
-                Some(pos) => id = &id[..pos],
-                None => return None,
-            }
-        }
+        self.overrides_by_id.get(rule_id).copied()
     }
 }
 
 struct TaxonomyInfo<'r> {
     is_cwe: bool,
-    guid: Option<Cow<'r, str>>,
     /// Taxa ids, kept for the CWE taxonomy only.
     taxa: Vec<Cow<'r, str>>,
 }
@@ -1323,13 +1307,8 @@ impl Taxa<'_> {
                 .is_some_and(|n| n.trim().eq_ignore_ascii_case("cwe"))
                 || taxonomy.is_some_and(|t| t.is_cwe)
                 || c.guid.as_deref().is_some_and(|g| {
-                    self.cwe_guids.iter().any(|x| x.eq_ignore_ascii_case(g))
-                        || self.taxonomies.iter().any(|t| {
-                            t.is_cwe
-                                && t.guid
-                                    .as_deref()
-                                    .is_some_and(|tg| tg.eq_ignore_ascii_case(g))
-                        })
+                    work::charge(g.len());
+                    self.cwe_guids.contains(&g.to_ascii_lowercase())
                 })
         });
         match d.id.as_deref() {
@@ -1392,12 +1371,16 @@ impl<'r> RunState<'r> {
             .filter(|v| !v.is_empty());
         let profile = mapping::profile_for(&name);
 
+        let mut cwe_guids = HashSet::new();
         let taxonomies: Vec<_> = run
             .taxonomies
             .unwrap_or_default()
             .into_iter()
             .map(|t| {
                 let is_cwe = t.name.trim().eq_ignore_ascii_case("cwe");
+                if let Some(guid) = t.guid.as_deref().filter(|_| is_cwe) {
+                    cwe_guids.insert(guid.to_ascii_lowercase());
+                }
                 let taxa = if is_cwe {
                     t.taxa
                         .unwrap_or_default()
@@ -1407,26 +1390,23 @@ impl<'r> RunState<'r> {
                 } else {
                     Vec::new()
                 };
-                TaxonomyInfo {
-                    is_cwe,
-                    guid: t.guid,
-                    taxa,
-                }
+                TaxonomyInfo { is_cwe, taxa }
             })
             .collect();
-        let cwe_guids: Vec<_> = run
-            .external_property_file_references
-            .and_then(|e| e.taxonomies)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| {
-                r.location
-                    .as_ref()
-                    .and_then(|l| l.uri.as_deref())
-                    .is_some_and(|u| u.to_ascii_lowercase().contains("cwe"))
-            })
-            .filter_map(|r| r.guid)
-            .collect();
+        cwe_guids.extend(
+            run.external_property_file_references
+                .and_then(|e| e.taxonomies)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|r| {
+                    r.location
+                        .as_ref()
+                        .and_then(|l| l.uri.as_deref())
+                        .is_some_and(|u| u.to_ascii_lowercase().contains("cwe"))
+                })
+                .filter_map(|r| r.guid)
+                .map(|g| g.to_ascii_lowercase()),
+        );
         let taxa = Taxa {
             taxonomies,
             cwe_guids,
@@ -1434,8 +1414,8 @@ impl<'r> RunState<'r> {
 
         // Rules of the driver and of each extension.
         let mut components = Vec::new();
-        let mut component_names = vec![name.clone()];
-        let mut rules_by_id = HashMap::new();
+        let mut component_by_name = HashMap::from([(name.clone(), 0)]);
+        let mut rules_by_id = RuleIds::default();
         let extensions = tool.extensions.unwrap_or_default();
         let mut comps = vec![(None, driver.rules)];
         for (k, ext) in extensions.into_iter().enumerate() {
@@ -1445,7 +1425,9 @@ impl<'r> RunState<'r> {
                     "missing: SARIF 2.1.0 requires `name` in every tool component (extension)",
                 ));
             };
-            component_names.push(ext_name.into_owned());
+            component_by_name
+                .entry(ext_name.into_owned())
+                .or_insert(k + 1);
             comps.push((Some(k), ext.rules));
         }
         for (ci, (ext, rules)) in comps.into_iter().enumerate() {
@@ -1460,7 +1442,7 @@ impl<'r> RunState<'r> {
                         "{comp_path}.rules[{ri}].defaultConfiguration.level"
                     ))
                 })?;
-                rules_by_id.entry(info.id.clone()).or_insert((ci, ri));
+                rules_by_id.insert_first(&info.id, (ci, ri));
                 infos.push(info);
             }
             components.push(infos);
@@ -1477,10 +1459,10 @@ impl<'r> RunState<'r> {
             tool: name.clone(),
             profile,
             components,
-            component_names,
+            component_by_name,
             rules_by_id,
             overrides: HashMap::new(),
-            overrides_by_id: HashMap::new(),
+            overrides_by_id: RuleIds::default(),
             artifacts,
             taxa,
         };
@@ -1526,9 +1508,7 @@ impl<'r> RunState<'r> {
                     (Some(t), _) => {
                         ctx.overrides.entry(t).or_insert(level);
                     }
-                    (None, Some(id)) => {
-                        ctx.overrides_by_id.entry(id.into_owned()).or_insert(level);
-                    }
+                    (None, Some(id)) => ctx.overrides_by_id.insert_first(&id, level),
                     (None, None) => {}
                 }
             }
@@ -1678,8 +1658,8 @@ fn rule_info(
     ev.cwes.sort_unstable();
     ev.cwes.dedup();
     Ok(RuleInfo {
-        // Kept whole: results refer to it by its exact text.
-        id: rule.id.into_owned(),
+        // Kept as findings keep it (cut): results refer to it by that text (`rule_ids`).
+        id: rule_ids::kept(&rule.id).into_owned(),
         facts: ev.facts,
         cwes: ev.cwes,
         score: ev.score,
@@ -1776,22 +1756,28 @@ fn normalise_result<'x>(
     }
 
     // Rule, tags, CWE ids and the check type (computed for every result: excluded ones still
-    // show what the tool checks for).
-    let at = ctx.resolve(r);
-    let rule = at.and_then(|a| ctx.rule(a));
-    let rule_id_raw = r
+    // show what the tool checks for). The id is cut to what a finding keeps before anything
+    // reads it, so no work per result grows with the id's length in the report.
+    let named = r
         .rule_id
         .as_deref()
         .or_else(|| r.rule.as_ref().and_then(|d| d.id.as_deref()))
-        .or_else(|| rule.map(|x| x.id.as_str()))
-        .unwrap_or("unknown");
+        .map(rule_ids::kept);
+    let at = ctx.resolve(r, named.as_deref());
+    let rule = at.and_then(|a| ctx.rule(a));
+    let rule_id = named
+        .or_else(|| rule.map(|x| Cow::Borrowed(x.id.as_str())))
+        .unwrap_or(Cow::Borrowed("unknown"));
     let rev = evidence(r.properties.as_ref());
     let mut facts = rule.map(|x| x.facts).unwrap_or_default();
     facts.merge(&rev.facts);
     let mut cwes = rev.cwes.clone();
     if let Some(x) = rule {
+        work::charge(x.cwes.len());
         cwes.extend_from_slice(&x.cwes);
     }
+    // Classifying and fingerprinting read the rule id.
+    work::charge(rule_id.len());
     cwes.extend(
         r.taxa
             .iter()
@@ -1802,12 +1788,12 @@ fn normalise_result<'x>(
     cwes.sort_unstable();
     cwes.dedup();
     // Classified on every id; at most CWE_MAX_PER_FINDING are kept on the finding.
-    let check_type = mapping::classify(ctx.profile, rule_id_raw, &cwes, &facts);
+    let check_type = mapping::classify(ctx.profile, &rule_id, &cwes, &facts);
     cwes.truncate(CWE_MAX_PER_FINDING);
 
     // Exclusions, first reason wins.
     let effective_level = level
-        .or_else(|| ctx.override_for(at, rule_id_raw))
+        .or_else(|| ctx.override_for(at, &rule_id))
         .or_else(|| rule.and_then(|x| x.default_level))
         .unwrap_or(if kind == "fail" {
             Level::Warning
@@ -1840,13 +1826,18 @@ fn normalise_result<'x>(
         .or(rule.and_then(|x| x.text_severity))
         .unwrap_or(level_severity);
 
-    let message = r
+    let message = match r
         .message
         .0
         .best()
         .or_else(|| rule.and_then(|x| x.short_text.as_deref()))
-        .unwrap_or(rule_id_raw)
-        .trim();
+    {
+        Some(text) => Cow::Borrowed(text.trim()),
+        None => match &rule_id {
+            Cow::Borrowed(id) => Cow::Borrowed(id.trim()),
+            Cow::Owned(id) => Cow::Owned(id.trim().to_owned()),
+        },
+    };
     let (uri, start_line) = match location_of(ctx, r) {
         Some((uri, line)) => (Some(uri), line),
         None => (None, None),
@@ -1857,7 +1848,7 @@ fn normalise_result<'x>(
         Outcome::Counted(FindingRef {
             check_type,
             severity,
-            rule_id: rule_id_raw,
+            rule_id,
             tool: &ctx.tool,
             cwe: cwes,
             message,
@@ -1873,27 +1864,17 @@ fn normalise_result<'x>(
 struct FindingRef<'x> {
     check_type: CheckType,
     severity: Severity,
-    /// Whole, as the result names it.
-    rule_id: &'x str,
+    /// As kept (cut to [`RULE_ID_MAX_CHARS`]).
+    rule_id: Cow<'x, str>,
     /// The run's tool name (already cut to [`TOOL_MAX_CHARS`]).
     tool: &'x str,
     cwe: Vec<u32>,
-    /// Whole (trimmed).
-    message: &'x str,
+    /// Whole (trimmed): the result's, its rule's short description, or the rule id.
+    message: Cow<'x, str>,
     /// The location's URI, whole; no location without one.
     uri: Option<&'x str>,
     start_line: Option<u32>,
     result: &'x RawResult<'x>,
-}
-
-/// `truncate_chars`, borrowing when nothing is cut (at most `max` bytes is at most `max`
-/// characters).
-fn cut(text: &str, max: usize) -> Cow<'_, str> {
-    if text.len() <= max && max > 0 {
-        Cow::Borrowed(text)
-    } else {
-        Cow::Owned(truncate_chars(text, max))
-    }
 }
 
 impl FindingRef<'_> {
@@ -1908,23 +1889,24 @@ impl FindingRef<'_> {
         let uri = self.uri.map(|u| cut(u, URI_MAX_CHARS));
         fingerprint(
             self.tool,
-            self.rule_id,
+            &self.rule_id,
             self.result,
             uri.as_deref(),
             self.start_line,
-            self.message,
+            &self.message,
         )
     }
 
     fn into_finding(self) -> Finding {
         let fingerprint = self.fingerprint();
+        let location = self.location();
         Finding {
             check_type: self.check_type,
             severity: self.severity,
-            rule_id: truncate_chars(self.rule_id, RULE_ID_MAX_CHARS),
+            rule_id: self.rule_id.into_owned(),
             tool: self.tool.to_owned(),
-            message: truncate_chars(self.message, MESSAGE_MAX_CHARS),
-            location: self.location(),
+            message: truncate_chars(&self.message, MESSAGE_MAX_CHARS),
+            location,
             cwe: self.cwe,
             fingerprint,
         }
@@ -1949,11 +1931,7 @@ impl Candidate for FindingRef<'_> {
             .cmp(&self.severity)
             .then(self.check_type.cmp(&other.check_type))
             .then_with(|| self.tool.cmp(other.tool.as_str()))
-            .then_with(|| {
-                cut(self.rule_id, RULE_ID_MAX_CHARS)
-                    .as_ref()
-                    .cmp(other.rule_id.as_str())
-            })
+            .then_with(|| self.rule_id.as_ref().cmp(other.rule_id.as_str()))
             .then_with(|| {
                 let mine = self.uri.map(|u| (cut(u, URI_MAX_CHARS), self.start_line));
                 let theirs = other
@@ -1966,8 +1944,15 @@ impl Candidate for FindingRef<'_> {
     }
     fn to_finding(&self) -> Finding {
         FindingRef {
+            check_type: self.check_type,
+            severity: self.severity,
+            rule_id: self.rule_id.clone(),
+            tool: self.tool,
             cwe: self.cwe.clone(),
-            ..*self
+            message: self.message.clone(),
+            uri: self.uri,
+            start_line: self.start_line,
+            result: self.result,
         }
         .into_finding()
     }
@@ -2045,3 +2030,5 @@ fn fingerprint(
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod work_tests;
