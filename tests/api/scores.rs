@@ -6,7 +6,7 @@ use compliance_domain::plans::Plan;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::time::Duration;
-use test_support::{spawn_app, TestApp};
+use test_support::{spawn_app, spawn_app_on, Backend, TestApp};
 
 async fn repo(app: &TestApp, languages: Value) -> u64 {
     let resp = app
@@ -450,4 +450,96 @@ async fn dates_come_from_the_clock() {
     assert_eq!(points.as_array().unwrap().len(), 1, "{points}");
     assert_eq!(points[0]["source"], "snapshot");
     assert_eq!(points[0]["at"], "2031-05-14T23:50:00.000000Z");
+}
+
+/// A repository with more points in the window than one answer holds: 5,010 scans within the
+/// day, written through the trend service (5,010 uploads would only slow the test), read over
+/// HTTP. The answer keeps the newest 5,000, oldest first, and says older points were left out.
+async fn the_trend_keeps_the_newest_points(backend: Backend) {
+    use compliance_domain::ids::{RepoId, ScanId};
+    use compliance_domain::scoring::Posture;
+    use compliance_services::trends::{self, Source, TrendPoint, MAX_POINTS};
+
+    const POINTS: usize = MAX_POINTS + 10;
+    let app = spawn_app_on(backend).await;
+    let id = repo(&app, json!([])).await;
+    let org = test_support::org(&app.org_id);
+    let repo_id = RepoId::new(id).unwrap();
+    let newest = chrono::Utc::now() - chrono::Duration::minutes(1);
+    let point = |i: usize| {
+        let at = newest - chrono::Duration::seconds((POINTS - 1 - i) as i64);
+        TrendPoint {
+            at,
+            source: Source::Scan,
+            scan_id: Some(
+                ScanId::parse(&format!("{:013x}{i:08x}", at.timestamp_micros())).unwrap(),
+            ),
+            overall_score: (i % 101) as u32,
+            posture: Posture::Critical,
+            frameworks: Default::default(),
+        }
+    };
+    let mut writers = tokio::task::JoinSet::new();
+    for lane in 0..16 {
+        let store = app.state.store.clone();
+        let org = org.clone();
+        let points: Vec<TrendPoint> = (lane..POINTS).step_by(16).map(point).collect();
+        writers.spawn(async move {
+            for p in points {
+                assert!(trends::record(store.as_ref(), &org, repo_id, &p, None)
+                    .await
+                    .unwrap());
+            }
+        });
+    }
+    while let Some(done) = writers.join_next().await {
+        done.unwrap();
+    }
+
+    let body = app
+        .get(&format!("/api/compliance/trend/{id}?days=1"))
+        .await
+        .body;
+    let points = body["points"].as_array().unwrap();
+    assert_eq!(points.len(), MAX_POINTS);
+    let scan_ids: Vec<&str> = points
+        .iter()
+        .map(|p| p["scan_id"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (POINTS - MAX_POINTS..POINTS)
+        .map(|i| point(i).scan_id.unwrap().to_string())
+        .collect();
+    assert_eq!(
+        scan_ids.last(),
+        expected.last().map(String::as_str).as_ref(),
+        "the newest scan is in the trend"
+    );
+    assert_eq!(scan_ids, expected, "the newest points, oldest first");
+    assert_eq!(body["truncated"], true, "older points were left out");
+
+    // A window that holds every point says nothing was left out.
+    let other = app
+        .post(
+            "/api/repos",
+            json!({"name": "quiet-service", "languages": []}),
+        )
+        .await
+        .body["repo_id"]
+        .as_u64()
+        .unwrap();
+    let few = app
+        .get(&format!("/api/compliance/trend/{other}?days=1"))
+        .await
+        .body;
+    assert_eq!(few["truncated"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trend_keeps_the_newest_points_on_the_embedded_store() {
+    the_trend_keeps_the_newest_points(Backend::Embedded).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trend_keeps_the_newest_points_on_dynamodb_local() {
+    the_trend_keeps_the_newest_points(Backend::Dynamo).await;
 }

@@ -286,6 +286,8 @@ pub struct Trend {
     pub framework: Option<String>,
     pub days: u32,
     pub points: Vec<TrendPointView>,
+    /// The window held more points than one answer does: its oldest were left out.
+    pub truncated: bool,
 }
 
 /// Scores at each completed scan (and each daily snapshot) in the window, oldest first.
@@ -318,15 +320,17 @@ async fn trend(
         enabled_framework(&OrgView::load_one(store, org, key).await?, key)?;
     }
     let from = state.now() - chrono::Duration::days(i64::from(days));
-    let points = trends::since(store, org, repo.repo_id, from).await?;
+    let window = trends::window(store, org, repo.repo_id, from).await?;
     let framework = query.framework.as_deref();
     Ok(Json(Trend {
         repo_id: repo.repo_id,
         framework: query.framework.clone(),
         days,
-        points: points
+        points: window
+            .points
             .into_iter()
             .map(|p| TrendPointView::of(p, framework))
             .collect(),
+        truncated: window.truncated,
     }))
 }

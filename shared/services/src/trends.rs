@@ -111,29 +111,55 @@ pub async fn record(
     }
 }
 
-/// The points since `from`, oldest first.
+/// The points of a window, as many as one answer holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// The newest [`MAX_POINTS`] points of the window, oldest first.
+    pub points: Vec<TrendPoint>,
+    /// Older points of the window were left out.
+    pub truncated: bool,
+}
+
+/// The newest [`MAX_POINTS`] points since `from`, oldest first.
 pub async fn since(
     store: &dyn Store,
     org_id: &OrgId,
     repo_id: RepoId,
     from: DateTime<Utc>,
 ) -> Result<Vec<TrendPoint>, StoreError> {
+    Ok(window(store, org_id, repo_id, from).await?.points)
+}
+
+/// The newest [`MAX_POINTS`] points since `from`, oldest first, and whether older ones were
+/// left out. Read newest first, so a window with more points than an answer holds loses its
+/// oldest points rather than its latest scans.
+pub async fn window(
+    store: &dyn Store,
+    org_id: &OrgId,
+    repo_id: RepoId,
+    from: DateTime<Utc>,
+) -> Result<Window, StoreError> {
     let (pk, range) = keys::trend_since(org_id, repo_id, &rfc3339(from));
     let mut points = Vec::new();
     let mut cursor = None;
+    // One point beyond the bound tells a full window from a truncated one (a cursor does not:
+    // DynamoDB returns one when a page ends exactly at the last item).
+    let wanted = MAX_POINTS + 1;
     loop {
         let query = Query::new(pk.clone(), range.clone())
-            .limit(500)
+            .backward()
+            .limit(500.min(wanted - points.len()))
             .after(cursor);
         let (page, next): (Vec<StoredPoint>, _) = store.query_records(&query).await?;
         points.extend(page.into_iter().map(|p| p.point));
         match next {
-            Some(next) if points.len() < MAX_POINTS => cursor = Some(next),
+            Some(next) if points.len() < wanted => cursor = Some(next),
             _ => break,
         }
     }
+    let truncated = points.len() > MAX_POINTS;
     points.truncate(MAX_POINTS);
     // A snapshot is keyed by its day (so a day holds one), not by the time it was taken.
     points.sort_by_key(|p| p.at);
-    Ok(points)
+    Ok(Window { points, truncated })
 }
