@@ -5,13 +5,12 @@
 //! leave (running counts and sums, monotonic deques for min and max, a multiset for distinct
 //! values). Sums are kept in integer micro-units, so adding and removing a value is exact.
 
-use std::collections::VecDeque;
-
-use rustc_hash::FxHashMap;
+use std::collections::{HashMap, VecDeque};
 
 use super::compile::{AggregateSpec, Context, Truth};
 use super::records::{Cell, Kind, Records, NO_TIME};
 use super::schema::Slot;
+use super::work::{add, Counted, Step};
 use crate::condition::AggFn;
 
 /// Records of the same group-by values, each group in time order.
@@ -43,12 +42,16 @@ fn key_of(cell: Option<Cell>) -> Option<(Kind, u64)> {
     cell.filter(|c| c.is_scalar()).map(|c| (c.kind, c.bits))
 }
 
+/// The group id of (the group of the fields before, a value of this field).
+type GroupIds = HashMap<Counted<(u32, Kind, u64)>, u32>;
+
 pub(crate) fn group(records: &Records, slots: &[Slot], by_time: &[u32]) -> Grouping {
     // A group id per record: the group-by values folded one field at a time. The first field's
     // strings (the usual key: a customer, an account) index a table by their interned id; the
-    // rest go through hash maps.
+    // rest go through hash maps, keyed with a random key (std's SipHash) because the values are
+    // the sender's: numbers, for one, can be chosen to collide under a fixed hash function.
     let mut by_string: Vec<u32> = vec![NOWHERE; records.strings.len()];
-    let mut ids: Vec<FxHashMap<(u32, Kind, u64), u32>> = vec![FxHashMap::default(); slots.len()];
+    let mut ids: Vec<GroupIds> = vec![HashMap::new(); slots.len()];
     let mut sizes = vec![0u32; slots.len()];
     let mut counts: Vec<u32> = Vec::new();
     let mut group_of = vec![NOWHERE; records.len()];
@@ -64,7 +67,9 @@ pub(crate) fn group(records: &Records, slots: &[Slot], by_time: &[u32]) -> Group
             let entry = if level == 0 && kind == Kind::Str {
                 &mut by_string[bits as usize]
             } else {
-                ids[level].entry((id, kind, bits)).or_insert(NOWHERE)
+                ids[level]
+                    .entry(Counted::lookup((id, kind, bits)))
+                    .or_insert(NOWHERE)
             };
             if *entry == NOWHERE {
                 *entry = *size;
@@ -160,7 +165,8 @@ struct Window {
     micro_sum: i128,
     min: VecDeque<(u32, f64)>,
     max: VecDeque<(u32, f64)>,
-    distinct: FxHashMap<(Kind, u64), u32>,
+    /// Keyed with a random key, as the groups are (see [`group`]).
+    distinct: HashMap<Counted<(Kind, u64)>, u32>,
 }
 
 fn micro_units(v: f64) -> i128 {
@@ -186,7 +192,12 @@ impl Window {
                 }
                 self.max.push_back((position, v));
             }
-            Contribution::Key(kind, bits) => *self.distinct.entry((kind, bits)).or_insert(0) += 1,
+            Contribution::Key(kind, bits) => {
+                *self
+                    .distinct
+                    .entry(Counted::lookup((kind, bits)))
+                    .or_insert(0) += 1
+            }
             _ => {}
         }
     }
@@ -209,10 +220,10 @@ impl Window {
                 }
             }
             Contribution::Key(kind, bits) => {
-                if let Some(n) = self.distinct.get_mut(&(kind, bits)) {
+                if let Some(n) = self.distinct.get_mut(&Counted::lookup((kind, bits))) {
                     *n -= 1;
                     if *n == 0 {
-                        self.distinct.remove(&(kind, bits));
+                        self.distinct.remove(&Counted::lookup((kind, bits)));
                     }
                 }
             }
@@ -327,15 +338,19 @@ pub(crate) fn members(
     let t = records.times[subject];
     let group = grouping.ranges.partition_point(|&(s, _)| s <= p) - 1;
     let (start, end) = grouping.ranges[group];
-    let mut last = p;
-    while last + 1 < end && records.times[grouping.order[(last + 1) as usize] as usize] <= t {
-        last += 1;
-    }
+    // The window ends with the last record of the group at the subject's time: found by
+    // bisection, as many records can share one instant and each finding asks.
+    let after = grouping.times[p as usize..end as usize].partition_point(|&at| {
+        add(Step::WindowRecord, 1);
+        at <= t
+    });
+    let last = p + after as u32 - 1;
     let opening = spec.span.start(t);
     let mut found = Vec::new();
     let mut i = last as i64;
     while i >= i64::from(start) && found.len() < limit && (last as i64 - i) < scan as i64 {
         let r = grouping.order[i as usize] as usize;
+        add(Step::WindowRecord, 1);
         if records.times[r] < opening {
             break;
         }

@@ -19,6 +19,7 @@ mod records;
 mod schema;
 mod span;
 mod timestamp;
+mod work;
 
 #[cfg(test)]
 mod brute;
@@ -26,6 +27,8 @@ mod brute;
 mod ground_truth;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod work_tests;
 
 use std::cmp::Reverse;
 

@@ -68,14 +68,22 @@ pub fn parse_ndjson<'s>(
     Ok(records)
 }
 
+/// How much of serde_json's message is kept: it quotes the value it did not expect, which can
+/// be the whole line.
+const MESSAGE_CHARS: usize = 160;
+
 /// serde_json's message without its "at line 1 column N" (every line is line 1 to it).
 fn json_message(e: &serde_json::Error) -> String {
     let text = e.to_string();
     let text = text
         .rsplit_once(" at line ")
         .map_or(text.as_str(), |(message, _)| message);
+    let text = match text.char_indices().nth(MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    };
     if e.is_data() {
-        text.to_string()
+        text
     } else {
         format!("not a JSON object ({text} at column {})", e.column())
     }

@@ -2,14 +2,14 @@
 //! typed cells (numbers, booleans, interned strings, timestamps in microseconds), found by a
 //! presence bit mask. Raw records are never kept; neither is a field no rule reads.
 
-use std::hash::Hasher;
+use std::hash::{BuildHasher, Hasher, RandomState};
 
 use hashbrown::HashTable;
-use rustc_hash::FxHasher;
 use serde_json::{json, Value};
 
 use super::schema::{FieldType, Schema, Slot, TIME_FIELD};
 use super::timestamp;
+use super::work::{add, Step};
 
 /// What a stored value is. `Invalid` is a value of the wrong type for its field (kept as text for
 /// the findings); `Present` a value only tested for presence; `Other` an object (or an array
@@ -77,11 +77,16 @@ impl Cell {
 /// interns millions of short strings (customer and account ids, codes) from a table too large
 /// for the CPU's caches, so each entry carries the string's hash and its first bytes: a lookup
 /// touches one entry, and the arena only for strings longer than the inline part.
+///
+/// The strings are the sender's choice, so the hash is keyed with a random key (std's SipHash):
+/// under a fixed hash function such as FxHasher, strings can be computed offline to share one
+/// hash, and then every new string is compared with every one before it.
 #[derive(Debug, Default)]
 pub(crate) struct Interner {
     table: HashTable<Entry>,
     arena: String,
     ends: Vec<u32>,
+    keys: RandomState,
 }
 
 const INLINE: usize = 16;
@@ -111,18 +116,18 @@ impl Entry {
     }
 }
 
-fn hash_of(s: &str) -> u64 {
-    let mut h = FxHasher::default();
-    h.write(s.as_bytes());
-    h.finish()
-}
-
 impl Interner {
+    fn hash_of(&self, s: &str) -> u64 {
+        let mut h = self.keys.build_hasher();
+        h.write(s.as_bytes());
+        h.finish()
+    }
+
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
         if let Some(id) = self.get(s) {
             return id;
         }
-        let hash = hash_of(s);
+        let hash = self.hash_of(s);
         let id = self.ends.len() as u32;
         self.arena.push_str(s);
         self.ends.push(self.arena.len() as u32);
@@ -137,10 +142,12 @@ impl Interner {
     }
 
     pub(crate) fn get(&self, s: &str) -> Option<u32> {
-        let hash = hash_of(s);
+        let hash = self.hash_of(s);
         let bytes = s.as_bytes();
+        add(Step::HashProbe, 1);
         self.table
             .find(hash, |e| {
+                add(Step::HashProbe, 1);
                 e.is(hash, bytes, |id| {
                     self.text(id).as_bytes()[INLINE..] == bytes[INLINE..]
                 })
@@ -198,8 +205,10 @@ pub struct Records<'s> {
     pub(crate) strings: Interner,
     arrays: Vec<Box<[Cell]>>,
     time_slot: Option<Slot>,
-    /// The record being built: its cells in arrival order.
-    pending: Vec<(Slot, Cell)>,
+    /// The record being built: a cell per slot, set where `pending_mask` has the slot's bit.
+    /// One place per field, so giving a key again (or null) costs the same as giving it once.
+    pending: Vec<Cell>,
+    pending_mask: u128,
 }
 
 impl<'s> Records<'s> {
@@ -216,7 +225,8 @@ impl<'s> Records<'s> {
             strings: Interner::default(),
             arrays: Vec::new(),
             time_slot: schema.slot(TIME_FIELD),
-            pending: Vec::new(),
+            pending: vec![Cell::of(Kind::Present, 0); schema.fields().len()],
+            pending_mask: 0,
         }
     }
 
@@ -327,13 +337,17 @@ impl<'s> Records<'s> {
 
     // Building, one record at a time: values with `put_*`, then `finish` with the id.
 
+    /// Sets the field's value; a field given twice keeps its last value.
     pub(crate) fn put(&mut self, slot: Slot, cell: Cell) {
-        self.pending.push((slot, cell));
+        add(Step::PendingCell, 1);
+        self.pending[usize::from(slot)] = cell;
+        self.pending_mask |= 1u128 << slot;
     }
 
     /// Forgets the value given so far for `slot` (its key given again, as null).
     pub(crate) fn clear(&mut self, slot: Slot) {
-        self.pending.retain(|(s, _)| *s != slot);
+        add(Step::PendingCell, 1);
+        self.pending_mask &= !(1u128 << slot);
     }
 
     pub(crate) fn put_str(&mut self, slot: Slot, text: &str) {
@@ -371,24 +385,18 @@ impl<'s> Records<'s> {
         }
     }
 
-    /// Ends the record being built. A field given twice keeps its last value.
+    /// Ends the record being built: its cells are stored in slot order.
     pub(crate) fn finish(&mut self, id: &str) {
-        let pending = &mut self.pending;
-        if !pending.is_sorted_by_key(|(slot, _)| *slot) {
-            pending.sort_by_key(|(slot, _)| *slot);
-        }
         let start = self.kinds.len();
-        let mut mask = 0u128;
-        for i in 0..pending.len() {
-            let (slot, cell) = pending[i];
-            if pending.get(i + 1).is_some_and(|(next, _)| *next == slot) {
-                continue;
-            }
-            mask |= 1u128 << slot;
+        let mask = std::mem::take(&mut self.pending_mask);
+        let mut rest = mask;
+        while rest != 0 {
+            add(Step::PendingCell, 1);
+            let cell = self.pending[rest.trailing_zeros() as usize];
             self.kinds.push(cell.kind);
             self.bits.push(cell.bits);
+            rest &= rest - 1;
         }
-        pending.clear();
         self.masks.push(mask);
         self.starts.push(start as u32);
         self.id_text.push_str(id);
@@ -404,6 +412,6 @@ impl<'s> Records<'s> {
 
     /// Drops the record being built (its input was refused).
     pub(crate) fn abandon(&mut self) {
-        self.pending.clear();
+        self.pending_mask = 0;
     }
 }

@@ -75,7 +75,8 @@ pub struct FieldSpec {
 }
 
 /// How a JSON object's keys lead to slots: a leaf is a field, a branch the object of a dotted
-/// path's prefix.
+/// path's prefix. The sender's keys are only looked up here, never inserted, so a table holds the
+/// pack's fields alone and a lookup compares with at most that many keys, however the key hashes.
 #[derive(Debug, Default)]
 pub(crate) struct PathTree {
     pub(crate) children: FxHashMap<String, PathNode>,
