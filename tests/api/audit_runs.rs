@@ -913,3 +913,131 @@ async fn findings_are_paged_and_bounded_on_the_embedded_store() {
 async fn findings_are_paged_and_bounded_on_dynamodb() {
     findings_are_paged_and_bounded(Backend::Dynamo).await;
 }
+
+const PATCHERS: usize = 20;
+
+/// Twenty PATCHes of one rule's threshold at once, each to a value of its own: each answers
+/// 200 or 409, and the applied ones chain (each starts from what the one before it left, the
+/// last is the rule's state), with one audit entry each and the stored version counting them.
+/// `legacy`: the rule is stored as before rules had a version (no `version` attribute).
+async fn patchers_of_one_rule(backend: Backend, legacy: bool) {
+    use compliance_domain::identity::ActorKind;
+    use compliance_domain::ids::Uuid;
+    use compliance_store::{keys, Item, Query, WriteOp};
+
+    let app = std::sync::Arc::new(spawn_app_on(backend).await);
+    let token = user(&app, "officer-race");
+    let (_, policy_id) = create_audit(&app, &token, "aml").await;
+    let stored_rule = || {
+        let app = app.clone();
+        let policy_id = policy_id.clone();
+        async move {
+            let owner = keys::owner_segment(ActorKind::User, "officer-race");
+            let policy = Uuid::parse(&policy_id).unwrap();
+            let (pk, range) = keys::policy_rules(&test_support::org(&app.org_id), &owner, &policy);
+            let page = app
+                .store()
+                .query(&Query::new(pk, range).limit(100))
+                .await
+                .unwrap();
+            let found = page
+                .items
+                .into_iter()
+                .find(|i| i["rule_id"] == "aml-ctr-001");
+            found.unwrap()
+        }
+    };
+    if legacy {
+        let mut item: Item = stored_rule().await;
+        assert_eq!(item.remove("version"), Some(json!(0)));
+        app.store().write(vec![WriteOp::put(item)]).await.unwrap();
+    }
+    let tasks: Vec<_> = (0..PATCHERS)
+        .map(|i| {
+            let (app, token, policy_id) = (app.clone(), token.clone(), policy_id.clone());
+            tokio::spawn(async move {
+                let change = json!({"threshold": 20_000 + i});
+                let resp = patch_rule(&app, &token, &policy_id, "aml-ctr-001", change).await;
+                resp.status
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT),
+        "{statuses:?}"
+    );
+    let applied = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    println!("{backend:?} (legacy rule: {legacy}): {PATCHERS} PATCHes, {applied} applied");
+    assert!(applied >= 1);
+    let logged = app
+        .get("/api/audit-logs?action=POLICY_RULE_UPDATED&limit=100")
+        .await
+        .body["entries"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(logged.len(), applied, "one audit entry per applied change");
+    let threshold = |v: &Value| v["threshold"].as_f64().unwrap() as u64;
+    let mut next = std::collections::HashMap::new();
+    for e in &logged {
+        let before = threshold(&e["metadata"]["before"]);
+        let after = threshold(&e["metadata"]["after"]);
+        assert!(
+            next.insert(before, after).is_none(),
+            "two changes applied to the threshold {before}: one was lost ({statuses:?})"
+        );
+    }
+    let mut state = 10_000;
+    for _ in 0..applied {
+        state = next
+            .remove(&state)
+            .unwrap_or_else(|| panic!("the chain breaks after {state}"));
+    }
+    let rules = app
+        .with_bearer(
+            Method::GET,
+            &format!("/api/policies/{policy_id}/rules"),
+            &token,
+            None,
+        )
+        .await;
+    let ctr = rules.body["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule_id"] == "aml-ctr-001")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        threshold(&ctr),
+        state,
+        "the last applied change is what is stored"
+    );
+    assert_eq!(stored_rule().await["version"], json!(applied));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn embedded_store_patchers_of_one_rule() {
+    patchers_of_one_rule(Backend::Embedded, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn embedded_store_patchers_of_one_legacy_rule() {
+    patchers_of_one_rule(Backend::Embedded, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamodb_local_patchers_of_one_rule() {
+    patchers_of_one_rule(Backend::Dynamo, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dynamodb_local_patchers_of_one_legacy_rule() {
+    patchers_of_one_rule(Backend::Dynamo, true).await;
+}

@@ -102,6 +102,42 @@ async fn version_conflict(store: Arc<dyn Store>) {
     assert!(store.get(&Key::new("P", "S")).await.unwrap().is_none());
 }
 
+/// An item stored before it had a version gets its first one under `Missing`: once, by one
+/// writer.
+async fn first_version(store: Arc<dyn Store>) {
+    store
+        .write(vec![WriteOp::put(item("P", "M", json!({"x": "a"})))])
+        .await
+        .unwrap();
+    let first = |x: &str| {
+        WriteOp::put_if(
+            item("P", "M", json!({"version": 1, "x": x})),
+            Condition::Missing("version".into()),
+        )
+    };
+    store.write(vec![first("b")]).await.unwrap();
+    // A second writer who also read it without a version: refused.
+    let stale = store.write(vec![first("c")]).await;
+    assert!(
+        matches!(stale, Err(StoreError::ConditionFailed { index: 0, .. })),
+        "{stale:?}"
+    );
+    let stored = store.get(&Key::new("P", "M")).await.unwrap().unwrap();
+    assert_eq!((&stored["x"], &stored["version"]), (&json!("b"), &json!(1)));
+    // Missing does not create an item.
+    let absent = store
+        .write(vec![WriteOp::put_if(
+            item("P", "none", json!({"version": 1})),
+            Condition::Missing("version".into()),
+        )])
+        .await;
+    assert!(
+        matches!(absent, Err(StoreError::ConditionFailed { index: 0, .. })),
+        "{absent:?}"
+    );
+    assert!(store.get(&Key::new("P", "none")).await.unwrap().is_none());
+}
+
 async fn all_or_nothing(store: Arc<dyn Store>) {
     store
         .write(vec![WriteOp::put(item("P", "existing", json!({"n": 0})))])

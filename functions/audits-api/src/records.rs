@@ -100,7 +100,7 @@ impl Record for Owned<Policy> {
 }
 
 /// A rule as stored: in its policy's partition, in pack order. `version` counts its changes
-/// (optimistic writes); rules stored before it existed have none.
+/// (optimistic writes); rules stored before it existed have none, which counts as 0.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct StoredRule {
     #[serde(flatten)]
@@ -249,9 +249,11 @@ pub(crate) async fn update_rule(
     changed: PolicyRule,
     metadata: serde_json::Value,
 ) -> Result<(), StoreError> {
+    // A rule read without a version gets one now, under the condition that it still has none:
+    // of two writers who read it so, the second is refused rather than overwriting the first.
     let condition = match read.version {
         Some(v) => Condition::Equals("version".into(), json!(v)),
-        None => Condition::Exists,
+        None => Condition::Missing("version".into()),
     };
     let next = StoredRule {
         owned: Owned {

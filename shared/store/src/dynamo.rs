@@ -157,6 +157,14 @@ fn condition_expr(condition: &Condition) -> Result<Expr, StoreError> {
             names: HashMap::from([("#a".to_string(), attr.clone())]),
             values: Some(HashMap::from([(":v".to_string(), to_attr(value)?)])),
         },
+        Condition::Missing(attr) => Expr {
+            text: "attribute_exists(#pk) AND attribute_not_exists(#a)".into(),
+            names: HashMap::from([
+                ("#pk".to_string(), PK.to_string()),
+                ("#a".to_string(), attr.clone()),
+            ]),
+            values: None,
+        },
     })
 }
 

@@ -147,6 +147,9 @@ pub enum Condition {
     Exists,
     /// The item exists and the attribute equals the value (optimistic versioning).
     Equals(String, Value),
+    /// The item exists without the attribute: the first versioned write of an item stored
+    /// before it had a version.
+    Missing(String),
 }
 
 impl Condition {
@@ -156,6 +159,8 @@ impl Condition {
             (Condition::Exists, current) => current.is_some(),
             (Condition::Equals(attr, value), Some(item)) => item.get(attr) == Some(value),
             (Condition::Equals(..), None) => false,
+            (Condition::Missing(attr), Some(item)) => !item.contains_key(attr),
+            (Condition::Missing(_), None) => false,
         }
     }
 }

@@ -13,6 +13,12 @@ async fn stale_version_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn first_version_is_given_once() {
+    let (store, _dir) = store().await;
+    super::first_version(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn multi_item_write_is_all_or_nothing() {
     let (store, _dir) = store().await;
     super::all_or_nothing(store).await;
