@@ -5,11 +5,21 @@
 //! unbroken chain of before → after.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
+use async_trait::async_trait;
+use compliance_domain::identity::ActorKind;
+use compliance_domain::ids::OrgId;
+use compliance_domain::plans::Plan;
+use compliance_services::audit_log::{AuditAction, AuditContext};
+use compliance_services::orgs::Org;
+use compliance_services::settings::{self, Applied, Change};
+use compliance_store::{Item, Key, Page, Query, Store, StoreError, WriteOp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use test_support::{spawn_app_on, Backend, TestApp};
+use test_support::{spawn_app_on, store_for, Backend, TestApp};
 
 const WRITERS: usize = 50;
 
@@ -178,4 +188,143 @@ async fn embedded_store_one_selection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn dynamodb_local_one_selection() {
     writers_of_one_selection(Backend::Dynamo).await;
+}
+
+/// The stale writer's view of the store: its first write waits until two other writers have
+/// emptied the framework's list and refilled it, then goes on; what that write answered is
+/// kept for the test.
+struct StaleWriter {
+    inner: Arc<dyn Store>,
+    org: OrgId,
+    interleaved: AtomicBool,
+    first_write: Mutex<Option<Result<(), String>>>,
+}
+
+#[async_trait]
+impl Store for StaleWriter {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.inner.get(key).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        self.inner.query(query).await
+    }
+
+    async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        if self.interleaved.swap(true, Ordering::SeqCst) {
+            return self.inner.write(ops).await;
+        }
+        let others = self.inner.as_ref();
+        assert_eq!(set_soc2(others, &self.org, &[]).await, Applied::Changed);
+        assert_eq!(
+            set_soc2(others, &self.org, &["CC7.1"]).await,
+            Applied::Changed
+        );
+        let result = self.inner.write(ops).await;
+        *self.first_write.lock().unwrap() = Some(match &result {
+            Ok(()) => Ok(()),
+            Err(StoreError::ConditionFailed { .. }) => Err("condition failed".into()),
+            Err(e) => Err(e.to_string()),
+        });
+        result
+    }
+
+    async fn increment(&self, key: &Key, attr: &str, by: i64) -> Result<i64, StoreError> {
+        self.inner.increment(key, attr, by).await
+    }
+}
+
+/// Sets SOC 2's disabled controls through the settings service, as the controls endpoint does.
+async fn set_soc2(store: &dyn Store, org: &OrgId, ids: &[&str]) -> Applied {
+    let ctx = AuditContext::system(org, ActorKind::Operator, "tests", 400);
+    let ids: Vec<String> = ids.iter().map(|s| s.to_string()).collect();
+    let (_, applied) = settings::update(
+        store,
+        &ctx,
+        AuditAction::ComplianceControlsUpdated,
+        |current| {
+            let mut next = current.clone();
+            next.set_disabled("soc2", ids.clone());
+            Ok::<_, Infallible>(Change {
+                next,
+                also: Vec::new(),
+                metadata: json!({}),
+                outcome: (),
+            })
+        },
+    )
+    .await
+    .unwrap();
+    applied
+}
+
+/// A framework's list emptied and refilled between a writer's read and its write (ABA): the
+/// refilled list must not carry the version the writer read, so its conditional write fails
+/// and its change is re-applied to what the others left, losing neither.
+async fn a_list_emptied_and_refilled_is_not_the_list_read(backend: Backend) {
+    let stores = store_for(backend).await;
+    let org = Org::new("ABA", Plan::Enterprise).id;
+    assert_eq!(
+        set_soc2(stores.store.as_ref(), &org, &["CC8.1"]).await,
+        Applied::Changed
+    );
+    let stale = StaleWriter {
+        inner: stores.store.clone(),
+        org: org.clone(),
+        interleaved: AtomicBool::new(false),
+        first_write: Mutex::new(None),
+    };
+    let ctx = AuditContext::system(&org, ActorKind::Operator, "stale writer", 400);
+    let mut read = Vec::new();
+    let (_, applied) = settings::update(
+        &stale,
+        &ctx,
+        AuditAction::ComplianceControlsUpdated,
+        |current| {
+            let mut ids = current.disabled("soc2").to_vec();
+            read.push(ids.clone());
+            ids.push("CC6.1".into());
+            let mut next = current.clone();
+            next.set_disabled("soc2", ids);
+            Ok::<_, Infallible>(Change {
+                next,
+                also: Vec::new(),
+                metadata: json!({}),
+                outcome: (),
+            })
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(applied, Applied::Changed);
+    assert_eq!(
+        stale.first_write.lock().unwrap().clone(),
+        Some(Err("condition failed".to_string())),
+        "the write conditioned on the version read before the list was emptied"
+    );
+    assert_eq!(read, vec![vec!["CC8.1"], vec!["CC7.1"]], "re-applied once");
+    let stored = settings::load(stores.store.as_ref(), &org).await.unwrap();
+    assert_eq!(stored.disabled("soc2"), ["CC7.1", "CC6.1"]);
+
+    // An emptied list reads as empty, and emptying it again writes nothing.
+    assert_eq!(
+        set_soc2(stores.store.as_ref(), &org, &[]).await,
+        Applied::Changed
+    );
+    let stored = settings::load(stores.store.as_ref(), &org).await.unwrap();
+    assert!(stored.disabled_controls.is_empty(), "{stored:?}");
+    assert_eq!(
+        set_soc2(stores.store.as_ref(), &org, &[]).await,
+        Applied::Unchanged
+    );
+}
+
+#[tokio::test]
+async fn embedded_store_emptied_and_refilled() {
+    a_list_emptied_and_refilled_is_not_the_list_read(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn dynamodb_local_emptied_and_refilled() {
+    a_list_emptied_and_refilled_is_not_the_list_read(Backend::Dynamo).await;
 }

@@ -133,8 +133,10 @@ impl OrgSettings {
             }
             let framework_key = FrameworkKey::parse(framework_key)
                 .map_err(|e| StoreError::Invalid(format!("{e}: {framework_key}")))?;
-            let condition = version_condition(version);
-            if !after.is_empty() || !texts_after.is_empty() {
+            // An emptied list stays as an empty item (a tombstone) rather than being deleted:
+            // a deleted item would be created again at version 1, and a writer still holding
+            // the version 1 it read before the delete would overwrite the new list (ABA).
+            if version > 0 || !after.is_empty() || !texts_after.is_empty() {
                 let record = Disabled {
                     org_id: org_id.clone(),
                     framework_key,
@@ -142,10 +144,7 @@ impl OrgSettings {
                     justifications: texts_after.clone(),
                     version: version + 1,
                 };
-                ops.push(record.put_if(condition));
-            } else if version > 0 {
-                let key = keys::disabled_controls(org_id, &framework_key);
-                ops.push(WriteOp::delete_if(key, condition));
+                ops.push(record.put_if(version_condition(version)));
             }
         }
         Ok(ops)
@@ -183,7 +182,8 @@ impl Record for Selection {
     }
 }
 
-/// One framework's disabled controls, and the org's justifications of its controls.
+/// One framework's disabled controls, and the org's justifications of its controls. Both empty
+/// once emptied: the item stays for its version, and reads as nothing disabled.
 #[derive(Serialize, Deserialize)]
 struct Disabled {
     org_id: OrgId,
