@@ -20,7 +20,15 @@ struct Args {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     compliance_services::telemetry::init_pretty();
     let args = Args::parse();
-    let config = Config::from_env("embedded")?;
+    let config = match Config::from_env("embedded") {
+        Ok(config) => config,
+        Err(e) => {
+            // The message alone, for the operator to act on (`?` would print the error's Debug
+            // form).
+            eprintln!("compliance-local: {e}");
+            std::process::exit(2);
+        }
+    };
     let every = std::time::Duration::from_secs(args.snapshot_interval);
     let state = compliance_local::open(&config, (!every.is_zero()).then_some(every)).await?;
     if let Some(demo) = compliance_local::ensure_demo_org(&state).await? {

@@ -1,11 +1,17 @@
 //! Authentication and tenancy over HTTP: API keys and bearer JWTs (HS256 secret; RS256/ES256
 //! via the JWKS served by the harness), each failure mode, roles and org isolation.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use compliance_auth::jwt::{JwtConfig, JwtVerifier};
+use compliance_auth::AuthError;
 use compliance_domain::plans::{Plan, Role};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use test_support::{fixture, hs256_token, spawn_app, AUDIENCE, ISSUER};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const KEYS: &str = "/api/api-keys";
 
@@ -328,4 +334,211 @@ async fn roles_below_admin_get_403_on_admin_routes() {
     let token = hs256_token(&app.org_id, "admin", json!({"role": null}));
     let resp = app.with_bearer(Method::GET, KEYS, &token, None).await;
     assert_eq!(resp.status, StatusCode::FORBIDDEN);
+}
+
+#[test]
+fn a_jwks_needs_an_issuer_and_an_audience_unless_any_is_explicitly_accepted() {
+    let jwks = JwtConfig {
+        jwks_url: Some("https://idp.test/.well-known/jwks.json".into()),
+        ..JwtConfig::default()
+    };
+    let refused = |config: &JwtConfig| config.check().unwrap_err().to_string();
+    let neither = refused(&jwks);
+    assert!(
+        neither.contains("JWT_ISSUER and JWT_AUDIENCE are not")
+            && neither.contains("JWT_ACCEPT_ANY_AUDIENCE=true"),
+        "{neither}"
+    );
+    let with_issuer = JwtConfig {
+        issuer: Some(ISSUER.into()),
+        ..jwks.clone()
+    };
+    let no_audience = refused(&with_issuer);
+    assert!(
+        no_audience.contains("JWT_AUDIENCE is not") && !no_audience.contains("JWT_ISSUER "),
+        "{no_audience}"
+    );
+    let with_audience = JwtConfig {
+        audience: Some(AUDIENCE.into()),
+        ..jwks.clone()
+    };
+    assert!(refused(&with_audience).contains("JWT_ISSUER is not"));
+    for accepted in [
+        JwtConfig {
+            audience: Some(AUDIENCE.into()),
+            ..with_issuer.clone()
+        },
+        JwtConfig {
+            accept_any_audience: true,
+            ..jwks.clone()
+        },
+        // Without a JWKS only HS256 tokens of the operator's own secret are accepted.
+        JwtConfig::default(),
+    ] {
+        assert!(accepted.check().is_ok(), "{accepted:?}");
+    }
+}
+
+/// An identity provider on a free loopback port that answers every request with `status` and
+/// `body`, counting the requests it gets (each on a connection of its own).
+async fn counting_provider(status: u16, body: String) -> (String, Arc<AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let requests = Arc::new(AtomicUsize::new(0));
+    let counted = requests.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let (counted, body) = (counted.clone(), body.clone());
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                counted.fetch_add(1, Ordering::SeqCst);
+                let answer = format!(
+                    "HTTP/1.1 {status} Answer\r\nContent-Type: application/json\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (format!("http://{addr}/.well-known/jwks.json"), requests)
+}
+
+fn verifier(jwks_url: String, algorithms: Vec<Algorithm>) -> Arc<JwtVerifier> {
+    Arc::new(JwtVerifier::new(JwtConfig {
+        jwks_url: Some(jwks_url),
+        issuer: Some(ISSUER.into()),
+        audience: Some(AUDIENCE.into()),
+        algorithms,
+        ..JwtConfig::default()
+    }))
+}
+
+fn any_org() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// The fixture's RSA public key as a JWK with this `kid` and these extra members.
+fn rsa_jwk(kid: &str, extra: Value) -> Value {
+    let jwks: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("jwks.json")).unwrap()).unwrap();
+    let rsa = &jwks["keys"][0];
+    let mut jwk = json!({"kty": "RSA", "kid": kid, "n": rsa["n"], "e": rsa["e"]});
+    test_support::merge(&mut jwk, extra);
+    jwk
+}
+
+#[tokio::test]
+async fn a_jwks_key_verifies_only_its_own_use_and_algorithm() {
+    let keys = json!({"keys": [
+        rsa_jwk("rs256-sig", json!({"alg": "RS256", "use": "sig"})),
+        rsa_jwk("for-encryption", json!({"use": "enc"})),
+        rsa_jwk("any-rsa", json!({})),
+    ]});
+    let (url, _) = counting_provider(200, keys.to_string()).await;
+    let verifier = verifier(
+        url,
+        vec![Algorithm::RS256, Algorithm::PS256, Algorithm::ES256],
+    );
+    let token = |alg, kid| sign(alg, Some(kid), &rsa_key(), &claims(&any_org(), json!({})));
+    // A key without `alg` and `use` verifies any algorithm of its family.
+    for alg in [Algorithm::RS256, Algorithm::PS256] {
+        let ok = verifier.verify(&token(alg, "any-rsa")).await;
+        assert!(ok.is_ok(), "{alg:?}: {ok:?}");
+    }
+    let ok = verifier.verify(&token(Algorithm::RS256, "rs256-sig")).await;
+    assert!(ok.is_ok(), "{ok:?}");
+    // The same RSA key, declared for RS256, does not verify PS256; one for encryption nothing.
+    for (alg, kid) in [
+        (Algorithm::PS256, "rs256-sig"),
+        (Algorithm::RS256, "for-encryption"),
+        (Algorithm::PS256, "for-encryption"),
+    ] {
+        match verifier.verify(&token(alg, kid)).await {
+            Err(AuthError::Invalid(reason)) => {
+                assert_eq!(reason, "algorithm does not match key", "{alg:?} {kid}")
+            }
+            other => panic!("{alg:?} with {kid}: {other:?}"),
+        }
+    }
+}
+
+/// Verifies `token` `n` times at once; the answers.
+async fn at_once(
+    verifier: &Arc<JwtVerifier>,
+    token: &str,
+    n: usize,
+) -> Vec<Result<compliance_domain::identity::Principal, AuthError>> {
+    let mut requests = tokio::task::JoinSet::new();
+    for _ in 0..n {
+        let (verifier, token) = (verifier.clone(), token.to_string());
+        requests.spawn(async move { verifier.verify(&token).await });
+    }
+    requests.join_all().await
+}
+
+#[tokio::test]
+async fn concurrent_cold_requests_fetch_the_jwks_once() {
+    let keys = json!({"keys": [rsa_jwk("test-rsa-1", json!({"alg": "RS256", "use": "sig"}))]});
+    let (url, fetches) = counting_provider(200, keys.to_string()).await;
+    let verifier = verifier(url, vec![Algorithm::RS256]);
+    let token = sign(
+        Algorithm::RS256,
+        Some("test-rsa-1"),
+        &rsa_key(),
+        &claims(&any_org(), json!({})),
+    );
+    for answer in at_once(&verifier, &token, 8).await {
+        assert!(answer.is_ok(), "{answer:?}");
+    }
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_jwks_outage_costs_one_fetch_and_is_remembered_with_the_same_503() {
+    let (url, fetches) = counting_provider(500, "{}".into()).await;
+    let (store, _dir) = test_support::embedded_store();
+    let config = test_support::test_config(Some(url));
+    let state = compliance_http::AppState::new(store, &config);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(compliance_local::serve(listener, state));
+    let token = sign(
+        Algorithm::RS256,
+        Some("test-rsa-1"),
+        &rsa_key(),
+        &claims(&any_org(), json!({})),
+    );
+    let client = reqwest::Client::new();
+    // A first wave while the provider is down, then a second within the failure's memory.
+    for wave in ["first", "second"] {
+        let mut requests = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let request = client
+                .get(format!("{base}{KEYS}"))
+                .bearer_auth(&token)
+                .send();
+            requests.spawn(async move {
+                let response = request.await.unwrap();
+                (response.status(), response.json::<Value>().await.unwrap())
+            });
+        }
+        for (status, body) in requests.join_all().await {
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{wave}: {body}");
+            assert_eq!(
+                body,
+                json!({"detail": "Authentication is temporarily unavailable; retry"}),
+                "{wave}"
+            );
+        }
+        assert_eq!(fetches.load(Ordering::SeqCst), 1, "after the {wave} wave");
+    }
 }

@@ -3,6 +3,7 @@
 
 mod ci_snippet;
 mod crash;
+mod jwt_config;
 mod restart;
 mod run_crash;
 mod server;

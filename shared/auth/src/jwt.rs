@@ -1,15 +1,16 @@
 //! Bearer JWT verification: HS256 with a configured secret, RS256/ES256 (and the other RSA/EC
 //! variants when allowed) against a JWKS fetched lazily. The key is chosen by the algorithm
 //! family itself, so an HS token is never checked against a public key (no alg confusion), and
-//! `none` is not an algorithm this code knows.
+//! `none` is not an algorithm this code knows; a JWKS key is used only for what it says it is
+//! for (its `use` and `alg`, when it has them).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet};
+use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, JwkSet, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
-use tokio::sync::RwLock;
+use tokio::sync::{Mutex, RwLock};
 
 use super::AuthError;
 use compliance_domain::identity::{ActorKind, Principal};
@@ -23,6 +24,9 @@ pub struct JwtConfig {
     pub jwks_url: Option<String>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
+    /// `JWT_ACCEPT_ANY_AUDIENCE=true`: the operator accepts JWKS tokens without an issuer or an
+    /// audience to check (see [`JwtConfig::check`]).
+    pub accept_any_audience: bool,
     pub algorithms: Vec<Algorithm>,
     /// Claim names, dotted for nested claims (`app_metadata.org_id`).
     pub org_claim: String,
@@ -40,6 +44,7 @@ impl Default for JwtConfig {
             jwks_url: None,
             issuer: None,
             audience: None,
+            accept_any_audience: false,
             algorithms: vec![Algorithm::HS256, Algorithm::RS256, Algorithm::ES256],
             org_claim: "org_id".into(),
             role_claim: "role".into(),
@@ -52,14 +57,15 @@ impl Default for JwtConfig {
 
 impl JwtConfig {
     /// From the `JWT_*` variables (the README's configuration table); unset ones keep their
-    /// defaults.
+    /// defaults. A configuration [`check`](JwtConfig::check) refuses is an error.
     pub fn from_env() -> Result<Self, ConfigError> {
         let defaults = JwtConfig::default();
-        Ok(JwtConfig {
+        let config = JwtConfig {
             hs256_secret: var("JWT_HS256_SECRET"),
             jwks_url: var("JWT_JWKS_URL"),
             issuer: var("JWT_ISSUER"),
             audience: var("JWT_AUDIENCE"),
+            accept_any_audience: parsed("JWT_ACCEPT_ANY_AUDIENCE", false)?,
             algorithms: match var("JWT_ALGORITHMS") {
                 Some(list) => parse_algorithms(&list).map_err(ConfigError)?,
                 None => defaults.algorithms,
@@ -72,7 +78,31 @@ impl JwtConfig {
                 None => defaults.default_role,
             },
             leeway_seconds: parsed("JWT_LEEWAY_SECONDS", defaults.leeway_seconds)?,
-        })
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Refuses a JWKS without both an issuer and an audience to check, unless the operator
+    /// said explicitly that any will do: an identity provider's keys sign the tokens of every
+    /// application of its tenant, so without them any of those tokens that carries an org
+    /// claim would be accepted here, tokens minted for other applications included.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.jwks_url.is_none() || self.accept_any_audience {
+            return Ok(());
+        }
+        let (names, verb, claims) = match (self.issuer.is_none(), self.audience.is_none()) {
+            (false, false) => return Ok(()),
+            (true, false) => ("JWT_ISSUER", "is", "iss"),
+            (false, true) => ("JWT_AUDIENCE", "is", "aud"),
+            (true, true) => ("JWT_ISSUER and JWT_AUDIENCE", "are", "iss and aud"),
+        };
+        Err(ConfigError(format!(
+            "JWT_JWKS_URL is set but {names} {verb} not, so every token the identity provider \
+             signs with an org claim would be accepted, tokens for other applications included. \
+             Set {names} to the {claims} of this API's tokens, or JWT_ACCEPT_ANY_AUDIENCE=true to \
+             accept any"
+        )))
     }
 }
 
@@ -91,6 +121,12 @@ pub fn parse_algorithms(list: &str) -> Result<Vec<Algorithm>, String> {
 /// (so random `kid`s cannot turn us into a load generator against the identity provider).
 const JWKS_TTL: Duration = Duration::from_secs(600);
 const JWKS_MIN_REFRESH: Duration = Duration::from_secs(30);
+/// How long a failed JWKS fetch is remembered. Meanwhile a token that needs the keys is answered
+/// at once as unavailable (the answer of the failed fetch), rather than each request waiting on
+/// a fetch of its own, up to the 5 s timeout, while the provider is down; short, because a
+/// provider that is back is only tried again after it. As long as the refetch interval: a warm
+/// instance asks the provider at most once per 30 s, whether its last fetch worked or not.
+const JWKS_FAILURE_MEMORY: Duration = Duration::from_secs(30);
 
 struct CachedJwks {
     keys: JwkSet,
@@ -101,6 +137,9 @@ pub struct JwtVerifier {
     config: JwtConfig,
     http: reqwest::Client,
     jwks: RwLock<Option<Arc<CachedJwks>>>,
+    /// Held across a JWKS fetch, so that one is in flight at a time and the requests that
+    /// wanted it take its result; holds when the last fetch failed.
+    fetch: Mutex<Option<Instant>>,
 }
 
 fn invalid(reason: impl Into<String>) -> AuthError {
@@ -129,6 +168,7 @@ impl JwtVerifier {
                 .build()
                 .unwrap_or_default(),
             jwks: RwLock::new(None),
+            fetch: Mutex::new(None),
         }
     }
 
@@ -231,20 +271,31 @@ impl JwtVerifier {
             return key;
         }
         // Unknown kid (or stale set): refetch, unless we fetched a moment ago.
-        let recently = cached
-            .as_ref()
-            .is_some_and(|c| c.fetched.elapsed() < JWKS_MIN_REFRESH);
-        let keys = if recently {
-            cached.expect("checked above")
-        } else {
-            self.refresh().await?
+        let keys = match self.recent().await {
+            Some(recent) => recent,
+            None => self.refresh().await?,
         };
         select_key(&keys.keys, kid, alg).unwrap_or_else(|| Err(invalid("unknown signing key")))
     }
 
+    /// The key set, when it was fetched less than [`JWKS_MIN_REFRESH`] ago.
+    async fn recent(&self) -> Option<Arc<CachedJwks>> {
+        let cached = self.jwks.read().await.clone();
+        cached.filter(|c| c.fetched.elapsed() < JWKS_MIN_REFRESH)
+    }
+
+    /// A new key set: fetched by one request at a time; one that waited for another's fetch
+    /// takes its keys, or its failure while that is remembered.
     async fn refresh(&self) -> Result<Arc<CachedJwks>, AuthError> {
+        let mut failed_at = self.fetch.lock().await;
+        if let Some(recent) = self.recent().await {
+            return Ok(recent);
+        }
+        if failed_at.is_some_and(|at| at.elapsed() < JWKS_FAILURE_MEMORY) {
+            return Err(AuthError::Unavailable);
+        }
         let url = self.config.jwks_url.as_deref().unwrap_or_default();
-        let keys: JwkSet = async {
+        let keys: JwkSet = match async {
             self.http
                 .get(url)
                 .send()
@@ -254,10 +305,15 @@ impl JwtVerifier {
                 .await
         }
         .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "JWKS fetch failed");
-            AuthError::Unavailable
-        })?;
+        {
+            Ok(keys) => keys,
+            Err(e) => {
+                tracing::error!(error = %e, "JWKS fetch failed");
+                *failed_at = Some(Instant::now());
+                return Err(AuthError::Unavailable);
+            }
+        };
+        *failed_at = None;
         let cached = Arc::new(CachedJwks {
             keys,
             fetched: Instant::now(),
@@ -267,8 +323,9 @@ impl JwtVerifier {
     }
 }
 
-/// The JWKS key for this token: matched by `kid` (or the only key when the token has none), and
-/// of the algorithm's own family.
+/// The JWKS key for this token: matched by `kid` (or the only key when the token has none), of
+/// the algorithm's own family, and, when the key says so, for signatures (`use`) with this very
+/// algorithm (`alg`): an RS256 key does not verify a PS256 token.
 fn select_key(
     set: &JwkSet,
     kid: Option<&str>,
@@ -294,8 +351,40 @@ fn select_key(
         }
         _ => false,
     };
-    if !family_ok {
+    if !family_ok || !key_allows(jwk, alg) {
         return Some(Err(invalid("algorithm does not match key")));
     }
     Some(DecodingKey::from_jwk(jwk).map_err(|_| invalid("unusable signing key")))
+}
+
+/// Whether the key's own `use` and `alg`, those it has, allow verifying an `alg` signature.
+fn key_allows(jwk: &Jwk, alg: Algorithm) -> bool {
+    let use_ok = match &jwk.common.public_key_use {
+        None | Some(PublicKeyUse::Signature) => true,
+        Some(PublicKeyUse::Encryption | PublicKeyUse::Other(_)) => false,
+    };
+    use_ok
+        && jwk
+            .common
+            .key_algorithm
+            .is_none_or(|key| signing_algorithm(key) == Some(alg))
+}
+
+/// The signature algorithm a JWK's `alg` names (`None` for the encryption ones).
+fn signing_algorithm(key: KeyAlgorithm) -> Option<Algorithm> {
+    Some(match key {
+        KeyAlgorithm::HS256 => Algorithm::HS256,
+        KeyAlgorithm::HS384 => Algorithm::HS384,
+        KeyAlgorithm::HS512 => Algorithm::HS512,
+        KeyAlgorithm::ES256 => Algorithm::ES256,
+        KeyAlgorithm::ES384 => Algorithm::ES384,
+        KeyAlgorithm::RS256 => Algorithm::RS256,
+        KeyAlgorithm::RS384 => Algorithm::RS384,
+        KeyAlgorithm::RS512 => Algorithm::RS512,
+        KeyAlgorithm::PS256 => Algorithm::PS256,
+        KeyAlgorithm::PS384 => Algorithm::PS384,
+        KeyAlgorithm::PS512 => Algorithm::PS512,
+        KeyAlgorithm::EdDSA => Algorithm::EdDSA,
+        KeyAlgorithm::RSA1_5 | KeyAlgorithm::RSA_OAEP | KeyAlgorithm::RSA_OAEP_256 => return None,
+    })
 }

@@ -58,9 +58,12 @@ impl AppState {
 }
 
 /// A Lambda HTTP function's whole `main`: JSON logs, configuration and the store built once per
-/// cold start, then the router under `lambda_http`.
+/// cold start, then the router under `lambda_http`. A configuration refused is logged as its
+/// message (the operator reads it in the function's logs) before the start fails.
 pub async fn run_lambda(app: fn(AppState) -> axum::Router) -> Result<(), lambda_http::Error> {
     compliance_services::telemetry::init_json();
-    let state = AppState::from_env().await?;
+    let state = AppState::from_env().await.inspect_err(|e| {
+        tracing::error!(error = %e, "the function cannot start");
+    })?;
     lambda_http::run(app(state)).await
 }
