@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # Tools the suite uses, installed when missing (a fresh machine has Rust, Java 17, Python, Node).
 tools_bin="$(scripts/python-tools.sh)"
 scripts/dynamodb-local.sh install
-scripts/browser-tools.sh >/dev/null   # chromium + chromium-driver (apt, when missing), axe-core (npm)
+scripts/browser-tools.sh >/dev/null   # chromium, chromium-driver, curl, jq (apt, when missing), axe-core (npm)
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
