@@ -2,6 +2,7 @@
 //! API Gateway, over the embedded store by default; the stream and schedule functions run in
 //! process (see [`events`]).
 
+mod connection;
 pub mod events;
 
 use std::net::SocketAddr;
@@ -242,9 +243,12 @@ pub async fn seed_demo(state: &AppState, admin_key: &str) -> Result<u64, SeedErr
 
 /// Serves until Ctrl-C (or SIGTERM), then finishes the requests in flight.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    let app = app(state).layer(axum::middleware::from_fn(
+        connection::close_when_body_unread,
+    ));
     axum::serve(
         listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await

@@ -2,6 +2,7 @@
 //! that start `compliance-local` itself.
 
 mod ci_snippet;
+mod connection;
 mod crash;
 mod jwt_config;
 mod restart;
