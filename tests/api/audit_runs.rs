@@ -788,6 +788,88 @@ async fn a_dry_run_backtests_thresholds_and_stores_nothing() {
     assert!(logged.iter().all(|e| e["action"] != "AUDIT_RUN_COMPLETED"));
 }
 
+/// The dry run reads bodies as a run does (NDJSON or CSV, gzip or not): the same records give
+/// the same outcome per rule, a bad line or row the same refusal; the JSON envelope reads its
+/// records as NDJSON lines, gzip or not, and names a bad one by its index.
+#[tokio::test]
+async fn a_dry_run_reads_bodies_as_a_run_does() {
+    let app = spawn_app().await;
+    let token = user(&app, "officer-dry");
+    let (audit_id, _) = create_audit(&app, &token, "aml").await;
+    let runs = format!("/api/audits/{audit_id}/runs");
+    let evaluate = "/api/policy-packs/aml/evaluate";
+    let nd = "application/x-ndjson";
+    let good = ndjson(&aml_records());
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (nd, good.clone()),
+        ("text/csv", csv(&aml_records())),
+        (
+            nd,
+            b"{\"id\": \"t1\", \"amount_usd\": 5}\n{\"id\": 2.5}\n".to_vec(),
+        ),
+        (
+            nd,
+            b"{\"id\": \"t1\"}\n{\"id\": \"t2\", \"amount_usd\": \n".to_vec(),
+        ),
+        (nd, b"{\"id\": \"t1\"}\n\"just a string\"\n".to_vec()),
+        (nd, b"{\"amount_usd\": 5}\n".to_vec()),
+        (nd, b"\xff\n".to_vec()),
+        (nd, b"\n\n".to_vec()),
+        ("text/csv", b"id,amount_usd\nt1,5\nt2,ten\n".to_vec()),
+        ("text/csv", b"amount_usd\n5\n".to_vec()),
+        ("text/csv", b"id,amount_usd\nt1,5,6\n".to_vec()),
+    ];
+    for (content_type, body) in cases {
+        for gzipped in [false, true] {
+            let run = send_records(&app, &token, &runs, content_type, body.clone(), gzipped).await;
+            let dry =
+                send_records(&app, &token, evaluate, content_type, body.clone(), gzipped).await;
+            let shown = String::from_utf8_lossy(&body[..body.len().min(60)]).to_string();
+            if run.status == StatusCode::CREATED {
+                assert_eq!(dry.status, StatusCode::OK, "{shown}: {:?}", dry.body);
+                for field in ["records", "rules", "findings_total", "by_severity"] {
+                    assert_eq!(dry.body[field], run.body[field], "{shown}: {field}");
+                }
+            } else {
+                assert_eq!(dry.status, run.status, "{shown}: {:?}", dry.body);
+                assert_eq!(dry.body, run.body, "{shown}");
+            }
+        }
+    }
+    // The envelope, plain and gzip: the same answer, its records read as the lines were.
+    let lines = send_records(&app, &token, evaluate, nd, good.clone(), false).await;
+    let envelope = serde_json::to_vec(&json!({"records": aml_records()})).unwrap();
+    for gzipped in [false, true] {
+        let resp = send_records(
+            &app,
+            &token,
+            evaluate,
+            "application/json",
+            envelope.clone(),
+            gzipped,
+        )
+        .await;
+        assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+        assert_eq!(resp.body["rules"], lines.body["rules"]);
+        assert_eq!(resp.body["format"], "ndjson");
+    }
+    let bad = json!({"records": [{"id": "a"}, {"id": 2.5}]});
+    let resp = send_records(
+        &app,
+        &token,
+        evaluate,
+        "application/json",
+        serde_json::to_vec(&bad).unwrap(),
+        true,
+    )
+    .await;
+    assert_refused(
+        &resp,
+        json!(["records", 1]),
+        "invalid type: floating point `2.5`, expected the record's id",
+    );
+}
+
 #[tokio::test]
 async fn a_pack_publishes_the_fields_its_rules_read() {
     let app = spawn_app().await;

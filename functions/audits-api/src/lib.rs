@@ -7,6 +7,7 @@ mod handlers;
 mod oscal;
 
 mod body;
+pub mod envelope;
 mod packs;
 mod records;
 pub mod runs;

@@ -3,16 +3,17 @@
 
 use std::collections::BTreeMap;
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use compliance_http::body::{FromBody, Object};
-use compliance_http::{parse_json, ApiError, AppState, Caller, FieldError, Params, RawBody};
-use compliance_packs::engine::FieldSpec;
+use compliance_http::{ApiError, AppState, Caller, FieldError, Params, RawBody};
+use compliance_packs::engine::{FieldSpec, InputError, Records};
 use compliance_packs::{packs as all_packs, NamedList, Pack, PolicyType, Rule, NAMED_LISTS};
 use serde::{Deserialize, Serialize};
 
+use crate::envelope;
 use crate::runs::input::{self, Upload};
 use crate::runs::model::{Outcome, RecordFormat, StoredFinding};
 use crate::thresholds::with_threshold;
@@ -113,52 +114,6 @@ pub struct EvaluateQuery {
     findings_limit: Option<u32>,
 }
 
-/// The JSON envelope: records as an array, with the options of the query.
-pub struct Envelope {
-    records: Vec<u8>,
-    thresholds: Vec<(String, f64)>,
-    rule_ids: Option<Vec<String>>,
-    findings_limit: Option<u32>,
-}
-
-/// The envelope may carry this many records (the body limit bounds it anyway).
-const MAX_ENVELOPE_RECORDS: usize = 100_000;
-
-impl FromBody for Envelope {
-    fn from_body(body: &mut Object) -> Option<Self> {
-        let records = body.required("records", |f| {
-            f.array(1, MAX_ENVELOPE_RECORDS, |r| {
-                let record = r.raw_object()?;
-                let mut line = serde_json::to_vec(record).ok()?;
-                line.push(b'\n');
-                Some(line)
-            })
-        });
-        let thresholds = body.optional("thresholds", |f| f.entries(100, |_, value| value.number()));
-        let rule_ids = body.optional("rule_ids", |f| {
-            f.array(1, 100, |id| id.string().map(str::to_string))
-        });
-        let findings_limit = body.optional("findings_limit", |f| {
-            let v = f
-                .value()
-                .as_u64()
-                .filter(|n| *n <= u64::from(MAX_DRY_RUN_FINDINGS));
-            match v {
-                Some(n) => Some(n as u32),
-                None => f.invalid(format!(
-                    "Expected an integer between 0 and {MAX_DRY_RUN_FINDINGS}"
-                )),
-            }
-        });
-        Some(Envelope {
-            records: records?.concat(),
-            thresholds: thresholds?.unwrap_or_default(),
-            rule_ids: rule_ids?,
-            findings_limit: findings_limit?,
-        })
-    }
-}
-
 #[derive(Serialize)]
 pub struct DryRun {
     pub policy_type: PolicyType,
@@ -245,59 +200,91 @@ pub async fn evaluate(
     RawBody(body): RawBody,
 ) -> Result<Json<DryRun>, ApiError> {
     let t = policy_type(&policy_type_text)?;
-    let mut thresholds = match &query.thresholds {
+    let thresholds = match &query.thresholds {
         Some(text) => parse_thresholds(text).map_err(|e| invalid_query("thresholds", e))?,
         None => Vec::new(),
     };
-    let mut rule_ids: Option<Vec<String>> = query.rule_ids.as_deref().map(|ids| {
+    let rule_ids: Option<Vec<String>> = query.rule_ids.as_deref().map(|ids| {
         ids.split(',')
             .map(|s| s.trim().to_string())
             .filter(|s| !s.is_empty())
             .collect()
     });
-    let mut findings_limit = query.findings_limit;
-    let envelope = compliance_http::upload::mime(&headers) == "application/json";
-    let upload = if envelope {
-        let bytes = compliance_http::upload::decode(&headers, &body, "records")?;
-        let e: Envelope =
-            compliance_http::body::read(&parse_json(&bytes)?).map_err(ApiError::Validation)?;
-        thresholds.extend(e.thresholds);
-        rule_ids = e.rule_ids.or(rule_ids);
-        findings_limit = e.findings_limit.or(findings_limit);
-        Upload {
-            format: RecordFormat::Ndjson,
-            bytes: e.records,
-        }
-    } else {
-        input::read(&headers, &body)?
+    let asked = Asked {
+        thresholds,
+        rule_ids,
+        findings_limit: query.findings_limit,
     };
-    drop(body);
-    let limit = findings_limit.unwrap_or(DEFAULT_DRY_RUN_FINDINGS);
+    let now = state.now();
+    // Decompressing, reading and evaluating up to 64 MiB is CPU work: off the async workers.
+    tokio::task::spawn_blocking(move || dry_run(t, asked, &headers, body, now))
+        .await
+        .map_err(ApiError::internal)?
+        .map(Json)
+}
+
+/// What the query (and then the envelope) asks of a dry run.
+struct Asked {
+    thresholds: Vec<(String, f64)>,
+    rule_ids: Option<Vec<String>>,
+    findings_limit: Option<u32>,
+}
+
+/// The records of a dry run: read already (the envelope's), or to read (NDJSON or CSV).
+enum Source {
+    Read(Box<Result<Records<'static>, InputError>>),
+    Upload(Upload),
+}
+
+fn dry_run(
+    t: PolicyType,
+    mut asked: Asked,
+    headers: &HeaderMap,
+    body: Bytes,
+    now: DateTime<Utc>,
+) -> Result<DryRun, ApiError> {
+    let is_envelope = compliance_http::upload::mime(headers) == "application/json";
+    let (format, source) = if is_envelope {
+        let bytes = compliance_http::upload::decode(headers, &body, "records")?;
+        drop(body);
+        let e = envelope::read(t.schema(), &bytes)?;
+        asked.thresholds.extend(e.thresholds);
+        asked.rule_ids = e.rule_ids.or(asked.rule_ids);
+        asked.findings_limit = e.findings_limit.or(asked.findings_limit);
+        (RecordFormat::Ndjson, Source::Read(Box::new(e.records)))
+    } else {
+        let upload = input::read(headers, &body)?;
+        drop(body);
+        (upload.format, Source::Upload(upload))
+    };
+    let limit = asked.findings_limit.unwrap_or(DEFAULT_DRY_RUN_FINDINGS);
     if limit > MAX_DRY_RUN_FINDINGS {
         return Err(invalid_query(
             "findings_limit",
             format!("must be between 0 and {MAX_DRY_RUN_FINDINGS}"),
         ));
     }
-    let at: &dyn Fn(&str, String) -> ApiError = if envelope {
+    let at: &dyn Fn(&str, String) -> ApiError = if is_envelope {
         &|field, message| ApiError::Validation(vec![FieldError::at(field, message)])
     } else {
         &|field, message| invalid_query(field, message)
     };
-    let rules = rules_to_run(t.pack(), rule_ids.as_deref(), &thresholds, at)?;
+    let rules = rules_to_run(t.pack(), asked.rule_ids.as_deref(), &asked.thresholds, at)?;
     if rules.is_empty() {
         return Err(at("rule_ids", "Select at least one rule".into()));
     }
+    let records = match source {
+        Source::Read(records) => (*records).map_err(|e| input::input_error(e, true))?,
+        Source::Upload(upload) => input::parse(t, &upload)?,
+    };
+    let evaluation = input::evaluate_records(&rules, &records, now, limit as usize)?;
+    drop(records);
     let thresholds: Vec<Option<f64>> = rules.iter().map(|r| r.threshold).collect();
-    let format = upload.format;
-    let now = state.now();
-    let evaluation = input::evaluate(t, rules, upload, envelope, now, limit as usize).await?;
-    let outcome = Outcome::of(&evaluation, &thresholds);
-    Ok(Json(DryRun {
+    Ok(DryRun {
         policy_type: t,
         evaluated_at: now,
         format,
-        outcome,
+        outcome: Outcome::of(&evaluation, &thresholds),
         findings: StoredFinding::numbered("dry-run", evaluation.findings),
-    }))
+    })
 }

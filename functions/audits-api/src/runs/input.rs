@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use compliance_http::upload::{decode, mime};
 use compliance_http::{ApiError, FieldError};
-use compliance_packs::engine::{self, Evaluation, Format, InputError, Position, RuleRun};
+use compliance_packs::engine::{self, Evaluation, Format, InputError, Position, Records, RuleRun};
 use compliance_packs::{PolicyType, Rule};
 use serde_json::json;
 
@@ -55,33 +55,47 @@ pub fn input_error(e: InputError, envelope: bool) -> ApiError {
     ApiError::Validation(vec![FieldError::new(path, message)])
 }
 
-/// Reads and evaluates `rules` (each with the threshold it runs with) over the upload,
-/// explaining the first `keep` findings.
+/// Reads the upload's records against the pack's schema. CPU work: off the async workers.
+pub fn parse(policy: PolicyType, upload: &Upload) -> Result<Records<'static>, ApiError> {
+    let format = match upload.format {
+        RecordFormat::Ndjson => Format::Ndjson,
+        RecordFormat::Csv => Format::Csv,
+    };
+    engine::input::parse(policy.schema(), format, &upload.bytes).map_err(|e| input_error(e, false))
+}
+
+/// Evaluates `rules` (each with the threshold it runs with) over the records, explaining the
+/// first `keep` findings. CPU work: off the async workers.
+pub fn evaluate_records(
+    rules: &[Rule],
+    records: &Records,
+    now: DateTime<Utc>,
+    keep: usize,
+) -> Result<Evaluation, ApiError> {
+    if records.is_empty() {
+        return Err(ApiError::BadRequest(
+            "The body holds no records: send one JSON object per line, or a CSV header row \
+             and rows"
+                .into(),
+        ));
+    }
+    let runs: Vec<RuleRun> = rules.iter().map(RuleRun::as_written).collect();
+    engine::evaluate(&runs, records, now, keep).map_err(ApiError::internal)
+}
+
+/// Reads and evaluates `rules` over the upload on a blocking thread, explaining the first
+/// `keep` findings.
 pub async fn evaluate(
     policy: PolicyType,
     rules: Vec<Rule>,
     upload: Upload,
-    envelope: bool,
     now: DateTime<Utc>,
     keep: usize,
 ) -> Result<Evaluation, ApiError> {
     tokio::task::spawn_blocking(move || {
-        let format = match upload.format {
-            RecordFormat::Ndjson => Format::Ndjson,
-            RecordFormat::Csv => Format::Csv,
-        };
-        let records = engine::input::parse(policy.schema(), format, &upload.bytes)
-            .map_err(|e| input_error(e, envelope))?;
+        let records = parse(policy, &upload)?;
         drop(upload);
-        if records.is_empty() {
-            return Err(ApiError::BadRequest(
-                "The body holds no records: send one JSON object per line, or a CSV header row \
-                 and rows"
-                    .into(),
-            ));
-        }
-        let runs: Vec<RuleRun> = rules.iter().map(RuleRun::as_written).collect();
-        engine::evaluate(&runs, &records, now, keep).map_err(ApiError::internal)
+        evaluate_records(&rules, &records, now, keep)
     })
     .await
     .map_err(ApiError::internal)?

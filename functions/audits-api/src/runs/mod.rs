@@ -62,8 +62,10 @@ pub async fn create(
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let audit = own_audit(&state, &principal, &audit_id).await?;
-    let upload = input::read(&headers, &body)?;
-    drop(body);
+    // Decompressing up to 64 MiB is CPU work: off the async workers, as the reading is.
+    let upload = tokio::task::spawn_blocking(move || input::read(&headers, &body))
+        .await
+        .map_err(ApiError::internal)??;
     let store = state.store.as_ref();
     let owner = owner(&principal);
     let active: Vec<Rule> = records::rules(store, &principal.org_id, &owner, &audit.policy_id)
@@ -85,7 +87,6 @@ pub async fn create(
         audit.policy_type,
         active,
         upload,
-        false,
         started_at,
         MAX_STORED_FINDINGS,
     )

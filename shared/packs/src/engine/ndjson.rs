@@ -1,27 +1,26 @@
-//! NDJSON records, read without building a JSON tree: each line's keys are looked up in the
-//! schema's path tree and only the values of fields a rule reads are kept.
+//! JSON records, read without building a JSON tree: each object's keys are looked up in the
+//! schema's path tree and only the values of fields a rule reads are kept. NDJSON has one
+//! object per line; [`RecordReader`] takes them from any other framing (a JSON array's items).
 
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Unexpected,
+    Visitor,
+};
 
 use super::input::{id_problem, InputError, Position};
 use super::records::{same_bytes, Cell, Kind, Records};
-use super::schema::{FieldType, PathNode, PathTree, Slot, ID_FIELD};
+use super::schema::{FieldType, PathNode, PathTree, Schema, Slot, ID_FIELD};
 
 /// Reads one JSON object per line; blank lines are skipped.
-pub fn parse_ndjson<'s>(
-    schema: &'s crate::engine::Schema,
-    body: &[u8],
-) -> Result<Records<'s>, InputError> {
+pub fn parse_ndjson<'s>(schema: &'s Schema, body: &[u8]) -> Result<Records<'s>, InputError> {
     // Validated once, so the JSON reader need not check each string again.
     let body = std::str::from_utf8(body).map_err(|e| {
         let line = 1 + memchr::memchr_iter(b'\n', &body[..e.valid_up_to()]).count();
         InputError::at(Position::Line(line), None, "not UTF-8")
     })?;
-    let mut records = Records::new(schema);
-    let mut id = String::new();
-    let mut keys = KeyCache::default();
+    let mut reader = RecordReader::new(schema);
     let mut start = 0;
     let mut index = 0;
     while start < body.len() {
@@ -34,43 +33,26 @@ pub fn parse_ndjson<'s>(
         if line.bytes().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let position = Position::Line(index);
-        id.clear();
         let mut de = serde_json::Deserializer::from_str(line);
-        let read = ObjectSeed {
-            tree: &schema.tree,
-            records: &mut records,
-            top: Some(Top {
-                id: &mut id,
-                keys: &mut keys,
-            }),
+        let read = reader.object().deserialize(&mut de).and_then(|()| de.end());
+        reader.end(Position::Line(index), read.err().map(|e| json_message(&e)));
+        if let Some(e) = reader.error.take() {
+            return Err(e);
         }
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-        if let Err(e) = read {
-            records.abandon();
-            return Err(InputError::at(position, None, json_message(&e)));
-        }
-        if id.is_empty() {
-            records.abandon();
-            return Err(InputError::at(
-                position,
-                Some(ID_FIELD),
-                "required: a string or an integer that names the record",
-            ));
-        }
-        if let Some(problem) = id_problem(&id) {
-            records.abandon();
-            return Err(InputError::at(position, Some(ID_FIELD), problem));
-        }
-        records.finish(&id);
     }
-    Ok(records)
+    Ok(reader.records)
 }
 
 /// How much of serde_json's message is kept: it quotes the value it did not expect, which can
 /// be the whole line.
 const MESSAGE_CHARS: usize = 160;
+
+fn shortened(text: &str) -> String {
+    match text.char_indices().nth(MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
 
 /// serde_json's message without its "at line 1 column N" (every line is line 1 to it).
 fn json_message(e: &serde_json::Error) -> String {
@@ -78,14 +60,147 @@ fn json_message(e: &serde_json::Error) -> String {
     let text = text
         .rsplit_once(" at line ")
         .map_or(text.as_str(), |(message, _)| message);
-    let text = match text.char_indices().nth(MESSAGE_CHARS) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_string(),
-    };
+    let text = shortened(text);
     if e.is_data() {
         text
     } else {
         format!("not a JSON object ({text} at column {})", e.column())
+    }
+}
+
+/// Reads records one JSON object at a time, as NDJSON's lines are read, from a reader that
+/// frames them otherwise: the items of a JSON array (a dry run's envelope). The first record
+/// that cannot be read is the error; the objects after it are skipped, not read.
+pub struct RecordReader<'s> {
+    records: Records<'s>,
+    id: String,
+    /// A problem with the record's `id` (its type), kept rather than failing the reader, so
+    /// that an envelope's reading can go on to check the items after it.
+    id_type: Option<String>,
+    keys: KeyCache<'s>,
+    error: Option<InputError>,
+}
+
+impl<'s> RecordReader<'s> {
+    pub fn new(schema: &'s Schema) -> Self {
+        RecordReader {
+            records: Records::new(schema),
+            id: String::new(),
+            id_type: None,
+            keys: KeyCache::default(),
+            error: None,
+        }
+    }
+
+    /// A seed that reads any JSON value as the record at `position`: an object is read (unless
+    /// a record before it could not be); anything else is skipped, its JSON type returned for
+    /// the caller to refuse.
+    pub fn record(&mut self, position: Position) -> RecordSeed<'_, 's> {
+        RecordSeed {
+            reader: self,
+            position,
+        }
+    }
+
+    /// The records, or the first that could not be read.
+    pub fn finish(self) -> Result<Records<'s>, InputError> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.records),
+        }
+    }
+
+    fn object(&mut self) -> ObjectSeed<'_, 's> {
+        self.id.clear();
+        self.id_type = None;
+        let schema = self.records.schema();
+        ObjectSeed {
+            tree: &schema.tree,
+            records: &mut self.records,
+            top: Some(Top {
+                id: &mut self.id,
+                id_type: &mut self.id_type,
+                keys: &mut self.keys,
+            }),
+        }
+    }
+
+    /// Ends the record read at `position` (`unread`: why the JSON reader stopped in it).
+    fn end(&mut self, position: Position, unread: Option<String>) {
+        // The first problem met in the record is the one reported.
+        let problem = match (self.id_type.take().or(unread), id_problem(&self.id)) {
+            (Some(message), _) => Some((None, message)),
+            (None, _) if self.id.is_empty() => Some((
+                Some(ID_FIELD),
+                "required: a string or an integer that names the record".to_string(),
+            )),
+            (None, Some(length)) => Some((Some(ID_FIELD), length)),
+            (None, None) => None,
+        };
+        match problem {
+            Some((field, message)) => {
+                self.records.abandon();
+                self.error = Some(InputError::at(position, field, message));
+            }
+            None => self.records.finish(&self.id),
+        }
+    }
+}
+
+/// One JSON value read as a record by a [`RecordReader`]: `Err` with the value's JSON type
+/// (`"string"`, `"array"`…) when it is not an object.
+pub struct RecordSeed<'a, 's> {
+    reader: &'a mut RecordReader<'s>,
+    position: Position,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_> {
+    type Value = Result<(), &'static str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_, '_> {
+    type Value = Result<(), &'static str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a record")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        if self.reader.error.is_some() {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(Ok(()));
+        }
+        let read = self.reader.object().visit_map(map);
+        let unread = read.as_ref().err().map(|e| shortened(&e.to_string()));
+        self.reader.end(self.position, unread);
+        read.map(Ok)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Err("array"))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Err("boolean"))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Err("number"))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Err("number"))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Err("number"))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Err("string"))
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Err("null"))
     }
 }
 
@@ -96,9 +211,11 @@ struct ObjectSeed<'a, 's> {
     top: Option<Top<'a, 's>>,
 }
 
-/// What only the top level of a record has: its id, and the keys of the lines before.
+/// What only the top level of a record has: its id (or what is wrong with its type), and the
+/// keys of the records before.
 struct Top<'a, 's> {
     id: &'a mut String,
+    id_type: &'a mut Option<String>,
     keys: &'a mut KeyCache<'s>,
 }
 
@@ -175,7 +292,10 @@ impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
                 }
                 Target::Id => {
                     let top = self.top.as_mut().expect("only at the top");
-                    map.next_value_seed(IdSeed(top.id))?
+                    map.next_value_seed(IdSeed {
+                        id: top.id,
+                        problem: top.id_type,
+                    })?
                 }
                 Target::Skip => {
                     map.next_value::<IgnoredAny>()?;
@@ -281,14 +401,28 @@ impl<'de, 's> Visitor<'de> for KeySeed<'_, 's> {
     }
 }
 
-struct IdSeed<'a>(&'a mut String);
+/// The record's `id`; a value of another type is noted (the first such) and skipped.
+struct IdSeed<'a> {
+    id: &'a mut String,
+    problem: &'a mut Option<String>,
+}
+
+impl IdSeed<'_> {
+    fn wrong(self, found: Unexpected) {
+        if self.problem.is_none() {
+            // Worded as serde_json words a visitor's refusal of a type.
+            let e = serde_json::Error::invalid_type(found, &self);
+            *self.problem = Some(shortened(&e.to_string()));
+        }
+    }
+}
 
 impl<'de> DeserializeSeed<'de> for IdSeed<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         // A key given twice keeps its last value, as for every field.
-        self.0.clear();
+        self.id.clear();
         d.deserialize_any(self)
     }
 }
@@ -301,15 +435,37 @@ impl<'de> Visitor<'de> for IdSeed<'_> {
     }
 
     fn visit_str<E>(self, v: &str) -> Result<(), E> {
-        self.0.push_str(v);
+        self.id.push_str(v);
         Ok(())
     }
     fn visit_i64<E>(self, v: i64) -> Result<(), E> {
-        self.0.push_str(&v.to_string());
+        self.id.push_str(&v.to_string());
         Ok(())
     }
     fn visit_u64<E>(self, v: u64) -> Result<(), E> {
-        self.0.push_str(&v.to_string());
+        self.id.push_str(&v.to_string());
+        Ok(())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<(), E> {
+        self.wrong(Unexpected::Float(v));
+        Ok(())
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<(), E> {
+        self.wrong(Unexpected::Bool(v));
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        self.wrong(Unexpected::Unit);
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.wrong(Unexpected::Seq);
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.wrong(Unexpected::Map);
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
         Ok(())
     }
 }

@@ -217,6 +217,31 @@ fn a_record_needs_an_id_of_at_most_256_characters() {
 }
 
 #[test]
+fn an_id_of_another_type_is_refused_in_serde_json_words() {
+    // The first problem of a line is the one reported, a broken rest of the line included.
+    let schema = aml_schema();
+    let expected = "the record's id as a string or an integer";
+    for (line, found) in [
+        (r#"{"id": 1.5}"#, "floating point `1.5`"),
+        (r#"{"id": true, "amount_usd": 1}"#, "boolean `true`"),
+        (r#"{"id": null}"#, "null"),
+        (r#"{"id": [1, {"a": 2}]}"#, "sequence"),
+        (r#"{"id": {"a": [1]}, "id": "b"}"#, "map"),
+        (r#"{"id": 1.5, "id": true}"#, "floating point `1.5`"),
+        (r#"{"id": 1.5, "amount_usd": }"#, "floating point `1.5`"),
+    ] {
+        let err = input::parse_ndjson(&schema, line.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("line 1: invalid type: {found}, expected {expected}"),
+            "{line}"
+        );
+    }
+    let err = input::parse_ndjson(&schema, br#"{"amount_usd": , "id": 1.5}"#).unwrap_err();
+    assert!(err.message.starts_with("not a JSON object"), "{err}");
+}
+
+#[test]
 fn a_key_given_twice_keeps_its_last_value() {
     let body = concat!(
         r#"{"id": "first", "id": "kept", "retention_years": 7, "retention_years": 1}"#,
