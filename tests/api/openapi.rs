@@ -1144,3 +1144,56 @@ fn aml_rules() -> Vec<String> {
         .map(|r| r.rule_id.clone())
         .collect()
 }
+
+const SOA: &str = "/api/compliance/frameworks/soc2/soa";
+const CSV: &[u8] = b"framework_key,control_id\r\nsoc2,CC8.1\r\n";
+
+/// The response check itself: what the document describes passes, the shared 405 included.
+#[test]
+fn the_contract_check_passes_what_the_document_describes() {
+    let check = contract::check_response;
+    check("GET", SOA, 200, Some("text/csv; charset=utf-8"), CSV);
+    let error = br#"{"detail": "Method not allowed"}"#;
+    check(
+        "DELETE",
+        "/api/health",
+        405,
+        Some("application/json"),
+        error,
+    );
+}
+
+/// A method the document does not have on a documented path answered with anything but the
+/// shared 405: the code serves what the document does not describe.
+#[test]
+#[should_panic(expected = "the document has no DELETE on this path")]
+fn the_contract_check_refuses_an_undocumented_method() {
+    let health = br#"{"status": "ok"}"#;
+    contract::check_response(
+        "DELETE",
+        "/api/health",
+        200,
+        Some("application/json"),
+        health,
+    );
+}
+
+/// A CSV answer is checked against its own documented media type, not skipped.
+#[test]
+#[should_panic(expected = "answered text/html")]
+fn the_contract_check_refuses_an_undocumented_media_type() {
+    contract::check_response("GET", SOA, 200, Some("text/html"), CSV);
+}
+
+#[test]
+#[should_panic(expected = "text/csv that is not UTF-8")]
+fn the_contract_check_refuses_a_csv_that_is_not_text() {
+    contract::check_response("GET", SOA, 200, Some("text/csv"), &[0xff, 0xfe, b'\n']);
+}
+
+/// An error documented only as JSON does not pass as CSV.
+#[test]
+#[should_panic(expected = "answered text/csv")]
+fn the_contract_check_refuses_csv_where_only_json_is_documented() {
+    contract::check_response("GET", SOA, 404, Some("text/csv"), CSV);
+}

@@ -1,7 +1,11 @@
 //! Every response an HTTP test receives is checked against `openapi.json`: the operation's
-//! documented schema for that status (JSON Schema 2020-12, `$ref`s into the components). An
-//! undocumented status of a documented operation fails the test, so the document cannot drift
-//! from the code. Routes the document does not have (unknown paths) are not checked here.
+//! documented media types for that status, and the body against the documented schema of its
+//! media type (JSON Schema 2020-12, `$ref`s into the components; a JSON body is validated as
+//! JSON, any other documented media type, such as the Statement of Applicability's `text/csv`,
+//! as the text it is). An undocumented status of a documented operation, an undocumented media
+//! type, and any answer but the shared 405 to a method the document does not have on a
+//! documented path fail the test, so the document cannot drift from the code. Routes the
+//! document does not have (unknown paths) are not checked here.
 
 use std::sync::LazyLock;
 
@@ -32,42 +36,104 @@ pub fn template_for(path: &str) -> Option<&'static str> {
         })
 }
 
-/// Panics when `body` is not what the document promises for this response.
-pub fn check_response(method: &str, path: &str, status: u16, body: &Value) {
+/// Whether a media type carries JSON (`application/json`, `application/problem+json`).
+pub fn is_json(media_type: &str) -> bool {
+    media_type == "application/json" || media_type.ends_with("+json")
+}
+
+/// A `Content-Type` without its parameters, lower-cased (`text/csv; charset=utf-8` → `text/csv`).
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The answer to a method a documented path does not have: the shared fallback's 405.
+const METHOD_NOT_ALLOWED: &str = "/components/responses/MethodNotAllowed";
+
+/// Panics when the response is not what the document promises: its status, its media type
+/// (`content_type`, the `Content-Type` header) and its body.
+pub fn check_response(
+    method: &str,
+    path: &str,
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+) {
     let Some(template) = template_for(path) else {
         return;
     };
-    let Some(operation) = document()["paths"][template].get(method.to_ascii_lowercase()) else {
+    let response = match document()["paths"][template].get(method.to_ascii_lowercase()) {
+        Some(operation) => {
+            let responses = &operation["responses"];
+            let response = responses
+                .get(status.to_string())
+                .or_else(|| responses.get(format!("{}XX", status / 100)))
+                .or_else(|| responses.get("default"))
+                .unwrap_or_else(|| {
+                    panic!("{method} {template}: status {status} is not documented")
+                });
+            resolve(response)
+        }
+        None if status == 405 => document()
+            .pointer(METHOD_NOT_ALLOWED)
+            .expect("the shared 405 is documented"),
+        None => panic!(
+            "{method} {path} ({template}): the document has no {method} on this path, yet it \
+             answered {status} (only the shared 405 may)"
+        ),
+    };
+    let operation = format!("{method} {path} ({template}) {status}");
+    let content = response.get("content").and_then(Value::as_object);
+    let Some(content) = content.filter(|c| !c.is_empty()) else {
+        assert!(
+            body.is_empty(),
+            "{operation}: documents no body, yet answered {} bytes",
+            body.len()
+        );
         return;
     };
-    let responses = &operation["responses"];
-    let response = responses
-        .get(status.to_string())
-        .or_else(|| responses.get(format!("{}XX", status / 100)))
-        .or_else(|| responses.get("default"))
-        .unwrap_or_else(|| panic!("{method} {template}: status {status} is not documented"));
-    let response = resolve(response);
-    let Some(schema) = response
-        .get("content")
-        .and_then(|c| c.get("application/json"))
-        .and_then(|c| c.get("schema"))
-    else {
-        return;
+    let documented: Vec<&String> = content.keys().collect();
+    let media_type = media_type(content_type.unwrap_or_else(|| {
+        panic!("{operation}: no Content-Type; the document has {documented:?}")
+    }));
+    let entry = content.get(&media_type).unwrap_or_else(|| {
+        panic!("{operation}: answered {media_type}, the document has {documented:?}")
+    });
+    let instance = if is_json(&media_type) {
+        serde_json::from_slice(body).unwrap_or_else(|e| {
+            panic!(
+                "{operation}: {media_type} that is not JSON ({e}): {}",
+                String::from_utf8_lossy(body)
+            )
+        })
+    } else {
+        // Documented as text: the body is the string its schema describes.
+        Value::String(
+            String::from_utf8(body.to_vec())
+                .unwrap_or_else(|e| panic!("{operation}: {media_type} that is not UTF-8: {e}")),
+        )
     };
+    let schema = entry
+        .get("schema")
+        .unwrap_or_else(|| panic!("{operation}: {media_type} has no schema in the document"));
     let root = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "allOf": [schema],
         "components": document()["components"],
     });
     let validator = jsonschema::validator_for(&root)
-        .unwrap_or_else(|e| panic!("{method} {template} {status}: unusable schema: {e}"));
+        .unwrap_or_else(|e| panic!("{operation}: unusable schema: {e}"));
     let errors: Vec<String> = validator
-        .iter_errors(body)
+        .iter_errors(&instance)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
     assert!(
         errors.is_empty(),
-        "{method} {path} ({template}) {status}: the body breaks the documented schema:\n{}\nbody: {body}",
+        "{operation}: the {media_type} body breaks the documented schema:\n{}\nbody: {instance}",
         errors.join("\n")
     );
 }
