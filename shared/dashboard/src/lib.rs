@@ -193,12 +193,44 @@ mod tests {
         assert!(body.is_empty());
         let (status, _, _) = get("/assets/app.css", Some("\"other\"")).await;
         assert_eq!(status, StatusCode::OK);
-        for path in [
-            "/assets/nope.js",
-            "/assets/../Cargo.toml",
-            "/assets/index.html",
-        ] {
+        for path in ["/assets/nope.js", "/assets/index.html"] {
             assert_eq!(get(path, None).await.0, StatusCode::NOT_FOUND, "{path}");
+        }
+    }
+
+    /// Paths out of the asset folder to files that do exist there (the crate's manifest and
+    /// source, the workspace's manifest, from the asset folder or from the crate, which is also
+    /// the directory the tests run in), as typed and percent-encoded: each reaches the asset
+    /// handler and is refused by it, never answered with the file.
+    #[tokio::test]
+    async fn paths_out_of_the_asset_folder_are_refused() {
+        let krate = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let assets = krate.join("assets");
+        for (request, relative) in [
+            ("/assets/../Cargo.toml", "../Cargo.toml"),
+            ("/assets/%2e%2e/Cargo.toml", "../Cargo.toml"),
+            ("/assets/..%2FCargo.toml", "../Cargo.toml"),
+            ("/assets/js/../../src/lib.rs", "js/../../src/lib.rs"),
+            ("/assets/../../../Cargo.toml", "../../../Cargo.toml"),
+            ("/assets/../../Cargo.toml", "../../Cargo.toml"),
+            ("/assets/%2e%2e%2f%2e%2e%2fCargo.toml", "../../Cargo.toml"),
+        ] {
+            assert!(
+                [&assets, krate]
+                    .iter()
+                    .any(|base| base.join(relative).is_file()),
+                "{relative}: no such file, so {request} proves nothing"
+            );
+            let (status, headers, body) = get(request, None).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{request}");
+            assert_eq!(
+                body, b"No such dashboard file\n",
+                "{request}: refused by the handler"
+            );
+            assert_eq!(
+                headers[header::CONTENT_SECURITY_POLICY],
+                CONTENT_SECURITY_POLICY
+            );
         }
     }
 
