@@ -124,10 +124,11 @@ impl Interner {
     }
 
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
-        if let Some(id) = self.get(s) {
+        // Hashed once, for the lookup and the insert: a keyed hash is the dearer part.
+        let hash = self.hash_of(s);
+        if let Some(id) = self.find(hash, s) {
             return id;
         }
-        let hash = self.hash_of(s);
         let id = self.ends.len() as u32;
         self.arena.push_str(s);
         self.ends.push(self.arena.len() as u32);
@@ -142,7 +143,10 @@ impl Interner {
     }
 
     pub(crate) fn get(&self, s: &str) -> Option<u32> {
-        let hash = self.hash_of(s);
+        self.find(self.hash_of(s), s)
+    }
+
+    fn find(&self, hash: u64, s: &str) -> Option<u32> {
         let bytes = s.as_bytes();
         add(Step::HashProbe, 1);
         self.table
