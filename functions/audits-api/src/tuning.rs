@@ -76,7 +76,8 @@ pub async fn update(
     records::update_rule(store, &ctx, &stored, after.clone(), metadata)
         .await
         .map_err(|e| match e {
-            StoreError::ConditionFailed { .. } => ApiError::Conflict(
+            // A version that moved, or DynamoDB cancelling one of two transactions on the item.
+            StoreError::ConditionFailed { .. } | StoreError::Conflict => ApiError::Conflict(
                 "The rule was changed by another request at the same time; read it and retry"
                     .into(),
             ),
