@@ -381,7 +381,7 @@ async fn bad_records_are_refused_whole() {
         &token,
         &runs,
         nd,
-        vec![b' '; 10 * 1024 * 1024 + 1],
+        vec![b' '; compliance_http::upload::MAX_DIRECT_BODY_BYTES + 1],
         false,
     )
     .await;

@@ -11,6 +11,7 @@ mod audits;
 mod auth;
 mod controls;
 mod custom_frameworks;
+mod direct_limit;
 mod frameworks;
 mod hostile;
 mod lambda_events;

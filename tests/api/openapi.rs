@@ -718,7 +718,7 @@ async fn every_operation_answers_as_documented() {
         &scans,
         &admin_key,
         &json_type,
-        vec![b' '; 10 * 1024 * 1024 + 1],
+        vec![b' '; compliance_http::upload::MAX_DIRECT_BODY_BYTES + 1],
         413,
     )
     .await;
@@ -978,7 +978,7 @@ async fn every_operation_answers_as_documented() {
         &runs,
         &member_key,
         &ndjson,
-        vec![b' '; 10 * 1024 * 1024 + 1],
+        vec![b' '; compliance_http::upload::MAX_DIRECT_BODY_BYTES + 1],
         413,
     )
     .await;
@@ -1115,7 +1115,7 @@ async fn every_operation_answers_as_documented() {
         evaluate,
         &viewer_key,
         &ndjson,
-        vec![b' '; 10 * 1024 * 1024 + 1],
+        vec![b' '; compliance_http::upload::MAX_DIRECT_BODY_BYTES + 1],
         413,
     )
     .await;

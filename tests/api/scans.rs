@@ -367,7 +367,7 @@ async fn zip_bombs_and_oversized_bodies_are_refused() {
 }
 
 fn scans_cap() -> usize {
-    10 * 1024 * 1024
+    compliance_http::upload::MAX_DIRECT_BODY_BYTES
 }
 
 #[tokio::test]

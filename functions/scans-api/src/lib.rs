@@ -8,7 +8,7 @@ mod scans;
 use axum::Router;
 use compliance_http::{finish, with_body_limit, AppState, Routes};
 
-use compliance_http::upload::MAX_COMPRESSED_BYTES;
+use compliance_http::upload::MAX_DIRECT_BODY_BYTES;
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -21,7 +21,7 @@ pub fn routes() -> Routes {
 }
 
 pub fn router(state: AppState) -> Router {
-    with_body_limit(routes().into_router(state), MAX_COMPRESSED_BYTES)
+    with_body_limit(routes().into_router(state), MAX_DIRECT_BODY_BYTES)
 }
 
 pub fn app(state: AppState) -> Router {

@@ -166,6 +166,11 @@ pub fn with_body_limit(router: axum::Router, max: usize) -> axum::Router {
 
 fn too_large(limit: Option<BodyLimit>) -> ApiError {
     ApiError::PayloadTooLarge(match limit {
+        Some(BodyLimit(max)) if max == crate::upload::MAX_DIRECT_BODY_BYTES => format!(
+            "Request body over this endpoint's limit of {max} bytes (what one Lambda \
+             invocation receives once API Gateway has base64-encoded it); compress it with gzip \
+             (Content-Encoding: gzip) if it is not"
+        ),
         Some(BodyLimit(max)) if max % (1024 * 1024) == 0 => {
             format!(
                 "Request body over this endpoint's limit of {} MiB",
