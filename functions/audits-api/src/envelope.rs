@@ -10,7 +10,6 @@
 //! findings_limit, then unknown fields in key order), so the answers are those of reading a
 //! tree.
 
-use std::collections::HashSet;
 use std::fmt;
 
 use compliance_http::body::Problem;
@@ -40,89 +39,15 @@ const FIELDS: [&str; 4] = ["records", "thresholds", "rule_ids", "findings_limit"
 
 /// Reads the (decompressed) envelope against the pack's schema.
 pub fn read(schema: &'static Schema, bytes: &[u8]) -> Result<Envelope, ApiError> {
-    check(bytes).map_err(located)?;
+    compliance_http::check_json(bytes)?;
     let mut fields = Fields::new(schema);
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let top = TopSeed(&mut fields)
         .deserialize(&mut de)
         .and_then(|()| de.end());
     // The check above read the same bytes with the same reader: nothing is left to fail here.
-    top.map_err(located)?;
+    top.map_err(compliance_http::json_problem)?;
     fields.finish()
-}
-
-/// An error of the JSON reader, as `compliance_http::parse_json` words it.
-fn located(e: serde_json::Error) -> ApiError {
-    let message = match e.classify() {
-        serde_json::error::Category::Data => {
-            let text = e.to_string();
-            text.split(" at line ").next().unwrap_or(&text).to_string()
-        }
-        _ => format!("Malformed JSON: {e}"),
-    };
-    ApiError::Validation(vec![FieldError::new(vec![], message)])
-}
-
-/// The first pass: the document is JSON, and no object repeats a key (as every JSON body of
-/// the API; which of two values would win depends on the reader). Every value is read as a
-/// value, not skipped, so a number out of range fails here as it would when building a tree.
-fn check(bytes: &[u8]) -> Result<(), serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    Checked.deserialize(&mut de)?;
-    de.end()
-}
-
-struct Checked;
-
-impl<'de> DeserializeSeed<'de> for Checked {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Checked {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(Checked)?.is_some() {}
-        Ok(())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut seen = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if !seen.insert(key.clone()) {
-                return Err(de::Error::custom(format!("duplicate key `{key}`")));
-            }
-            map.next_value_seed(Checked)?;
-        }
-        Ok(())
-    }
 }
 
 /// A value read as one JSON type: `null`, that type's value, or another type (skipped, named

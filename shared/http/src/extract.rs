@@ -116,18 +116,25 @@ fn path_parts(path: &serde_path_to_error::Path) -> Vec<Value> {
 
 /// The body as JSON: well-formed, without duplicate keys at any depth.
 pub fn parse_json(bytes: &[u8]) -> Result<Value, ApiError> {
-    let located = |e: serde_json::Error| {
-        let message = match e.classify() {
-            serde_json::error::Category::Data => {
-                let text = e.to_string();
-                text.split(" at line ").next().unwrap_or(&text).to_string()
-            }
-            _ => format!("Malformed JSON: {e}"),
-        };
-        ApiError::Validation(vec![FieldError::new(vec![], message)])
+    check_json(bytes)?;
+    serde_json::from_slice(bytes).map_err(json_problem)
+}
+
+/// What [`parse_json`] checks, without building the tree (for a reader that streams the body).
+pub fn check_json(bytes: &[u8]) -> Result<(), ApiError> {
+    super::strict_json::check_no_duplicate_keys(bytes).map_err(json_problem)
+}
+
+/// An error of the JSON reader, worded for the body as a whole.
+pub fn json_problem(e: serde_json::Error) -> ApiError {
+    let message = match e.classify() {
+        serde_json::error::Category::Data => {
+            let text = e.to_string();
+            text.split(" at line ").next().unwrap_or(&text).to_string()
+        }
+        _ => format!("Malformed JSON: {e}"),
     };
-    super::strict_json::check_no_duplicate_keys(bytes).map_err(located)?;
-    serde_json::from_slice(bytes).map_err(located)
+    ApiError::Validation(vec![FieldError::new(vec![], message)])
 }
 
 impl<S: Send + Sync, T: FromBody> FromRequest<S> for JsonBody<T> {
