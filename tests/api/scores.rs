@@ -453,8 +453,8 @@ async fn dates_come_from_the_clock() {
 }
 
 /// A repository with more points in the window than one answer holds: 5,010 scans within the
-/// day, written through the trend service (5,010 uploads would only slow the test), read over
-/// HTTP. The answer keeps the newest 5,000, oldest first, and says older points were left out.
+/// day, written as the trend service writes them (5,010 uploads would only slow the test), read
+/// over HTTP. The answer keeps the newest 5,000, oldest first, and says older points were left out.
 async fn the_trend_keeps_the_newest_points(backend: Backend) {
     use compliance_domain::ids::{RepoId, ScanId};
     use compliance_domain::scoring::Posture;
@@ -479,21 +479,14 @@ async fn the_trend_keeps_the_newest_points(backend: Backend) {
             frameworks: Default::default(),
         }
     };
-    let mut writers = tokio::task::JoinSet::new();
-    for lane in 0..16 {
-        let store = app.state.store.clone();
-        let org = org.clone();
-        let points: Vec<TrendPoint> = (lane..POINTS).step_by(16).map(point).collect();
-        writers.spawn(async move {
-            for p in points {
-                assert!(trends::record(store.as_ref(), &org, repo_id, &p, None)
-                    .await
-                    .unwrap());
-            }
-        });
-    }
-    while let Some(done) = writers.join_next().await {
-        done.unwrap();
+    // In transactions of the most items one may hold: a few dozen writes, not thousands.
+    let points: Vec<TrendPoint> = (0..POINTS).map(point).collect();
+    for chunk in points.chunks(compliance_store::MAX_TRANSACTION_OPS) {
+        let ops = chunk
+            .iter()
+            .map(|p| trends::put_new(&org, repo_id, p, None))
+            .collect();
+        app.store().write(ops).await.unwrap();
     }
 
     let body = app

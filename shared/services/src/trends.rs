@@ -11,7 +11,7 @@ use compliance_domain::labels;
 use compliance_domain::scoring::{Posture, Report};
 use compliance_domain::time::rfc3339;
 use compliance_store::record::{Record, Records};
-use compliance_store::{keys, Condition, Key, Query, Store, StoreError};
+use compliance_store::{keys, Condition, Key, Query, Store, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
 
 labels! {
@@ -89,6 +89,23 @@ impl Record for StoredPoint {
     }
 }
 
+/// The write of the point unless it exists, to send alone ([`record`]) or with others in one
+/// transaction. A snapshot's point is keyed by `snapshot_day`, a scan's by its scan.
+pub fn put_new(
+    org_id: &OrgId,
+    repo_id: RepoId,
+    point: &TrendPoint,
+    snapshot_day: Option<NaiveDate>,
+) -> WriteOp {
+    let stored = StoredPoint {
+        point: point.clone(),
+        org_id: org_id.clone(),
+        repo_id,
+        day: snapshot_day,
+    };
+    stored.put_if(Condition::NotExists)
+}
+
 /// Writes the point unless it exists; `Ok(false)` when it was already there. A snapshot's
 /// point is keyed by `snapshot_day`, a scan's by its scan.
 pub async fn record(
@@ -98,13 +115,8 @@ pub async fn record(
     point: &TrendPoint,
     snapshot_day: Option<NaiveDate>,
 ) -> Result<bool, StoreError> {
-    let stored = StoredPoint {
-        point: point.clone(),
-        org_id: org_id.clone(),
-        repo_id,
-        day: snapshot_day,
-    };
-    match store.write(vec![stored.put_if(Condition::NotExists)]).await {
+    let op = put_new(org_id, repo_id, point, snapshot_day);
+    match store.write(vec![op]).await {
         Ok(()) => Ok(true),
         Err(StoreError::ConditionFailed { .. }) => Ok(false),
         Err(e) => Err(e),
