@@ -3,7 +3,7 @@
 //! panic; `JWT_ACCEPT_ANY_AUDIENCE=true` says any will do, and the server starts.
 
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 const JWT_VARIABLES: [&str; 4] = [
@@ -14,23 +14,12 @@ const JWT_VARIABLES: [&str; 4] = [
 ];
 
 fn spawn(data_dir: &std::path::Path, jwt: &[(&str, &str)]) -> Child {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_compliance-local"));
+    let mut command = crate::server::command(data_dir);
     for name in JWT_VARIABLES {
         command.env_remove(name);
     }
     command
         .envs(jwt.iter().copied())
-        .env("COMPLIANCE_DATA_DIR", data_dir)
-        .env("COMPLIANCE_ADDR", format!("127.0.0.1:{port}"))
-        .env_remove("COMPLIANCE_STORE")
-        .env("RUST_LOG", "warn")
-        .env("COMPLIANCE_SNAPSHOT_INTERVAL_SECONDS", "0")
-        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start compliance-local")

@@ -35,15 +35,24 @@ impl Drop for Server {
     }
 }
 
-fn start_on(data_dir: &std::path::Path, port: u16) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_compliance-local"))
+/// The server's command on the embedded store in `data_dir`, listening on a free loopback port,
+/// its standard output piped.
+pub fn command(data_dir: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_compliance-local"));
+    command
         .env("COMPLIANCE_DATA_DIR", data_dir)
-        .env("COMPLIANCE_ADDR", format!("127.0.0.1:{port}"))
+        .env("COMPLIANCE_ADDR", format!("127.0.0.1:{}", free_port()))
         .env_remove("COMPLIANCE_STORE")
         .env("RUST_LOG", "warn")
         .env("COMPLIANCE_SNAPSHOT_INTERVAL_SECONDS", "0")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::null());
+    command
+}
+
+fn start_on(data_dir: &std::path::Path, port: u16) -> Server {
+    let mut child = command(data_dir)
+        .env("COMPLIANCE_ADDR", format!("127.0.0.1:{port}"))
         .spawn()
         .expect("start compliance-local");
     let stdout = child.stdout.take().unwrap();
