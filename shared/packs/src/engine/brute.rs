@@ -11,7 +11,8 @@
 //!   the reference (findings by subject id, evaluated and not-evaluable counts);
 //! - the evaluation does not depend on the order of the records (findings, their order, their
 //!   record ids and messages), with few findings kept and with all;
-//! - raising the threshold of a rule whose threshold uses all loosen it never adds a finding.
+//! - raising the threshold of a rule whose threshold uses all loosen it never adds a finding;
+//! - the partitioned evaluation is the evaluation, for any number of parts and record order.
 
 use std::collections::BTreeMap;
 
@@ -21,7 +22,7 @@ use proptest::sample::select;
 use proptest::test_runner::TestCaseError;
 use serde_json::{json, Map, Value};
 
-use super::{evaluate, input, Evaluation, FieldType, RuleRun, Schema};
+use super::{evaluate, evaluate_partitioned, input, Evaluation, FieldType, RuleRun, Schema};
 use crate::WindowUnit;
 use crate::{named_list, pack, AggFn, Condition, Op, Operand, PolicyType, Rule, TimeWindow};
 
@@ -1248,6 +1249,56 @@ proptest! {
                 difference.is_none(),
                 "{} keep {}: {}\nrecords:\n{}\nshuffled:\n{}",
                 t, keep, difference.unwrap_or_default(), text(&records), text(&shuffled)
+            );
+        }
+    }
+
+    /// Split into 1 to 8 parts, records in any order, every pack's rules (with repeated ids and
+    /// values missing or of the wrong type) and pairs of random aggregate rules (any group-by
+    /// fields, or none: a rule evaluated whole) give exactly the whole evaluation.
+    #[test]
+    fn partitioned_evaluation_is_the_evaluation(
+        rows in rows(),
+        b in 0..6usize,
+        order in prop::collection::vec(any::<u32>(), 40),
+        keep in select(vec![0usize, 1, 3, 1000]),
+        parts in 1..=8usize,
+        random in (random_rule(), random_rule()),
+    ) {
+        let ids = |i: usize| {
+            if rows[i][WIDTH - 1] % 8 == 0 { "r0".to_string() } else { unique_ids(i) }
+        };
+        let mut cases: Vec<(String, Vec<RuleRun>, Schema, Vec<Value>)> = Vec::new();
+        for t in PolicyType::ALL {
+            let p = pack(t);
+            let rules: Vec<&Rule> = p.rules.iter().collect();
+            let schema = Schema::for_rules(&p.rules).unwrap();
+            let records = build(&gens_for(&rules, &schema, b, None), &rows, ids);
+            cases.push((t.to_string(), pack_runs(t, None), schema, records));
+        }
+        // Two random rules may read a field as different types: then the first alone.
+        let (x, y) = &random;
+        let pair = match Schema::for_rules([x, y]) {
+            Ok(schema) => (vec![x, y], schema),
+            Err(_) => (vec![x], Schema::for_rules([x]).unwrap()),
+        };
+        cases.push((
+            pair.0.iter().map(|r| r.conditions.to_json().to_string()).collect::<Vec<_>>().join("\n"),
+            pair.0.iter().map(|r| RuleRun::as_written(r)).collect(),
+            pair.1,
+            build(&vocabulary(b), &rows, ids),
+        ));
+        for (label, runs, schema, records) in &cases {
+            let whole = run(runs, schema, records, now(base(b)), keep)?;
+            let shuffled = shuffle(records, &order);
+            let parsed = input::parse_ndjson(schema, &ndjson(&shuffled)).unwrap();
+            let split = evaluate_partitioned(runs, &parsed, now(base(b)), keep, parts)
+                .map_err(TestCaseError::fail)?;
+            let difference = first_difference(&whole, &split);
+            prop_assert!(
+                difference.is_none() && whole == split,
+                "{} keep {} in {} parts: {}\nrecords:\n{}\nshuffled:\n{}",
+                label, keep, parts, difference.unwrap_or_default(), text(records), text(&shuffled)
             );
         }
     }

@@ -7,6 +7,8 @@
 //! 5. The first findings in canonical order are explained (`evidence`).
 //!
 //! The result depends only on the records' content, never on their order.
+//! [`evaluate_partitioned`] splits the records by the rules' group keys and evaluates the parts
+//! side by side, with the same result (`partition`).
 
 mod aggregate;
 mod compile;
@@ -15,6 +17,7 @@ mod evidence;
 pub mod input;
 mod ndjson;
 mod outcome;
+mod partition;
 mod records;
 mod schema;
 mod span;
@@ -25,6 +28,8 @@ mod work;
 mod brute;
 #[cfg(test)]
 mod ground_truth;
+#[cfg(test)]
+mod partition_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -38,6 +43,7 @@ pub use input::{Format, InputError, Position, MAX_ID_CHARS};
 pub use outcome::{
     Evaluation, Finding, FindingWindow, Observation, RuleOutcome, RuleStatus, SeverityCounts,
 };
+pub use partition::{default_partitions, evaluate_partitioned};
 pub use records::Records;
 pub use schema::{FieldSpec, FieldType, Schema, ID_FIELD, MAX_FIELDS, TIME_FIELD};
 
@@ -75,6 +81,17 @@ pub fn evaluate(
     now: DateTime<Utc>,
     keep: usize,
 ) -> Result<Evaluation, String> {
+    evaluate_with_subjects(rules, records, now, keep).map(|(evaluation, _)| evaluation)
+}
+
+/// [`evaluate`], with each finding's rule (an index into `rules`) and subject (a record index),
+/// finding by finding: what merging the evaluations of partitions orders by (`partition`).
+pub(crate) fn evaluate_with_subjects(
+    rules: &[RuleRun],
+    records: &Records,
+    now: DateTime<Utc>,
+    keep: usize,
+) -> Result<(Evaluation, Vec<(usize, usize)>), String> {
     let mut compiler = Compiler::new(records);
     let nodes = rules
         .iter()
@@ -148,6 +165,7 @@ pub fn evaluate(
     order.sort_by_key(|&i| (Reverse(rules[i].rule.severity), i));
     let mut outcomes: Vec<Option<RuleOutcome>> = vec![None; rules.len()];
     let mut findings = Vec::new();
+    let mut subjects = Vec::new();
     let mut by_severity = SeverityCounts::default();
     let mut total = 0;
     for i in order {
@@ -181,26 +199,13 @@ pub fn evaluate(
             failing.truncate(wanted);
         }
         failing.sort_by(|a, b| records.compare(*a, *b));
-        findings.extend(failing.into_iter().map(|r| explainer.finding(run, node, r)));
+        findings.extend(failing.iter().map(|&r| explainer.finding(run, node, r)));
+        subjects.extend(failing.into_iter().map(|r| (i, r)));
         total += failed;
         by_severity.add(run.rule.severity, failed);
-        let rule = run.rule;
-        outcomes[i] = Some(RuleOutcome {
-            rule_id: rule.rule_id.clone(),
-            name: rule.name.clone(),
-            category: rule.category.clone(),
-            severity: rule.severity,
-            status: match (failed, passed) {
-                (0, 0) => RuleStatus::NotEvaluable,
-                (0, _) => RuleStatus::Pass,
-                _ => RuleStatus::Fail,
-            },
-            evaluated: passed + failed,
-            findings: failed,
-            not_evaluable: unknown,
-        });
+        outcomes[i] = Some(outcome(run.rule, passed, failed, unknown));
     }
-    Ok(Evaluation {
+    let evaluation = Evaluation {
         records: records.len() as u64,
         rules: outcomes
             .into_iter()
@@ -209,5 +214,24 @@ pub fn evaluate(
         findings_total: total,
         by_severity,
         findings,
-    })
+    };
+    Ok((evaluation, subjects))
+}
+
+/// A rule's outcome from its counts of records passed, failed and not judged.
+fn outcome(rule: &Rule, passed: u64, failed: u64, unknown: u64) -> RuleOutcome {
+    RuleOutcome {
+        rule_id: rule.rule_id.clone(),
+        name: rule.name.clone(),
+        category: rule.category.clone(),
+        severity: rule.severity,
+        status: match (failed, passed) {
+            (0, 0) => RuleStatus::NotEvaluable,
+            (0, _) => RuleStatus::Pass,
+            _ => RuleStatus::Fail,
+        },
+        evaluated: passed + failed,
+        findings: failed,
+        not_evaluable: unknown,
+    }
 }

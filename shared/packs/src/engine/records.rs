@@ -188,6 +188,35 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     x.remainder() == y.remainder()
 }
 
+/// A record set's strings: its own, or those of the records it was taken from
+/// ([`Records::subset`]), so that a string keeps its id, and cells are copied as they are.
+#[derive(Debug)]
+pub(crate) enum Strings<'s> {
+    Own(Interner),
+    Shared(&'s Interner),
+}
+
+impl std::ops::Deref for Strings<'_> {
+    type Target = Interner;
+
+    fn deref(&self) -> &Interner {
+        match self {
+            Strings::Own(i) => i,
+            Strings::Shared(i) => i,
+        }
+    }
+}
+
+impl Strings<'_> {
+    pub(crate) fn intern(&mut self, s: &str) -> u32 {
+        match self {
+            Strings::Own(i) => i.intern(s),
+            // A subset is made from finished records and never has a record added.
+            Strings::Shared(_) => unreachable!("a subset of records is never added to"),
+        }
+    }
+}
+
 /// "No valid timestamp" in the time column.
 pub(crate) const NO_TIME: i64 = i64::MIN;
 
@@ -206,7 +235,7 @@ pub struct Records<'s> {
     pub(crate) times: Vec<i64>,
     id_text: String,
     id_ends: Vec<u32>,
-    pub(crate) strings: Interner,
+    pub(crate) strings: Strings<'s>,
     arrays: Vec<Box<[Cell]>>,
     time_slot: Option<Slot>,
     /// The record being built: a cell per slot, set where `pending_mask` has the slot's bit.
@@ -226,7 +255,7 @@ impl<'s> Records<'s> {
             times: Vec::new(),
             id_text: String::new(),
             id_ends: Vec::new(),
-            strings: Interner::default(),
+            strings: Strings::Own(Interner::default()),
             arrays: Vec::new(),
             time_slot: schema.slot(TIME_FIELD),
             pending: vec![Cell::of(Kind::Present, 0); schema.fields().len()],
@@ -337,6 +366,50 @@ impl<'s> Records<'s> {
             (Some(a), Some(b)) => a.kind.cmp(&b.kind),
             (a, b) => a.is_some().cmp(&b.is_some()),
         }
+    }
+
+    /// The records at `picks` (in that order), holding the same strings under the same ids.
+    pub(crate) fn subset<'a>(&'a self, picks: &[u32]) -> Records<'a> {
+        let cells: usize = picks
+            .iter()
+            .map(|&r| self.masks[r as usize].count_ones() as usize)
+            .sum();
+        let mut out = Records {
+            schema: self.schema,
+            masks: Vec::with_capacity(picks.len()),
+            starts: Vec::with_capacity(picks.len()),
+            kinds: Vec::with_capacity(cells),
+            bits: Vec::with_capacity(cells),
+            times: Vec::with_capacity(picks.len()),
+            id_text: String::new(),
+            id_ends: Vec::with_capacity(picks.len()),
+            strings: Strings::Shared(&self.strings),
+            arrays: Vec::new(),
+            time_slot: self.time_slot,
+            pending: Vec::new(),
+            pending_mask: 0,
+        };
+        for &r in picks {
+            let r = r as usize;
+            let mask = self.masks[r];
+            let start = self.starts[r] as usize;
+            out.starts.push(out.kinds.len() as u32);
+            for at in start..start + mask.count_ones() as usize {
+                let (kind, mut bits) = (self.kinds[at], self.bits[at]);
+                if kind == Kind::Array {
+                    // Array elements are scalars (`ndjson`), so only the outer index moves.
+                    out.arrays.push(self.arrays[bits as usize].clone());
+                    bits = (out.arrays.len() - 1) as u64;
+                }
+                out.kinds.push(kind);
+                out.bits.push(bits);
+            }
+            out.masks.push(mask);
+            out.id_text.push_str(self.id(r));
+            out.id_ends.push(out.id_text.len() as u32);
+            out.times.push(self.times[r]);
+        }
+        out
     }
 
     // Building, one record at a time: values with `put_*`, then `finish` with the id.
