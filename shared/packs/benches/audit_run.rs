@@ -6,7 +6,9 @@
 //! - peak heap of parse + evaluate, counted by a wrapper around the system allocator (target
 //!   ≤ 2 × the input);
 //! - the velocity rule `aml-tm-001` alone (its own schema: `customer_id`, `timestamp`), for the
-//!   side-by-side with DuckDB in `scripts/bench-audit-runs.sh`.
+//!   side-by-side with DuckDB in `scripts/bench-audit-runs.sh`;
+//! - the same, partitioned (`evaluate_partitioned`) into 2 parts on 2 threads, its evaluation
+//!   checked equal to the one-thread one (1 part is `evaluate` itself), and its peak heap.
 //!
 //! The figures are printed plainly (one `audit_run:` line is for scripts) before criterion's
 //! own measurements. Targets are reported, not asserted.
@@ -16,7 +18,9 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use compliance_packs::engine::{evaluate, input, Evaluation, RuleRun, Schema};
+use compliance_packs::engine::{
+    evaluate, evaluate_partitioned, input, Evaluation, RuleRun, Schema,
+};
 use compliance_packs::synth::{aml_transactions_ndjson, dataset_now};
 use compliance_packs::{pack, PolicyType, Rule};
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
@@ -79,14 +83,19 @@ fn mb(bytes: usize) -> f64 {
     bytes as f64 / 1e6
 }
 
-fn run(rules: &[&Rule], body: &[u8]) -> (Evaluation, Duration, Duration) {
+/// Parts (and threads) of the partitioned figures.
+const PARTS: usize = 2;
+
+/// Parses and evaluates, in `parts` parts; the evaluation and the two phases' times.
+fn run(rules: &[&Rule], body: &[u8], parts: usize) -> (Evaluation, Duration, Duration) {
     let schema = Schema::for_rules(rules.iter().copied()).expect("the pack's schema");
     let runs: Vec<RuleRun> = rules.iter().map(|r| RuleRun::as_written(r)).collect();
     let t = Instant::now();
     let records = input::parse_ndjson(&schema, body).expect("the feed parses");
     let parsed = t.elapsed();
     let t = Instant::now();
-    let e = evaluate(&runs, &records, dataset_now(), KEEP).expect("the rules compile");
+    let e = evaluate_partitioned(&runs, &records, dataset_now(), KEEP, parts)
+        .expect("the rules compile");
     (e, parsed, t.elapsed())
 }
 
@@ -119,6 +128,15 @@ fn audit_run(c: &mut Criterion) {
     let e = evaluate(&runs, &records, now, KEEP).expect("the rules compile");
     let peak = PEAK.load(Ordering::Relaxed);
     let extra = peak - before;
+    let live = LIVE.load(Ordering::Relaxed);
+    PEAK.store(live, Ordering::Relaxed);
+    let split = evaluate_partitioned(&runs, &records, now, KEEP, PARTS).expect("the rules compile");
+    let split_extra = PEAK.load(Ordering::Relaxed) - live;
+    assert!(
+        split == e,
+        "the partitioned evaluation differs from the evaluation"
+    );
+    drop(split);
     drop(records);
     eprintln!(
         "heap: the parsed records hold {:.1} MB ({} bytes a record; {:.1} MB at the parse's peak); \
@@ -136,6 +154,11 @@ fn audit_run(c: &mut Criterion) {
         mb(peak),
         peak as f64 / body.len() as f64,
     );
+    eprintln!(
+        "partitioned into {PARTS}: evaluation peaks at {:.1} MB over the parsed records \
+         (the parts' copies of the records among it); the same evaluation",
+        mb(split_extra)
+    );
     eprintln!("findings: {} in total", e.findings_total);
     for r in &e.rules {
         eprintln!(
@@ -152,11 +175,17 @@ fn audit_run(c: &mut Criterion) {
     // Phases, three runs each, the median.
     let mut parse_times = Vec::new();
     let mut eval_times = Vec::new();
+    let mut split_eval_times = Vec::new();
+    let mut split_times = Vec::new();
     for _ in 0..3 {
-        let (e, parsed, evaluated) = run(&rules, &body);
+        let (e, parsed, evaluated) = run(&rules, &body, 1);
         black_box(e);
         parse_times.push(parsed);
         eval_times.push(evaluated);
+        let (e, parsed, evaluated) = run(&rules, &body, PARTS);
+        black_box(e);
+        split_times.push(parsed + evaluated);
+        split_eval_times.push(evaluated);
     }
     let (parse, eval) = (median(parse_times), median(eval_times));
     let both = parse + eval;
@@ -172,23 +201,43 @@ fn audit_run(c: &mut Criterion) {
         input_mb / both.as_secs_f64(),
     );
 
+    let (split_eval, split_both) = (median(split_eval_times), median(split_times));
+    eprintln!(
+        "whole AML pack, {PARTS} parts on {PARTS} threads (parse on one): evaluate {:.3} s \
+         ({:.2} M records/s), parse + evaluate {:.3} s ({:.0} MB/s)",
+        split_eval.as_secs_f64(),
+        COUNT as f64 / split_eval.as_secs_f64() / 1e6,
+        split_both.as_secs_f64(),
+        input_mb / split_both.as_secs_f64(),
+    );
+
     // The velocity rule alone, for DuckDB.
     let velocity = [p.rule("aml-tm-001").unwrap()];
     let mut tm_parse = Vec::new();
     let mut tm_eval = Vec::new();
     let mut tm_findings = 0;
+    let mut tm_split_eval = Vec::new();
     for _ in 0..3 {
-        let (e, parsed, evaluated) = run(&velocity, &body);
+        let (e, parsed, evaluated) = run(&velocity, &body, 1);
         tm_findings = e.findings_total;
         tm_parse.push(parsed);
         tm_eval.push(evaluated);
+        let (e, _, evaluated) = run(&velocity, &body, PARTS);
+        assert_eq!(e.findings_total, tm_findings);
+        tm_split_eval.push(evaluated);
     }
     let (tm_parse, tm_eval) = (median(tm_parse), median(tm_eval));
+    let tm_split_eval = median(tm_split_eval);
     eprintln!(
         "aml-tm-001 alone: parse {:.3} s, evaluate {:.3} s ({:.2} M records/s), {tm_findings} findings",
         tm_parse.as_secs_f64(),
         tm_eval.as_secs_f64(),
         COUNT as f64 / tm_eval.as_secs_f64() / 1e6
+    );
+    eprintln!(
+        "aml-tm-001 alone, {PARTS} parts on {PARTS} threads: evaluate {:.3} s ({:.2} M records/s)",
+        tm_split_eval.as_secs_f64(),
+        COUNT as f64 / tm_split_eval.as_secs_f64() / 1e6
     );
     eprintln!(
         "audit_run: records={COUNT} bytes={} tm001_findings={tm_findings} tm001_parse_s={:.4} \
@@ -218,6 +267,19 @@ fn audit_run(c: &mut Criterion) {
         b.iter(|| {
             let records = input::parse_ndjson(&schema, &body).unwrap();
             evaluate(&runs, &records, now, KEEP).unwrap()
+        })
+    });
+    g.measurement_time(budget(split_eval));
+    g.throughput(Throughput::Elements(COUNT as u64));
+    g.bench_function("aml_pack_evaluate_1m_partitioned_2", |b| {
+        b.iter(|| evaluate_partitioned(&runs, &records, now, KEEP, PARTS).unwrap())
+    });
+    g.measurement_time(budget(split_both));
+    g.throughput(Throughput::Bytes(body.len() as u64));
+    g.bench_function("aml_pack_parse_and_evaluate_1m_partitioned_2", |b| {
+        b.iter(|| {
+            let records = input::parse_ndjson(&schema, &body).unwrap();
+            evaluate_partitioned(&runs, &records, now, KEEP, PARTS).unwrap()
         })
     });
     g.finish();
