@@ -8,7 +8,10 @@
 //! - the velocity rule `aml-tm-001` alone (its own schema: `customer_id`, `timestamp`), for the
 //!   side-by-side with DuckDB in `scripts/bench-audit-runs.sh`;
 //! - the same, partitioned (`evaluate_partitioned`) into 2 parts on 2 threads, its evaluation
-//!   checked equal to the one-thread one (1 part is `evaluate` itself), and its peak heap.
+//!   checked equal to the one-thread one (1 part is `evaluate` itself), and its peak heap;
+//! - parse alone on one thread and on 2 (`parse_ndjson_parallel`, checked equal to the
+//!   one-thread parse by the evaluation), and the 2-thread parse followed by the 2-part
+//!   evaluation.
 //!
 //! The figures are printed plainly (one `audit_run:` line is for scripts) before criterion's
 //! own measurements. Targets are reported, not asserted.
@@ -86,12 +89,22 @@ fn mb(bytes: usize) -> f64 {
 /// Parts (and threads) of the partitioned figures.
 const PARTS: usize = 2;
 
-/// Parses and evaluates, in `parts` parts; the evaluation and the two phases' times.
-fn run(rules: &[&Rule], body: &[u8], parts: usize) -> (Evaluation, Duration, Duration) {
+/// Parses (on `parse_threads` threads) and evaluates, in `parts` parts; the evaluation and the
+/// two phases' times.
+fn run(
+    rules: &[&Rule],
+    body: &[u8],
+    parse_threads: usize,
+    parts: usize,
+) -> (Evaluation, Duration, Duration) {
     let schema = Schema::for_rules(rules.iter().copied()).expect("the pack's schema");
     let runs: Vec<RuleRun> = rules.iter().map(|r| RuleRun::as_written(r)).collect();
     let t = Instant::now();
-    let records = input::parse_ndjson(&schema, body).expect("the feed parses");
+    let records = match parse_threads {
+        1 => input::parse_ndjson(&schema, body),
+        n => input::parse_ndjson_parallel(&schema, body, n),
+    }
+    .expect("the feed parses");
     let parsed = t.elapsed();
     let t = Instant::now();
     let e = evaluate_partitioned(&runs, &records, dataset_now(), KEEP, parts)
@@ -138,6 +151,20 @@ fn audit_run(c: &mut Criterion) {
     );
     drop(split);
     drop(records);
+    let live = LIVE.load(Ordering::Relaxed);
+    PEAK.store(live, Ordering::Relaxed);
+    let parallel = input::parse_ndjson_parallel(&schema, &body, PARTS).expect("the feed parses");
+    let parallel_peak = PEAK.load(Ordering::Relaxed) - live;
+    eprintln!(
+        "parsed on {PARTS} threads: {:.1} MB at the parse's peak (the chunks' records, and the \
+         first grown to hold them all)",
+        mb(parallel_peak)
+    );
+    assert!(
+        evaluate(&runs, &parallel, now, KEEP).expect("the rules compile") == e,
+        "the evaluation of the records parsed on {PARTS} threads differs"
+    );
+    drop(parallel);
     eprintln!(
         "heap: the parsed records hold {:.1} MB ({} bytes a record; {:.1} MB at the parse's peak); \
          evaluation peaks at {:.1} MB more",
@@ -177,15 +204,21 @@ fn audit_run(c: &mut Criterion) {
     let mut eval_times = Vec::new();
     let mut split_eval_times = Vec::new();
     let mut split_times = Vec::new();
+    let mut all_parse_times = Vec::new();
+    let mut all_times = Vec::new();
     for _ in 0..3 {
-        let (e, parsed, evaluated) = run(&rules, &body, 1);
+        let (e, parsed, evaluated) = run(&rules, &body, 1, 1);
         black_box(e);
         parse_times.push(parsed);
         eval_times.push(evaluated);
-        let (e, parsed, evaluated) = run(&rules, &body, PARTS);
+        let (e, parsed, evaluated) = run(&rules, &body, 1, PARTS);
         black_box(e);
         split_times.push(parsed + evaluated);
         split_eval_times.push(evaluated);
+        let (e, parsed, evaluated) = run(&rules, &body, PARTS, PARTS);
+        black_box(e);
+        all_parse_times.push(parsed);
+        all_times.push(parsed + evaluated);
     }
     let (parse, eval) = (median(parse_times), median(eval_times));
     let both = parse + eval;
@@ -211,6 +244,16 @@ fn audit_run(c: &mut Criterion) {
         input_mb / split_both.as_secs_f64(),
     );
 
+    let (all_parse, all_both) = (median(all_parse_times), median(all_times));
+    eprintln!(
+        "whole AML pack, parse on {PARTS} threads and {PARTS} parts on {PARTS} threads: parse {:.3} s \
+         ({:.0} MB/s), parse + evaluate {:.3} s ({:.0} MB/s)",
+        all_parse.as_secs_f64(),
+        input_mb / all_parse.as_secs_f64(),
+        all_both.as_secs_f64(),
+        input_mb / all_both.as_secs_f64(),
+    );
+
     // The velocity rule alone, for DuckDB.
     let velocity = [p.rule("aml-tm-001").unwrap()];
     let mut tm_parse = Vec::new();
@@ -218,11 +261,11 @@ fn audit_run(c: &mut Criterion) {
     let mut tm_findings = 0;
     let mut tm_split_eval = Vec::new();
     for _ in 0..3 {
-        let (e, parsed, evaluated) = run(&velocity, &body, 1);
+        let (e, parsed, evaluated) = run(&velocity, &body, 1, 1);
         tm_findings = e.findings_total;
         tm_parse.push(parsed);
         tm_eval.push(evaluated);
-        let (e, _, evaluated) = run(&velocity, &body, PARTS);
+        let (e, _, evaluated) = run(&velocity, &body, 1, PARTS);
         assert_eq!(e.findings_total, tm_findings);
         tm_split_eval.push(evaluated);
     }
@@ -282,6 +325,25 @@ fn audit_run(c: &mut Criterion) {
             evaluate_partitioned(&runs, &records, now, KEEP, PARTS).unwrap()
         })
     });
+    g.throughput(Throughput::Bytes(body.len() as u64));
+    g.measurement_time(budget(parse));
+    g.bench_function("aml_pack_parse_1m", |b| {
+        b.iter(|| input::parse_ndjson(&schema, &body).unwrap())
+    });
+    g.measurement_time(budget(all_parse));
+    g.bench_function("aml_pack_parse_1m_parallel_2", |b| {
+        b.iter(|| input::parse_ndjson_parallel(&schema, &body, PARTS).unwrap())
+    });
+    g.measurement_time(budget(all_both));
+    g.bench_function(
+        "aml_pack_parallel_parse_and_evaluate_1m_partitioned_2",
+        |b| {
+            b.iter(|| {
+                let records = input::parse_ndjson_parallel(&schema, &body, PARTS).unwrap();
+                evaluate_partitioned(&runs, &records, now, KEEP, PARTS).unwrap()
+            })
+        },
+    );
     g.finish();
 }
 

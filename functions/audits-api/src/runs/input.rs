@@ -55,13 +55,23 @@ pub fn input_error(e: InputError, envelope: bool) -> ApiError {
     ApiError::Validation(vec![FieldError::new(path, message)])
 }
 
-/// Reads the upload's records against the pack's schema. CPU work: off the async workers.
+/// Reads the upload's records against the pack's schema. CPU work: off the async workers, and
+/// NDJSON on as many threads as the process has cores (the same records, or the same error, as
+/// read on one).
 pub fn parse(policy: PolicyType, upload: &Upload) -> Result<Records<'static>, ApiError> {
-    let format = match upload.format {
-        RecordFormat::Ndjson => Format::Ndjson,
-        RecordFormat::Csv => Format::Csv,
-    };
-    engine::input::parse(policy.schema(), format, &upload.bytes).map_err(|e| input_error(e, false))
+    let schema = policy.schema();
+    match upload.format {
+        RecordFormat::Ndjson => engine::input::parse_ndjson_parallel(
+            schema,
+            &upload.bytes,
+            engine::default_partitions(),
+        ),
+        // One thread: a quoted CSV cell may hold a newline, so a cut at a line end could fall
+        // inside a record, and where the records start cannot be known without reading from
+        // the top.
+        RecordFormat::Csv => engine::input::parse(schema, Format::Csv, &upload.bytes),
+    }
+    .map_err(|e| input_error(e, false))
 }
 
 /// Evaluates `rules` (each with the threshold it runs with) over the records, explaining the

@@ -13,7 +13,7 @@ use super::records::Records;
 use super::schema::Schema;
 
 pub use super::csv::parse_csv;
-pub use super::ndjson::{parse_ndjson, RecordReader, RecordSeed};
+pub use super::ndjson::{parse_ndjson, parse_ndjson_parallel, RecordReader, RecordSeed};
 
 /// The longest record id accepted.
 pub const MAX_ID_CHARS: usize = 256;

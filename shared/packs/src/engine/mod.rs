@@ -29,6 +29,8 @@ mod brute;
 #[cfg(test)]
 mod ground_truth;
 #[cfg(test)]
+mod parallel_tests;
+#[cfg(test)]
 mod partition_tests;
 #[cfg(test)]
 mod tests;

@@ -15,11 +15,97 @@ use super::schema::{FieldType, PathNode, PathTree, Schema, Slot, ID_FIELD};
 
 /// Reads one JSON object per line; blank lines are skipped.
 pub fn parse_ndjson<'s>(schema: &'s Schema, body: &[u8]) -> Result<Records<'s>, InputError> {
-    // Validated once, so the JSON reader need not check each string again.
-    let body = std::str::from_utf8(body).map_err(|e| {
+    read_lines(schema, utf8(body)?).map(|(records, _)| records)
+}
+
+/// [`parse_ndjson`] on up to `threads` threads: the body is cut at line ends into as many runs
+/// of lines, each read on its own thread into its own records, which are then appended in input
+/// order. The result is exactly `parse_ndjson`'s: the same records (their strings even under the
+/// same ids), or the same error, that of the first bad line of the body.
+pub fn parse_ndjson_parallel<'s>(
+    schema: &'s Schema,
+    body: &[u8],
+    threads: usize,
+) -> Result<Records<'s>, InputError> {
+    let body = utf8(body)?;
+    let chunks = line_chunks(body, threads);
+    if chunks.len() <= 1 {
+        return read_lines(schema, body).map(|(records, _)| records);
+    }
+    let read: Vec<Result<(Records<'s>, usize), InputError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|&chunk| scope.spawn(move || read_lines(schema, chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    // In input order, so that the first bad line of the body is the error reported, whichever
+    // thread met its own first; a chunk's line numbers are counted from its start, so the lines
+    // of the chunks before it (all read whole, or their error would have been returned) are
+    // added.
+    let mut lines_before = 0;
+    let mut merged: Option<Records<'s>> = None;
+    for chunk in read {
+        let (records, lines) = chunk.map_err(|mut e| {
+            if let Position::Line(n) = &mut e.position {
+                *n += lines_before;
+            }
+            e
+        })?;
+        lines_before += lines;
+        match &mut merged {
+            Some(all) => all.append(records),
+            None => merged = Some(records),
+        }
+    }
+    Ok(merged.expect("at least two chunks"))
+}
+
+/// The body as text: validated once, so the JSON reader need not check each string again.
+fn utf8(body: &[u8]) -> Result<&str, InputError> {
+    std::str::from_utf8(body).map_err(|e| {
         let line = 1 + memchr::memchr_iter(b'\n', &body[..e.valid_up_to()]).count();
         InputError::at(Position::Line(line), None, "not UTF-8")
-    })?;
+    })
+}
+
+/// The body cut into at most `parts` runs of whole lines of about equal size (each but the last
+/// ending with its line's `\n`), none empty.
+fn line_chunks(body: &str, parts: usize) -> Vec<&str> {
+    let bytes = body.as_bytes();
+    let parts = parts.max(1);
+    let mut chunks = Vec::with_capacity(parts);
+    let mut start = 0;
+    for k in 1..=parts {
+        if start >= bytes.len() {
+            break;
+        }
+        let target = (bytes.len() as u128 * k as u128 / parts as u128) as usize;
+        let end = if k == parts || target >= bytes.len() {
+            bytes.len()
+        } else {
+            // The line that holds the target byte ends this chunk (`\n` is never inside a
+            // UTF-8 sequence, so the cut is at a character boundary).
+            memchr::memchr(b'\n', &bytes[target.max(start)..])
+                .map_or(bytes.len(), |i| target.max(start) + i + 1)
+        };
+        if end > start {
+            chunks.push(&body[start..end]);
+            start = end;
+        }
+    }
+    chunks
+}
+
+/// Reads the lines of `body` (a whole body or a run of its lines); line numbers in errors are
+/// counted from its first line. Also how many lines were read (blank lines count).
+fn read_lines<'s>(schema: &'s Schema, body: &str) -> Result<(Records<'s>, usize), InputError> {
     let mut reader = RecordReader::new(schema);
     let mut start = 0;
     let mut index = 0;
@@ -40,7 +126,7 @@ pub fn parse_ndjson<'s>(schema: &'s Schema, body: &[u8]) -> Result<Records<'s>, 
             return Err(e);
         }
     }
-    Ok(reader.records)
+    Ok((reader.records, index))
 }
 
 /// How much of serde_json's message is kept: it quotes the value it did not expect, which can

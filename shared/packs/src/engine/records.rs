@@ -412,6 +412,51 @@ impl<'s> Records<'s> {
         out
     }
 
+    /// Adds `other`'s records after these, as if they had been read after them into this set
+    /// (NDJSON read in chunks on several threads, `ndjson::parse_ndjson_parallel`). Each set
+    /// numbers its strings in its own table, so `other`'s strings are interned into this one and
+    /// every cell that names a string (a string, a wrong-type value's text, a string in an
+    /// array) takes its id here. A string gets the id it would have had if read here: ids follow
+    /// first appearance, `other`'s new strings in their order there.
+    pub(crate) fn append(&mut self, other: Records<'_>) {
+        assert!(
+            std::ptr::eq(self.schema, other.schema),
+            "records of one schema are appended"
+        );
+        debug_assert!(self.pending_mask == 0 && other.pending_mask == 0);
+        let ids: Vec<u32> = (0..other.strings.len() as u32)
+            .map(|id| self.strings.intern(other.strings.text(id)))
+            .collect();
+        let remap = |cell: Cell| match cell.kind {
+            Kind::Str | Kind::Invalid => Cell::of(cell.kind, u64::from(ids[cell.bits as usize])),
+            _ => cell,
+        };
+        let array_base = self.arrays.len() as u64;
+        self.arrays.extend(
+            other
+                .arrays
+                .into_iter()
+                .map(|items| items.iter().map(|&c| remap(c)).collect()),
+        );
+        let cell_base = self.kinds.len() as u32;
+        self.starts
+            .extend(other.starts.iter().map(|&s| s + cell_base));
+        self.bits.reserve(other.bits.len());
+        for (&kind, &bits) in other.kinds.iter().zip(&other.bits) {
+            self.bits.push(match kind {
+                Kind::Array => bits + array_base,
+                _ => remap(Cell::of(kind, bits)).bits,
+            });
+        }
+        self.kinds.extend_from_slice(&other.kinds);
+        let id_base = self.id_text.len() as u32;
+        self.id_text.push_str(&other.id_text);
+        self.id_ends
+            .extend(other.id_ends.iter().map(|&e| e + id_base));
+        self.masks.extend_from_slice(&other.masks);
+        self.times.extend_from_slice(&other.times);
+    }
+
     // Building, one record at a time: values with `put_*`, then `finish` with the id.
 
     /// Sets the field's value; a field given twice keeps its last value.
