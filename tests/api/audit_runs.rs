@@ -499,6 +499,25 @@ async fn runs_belong_to_the_audits_creator() {
     }
 }
 
+/// A rule as `GET /api/policies/{policy_id}/rules` lists it.
+async fn listed_rule(app: &TestApp, token: &str, policy_id: &str, rule_id: &str) -> Value {
+    let rules = app
+        .with_bearer(
+            Method::GET,
+            &format!("/api/policies/{policy_id}/rules"),
+            token,
+            None,
+        )
+        .await;
+    rules.body["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule_id"] == rule_id)
+        .unwrap_or_else(|| panic!("{rule_id} is not listed: {:?}", rules.body))
+        .clone()
+}
+
 async fn patch_rule(
     app: &TestApp,
     token: &str,
@@ -537,21 +556,7 @@ async fn tuned_rules_change_later_runs() {
     assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
     assert_eq!(resp.body["threshold"], 5000);
     assert_eq!(resp.body["rule_id"], "aml-ctr-001");
-    let rules = app
-        .with_bearer(
-            Method::GET,
-            &format!("/api/policies/{policy_id}/rules"),
-            &token,
-            None,
-        )
-        .await;
-    let stored = rules.body["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["rule_id"] == "aml-ctr-001")
-        .unwrap()
-        .clone();
+    let stored = listed_rule(&app, &token, &policy_id, "aml-ctr-001").await;
     assert_eq!(stored["threshold"], 5000);
     // Off: later runs leave it out.
     let resp = patch_rule(
@@ -1081,21 +1086,7 @@ async fn patchers_of_one_rule(backend: Backend, legacy: bool) {
             .remove(&state)
             .unwrap_or_else(|| panic!("the chain breaks after {state}"));
     }
-    let rules = app
-        .with_bearer(
-            Method::GET,
-            &format!("/api/policies/{policy_id}/rules"),
-            &token,
-            None,
-        )
-        .await;
-    let ctr = rules.body["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["rule_id"] == "aml-ctr-001")
-        .unwrap()
-        .clone();
+    let ctr = listed_rule(&app, &token, &policy_id, "aml-ctr-001").await;
     assert_eq!(
         threshold(&ctr),
         state,
