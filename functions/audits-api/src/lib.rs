@@ -16,8 +16,9 @@ mod tuning;
 
 use axum::middleware::map_response;
 use axum::Router;
-use compliance_http::upload::MAX_DIRECT_BODY_BYTES;
-use compliance_http::{audits_error_shape, finish, with_body_limit, AppState, Routes};
+use compliance_http::{
+    audits_error_shape, finish, with_body_limit, with_direct_body_limit, AppState, Routes,
+};
 
 /// A name, a pack and a few categories; a rule's switch and threshold.
 const BODY_LIMIT: usize = 16 * 1024;
@@ -57,7 +58,7 @@ pub fn routes() -> Routes {
 
 pub fn router(state: AppState) -> Router {
     let documents = with_body_limit(document_routes().into_router(state.clone()), BODY_LIMIT);
-    let records = with_body_limit(record_routes().into_router(state), MAX_DIRECT_BODY_BYTES);
+    let records = with_direct_body_limit(record_routes().into_router(state));
     documents
         .merge(records)
         .layer(map_response(audits_error_shape))

@@ -6,9 +6,7 @@ mod repos;
 mod scans;
 
 use axum::Router;
-use compliance_http::{finish, with_body_limit, AppState, Routes};
-
-use compliance_http::upload::MAX_DIRECT_BODY_BYTES;
+use compliance_http::{finish, with_direct_body_limit, AppState, Routes};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -21,7 +19,7 @@ pub fn routes() -> Routes {
 }
 
 pub fn router(state: AppState) -> Router {
-    with_body_limit(routes().into_router(state), MAX_DIRECT_BODY_BYTES)
+    with_direct_body_limit(routes().into_router(state))
 }
 
 pub fn app(state: AppState) -> Router {

@@ -162,29 +162,45 @@ pub struct RawBody(pub Bytes);
 
 /// The body limit of a router (see [`with_body_limit`]), for the 413's message.
 #[derive(Clone, Copy)]
-pub struct BodyLimit(pub usize);
+pub struct BodyLimit {
+    max: usize,
+    /// What the limit is and what to do instead, when the size alone does not say it.
+    advice: Option<&'static str>,
+}
 
 /// Caps the router's request bodies at `max` bytes: 413 beyond, naming the limit.
 pub fn with_body_limit(router: axum::Router, max: usize) -> axum::Router {
+    limited(router, BodyLimit { max, advice: None })
+}
+
+/// Caps the router's request bodies at what one Lambda invocation receives
+/// ([`MAX_DIRECT_BODY_BYTES`](crate::upload::MAX_DIRECT_BODY_BYTES)), the 413 saying so.
+pub fn with_direct_body_limit(router: axum::Router) -> axum::Router {
+    limited(
+        router,
+        BodyLimit {
+            max: crate::upload::MAX_DIRECT_BODY_BYTES,
+            advice: Some(
+                "what one Lambda invocation receives once API Gateway has base64-encoded it); \
+                 compress it with gzip (Content-Encoding: gzip) if it is not",
+            ),
+        },
+    )
+}
+
+fn limited(router: axum::Router, limit: BodyLimit) -> axum::Router {
     router
-        .layer(axum::extract::DefaultBodyLimit::max(max))
-        .layer(axum::Extension(BodyLimit(max)))
+        .layer(axum::extract::DefaultBodyLimit::max(limit.max))
+        .layer(axum::Extension(limit))
 }
 
 fn too_large(limit: Option<BodyLimit>) -> ApiError {
     ApiError::PayloadTooLarge(match limit {
-        Some(BodyLimit(max)) if max == crate::upload::MAX_DIRECT_BODY_BYTES => format!(
-            "Request body over this endpoint's limit of {max} bytes (what one Lambda \
-             invocation receives once API Gateway has base64-encoded it); compress it with gzip \
-             (Content-Encoding: gzip) if it is not"
-        ),
-        Some(BodyLimit(max)) if max % (1024 * 1024) == 0 => {
-            format!(
-                "Request body over this endpoint's limit of {} MiB",
-                max / (1024 * 1024)
-            )
-        }
-        Some(BodyLimit(max)) => {
+        Some(BodyLimit {
+            max,
+            advice: Some(advice),
+        }) => format!("Request body over this endpoint's limit of {max} bytes ({advice}"),
+        Some(BodyLimit { max, advice: None }) => {
             format!(
                 "Request body over this endpoint's limit of {} KiB",
                 max / 1024

@@ -17,8 +17,8 @@ pub mod upload;
 pub use budget::{page_by_size, resume_after, RESPONSE_BUDGET};
 pub use error::{audits_error_shape, ApiError};
 pub use extract::{
-    check_json, json_problem, page_args, parse_json, with_body_limit, Admin, Caller, Contributor,
-    JsonBody, Meta, PageParams, Params, RawBody,
+    check_json, json_problem, page_args, parse_json, with_body_limit, with_direct_body_limit,
+    Admin, Caller, Contributor, JsonBody, Meta, PageParams, Params, RawBody,
 };
 pub use layers::{finish, request_id, with_common_layers, RequestId};
 pub use problem::{FieldError, Problem};
