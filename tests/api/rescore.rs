@@ -36,7 +36,10 @@ async fn org_with_repo(store: &dyn Store) -> OrgId {
 async fn points(store: &dyn Store, org: &OrgId) -> Vec<trends::TrendPoint> {
     let since = chrono::DateTime::UNIX_EPOCH;
     let repo = RepoId::new(1).unwrap();
-    trends::since(store, org, repo, since).await.unwrap()
+    trends::window(store, org, repo, since)
+        .await
+        .unwrap()
+        .points
 }
 
 #[tokio::test]

@@ -53,7 +53,11 @@ async fn point_count(store: &dyn Store, org: &OrgId, repos_count: u64) -> usize 
     let mut n = 0;
     for id in 1..=repos_count {
         let repo = RepoId::new(id).unwrap();
-        n += trends::since(store, org, repo, since).await.unwrap().len();
+        n += trends::window(store, org, repo, since)
+            .await
+            .unwrap()
+            .points
+            .len();
     }
     n
 }

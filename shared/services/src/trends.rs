@@ -132,16 +132,6 @@ pub struct Window {
     pub truncated: bool,
 }
 
-/// The newest [`MAX_POINTS`] points since `from`, oldest first.
-pub async fn since(
-    store: &dyn Store,
-    org_id: &OrgId,
-    repo_id: RepoId,
-    from: DateTime<Utc>,
-) -> Result<Vec<TrendPoint>, StoreError> {
-    Ok(window(store, org_id, repo_id, from).await?.points)
-}
-
 /// The newest [`MAX_POINTS`] points since `from`, oldest first, and whether older ones were
 /// left out. Read newest first, so a window with more points than an answer holds loses its
 /// oldest points rather than its latest scans.
