@@ -16,7 +16,7 @@ use compliance_domain::ids::OrgId;
 use compliance_domain::plans::Plan;
 use compliance_services::audit_log::{AuditAction, AuditContext};
 use compliance_services::orgs::Org;
-use compliance_services::settings::{self, Applied, Change};
+use compliance_services::settings::{self, Applied, Change, OrgSettings};
 use compliance_store::{Item, Key, Page, Query, Store, StoreError, WriteOp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -257,6 +257,16 @@ impl Store for StaleWriter {
     }
 }
 
+/// A change of the settings alone: nothing else written, no metadata.
+fn settings_only(next: OrgSettings) -> Result<Change<()>, Infallible> {
+    Ok(Change {
+        next,
+        also: Vec::new(),
+        metadata: json!({}),
+        outcome: (),
+    })
+}
+
 /// Sets SOC 2's disabled controls through the settings service, as the controls endpoint does.
 async fn set_soc2(store: &dyn Store, org: &OrgId, ids: &[&str]) -> Applied {
     let ctx = AuditContext::system(org, ActorKind::Operator, "tests", 400);
@@ -268,12 +278,7 @@ async fn set_soc2(store: &dyn Store, org: &OrgId, ids: &[&str]) -> Applied {
         |current| {
             let mut next = current.clone();
             next.set_disabled("soc2", ids.clone());
-            Ok::<_, Infallible>(Change {
-                next,
-                also: Vec::new(),
-                metadata: json!({}),
-                outcome: (),
-            })
+            settings_only(next)
         },
     )
     .await
@@ -309,12 +314,7 @@ async fn a_list_emptied_and_refilled_is_not_the_list_read(backend: Backend) {
             ids.push("CC6.1".into());
             let mut next = current.clone();
             next.set_disabled("soc2", ids);
-            Ok::<_, Infallible>(Change {
-                next,
-                also: Vec::new(),
-                metadata: json!({}),
-                outcome: (),
-            })
+            settings_only(next)
         },
     )
     .await

@@ -20,9 +20,13 @@ use super::work::{count, Step};
 use super::*;
 use crate::{pack, PolicyType, Rule};
 
-/// `counts[i]` is the count at size `N · 2^i`: each doubling may at most double it (with 10 %
+/// The sizes each shape is measured at: N, 2N, 4N.
+const SIZES: [usize; 3] = [1_000, 2_000, 4_000];
+
+/// `count(n)` measured at each of [`SIZES`]: each doubling may at most double it (with 10 %
 /// slack for constant terms).
-fn assert_linear(what: &str, counts: &[u64]) {
+fn assert_linear(what: &str, count: impl Fn(usize) -> u64) {
+    let counts: Vec<u64> = SIZES.iter().map(|&n| count(n)).collect();
     println!("{what}: {counts:?}");
     assert!(counts[0] > 0, "{what}: nothing counted");
     for pair in counts.windows(2) {
@@ -91,11 +95,9 @@ fn keys_given_again_and_again_cost_a_step_each() {
         text.push_str("}\n");
         text.into_bytes()
     };
-    let counts: Vec<u64> = [1_000, 2_000, 4_000]
-        .iter()
-        .map(|&k| steps(&rule, &line(k), 10).of(Step::PendingCell))
-        .collect();
-    assert_linear("cells of the record being built", &counts);
+    assert_linear("cells of the record being built", |k| {
+        steps(&rule, &line(k), 10).of(Step::PendingCell)
+    });
 }
 
 /// rustc-hash's multiplier, and its inverse modulo 2^64.
@@ -168,11 +170,9 @@ fn numbers_made_to_collide_as_group_keys_cost_a_probe_each() {
             .collect();
         lines(&records)
     };
-    let counts: Vec<u64> = [1_000, 2_000, 4_000]
-        .iter()
-        .map(|&n| steps(&rule, &body(n), 0).of(Step::HashProbe))
-        .collect();
-    assert_linear("hash probes of the grouping", &counts);
+    assert_linear("hash probes of the grouping", |n| {
+        steps(&rule, &body(n), 0).of(Step::HashProbe)
+    });
 }
 
 #[test]
@@ -194,11 +194,9 @@ fn numbers_made_to_collide_as_distinct_values_cost_a_probe_each() {
             .collect();
         lines(&records)
     };
-    let counts: Vec<u64> = [1_000, 2_000, 4_000]
-        .iter()
-        .map(|&n| steps(&rule, &body(n), 0).of(Step::HashProbe))
-        .collect();
-    assert_linear("hash probes of count_distinct", &counts);
+    assert_linear("hash probes of count_distinct", |n| {
+        steps(&rule, &body(n), 0).of(Step::HashProbe)
+    });
 }
 
 /// `count` distinct ASCII strings of 32 bytes with one FxHasher hash (all 64 bits). For 32
@@ -255,11 +253,9 @@ fn strings_made_to_collide_cost_a_probe_each() {
             .collect();
         lines(&records)
     };
-    let counts: Vec<u64> = [1_000, 2_000, 4_000]
-        .iter()
-        .map(|&n| steps(&rule, &body(n), 0).of(Step::HashProbe))
-        .collect();
-    assert_linear("hash probes of the string table", &counts);
+    assert_linear("hash probes of the string table", |n| {
+        steps(&rule, &body(n), 0).of(Step::HashProbe)
+    });
 }
 
 #[test]
@@ -279,11 +275,9 @@ fn findings_in_one_crowded_window_cost_a_bounded_look_each() {
             .collect();
         lines(&records)
     };
-    let counts: Vec<u64> = [1_000, 2_000, 4_000]
-        .iter()
-        .map(|&n| steps(&rule, &body(n), n).of(Step::WindowRecord))
-        .collect();
-    assert_linear("records looked at to list findings' windows", &counts);
+    assert_linear("records looked at to list findings' windows", |n| {
+        steps(&rule, &body(n), n).of(Step::WindowRecord)
+    });
 }
 
 #[test]
