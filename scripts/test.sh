@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 # Tools the suite uses, installed when missing (a fresh machine has Rust, Java 17, Python, Node).
 tools_bin="$(scripts/python-tools.sh)"
 scripts/dynamodb-local.sh install
+scripts/s3-local.sh install        # s3s-fs from crates.io into .tools/s3s-fs (once, about 3 min)
+asl_validator="$(scripts/node-tools.sh)"   # asl-validator (npm) into .tools/asl-validator
 scripts/browser-tools.sh >/dev/null   # chromium, chromium-driver, curl, jq (apt, when missing), axe-core (npm)
 
 cargo fmt --all -- --check
@@ -14,9 +16,15 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 "$tools_bin/cfn-lint" template.yaml
 SAM_CLI_TELEMETRY=0 "$tools_bin/sam" validate --lint
+# The state machine's definition against the States Language schema (its ${...} substitutions
+# are string values in Parameters, which the schema takes as they are).
+"$asl_validator" --json-path statemachine/audit-run.asl.json
 
 eval "$(scripts/dynamodb-local.sh start)"
-trap 'scripts/dynamodb-local.sh stop' EXIT
+trap 'scripts/s3-local.sh stop; scripts/dynamodb-local.sh stop' EXIT
+# A local S3 (s3s-fs, fixed test credentials): exports S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY.
+s3_env="$(scripts/s3-local.sh start)"
+eval "$s3_env"
 export DYNAMODB_ENDPOINT AWS_EC2_METADATA_DISABLED=true
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 

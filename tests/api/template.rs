@@ -1,5 +1,7 @@
 //! `template.yaml` agrees with the code: the table is the one `store::table` creates, and every
-//! HttpApi route the template declares is served by the local app (the same routers).
+//! HttpApi route the template declares is served by the local app (the same routers). And the
+//! uploads bucket keeps its promises: private, encrypted, TLS only, nothing kept past a day, the
+//! S3 event on uploads/ only, and each function's S3 permissions exactly what it needs.
 
 use std::collections::BTreeSet;
 
@@ -188,4 +190,239 @@ async fn the_dashboard_routes_are_served_beside_the_api() {
     let missing = app.get("/api/no-such-route").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.body["detail"], "Not found");
+}
+
+/// The inner value of a `!Tag value` node (`!Ref`, `!Sub`, `!GetAtt` ...), or a panic.
+fn tagged<'a>(v: &'a Value, tag: &str) -> &'a Value {
+    match v {
+        Value::Tagged(t) if t.tag == tag => &t.value,
+        other => panic!("expected !{tag}, got {other:?}"),
+    }
+}
+
+/// The uploads bucket's name as the template builds it (the string of its `!Sub`), which every
+/// policy must name instead of referring to the resource.
+fn uploads_bucket_name(t: &Value) -> String {
+    let name = &t["Resources"]["UploadsBucket"]["Properties"]["BucketName"];
+    s(tagged(name, "Sub")).to_string()
+}
+
+/// (action, object-key pattern) of every S3 statement in a function's inline policies; a
+/// bucket-level resource gives the pattern "" (and its condition's s3:prefix values, if any,
+/// as further pairs "prefix:<value>"). Panics on anything that is not an inline Allow on the
+/// uploads bucket: a SAM policy template or a managed policy would grant more than it shows.
+fn s3_grants(t: &Value, logical_id: &str) -> BTreeSet<(String, String)> {
+    let bucket_arn = format!("arn:${{AWS::Partition}}:s3:::{}", uploads_bucket_name(t));
+    let policies = t["Resources"][logical_id]["Properties"]["Policies"]
+        .as_sequence()
+        .unwrap_or_else(|| panic!("{logical_id} has no Policies"));
+    let mut grants = BTreeSet::new();
+    for policy in policies {
+        let statements = policy["Statement"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{logical_id}: only inline statements, got {policy:?}"));
+        for st in statements {
+            let actions: Vec<&str> = match st["Action"].as_sequence() {
+                Some(list) => list.iter().map(s).collect(),
+                None => vec![s(&st["Action"])],
+            };
+            if !actions.iter().any(|a| a.starts_with("s3:")) {
+                continue;
+            }
+            assert!(
+                actions
+                    .iter()
+                    .all(|a| a.starts_with("s3:") && !a.contains('*')),
+                "{logical_id}: S3 actions named one by one, alone in their statement: {actions:?}"
+            );
+            assert_eq!(s(&st["Effect"]), "Allow", "{logical_id}");
+            let resources: Vec<&Value> = match st["Resource"].as_sequence() {
+                Some(list) => list.iter().collect(),
+                None => vec![&st["Resource"]],
+            };
+            for resource in resources {
+                let arn = s(tagged(resource, "Sub"));
+                let pattern = if arn == bucket_arn {
+                    String::new()
+                } else {
+                    arn.strip_prefix(&format!("{bucket_arn}/"))
+                        .unwrap_or_else(|| {
+                            panic!("{logical_id}: {arn} is not in the uploads bucket")
+                        })
+                        .to_string()
+                };
+                for action in &actions {
+                    grants.insert((action.to_string(), pattern.clone()));
+                }
+                if pattern.is_empty() {
+                    let prefixes = &st["Condition"]["StringLike"]["s3:prefix"];
+                    let prefixes: Vec<&str> = match prefixes {
+                        Value::Sequence(list) => list.iter().map(s).collect(),
+                        Value::String(one) => vec![one.as_str()],
+                        _ => panic!("{logical_id}: {actions:?} on the whole bucket without an s3:prefix condition"),
+                    };
+                    for p in prefixes {
+                        grants.insert((actions.join(","), format!("prefix:{p}")));
+                    }
+                }
+            }
+        }
+    }
+    grants
+}
+
+fn pairs(list: &[(&str, &str)]) -> BTreeSet<(String, String)> {
+    list.iter()
+        .map(|(a, p)| (a.to_string(), p.to_string()))
+        .collect()
+}
+
+/// The uploads bucket: never public, encrypted at rest, and nothing kept past a day (raw records
+/// are kept no longer than the run needs them), abandoned multipart uploads included.
+#[test]
+fn uploads_bucket_is_private_encrypted_and_expires_everything_after_a_day() {
+    let t = template();
+    let bucket = &t["Resources"]["UploadsBucket"];
+    assert_eq!(s(&bucket["Type"]), "AWS::S3::Bucket");
+    let props = &bucket["Properties"];
+    let block = &props["PublicAccessBlockConfiguration"];
+    for flag in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(block[flag], Value::Bool(true), "{flag}");
+    }
+    let encryption = &props["BucketEncryption"]["ServerSideEncryptionConfiguration"];
+    let rules = encryption.as_sequence().expect("default encryption");
+    assert_eq!(rules.len(), 1);
+    let algorithm = s(&rules[0]["ServerSideEncryptionByDefault"]["SSEAlgorithm"]);
+    assert!(
+        ["AES256", "aws:kms"].contains(&algorithm),
+        "SSE-S3 or SSE-KMS, got {algorithm}"
+    );
+    let lifecycle = props["LifecycleConfiguration"]["Rules"]
+        .as_sequence()
+        .expect("a lifecycle rule");
+    let every_object_one_day = lifecycle.iter().any(|r| {
+        s(&r["Status"]) == "Enabled"
+            && r["ExpirationInDays"].as_u64() == Some(1)
+            && r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"].as_u64() == Some(1)
+            && r.get("Prefix").is_none()
+            && r.get("TagFilters").is_none()
+            && r.get("ObjectSizeGreaterThan").is_none()
+            && r.get("ObjectSizeLessThan").is_none()
+    });
+    assert!(
+        every_object_one_day,
+        "an enabled rule, for every object, expiring it and aborting multipart uploads after 1 day: {lifecycle:?}"
+    );
+}
+
+/// Plain HTTP is refused for every request on the bucket and its objects.
+#[test]
+fn uploads_bucket_policy_denies_requests_without_tls() {
+    let t = template();
+    let policies: Vec<&Value> = t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .values()
+        .filter(|r| r["Type"].as_str() == Some("AWS::S3::BucketPolicy"))
+        .filter(|r| r["Properties"]["Bucket"].as_str() == Some("UploadsBucket"))
+        .collect();
+    assert_eq!(
+        policies.len(),
+        1,
+        "one bucket policy on UploadsBucket (!Ref)"
+    );
+    let doc = &policies[0]["Properties"]["PolicyDocument"];
+    let tls_only = doc["Statement"].as_sequence().unwrap().iter().any(|st| {
+        let condition = &st["Condition"]["Bool"]["aws:SecureTransport"];
+        let resources: Vec<String> = st["Resource"]
+            .as_sequence()
+            .map(|l| {
+                l.iter()
+                    .map(|r| match r {
+                        Value::Tagged(tv) if tv.tag == "GetAtt" => {
+                            format!("GetAtt {}", s(&tv.value))
+                        }
+                        other => format!("Sub {}", s(tagged(other, "Sub"))),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        s(&st["Effect"]) == "Deny"
+            && st["Principal"].as_str() == Some("*")
+            && st["Action"].as_str() == Some("s3:*")
+            && (condition.as_str() == Some("false") || condition == &Value::Bool(false))
+            && resources.contains(&"GetAtt UploadsBucket.Arn".to_string())
+            && resources.contains(&"Sub ${UploadsBucket.Arn}/*".to_string())
+    });
+    assert!(
+        tls_only,
+        "a Deny of s3:* on the bucket and its objects when aws:SecureTransport is false"
+    );
+}
+
+/// process-upload runs on every object created under uploads/, and nowhere else (its own
+/// writes under partitions/ must not invoke it again).
+#[test]
+fn process_upload_runs_on_objects_created_under_uploads() {
+    let t = template();
+    let function = &t["Resources"]["ProcessUploadFunction"];
+    assert_eq!(
+        s(&function["Metadata"]["BuildProperties"]["Binary"]),
+        "process-upload"
+    );
+    let events = function["Properties"]["Events"].as_mapping().unwrap();
+    assert_eq!(events.len(), 1);
+    let event = events.values().next().unwrap();
+    assert_eq!(s(&event["Type"]), "S3");
+    let p = &event["Properties"];
+    assert_eq!(s(tagged(&p["Bucket"], "Ref")), "UploadsBucket");
+    assert_eq!(s(&p["Events"]), "s3:ObjectCreated:*");
+    let rules: Vec<(&str, &str)> = p["Filter"]["S3Key"]["Rules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|r| (s(&r["Name"]), s(&r["Value"])))
+        .collect();
+    assert_eq!(rules, vec![("prefix", "uploads/")]);
+}
+
+/// Least privilege on the bucket: process-upload reads and deletes uploads and writes
+/// partitions, nothing more; the upload endpoints only sign posts under uploads/; the partition
+/// runner touches partitions and results only, and lists no other prefix.
+#[test]
+fn s3_permissions_are_exactly_what_each_function_needs() {
+    let t = template();
+    assert_eq!(
+        s3_grants(&t, "ProcessUploadFunction"),
+        pairs(&[
+            ("s3:GetObject", "uploads/*"),
+            ("s3:DeleteObject", "uploads/*"),
+            ("s3:PutObject", "partitions/*"),
+        ])
+    );
+    for api in ["ScansApiFunction", "AuditsApiFunction"] {
+        assert_eq!(
+            s3_grants(&t, api),
+            pairs(&[("s3:PutObject", "uploads/*")]),
+            "{api}"
+        );
+    }
+    assert_eq!(
+        s3_grants(&t, "RunPartitionsFunction"),
+        pairs(&[
+            ("s3:GetObject", "partitions/*"),
+            ("s3:GetObject", "results/*"),
+            ("s3:DeleteObject", "partitions/*"),
+            ("s3:DeleteObject", "results/*"),
+            ("s3:PutObject", "results/*"),
+            ("s3:ListBucket", ""),
+            ("s3:ListBucket", "prefix:partitions/*"),
+            ("s3:ListBucket", "prefix:results/*"),
+        ])
+    );
 }
