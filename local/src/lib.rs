@@ -4,6 +4,7 @@
 
 mod connection;
 pub mod events;
+pub mod uploads;
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -22,21 +23,26 @@ use compliance_services::orgs::{self, Org};
 use compliance_store::config::StoreConfig;
 use compliance_store::embedded::EmbeddedStore;
 use compliance_store::{Store, StoreError};
+use compliance_uploads::UploadTarget;
 
-/// Every HTTP function's router, merged.
+/// Every HTTP function's router, merged; and, when the state's uploads go to the local server
+/// itself, its upload target.
 pub fn app(state: AppState) -> Router {
-    finish(
-        Router::new()
-            .merge(admin_api::router(state.clone()))
-            .merge(frameworks_api::router(state.clone()))
-            .merge(custom_frameworks_api::router(state.clone()))
-            .merge(scans_api::router(state.clone()))
-            .merge(scores_api::router(state.clone()))
-            .merge(audits_api::router(state))
-            // The dashboard at `/` and `/assets/...`: no fallback of its own, so every other
-            // path still gets the API's JSON 404.
-            .merge(compliance_dashboard::router()),
-    )
+    let local_uploads = uploads::LocalUploads::of(&state);
+    let api = Router::new()
+        .merge(admin_api::router(state.clone()))
+        .merge(frameworks_api::router(state.clone()))
+        .merge(custom_frameworks_api::router(state.clone()))
+        .merge(scans_api::router(state.clone()))
+        .merge(scores_api::router(state.clone()))
+        .merge(audits_api::router(state))
+        // The dashboard at `/` and `/assets/...`: no fallback of its own, so every other
+        // path still gets the API's JSON 404.
+        .merge(compliance_dashboard::router());
+    finish(match local_uploads {
+        Some(local) => api.merge(local.router()),
+        None => api,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,7 +91,26 @@ pub async fn open(config: &Config, snapshots: Option<Duration>) -> Result<AppSta
     if let Some(every) = snapshots {
         events::spawn_snapshots(store.clone(), every, clock.clone());
     }
-    Ok(AppState::new(store, config).with_clock(clock))
+    let state = AppState::new(store, config).with_clock(clock);
+    // Uploads go to the server itself, kept in the data folder (or `.data` beside a DynamoDB
+    // table), so that `curl -F` works offline as it does against S3.
+    let data_dir = match &config.store {
+        StoreConfig::Embedded { path } => path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        StoreConfig::Dynamo { .. } => std::path::PathBuf::from(".data"),
+    };
+    std::fs::create_dir_all(&data_dir).map_err(|source| StartError::DataDir {
+        path: data_dir.display().to_string(),
+        source,
+    })?;
+    let target = UploadTarget::local(&data_dir).map_err(|e| StartError::DataDir {
+        path: data_dir.display().to_string(),
+        source: std::io::Error::other(e),
+    })?;
+    let state = state.with_uploads(Arc::new(target));
+    if let Some(local) = uploads::LocalUploads::of(&state) {
+        local.resume();
+    }
+    Ok(state)
 }
 
 /// The demo org and its first admin key, created on the first start only.

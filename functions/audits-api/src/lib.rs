@@ -13,6 +13,7 @@ mod records;
 pub mod runs;
 mod thresholds;
 mod tuning;
+mod uploads;
 
 use axum::middleware::map_response;
 use axum::Router;
@@ -43,6 +44,11 @@ fn document_routes() -> Routes {
             "/api/audits/{audit_id}/runs/{run_id}/oscal",
             oscal::assessment_results,
         )
+        .post("/api/audits/{audit_id}/uploads", uploads::announce)
+        .get(
+            "/api/audits/{audit_id}/uploads/{upload_id}",
+            uploads::status,
+        )
 }
 
 /// The routes that take records: as large as a scan report.
@@ -58,7 +64,10 @@ pub fn routes() -> Routes {
 
 pub fn router(state: AppState) -> Router {
     let documents = with_body_limit(document_routes().into_router(state.clone()), BODY_LIMIT);
-    let records = with_direct_body_limit(record_routes().into_router(state));
+    let records = with_direct_body_limit(
+        record_routes().into_router(state),
+        "/api/audits/{audit_id}/uploads",
+    );
     documents
         .merge(records)
         .layer(map_response(audits_error_shape))

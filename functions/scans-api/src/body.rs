@@ -19,15 +19,24 @@ struct TopLevel {
 pub fn format(headers: &HeaderMap, report: &[u8]) -> Result<ScanFormat, ApiError> {
     match mime(headers).as_str() {
         "application/sarif+json" => Ok(ScanFormat::Sarif),
-        "application/json" => Ok(match serde_json::from_slice::<TopLevel>(report) {
-            Ok(TopLevel {
-                runs: None,
-                tool: Some(_),
-            }) => ScanFormat::Native,
-            _ => ScanFormat::Sarif,
-        }),
+        "application/json" => Ok(json_format(serde_json::from_slice(report))),
         _ => Err(ApiError::UnsupportedMediaType(
             "Content-Type must be application/sarif+json or application/json".into(),
         )),
+    }
+}
+
+/// [`format`]'s choice for `application/json`, the document read from a stream (an upload).
+pub fn json_format_of(report: impl std::io::Read) -> ScanFormat {
+    json_format(serde_json::from_reader(report))
+}
+
+fn json_format(top: serde_json::Result<TopLevel>) -> ScanFormat {
+    match top {
+        Ok(TopLevel {
+            runs: None,
+            tool: Some(_),
+        }) => ScanFormat::Native,
+        _ => ScanFormat::Sarif,
     }
 }

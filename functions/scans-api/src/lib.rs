@@ -1,9 +1,10 @@
 //! Lambda `scans-api`: repositories and the scans sent for them (SARIF 2.1.0 or the native
 //! document, optionally gzip-compressed).
 
-mod body;
+pub mod body;
 mod repos;
-mod scans;
+pub mod scans;
+mod uploads;
 
 use axum::Router;
 use compliance_http::{finish, with_direct_body_limit, AppState, Routes};
@@ -16,10 +17,12 @@ pub fn routes() -> Routes {
         .get("/api/repos/{repo_id}/scans", scans::list)
         .post("/api/repos/{repo_id}/scans", scans::ingest)
         .get("/api/repos/{repo_id}/scans/{scan_id}", scans::get)
+        .post("/api/repos/{repo_id}/uploads", uploads::announce)
+        .get("/api/repos/{repo_id}/uploads/{upload_id}", uploads::status)
 }
 
 pub fn router(state: AppState) -> Router {
-    with_direct_body_limit(routes().into_router(state))
+    with_direct_body_limit(routes().into_router(state), "/api/repos/{repo_id}/uploads")
 }
 
 pub fn app(state: AppState) -> Router {

@@ -39,7 +39,7 @@ fn signals(headers: &HeaderMap) -> Result<Signals, ApiError> {
     })
 }
 
-fn ingest_error(e: IngestError) -> ApiError {
+pub fn ingest_error(e: IngestError) -> ApiError {
     let path = if e.path.is_empty() {
         "report".to_string()
     } else {
@@ -153,6 +153,7 @@ pub async fn ingest(
         idempotency_key: idempotency.as_deref(),
         scanned_at,
         summary,
+        also: None,
     };
     match scans::store_scan(state.store.as_ref(), &ctx, new).await? {
         Stored::New(scan) => Ok((StatusCode::CREATED, Json(ScanView::of(scan, false)))),

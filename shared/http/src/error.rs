@@ -154,6 +154,23 @@ impl ApiError {
         }
     }
 
+    /// The error as an upload's status shows it: the status and the body its direct request
+    /// would have had, in the Compliance API's shape or (`audits`) the Audits API's.
+    pub fn upload_problem(&self, audits: bool) -> compliance_uploads::UploadProblem {
+        let body = if audits {
+            self.audits_body()
+        } else {
+            self.detail_body()
+        };
+        let Value::Object(body) = body else {
+            unreachable!("error bodies are objects")
+        };
+        compliance_uploads::UploadProblem {
+            status: self.status().as_u16(),
+            body,
+        }
+    }
+
     fn render(&self, body: Value) -> Response {
         if let ApiError::Internal(detail) | ApiError::Failed(_, detail) = self {
             // The span carries the request id (see `layers::request_id`).

@@ -166,16 +166,26 @@ pub struct BodyLimit {
     max: usize,
     /// What the limit is and what to do instead, when the size alone does not say it.
     advice: Option<&'static str>,
+    /// The endpoint that takes what is over the limit.
+    uploads: Option<&'static str>,
 }
 
 /// Caps the router's request bodies at `max` bytes: 413 beyond, naming the limit.
 pub fn with_body_limit(router: axum::Router, max: usize) -> axum::Router {
-    limited(router, BodyLimit { max, advice: None })
+    limited(
+        router,
+        BodyLimit {
+            max,
+            advice: None,
+            uploads: None,
+        },
+    )
 }
 
 /// Caps the router's request bodies at what one Lambda invocation receives
-/// ([`MAX_DIRECT_BODY_BYTES`](crate::upload::MAX_DIRECT_BODY_BYTES)), the 413 saying so.
-pub fn with_direct_body_limit(router: axum::Router) -> axum::Router {
+/// ([`MAX_DIRECT_BODY_BYTES`](crate::upload::MAX_DIRECT_BODY_BYTES)), the 413 saying so and
+/// naming `uploads`, the endpoint that takes larger documents.
+pub fn with_direct_body_limit(router: axum::Router, uploads: &'static str) -> axum::Router {
     limited(
         router,
         BodyLimit {
@@ -184,6 +194,7 @@ pub fn with_direct_body_limit(router: axum::Router) -> axum::Router {
                 "what one Lambda invocation receives once API Gateway has base64-encoded it); \
                  compress it with gzip (Content-Encoding: gzip) if it is not",
             ),
+            uploads: Some(uploads),
         },
     )
 }
@@ -199,8 +210,19 @@ fn too_large(limit: Option<BodyLimit>) -> ApiError {
         Some(BodyLimit {
             max,
             advice: Some(advice),
-        }) => format!("Request body over this endpoint's limit of {max} bytes ({advice}"),
-        Some(BodyLimit { max, advice: None }) => {
+            uploads,
+        }) => {
+            let larger = uploads.map_or(String::new(), |path| {
+                format!(
+                    "; for a larger document, announce an upload with POST {path} and send the \
+                     file to the form it answers"
+                )
+            });
+            format!("Request body over this endpoint's limit of {max} bytes ({advice}{larger}")
+        }
+        Some(BodyLimit {
+            max, advice: None, ..
+        }) => {
             format!(
                 "Request body over this endpoint's limit of {} KiB",
                 max / 1024

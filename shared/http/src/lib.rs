@@ -13,6 +13,7 @@ mod routes;
 mod state;
 mod strict_json;
 pub mod upload;
+pub mod uploads;
 
 pub use budget::{page_by_size, resume_after, RESPONSE_BUDGET};
 pub use error::{audits_error_shape, ApiError};

@@ -7,14 +7,17 @@ use compliance_domain::time::{Clock, SystemClock};
 use compliance_services::audit_log::{AuditContext, RequestMeta};
 use compliance_store::config::ConfigError;
 use compliance_store::Store;
+use compliance_uploads::UploadTarget;
 
-/// What every handler may use: the store, the authenticator, the audit retention and the clock.
+/// What every handler may use: the store, the authenticator, the audit retention, the clock,
+/// and where uploads go (`None`: uploads are not configured).
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub auth: Arc<Authenticator>,
     pub audit_retention_days: i64,
     pub clock: Arc<dyn Clock>,
+    pub uploads: Option<Arc<UploadTarget>>,
 }
 
 impl AppState {
@@ -28,7 +31,14 @@ impl AppState {
             store,
             audit_retention_days: config.audit_retention_days,
             clock: Arc::new(SystemClock),
+            uploads: None,
         }
+    }
+
+    /// The same state sending uploads to `target`.
+    pub fn with_uploads(mut self, target: Arc<UploadTarget>) -> Self {
+        self.uploads = Some(target);
+        self
     }
 
     /// The same state telling another time (tests).
@@ -49,7 +59,11 @@ impl AppState {
             .open()
             .await
             .map_err(|e| ConfigError(e.to_string()))?;
-        Ok(AppState::new(store, &config))
+        let state = AppState::new(store, &config);
+        Ok(match UploadTarget::from_env().await {
+            Some(target) => state.with_uploads(Arc::new(target)),
+            None => state,
+        })
     }
 
     pub fn audit(&self, principal: &Principal, meta: RequestMeta) -> AuditContext {

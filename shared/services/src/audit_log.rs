@@ -34,6 +34,10 @@ labels! {
         PolicyRuleUpdated => "POLICY_RULE_UPDATED",
         /// An audit was run against records; its findings are stored with it.
         AuditRunCompleted => "AUDIT_RUN_COMPLETED",
+        /// An upload was announced (a presigned form issued); its scan or run follows later.
+        UploadCreated => "UPLOAD_CREATED",
+        /// An uploaded object could not be read: nothing was stored from it.
+        UploadFailed => "UPLOAD_FAILED",
     }
 }
 

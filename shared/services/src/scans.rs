@@ -188,6 +188,9 @@ pub struct NewScan<'a> {
     pub idempotency_key: Option<&'a str>,
     pub scanned_at: Option<DateTime<Utc>>,
     pub summary: ScanSummary,
+    /// A write that happens with the new scan, or not at all (an upload's completion, which
+    /// names the scan).
+    pub also: Option<&'a (dyn Fn(&StoredScan) -> WriteOp + Send + Sync)>,
 }
 
 /// What an earlier scan says of this report: the same `Idempotency-Key` (checked first: a key
@@ -274,6 +277,7 @@ pub async fn store_scan(
         let copy = copy_as_latest(store, org, &scan).await?;
         let copy_index = copy.as_ref().map(|_| ops.len());
         ops.extend(copy);
+        ops.extend(new.also.map(|also| also(&scan)));
         let action = AuditAction::ScanIngested;
         match audit_log::commit(store, ops, ctx, action, metadata.clone()).await {
             Ok(_) => return Ok(Stored::New(scan)),

@@ -57,7 +57,7 @@ impl DynamoStore {
 /// `HTTPS_PROXY` / `NO_PROXY`), on ring rather than aws-lc-rs: one crypto library in the binary
 /// instead of two (jsonwebtoken and reqwest use ring). The root certificates are read on the
 /// first request rather than when the client is built (see [`FirstUseRoots`]).
-fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
+pub fn https_client() -> aws_sdk_dynamodb::config::SharedHttpClient {
     use aws_smithy_http_client::proxy::ProxyConfig;
     use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
     use aws_smithy_http_client::{Builder, ConnectorBuilder};

@@ -205,6 +205,12 @@ pub const ITEM_TYPES: &[ItemType] = &[
             )
         },
     },
+    ItemType {
+        item: "upload",
+        pk: "ORG#{org}",
+        sk: "UPLOAD#{upload_id}",
+        sample: || upload(&samples::org(), &samples::uuid()),
+    },
 ];
 
 /// The sample values of [`ItemType::sample`], and of each placeholder in the patterns.
@@ -234,6 +240,7 @@ pub mod samples {
         ("{rule_id}", "r1"),
         ("{run_id}", "00000000-0000-0000-0000-000000000001"),
         ("{chunk:04}", "0007"),
+        ("{upload_id}", "00000000-0000-0000-0000-000000000001"),
     ];
 
     pub fn org() -> OrgId {
@@ -559,4 +566,11 @@ pub fn audit_run_findings_chunks(
         audit_runs_pk(org, owner, audit_id),
         SortKeyRange::Prefix(format!("FINDINGS#{run_id}#")),
     )
+}
+
+/// An upload: what a client announced it will send to object storage, and how its processing
+/// went. In the org's partition: uploads are few, and the upload's object key names only its org
+/// and id, which is all `process-upload` knows when the object arrives.
+pub fn upload(org: &OrgId, upload_id: &Uuid) -> Key {
+    Key::new(org_pk(org), format!("UPLOAD#{upload_id}"))
 }

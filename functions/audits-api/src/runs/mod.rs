@@ -17,8 +17,13 @@ use compliance_packs::{Rule, RuleSeverity};
 use compliance_store::Cursor;
 use serde::{Deserialize, Serialize};
 
-use crate::records::{self, owner, AuditSession};
-use model::{Outcome, RunSummary, StoredFinding};
+pub use crate::records::AuditSession;
+use crate::records::{self, owner};
+use chrono::{DateTime, Utc};
+use compliance_packs::engine::Evaluation;
+use compliance_services::audit_log::AuditContext;
+use compliance_store::WriteOp;
+use model::{Outcome, RecordFormat, RunSummary, StoredFinding};
 
 /// At most this many findings of a run are stored (the most severe first); all are counted.
 pub const MAX_STORED_FINDINGS: usize = 10_000;
@@ -31,12 +36,12 @@ fn run_not_found() -> ApiError {
     ApiError::NotFound("Run not found".into())
 }
 
-fn new_run_id() -> Uuid {
+pub fn new_run_id() -> Uuid {
     Uuid::parse(&uuid::Uuid::now_v7().to_string()).expect("a UUID")
 }
 
 /// The caller's own audit (anyone else's is a 404, as is a malformed id).
-pub(crate) async fn own_audit(
+pub async fn own_audit(
     state: &AppState,
     principal: &compliance_domain::identity::Principal,
     audit_id: &str,
@@ -66,58 +71,106 @@ pub async fn create(
     let upload = tokio::task::spawn_blocking(move || input::read(&headers, &body))
         .await
         .map_err(ApiError::internal)??;
+    let active = active_rules(&state, &principal, &audit).await?;
+    let (format, input_bytes) = (upload.format, upload.bytes.len() as u64);
+    let started_at = state.now();
+    let evaluation = input::evaluate(
+        audit.policy_type,
+        active.clone(),
+        upload,
+        started_at,
+        MAX_STORED_FINDINGS,
+    )
+    .await?;
+    let run = Evaluated {
+        run_id: new_run_id(),
+        rules: &active,
+        evaluation,
+        format,
+        input_bytes,
+        started_at,
+        finished_at: state.now(),
+    };
+    let ctx = state.audit(&principal, meta);
+    let stored = store_run(&state, &ctx, &principal, &audit, run, Vec::new()).await?;
+    Ok((StatusCode::CREATED, Json(stored)).into_response())
+}
+
+/// The audit's active rules, with their current thresholds (409 when none is active).
+pub async fn active_rules(
+    state: &AppState,
+    principal: &compliance_domain::identity::Principal,
+    audit: &AuditSession,
+) -> Result<Vec<Rule>, ApiError> {
     let store = state.store.as_ref();
-    let owner = owner(&principal);
-    let active: Vec<Rule> = records::rules(store, &principal.org_id, &owner, &audit.policy_id)
-        .await?
-        .into_iter()
-        .filter(|r| r.is_active)
-        .map(|r| r.rule)
-        .collect();
+    let active: Vec<Rule> = records::rules(
+        store,
+        &principal.org_id,
+        &owner(principal),
+        &audit.policy_id,
+    )
+    .await?
+    .into_iter()
+    .filter(|r| r.is_active)
+    .map(|r| r.rule)
+    .collect();
     if active.is_empty() {
         return Err(ApiError::Conflict(format!(
             "The audit has no active rules: activate one with PATCH /api/policies/{}/rules/{{rule_id}}",
             audit.policy_id
         )));
     }
-    let thresholds: Vec<Option<f64>> = active.iter().map(|r| r.threshold).collect();
-    let (format, input_bytes) = (upload.format, upload.bytes.len() as u64);
-    let started_at = state.now();
-    let evaluation = input::evaluate(
-        audit.policy_type,
-        active,
-        upload,
-        started_at,
-        MAX_STORED_FINDINGS,
-    )
-    .await?;
-    let finished_at = state.now();
-    let run_id = new_run_id();
-    let outcome = Outcome::of(&evaluation, &thresholds);
-    let findings = StoredFinding::numbered(run_id.as_ref(), evaluation.findings);
+    Ok(active)
+}
+
+/// A run evaluated, to be stored.
+pub struct Evaluated<'r> {
+    pub run_id: Uuid,
+    /// The rules as they ran (their thresholds are the run's).
+    pub rules: &'r [Rule],
+    pub evaluation: Evaluation,
+    pub format: RecordFormat,
+    pub input_bytes: u64,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+}
+
+/// Stores the run, its findings and its `AUDIT_RUN_COMPLETED` entry in one write, with `also`
+/// (an upload's completion) in the same write.
+pub async fn store_run(
+    state: &AppState,
+    ctx: &AuditContext,
+    principal: &compliance_domain::identity::Principal,
+    audit: &AuditSession,
+    run: Evaluated<'_>,
+    also: Vec<WriteOp>,
+) -> Result<RunSummary, ApiError> {
+    let thresholds: Vec<Option<f64>> = run.rules.iter().map(|r| r.threshold).collect();
+    let outcome = Outcome::of(&run.evaluation, &thresholds);
+    let findings = StoredFinding::numbered(run.run_id.as_ref(), run.evaluation.findings);
     let summary = RunSummary {
-        run_id,
+        run_id: run.run_id,
         audit_id: audit.audit_id.clone(),
         policy_id: audit.policy_id.clone(),
         policy_type: audit.policy_type,
-        started_at,
-        finished_at,
-        format,
-        input_bytes,
+        started_at: run.started_at,
+        finished_at: run.finished_at,
+        format: run.format,
+        input_bytes: run.input_bytes,
         outcome,
         findings_stored: 0,
     };
-    let ctx = state.audit(&principal, meta);
+    let owner = owner(principal);
     let new = store::NewRun {
         org: &principal.org_id,
         owner: &owner,
         summary,
         findings,
+        also,
     };
-    let stored = store::create(store, &ctx, new)
+    store::create(state.store.as_ref(), ctx, new)
         .await
-        .map_err(|e| ApiError::Failed("Failed to store the run", e.to_string()))?;
-    Ok((StatusCode::CREATED, Json(stored)).into_response())
+        .map_err(|e| ApiError::Failed("Failed to store the run", e.to_string()))
 }
 
 #[derive(Serialize)]

@@ -10,7 +10,9 @@ use base64::Engine;
 use compliance_domain::ids::{OrgId, Uuid};
 use compliance_services::audit_log::{self, AuditAction, AuditContext};
 use compliance_store::record::{Record, Records};
-use compliance_store::{item_size, keys, Condition, Cursor, Key, Query, Store, StoreError};
+use compliance_store::{
+    item_size, keys, Condition, Cursor, Key, Query, Store, StoreError, WriteOp,
+};
 use compliance_store::{MAX_TRANSACTION_BYTES, MAX_TRANSACTION_OPS};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -116,6 +118,8 @@ pub(crate) struct NewRun<'a> {
     pub(crate) owner: &'a str,
     pub(crate) summary: RunSummary,
     pub(crate) findings: Vec<StoredFinding>,
+    /// Writes that happen with the run, or not at all (an upload's completion).
+    pub(crate) also: Vec<WriteOp>,
 }
 
 /// Writes the run, as many of its findings as the transaction holds, and the audit-log entry;
@@ -130,8 +134,16 @@ pub(crate) async fn create(
         owner,
         mut summary,
         findings,
+        also,
     } = new;
     let mut parts = chunks(&findings);
+    let also_size: usize = also
+        .iter()
+        .map(|op| match op {
+            WriteOp::Put { item, .. } => item_size(item),
+            _ => 0,
+        })
+        .sum();
     // The transaction's limits: the run item, the chunks, the entry.
     let run_item_size = |summary: &RunSummary, starts: Vec<usize>| {
         item_size(
@@ -149,8 +161,8 @@ pub(crate) async fn create(
     loop {
         let encoded: usize = parts.iter().map(|(_, _, d)| d.len() * 4 / 3 + 1024).sum();
         let starts = parts.iter().map(|(f, _, _)| *f).collect();
-        let total = encoded + run_item_size(&summary, starts) + ENTRY_ALLOWANCE;
-        if (total <= MAX_TRANSACTION_BYTES && parts.len() + 2 <= MAX_TRANSACTION_OPS)
+        let total = encoded + run_item_size(&summary, starts) + ENTRY_ALLOWANCE + also_size;
+        if (total <= MAX_TRANSACTION_BYTES && parts.len() + 2 + also.len() <= MAX_TRANSACTION_OPS)
             || parts.is_empty()
         {
             break;
@@ -180,6 +192,7 @@ pub(crate) async fn create(
         };
         ops.push(item.put_if(Condition::NotExists));
     }
+    ops.extend(also);
     let metadata = json!({
         "audit_id": summary.audit_id,
         "run_id": summary.run_id,
