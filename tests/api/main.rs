@@ -29,3 +29,4 @@ mod soa;
 mod store_contract;
 mod summary;
 mod template;
+mod uploads;

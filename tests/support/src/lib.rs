@@ -136,6 +136,8 @@ pub struct TestApp {
     pub admin_key: String,
     /// What the in-process audit-log-export function exported.
     pub exported: Arc<audit_log_export::MemorySink>,
+    /// The local upload target's folder (its key, and the objects received under `objects/`).
+    pub uploads_dir: tempfile::TempDir,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -192,7 +194,12 @@ pub async fn spawn_app_with(stores: TestStore, clock: Option<Arc<dyn Clock>>) ->
         );
     }
     let config = test_config(Some(serve_jwks().await));
-    let state = AppState::new(store, &config).with_clock(clock);
+    // Uploads go to the server itself, as the local server's do, in a folder of the test's own.
+    let uploads = tempfile::tempdir().expect("temp dir");
+    let target = compliance_uploads::UploadTarget::local(uploads.path()).expect("upload target");
+    let state = AppState::new(store, &config)
+        .with_clock(clock)
+        .with_uploads(Arc::new(target));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let serving = state.clone();
@@ -207,6 +214,7 @@ pub async fn spawn_app_with(stores: TestStore, clock: Option<Arc<dyn Clock>>) ->
         org_id: String::new(),
         admin_key: String::new(),
         exported,
+        uploads_dir: uploads,
         _dir: dir,
     };
     let (org_id, admin_key) = app.new_org(Plan::Enterprise).await;
