@@ -481,7 +481,7 @@ const DAY: i64 = 24 * HOUR;
 
 /// The first day of each generated data set: a Monday before a month's end (2025-02-24), a
 /// Friday before a year's end (2024-12-27), a Thursday before a month's end (2025-03-27).
-fn base(i: usize) -> i64 {
+pub(super) fn base(i: usize) -> i64 {
     let days = [(2025, 2, 24), (2024, 12, 27), (2025, 3, 27)];
     let (y, m, d) = days[i % days.len()];
     midnight(NaiveDate::from_ymd_opt(y, m, d).unwrap())
@@ -497,7 +497,7 @@ fn days(b: usize) -> i64 {
 }
 
 /// The evaluation time of a data set: day 8, 09:00.
-fn now(base: i64) -> DateTime<Utc> {
+pub(super) fn now(base: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_micros(base + 8 * DAY + 9 * HOUR).unwrap()
 }
 
@@ -593,7 +593,7 @@ fn amounts() -> Vec<Value> {
 
 /// How one field's values are drawn.
 #[derive(Debug, Clone)]
-struct FieldGen {
+pub(super) struct FieldGen {
     path: String,
     values: Vec<Value>,
     /// Values of the wrong type, drawn now and then.
@@ -636,7 +636,11 @@ fn insert_path(object: &mut Map<String, Value>, path: &str, v: Value) {
 }
 
 /// One record per row, the row's choices drawing the fields' values.
-fn build(gens: &[FieldGen], rows: &[Vec<u16>], id: impl Fn(usize) -> String) -> Vec<Value> {
+pub(super) fn build(
+    gens: &[FieldGen],
+    rows: &[Vec<u16>],
+    id: impl Fn(usize) -> String,
+) -> Vec<Value> {
     rows.iter()
         .enumerate()
         .map(|(i, row)| {
@@ -653,7 +657,7 @@ fn build(gens: &[FieldGen], rows: &[Vec<u16>], id: impl Fn(usize) -> String) -> 
         .collect()
 }
 
-fn unique_ids(i: usize) -> String {
+pub(super) fn unique_ids(i: usize) -> String {
     format!("r{i}")
 }
 
@@ -717,7 +721,12 @@ fn literals_of(rules: &[&Rule], threshold: Option<f64>) -> BTreeMap<String, Vec<
 }
 
 /// How each field of `schema` is drawn for records `rules` read.
-fn gens_for(rules: &[&Rule], schema: &Schema, b: usize, threshold: Option<f64>) -> Vec<FieldGen> {
+pub(super) fn gens_for(
+    rules: &[&Rule],
+    schema: &Schema,
+    b: usize,
+    threshold: Option<f64>,
+) -> Vec<FieldGen> {
     let base = base(b);
     let literals = literals_of(rules, threshold);
     schema
@@ -773,7 +782,7 @@ fn gens_for(rules: &[&Rule], schema: &Schema, b: usize, threshold: Option<f64>) 
 }
 
 /// The vocabulary of the random rules' records.
-fn vocabulary(b: usize) -> Vec<FieldGen> {
+pub(super) fn vocabulary(b: usize) -> Vec<FieldGen> {
     let strings = |xs: &[&str]| xs.iter().map(|x| json!(x)).collect::<Vec<_>>();
     vec![
         FieldGen::new("timestamp", event_times(base(b), days(b)), invalid_times()),
@@ -818,13 +827,13 @@ fn vocabulary(b: usize) -> Vec<FieldGen> {
 }
 
 /// Choices per record: enough for the widest pack schema.
-const WIDTH: usize = 64;
+pub(super) const WIDTH: usize = 64;
 
-fn rows() -> impl Strategy<Value = Vec<Vec<u16>>> {
+pub(super) fn rows() -> impl Strategy<Value = Vec<Vec<u16>>> {
     prop::collection::vec(prop::collection::vec(any::<u16>(), WIDTH), 1..=40)
 }
 
-fn ndjson(records: &[Value]) -> Vec<u8> {
+pub(super) fn ndjson(records: &[Value]) -> Vec<u8> {
     records
         .iter()
         .map(|r| r.to_string() + "\n")
@@ -895,7 +904,7 @@ fn agree(
 /// Thresholds an audit may set instead of the rules' own.
 const THRESHOLDS: [f64; 8] = [1.0, 2.0, 3.0, 5.0, 43.2, 8000.0, 10000.0, 15000.0];
 
-fn pack_runs(t: PolicyType, threshold: Option<f64>) -> Vec<RuleRun<'static>> {
+pub(super) fn pack_runs(t: PolicyType, threshold: Option<f64>) -> Vec<RuleRun<'static>> {
     pack(t)
         .rules
         .iter()
@@ -1037,7 +1046,7 @@ fn aggregate() -> BoxedStrategy<Value> {
 }
 
 /// A random rule with at least one aggregate, built from JSON as pack rules are.
-fn random_rule() -> impl Strategy<Value = Rule> {
+pub(super) fn random_rule() -> impl Strategy<Value = Rule> {
     let windows = select(vec![
         "15m",
         "24h",
@@ -1354,7 +1363,7 @@ proptest! {
 }
 
 /// Where two evaluations' JSON differ first: `findings[3].record_ids: [..] vs [..]`.
-fn first_difference(a: &Evaluation, b: &Evaluation) -> Option<String> {
+pub(super) fn first_difference(a: &Evaluation, b: &Evaluation) -> Option<String> {
     fn walk(path: String, a: &Value, b: &Value) -> Option<String> {
         match (a, b) {
             (Value::Object(x), Value::Object(y)) if x.len() == y.len() => {
@@ -1375,7 +1384,7 @@ fn first_difference(a: &Evaluation, b: &Evaluation) -> Option<String> {
 }
 
 /// The records in the order of `keys` (ties in input order).
-fn shuffle(records: &[Value], keys: &[u32]) -> Vec<Value> {
+pub(super) fn shuffle(records: &[Value], keys: &[u32]) -> Vec<Value> {
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by_key(|&i| (keys[i % keys.len()], i));
     order.into_iter().map(|i| records[i].clone()).collect()

@@ -46,6 +46,15 @@ impl InputError {
         }
     }
 
+    /// The error of a body's line (or row) read as part of a longer body that had `lines` lines
+    /// before it.
+    pub(crate) fn after_lines(mut self, lines: usize) -> Self {
+        match &mut self.position {
+            Position::Line(n) | Position::Row(n) => *n += lines,
+        }
+        self
+    }
+
     /// `line 3` or `row 3, field amount_usd`.
     pub fn location(&self) -> String {
         let place = match self.position {

@@ -8,19 +8,22 @@
 //!
 //! The result depends only on the records' content, never on their order.
 //! [`evaluate_partitioned`] splits the records by the rules' group keys and evaluates the parts
-//! side by side, with the same result (`partition`).
+//! side by side, with the same result (`partition`); [`evaluate_spilled`] does the same for
+//! records streamed into partition files on disk, each evaluated on its own (`spill`).
 
 mod aggregate;
 mod compile;
 mod csv;
 mod evidence;
 pub mod input;
+mod merge;
 mod ndjson;
 mod outcome;
 mod partition;
 mod records;
 mod schema;
 mod span;
+pub mod spill;
 mod timestamp;
 mod work;
 
@@ -32,6 +35,8 @@ mod ground_truth;
 mod parallel_tests;
 #[cfg(test)]
 mod partition_tests;
+#[cfg(test)]
+mod spill_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -48,6 +53,7 @@ pub use outcome::{
 pub use partition::{default_partitions, evaluate_partitioned};
 pub use records::Records;
 pub use schema::{FieldSpec, FieldType, Schema, ID_FIELD, MAX_FIELDS, TIME_FIELD};
+pub use spill::{evaluate_spilled, partitions_for, SpillError, SpillOptions};
 
 use aggregate::{
     compute, contribution_key, contributions, group, time_order, Contribution, Grouping,

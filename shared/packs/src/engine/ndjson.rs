@@ -27,15 +27,40 @@ pub fn parse_ndjson_parallel<'s>(
     body: &[u8],
     threads: usize,
 ) -> Result<Records<'s>, InputError> {
-    let body = utf8(body)?;
+    let mut runs = read_in_runs(schema, utf8(body)?, threads, |records| records)?.into_iter();
+    let mut all = runs.next().unwrap_or_else(|| Records::new(schema));
+    for records in runs {
+        all.append(records);
+    }
+    Ok(all)
+}
+
+/// Reads `body` (whole lines of a body, or all of it) in up to `threads` runs of lines, each on
+/// its own thread into its own records, which `then` takes on that thread (to append them later,
+/// or to write them out: `spill`). The runs' results come in input order; an error is that of
+/// the first bad line of `body`, its line counted from `body`'s first line.
+pub(crate) fn read_in_runs<'s, T: Send>(
+    schema: &'s Schema,
+    body: &str,
+    threads: usize,
+    then: impl Fn(Records<'s>) -> T + Sync,
+) -> Result<Vec<T>, InputError> {
     let chunks = line_chunks(body, threads);
     if chunks.len() <= 1 {
-        return read_lines(schema, body).map(|(records, _)| records);
+        return chunks
+            .into_iter()
+            .map(|chunk| read_lines(schema, chunk).map(|(records, _)| then(records)))
+            .collect();
     }
-    let read: Vec<Result<(Records<'s>, usize), InputError>> = std::thread::scope(|scope| {
+    let then = &then;
+    let read: Vec<Result<(T, usize), InputError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = chunks
             .iter()
-            .map(|&chunk| scope.spawn(move || read_lines(schema, chunk)))
+            .map(|&chunk| {
+                scope.spawn(move || {
+                    read_lines(schema, chunk).map(|(records, lines)| (then(records), lines))
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -50,25 +75,17 @@ pub fn parse_ndjson_parallel<'s>(
     // of the chunks before it (all read whole, or their error would have been returned) are
     // added.
     let mut lines_before = 0;
-    let mut merged: Option<Records<'s>> = None;
+    let mut out = Vec::with_capacity(read.len());
     for chunk in read {
-        let (records, lines) = chunk.map_err(|mut e| {
-            if let Position::Line(n) = &mut e.position {
-                *n += lines_before;
-            }
-            e
-        })?;
+        let (value, lines) = chunk.map_err(|e| e.after_lines(lines_before))?;
         lines_before += lines;
-        match &mut merged {
-            Some(all) => all.append(records),
-            None => merged = Some(records),
-        }
+        out.push(value);
     }
-    Ok(merged.expect("at least two chunks"))
+    Ok(out)
 }
 
 /// The body as text: validated once, so the JSON reader need not check each string again.
-fn utf8(body: &[u8]) -> Result<&str, InputError> {
+pub(crate) fn utf8(body: &[u8]) -> Result<&str, InputError> {
     std::str::from_utf8(body).map_err(|e| {
         let line = 1 + memchr::memchr_iter(b'\n', &body[..e.valid_up_to()]).count();
         InputError::at(Position::Line(line), None, "not UTF-8")

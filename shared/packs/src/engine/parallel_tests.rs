@@ -68,7 +68,14 @@ const BAD_LINES: [&str; 7] = [
 
 /// An NDJSON body from `policy`'s synthetic dataset, roughened by `noise`'s draws, with
 /// `bad` bad lines at random places.
-fn body(policy: PolicyType, seed: u64, size: usize, noise: u64, few: bool, bad: usize) -> Vec<u8> {
+pub(super) fn body(
+    policy: PolicyType,
+    seed: u64,
+    size: usize,
+    noise: u64,
+    few: bool,
+    bad: usize,
+) -> Vec<u8> {
     let mut data = generate(policy, seed, size);
     let mut rng = Rng::new(noise);
     if few {
@@ -113,7 +120,7 @@ fn body(policy: PolicyType, seed: u64, size: usize, noise: u64, few: bool, bad: 
 }
 
 /// The first way `b` differs from `a`: record count, ids, values, strings.
-fn difference(a: &Records, b: &Records) -> Option<String> {
+pub(super) fn difference(a: &Records, b: &Records) -> Option<String> {
     if a.len() != b.len() {
         return Some(format!("{} records, not {}", b.len(), a.len()));
     }

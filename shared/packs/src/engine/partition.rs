@@ -23,10 +23,10 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 
 use super::compile::Compiler;
+use super::merge::Merge;
 use super::records::Records;
 use super::schema::Slot;
-use super::SeverityCounts;
-use super::{evaluate, evaluate_with_subjects, outcome, Evaluation, Finding, RuleRun};
+use super::{evaluate, evaluate_with_subjects, Evaluation, Finding, RuleRun};
 
 /// How many parts (and threads) a run uses by default: the cores this process may use.
 pub fn default_partitions() -> usize {
@@ -35,7 +35,7 @@ pub fn default_partitions() -> usize {
 
 /// How the records are split for a set of rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Split {
+pub(crate) enum Split {
     /// By a hash of the field's value.
     By(Slot),
     /// In runs of consecutive records: the rules judge each record alone.
@@ -45,9 +45,10 @@ enum Split {
 }
 
 /// Rules evaluated together, over one split of the records.
-struct Class {
-    split: Split,
-    rules: Vec<usize>,
+pub(crate) struct Class {
+    pub(crate) split: Split,
+    /// Indices into the run's rules, ascending.
+    pub(crate) rules: Vec<usize>,
 }
 
 /// One evaluation to run: a class's rules over one part of the records (`None`: all of them).
@@ -110,45 +111,18 @@ pub fn evaluate_partitioned(
         }
     });
 
-    let mut counts = vec![[0u64; 3]; rules.len()];
-    let mut found: Vec<Vec<(usize, Finding)>> = (0..rules.len()).map(|_| Vec::new()).collect();
+    let mut merge = Merge::new(rules, keep);
+    let by_content = |a: &usize, b: &usize| records.compare(*a, *b);
     for result in results.into_inner().expect("no job panicked") {
         let result = result?;
-        for (rule, c) in result.counts {
-            for (total, n) in counts[rule].iter_mut().zip(c) {
-                *total += n;
-            }
+        for (rule, counts) in result.counts {
+            merge.count(rule, counts);
         }
         for (rule, record, finding) in result.findings {
-            found[rule].push((record, finding));
+            merge.find(rule, record, finding, by_content);
         }
     }
-    let mut order: Vec<usize> = (0..rules.len()).collect();
-    order.sort_by_key(|&i| (Reverse(rules[i].rule.severity), i));
-    let mut findings = Vec::new();
-    let mut by_severity = SeverityCounts::default();
-    let mut total = 0;
-    for i in order {
-        let wanted = keep - findings.len();
-        let mut first = std::mem::take(&mut found[i]);
-        first.sort_by(|a, b| records.compare(a.0, b.0));
-        first.truncate(wanted);
-        findings.extend(first.into_iter().map(|(_, f)| f));
-        let [_, failed, _] = counts[i];
-        total += failed;
-        by_severity.add(rules[i].rule.severity, failed);
-    }
-    Ok(Evaluation {
-        records: records.len() as u64,
-        rules: rules
-            .iter()
-            .zip(&counts)
-            .map(|(run, &[passed, failed, unknown])| outcome(run.rule, passed, failed, unknown))
-            .collect(),
-        findings_total: total,
-        by_severity,
-        findings,
-    })
+    Ok(merge.finish(rules, records.len() as u64, by_content))
 }
 
 /// Evaluates a job's rules over its records.
@@ -187,7 +161,7 @@ fn run(
 
 /// The rules grouped by how the records can be split for them. Each rule is compiled as
 /// [`evaluate`] compiles it, so a rule that reads a field the schema lacks is the same error.
-fn classes(rules: &[RuleRun], records: &Records) -> Result<Vec<Class>, String> {
+pub(crate) fn classes(rules: &[RuleRun], records: &Records) -> Result<Vec<Class>, String> {
     // The fields each rule's aggregates all group by (None: the rule has no aggregate).
     let mut keys: Vec<Option<Vec<Slot>>> = Vec::with_capacity(rules.len());
     for run in rules {
@@ -285,7 +259,7 @@ fn split_records(records: &Records, split: Split, parts: usize) -> Vec<Vec<u32>>
 }
 
 /// SplitMix64's finaliser: consecutive string ids and nearby numbers spread over the parts.
-fn mix(mut x: u64) -> u64 {
+pub(crate) fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     x ^ (x >> 31)

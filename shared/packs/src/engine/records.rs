@@ -488,9 +488,14 @@ impl<'s> Records<'s> {
     }
 
     pub(crate) fn put_array(&mut self, slot: Slot, items: Vec<Cell>) {
-        let index = self.arrays.len() as u64;
+        let cell = self.array_cell(items);
+        self.put(slot, cell);
+    }
+
+    /// A cell for an array of `items` (scalars), to be put in a record.
+    pub(crate) fn array_cell(&mut self, items: Vec<Cell>) -> Cell {
         self.arrays.push(items.into_boxed_slice());
-        self.put(slot, Cell::of(Kind::Array, index));
+        Cell::of(Kind::Array, (self.arrays.len() - 1) as u64)
     }
 
     /// A text value for a field of type `ty`: a string, a timestamp, or a wrong type.
