@@ -41,6 +41,10 @@ impl Source {
         }
     }
 
+    pub fn encoding(&self) -> Option<UploadEncoding> {
+        self.encoding
+    }
+
     /// The decoded bytes from the start.
     pub fn open(&self) -> io::Result<Box<dyn Read + Send>> {
         let file = BufReader::with_capacity(1 << 20, File::open(&self.path)?);
