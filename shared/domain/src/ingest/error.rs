@@ -62,7 +62,18 @@ impl std::error::Error for IngestError {}
 pub(crate) fn explain_with_path<'de, T: serde::Deserialize<'de>>(
     bytes: &'de [u8],
 ) -> Result<T, IngestError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    explain_with_path_in(serde_json::Deserializer::from_slice(bytes))
+}
+
+/// [`explain_with_path`] over any input serde_json reads: a slice, or a report read from a stream
+/// (whose explanation must not hold the document).
+pub(crate) fn explain_with_path_in<'de, R, T>(
+    mut de: serde_json::Deserializer<R>,
+) -> Result<T, IngestError>
+where
+    R: serde_json::de::Read<'de>,
+    T: serde::Deserialize<'de>,
+{
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };

@@ -4,14 +4,17 @@
 //! - [`parse_sarif`]: a SARIF 2.1.0 log → [`NormalisedScan`].
 //! - [`summarise_sarif`]: a SARIF 2.1.0 log → [`ScanSummary`] in one pass, never holding its
 //!   findings (the same summary as `summarise(&parse_sarif(..)?, ..)`).
+//! - [`summarise_sarif_stream`]: the same from a [`ReportSource`] (a file), in memory bounded
+//!   by the summary whatever the report's size, with the SHA-256 of the bytes read.
 //! - [`parse_native`]: the native JSON document → [`NativeScan`] (scan + [`Signals`] + times).
 //! - [`parse_signals`]: repository [`Signals`] sent alongside a SARIF log.
 //! - [`summarise`]: [`NormalisedScan`] + [`Signals`] → [`ScanSummary`], bounded whatever the
 //!   report's size.
 //!
 //! The rules (tool mapping table, severity order, CWE extraction, exclusions, failed runs,
-//! coverage, formats, bounds) are documented in `docs/ingestion.md`. Pure library code: no I/O;
-//! gzip and size limits belong to the HTTP layer.
+//! coverage, formats, bounds) are documented in `docs/ingestion.md`. Pure library code: no I/O
+//! but reading a [`ReportSource`] the caller hands over; gzip and size limits belong to the HTTP
+//! layer.
 
 mod error;
 mod loose;
@@ -26,7 +29,9 @@ mod work;
 pub use error::IngestError;
 pub use model::{ExclusionCounts, Finding, Location, NormalisedScan, ToolRun};
 pub use native::{parse_native, parse_signals, NativeScan, PullRequestStats, QualityGate, Signals};
-pub use sarif::{parse_sarif, summarise_sarif};
+pub use sarif::{
+    parse_sarif, summarise_sarif, summarise_sarif_stream, ReportSource, StreamError, Summarised,
+};
 pub use summary::{
     summarise, FailedTool, FindingGroup, ScanSummary, SeverityCounts, ToolSummary, Totals,
 };

@@ -1,12 +1,13 @@
 //! What SARIF 2.1.0 requires beyond the shapes of [`wire`](super::wire) (the header, the
 //! enumerations, a log that is evidence of something), and how a failed parse is explained.
 
-use crate::ingest::error::{explain_with_path, IngestError};
+use crate::ingest::error::IngestError;
 use crate::ingest::loose::Loose;
 use crate::ingest::model::{truncate_chars, ToolRun};
 use crate::ingest::severity::Level;
 
-use super::wire::{Header, Log};
+use super::input::Input;
+use super::wire::{CheckedResults, Header, Log};
 use super::SARIF_VERSION;
 
 pub(super) fn no_results() -> IngestError {
@@ -43,15 +44,20 @@ pub(super) fn require_evidence(runs: &[ToolRun]) -> Result<(), IngestError> {
     Ok(())
 }
 
-/// Why the typed parse failed, with the best path we can give.
-pub(super) fn explain_failure(bytes: &[u8], err: &serde_json::Error) -> IngestError {
+/// Why the typed parse failed, with the best path we can give. The path-tracking parse checks
+/// each result and drops it (`CheckedResults`, with the errors of `Vec<RawResult>`): explaining
+/// a report of any size holds no more of it than the fast path does.
+pub(super) fn explain_failure<I: Input + ?Sized>(
+    input: &I,
+    err: &serde_json::Error,
+) -> IngestError {
     use serde_json::error::Category;
     if !matches!(err.classify(), Category::Data) {
         return IngestError::from_json("", err);
     }
     // A log of another version fails on its run shapes: say "wrong version" rather than
     // "runs[0].x: invalid type".
-    if let Ok(header) = serde_json::from_slice::<Header>(bytes) {
+    if let Ok(header) = input.parse::<Header>() {
         let runs = header.runs.map(|_| 1);
         if let Err(e) = check_header(header.version.as_ref(), runs) {
             if e.path == "version" || e.path.is_empty() {
@@ -59,9 +65,28 @@ pub(super) fn explain_failure(bytes: &[u8], err: &serde_json::Error) -> IngestEr
             }
         }
     }
-    match explain_with_path::<Log>(bytes) {
+    match input.parse_with_path::<Log<CheckedResults>>() {
         Err(e) => schema_wording(e),
         Ok(_) => IngestError::from_json("", err),
+    }
+}
+
+/// The document is a JSON object, or says plainly why not (checked before the typed parse).
+pub(super) fn check_object<I: Input + ?Sized>(input: &I) -> Result<(), IngestError> {
+    match input.first_byte() {
+        None => Err(IngestError::new(
+            "",
+            "empty document: expected a SARIF 2.1.0 log (JSON)",
+        )),
+        Some(b'{') => Ok(()),
+        // serde would read a top-level array as a struct in tuple form; say it plainly.
+        Some(_) => Err(match input.parse::<serde::de::IgnoredAny>() {
+            Err(e) => IngestError::from_json("", &e),
+            Ok(_) => IngestError::new(
+                "",
+                "not a SARIF log: the document must be a JSON object with `version` and `runs`",
+            ),
+        }),
     }
 }
 

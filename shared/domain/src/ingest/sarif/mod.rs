@@ -32,20 +32,26 @@
 
 use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, SeqAccess, Visitor};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::IngestError;
 use super::model::{ExclusionCounts, NormalisedScan, ToolRun};
 use super::native::Signals;
 use super::summary::{ScanSummary, Summariser};
-use checks::{check_header, explain_failure, no_results, require_evidence};
+use checks::{check_header, check_object, explain_failure, no_results, require_evidence};
+use input::Input;
 use normalise::{FindingRef, RunState, Sink};
-use wire::{Log, RawResult};
+use wire::{Log, RawResult, Run, RunHead};
+
+pub use stream::{summarise_sarif_stream, ReportSource, StreamError, Summarised};
 
 mod checks;
+mod input;
 mod normalise;
 mod rule_ids;
+mod stream;
 mod wire;
 
 /// The only SARIF version accepted.
@@ -64,8 +70,7 @@ pub fn parse_sarif(bytes: &[u8]) -> Result<NormalisedScan, IngestError> {
 /// (message cut, fingerprint hashed) only when it may be kept as evidence. The summary is the
 /// same as `summarise(&parse_sarif(bytes)?, signals)`, errors alike.
 pub fn summarise_sarif(bytes: &[u8], signals: &Signals) -> Result<ScanSummary, IngestError> {
-    let sink = ingest(bytes, SummarySink::default)?;
-    let summary = sink.summariser.finish(&sink.runs, sink.excluded, signals);
+    let summary = ingest(bytes, SummarySink::default)?.finish(signals);
     // Every test that summarises a log checks that both ways give the same summary.
     #[cfg(test)]
     assert_eq!(
@@ -101,6 +106,12 @@ struct SummarySink {
     excluded: ExclusionCounts,
 }
 
+impl SummarySink {
+    fn finish(self, signals: &Signals) -> ScanSummary {
+        self.summariser.finish(&self.runs, self.excluded, signals)
+    }
+}
+
 impl Sink for SummarySink {
     fn finding(&mut self, f: FindingRef<'_>) {
         self.summariser.add(&f);
@@ -115,17 +126,25 @@ impl Sink for SummarySink {
 }
 
 /// Parses and normalises into a sink. The fast path reads each run's `results` as it goes,
-/// without holding them (see [`stream`]); when it fails for any reason, the document is read
+/// without holding them (see [`fast`]); when it fails for any reason, the document is read
 /// again by the reference path ([`reference`]: the whole typed log first, then every run),
 /// which says what is wrong exactly as it always has — and whose result stands, should the
 /// fast path have refused what it accepts.
 fn ingest<S: Sink>(bytes: &[u8], new: impl Fn() -> S) -> Result<S, IngestError> {
+    // Every test that parses a log checks that reading it from a stream gives the same outcome.
+    #[cfg(test)]
+    stream::assert_same_as_slice(bytes);
+    ingest_slice(bytes, new)
+}
+
+/// [`ingest`] itself: the fast path, then the reference path if it fails.
+fn ingest_slice<S: Sink>(bytes: &[u8], new: impl Fn() -> S) -> Result<S, IngestError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if let Some(sink) = stream(bytes, new()) {
+    if let Some(sink) = fast(bytes, new()) {
         // Every test that parses a log checks that both paths agree on it.
         #[cfg(test)]
         assert_eq!(
-            stream(bytes, Collect::default()).map(|c| c.0),
+            fast(bytes, Collect::default()).map(|c| c.0),
             reference(bytes, Collect::default()).ok().map(|c| c.0),
             "the fast and the reference paths differ"
         );
@@ -137,27 +156,19 @@ fn ingest<S: Sink>(bytes: &[u8], new: impl Fn() -> S) -> Result<S, IngestError> 
 /// The reference path: the document as one typed log (results included), then each run
 /// normalised in turn. Every error message and position comes from here.
 fn reference<S: Sink>(bytes: &[u8], sink: S) -> Result<S, IngestError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(IngestError::new(
-            "",
-            "empty document: expected a SARIF 2.1.0 log (JSON)",
-        ));
-    }
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        // serde would read a top-level array as a struct in tuple form; say it plainly.
-        return Err(match serde_json::from_slice::<IgnoredAny>(bytes) {
-            Err(e) => IngestError::from_json("", &e),
-            Ok(_) => IngestError::new(
-                "",
-                "not a SARIF log: the document must be a JSON object with `version` and `runs`",
-            ),
-        });
-    }
-    let log: Log = match serde_json::from_slice(bytes) {
-        Ok(log) => log,
-        Err(e) => return Err(explain_failure(bytes, &e)),
-    };
+    let log: Log = read_whole(bytes)?;
     normalise_log(log, sink)
+}
+
+/// The whole document as one typed log, each run's results read as `R`; on failure, what is
+/// wrong and where (the reference path's errors, also those of a report read from a stream).
+fn read_whole<'s, I, R>(input: &'s I) -> Result<Log<'s, R>, IngestError>
+where
+    I: Input + ?Sized,
+    R: Deserialize<'s>,
+{
+    check_object(input)?;
+    input.parse().map_err(|e| explain_failure(input, &e))
 }
 
 /// The fast path: the log with each run's `results` kept as its span of the input; once a
@@ -166,7 +177,7 @@ fn reference<S: Sink>(bytes: &[u8], sink: S) -> Result<S, IngestError> {
 /// sink. The same types and checks as the reference path, so it accepts no document the
 /// reference refuses and yields the same outcome; `None` on any failure (the reference path
 /// then says what it is).
-fn stream<S: Sink>(bytes: &[u8], sink: S) -> Option<S> {
+fn fast<S: Sink>(bytes: &[u8], sink: S) -> Option<S> {
     // Checked once here, strings need no check each (a document with invalid UTF-8 takes the
     // reference path, which decides whether that matters).
     let text = std::str::from_utf8(bytes).ok()?;
@@ -177,24 +188,14 @@ fn stream<S: Sink>(bytes: &[u8], sink: S) -> Option<S> {
     normalise_log(log, sink).ok()
 }
 
-/// What both paths do with the log once read: the header checked, then each run normalised
+/// What every path does with the log once read: the header checked, then each run normalised
 /// into the sink, its results read as `R` reads them.
 fn normalise_log<R: RunResults, S: Sink>(log: Log<'_, R>, mut sink: S) -> Result<S, IngestError> {
-    check_header(log.version.as_ref(), log.runs.as_ref().map(Vec::len))?;
-    let runs = log.runs.unwrap_or_default();
-    if runs.iter().all(|r| r.results.is_none()) {
-        return Err(no_results());
-    }
-    for (i, run) in runs.into_iter().enumerate() {
+    for (i, run) in runs_of(log)?.into_iter().enumerate() {
         let (head, results) = run.split();
-        let mut state = RunState::begin(i, head)?;
-        state.results_present = results.is_some();
+        let mut state = begin_run(i, head, results.is_some())?;
         if let Some(results) = results {
-            results.normalise(ResultsInto {
-                run: i,
-                state: &mut state,
-                sink: &mut sink,
-            })?;
+            results.normalise(i, &mut state, &mut sink)?;
         }
         state.finish(&mut sink);
     }
@@ -202,39 +203,92 @@ fn normalise_log<R: RunResults, S: Sink>(log: Log<'_, R>, mut sink: S) -> Result
     Ok(sink)
 }
 
+/// The log's runs, once its header says it is a SARIF 2.1.0 log that records results.
+fn runs_of<R>(log: Log<'_, R>) -> Result<Vec<Run<'_, R>>, IngestError> {
+    check_header(log.version.as_ref(), log.runs.as_ref().map(Vec::len))?;
+    let runs = log.runs.unwrap_or_default();
+    if runs.iter().all(|r| r.results.is_none()) {
+        return Err(no_results());
+    }
+    Ok(runs)
+}
+
+/// Run `i`'s context, from its properties other than `results`.
+fn begin_run(i: usize, head: RunHead<'_>, has_results: bool) -> Result<RunState<'_>, IngestError> {
+    let mut state = RunState::begin(i, head)?;
+    state.results_present = has_results;
+    Ok(state)
+}
+
 /// A run's `results` as read by one path, normalised into the sink in order.
 trait RunResults {
-    fn normalise<S: Sink>(self, into: ResultsInto<'_, '_, S>) -> Result<(), IngestError>;
+    fn normalise<S: Sink>(
+        self,
+        run: usize,
+        state: &mut RunState<'_>,
+        sink: &mut S,
+    ) -> Result<(), IngestError>;
 }
 
 /// The reference path: the results already read, whole.
 impl RunResults for Vec<RawResult<'_>> {
     #[inline]
-    fn normalise<S: Sink>(self, into: ResultsInto<'_, '_, S>) -> Result<(), IngestError> {
+    fn normalise<S: Sink>(
+        self,
+        run: usize,
+        state: &mut RunState<'_>,
+        sink: &mut S,
+    ) -> Result<(), IngestError> {
         for (j, result) in self.into_iter().enumerate() {
-            into.state.result(into.run, j, &result, into.sink)?;
+            state.result(run, j, &result, sink)?;
         }
         Ok(())
     }
 }
 
-/// The fast path: the results' span of the input, read one result at a time. Its error says
-/// little: the fast path's errors are dropped, and the reference path says what is wrong.
+/// The fast path: the results' span of the input, read one result at a time.
 impl RunResults for &RawValue {
     #[inline]
-    fn normalise<S: Sink>(self, into: ResultsInto<'_, '_, S>) -> Result<(), IngestError> {
+    fn normalise<S: Sink>(
+        self,
+        run: usize,
+        state: &mut RunState<'_>,
+        sink: &mut S,
+    ) -> Result<(), IngestError> {
+        let mut failed = None;
         let mut de = serde_json::Deserializer::from_str(self.get());
-        de.deserialize_seq(into)
-            .map_err(|e| IngestError::new("", e.to_string()))
+        read_results(&mut de, run, state, sink, &mut failed)
+            .map_err(|e| failed.unwrap_or_else(|| IngestError::new("", e.to_string())))
     }
 }
 
+/// Reads run `run`'s `results` array from `d`, normalising each result into the sink as it is
+/// read: from a span of a slice (the fast path) or from a reader (a report read from a stream).
+/// A normalisation error is kept in `failed`; the JSON's errors say little (the fast paths drop
+/// them: the reference path says what is wrong).
+#[inline]
+fn read_results<'de, D: Deserializer<'de>, S: Sink>(
+    d: D,
+    run: usize,
+    state: &mut RunState<'_>,
+    sink: &mut S,
+    failed: &mut Option<IngestError>,
+) -> Result<(), D::Error> {
+    d.deserialize_seq(ResultsInto {
+        run,
+        state,
+        sink,
+        failed,
+    })
+}
+
 /// Where run `run`'s results go: normalised one at a time, as they are read (as a serde
-/// visitor, straight from the input).
+/// visitor, straight from the input); a normalisation error is kept in `failed`.
 struct ResultsInto<'s, 'r, S> {
     run: usize,
     state: &'s mut RunState<'r>,
     sink: &'s mut S,
+    failed: &'s mut Option<IngestError>,
 }
 
 impl<'de, S: Sink> Visitor<'de> for ResultsInto<'_, '_, S> {
@@ -247,15 +301,19 @@ impl<'de, S: Sink> Visitor<'de> for ResultsInto<'_, '_, S> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut j = 0;
         while let Some(result) = seq.next_element::<RawResult<'de>>()? {
-            self.state
-                .result(self.run, j, &result, self.sink)
-                .map_err(|e| de::Error::custom(e.message))?;
+            if let Err(e) = self.state.result(self.run, j, &result, self.sink) {
+                let message = e.message.clone();
+                *self.failed = Some(e);
+                return Err(de::Error::custom(message));
+            }
             j += 1;
         }
         Ok(())
     }
 }
 
+#[cfg(test)]
+mod stream_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -394,6 +394,28 @@ pub(super) struct RawResult<'a> {
     pub(super) taxa: Option<Vec<DescRef<'a>>>,
 }
 
+/// A run's `results` checked as the reference path reads them (`Vec<RawResult>`: the same
+/// checks, the same errors, "a sequence" included) but dropped one by one, so that a report read
+/// from a stream is explained without holding its results.
+pub(super) struct CheckedResults;
+
+impl<'de> Deserialize<'de> for CheckedResults {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = CheckedResults;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<RawResult<'de>>()?.is_some() {}
+                Ok(CheckedResults)
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(super) struct SarifLocation<'a> {
@@ -435,7 +457,7 @@ pub(super) struct Suppression<'a> {
 // property and "missing: …".
 
 /// A JSON object read as `T` (a derived struct alone would also accept an array).
-struct Obj<T>(T);
+pub(super) struct Obj<T>(pub(super) T);
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
