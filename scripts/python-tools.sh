@@ -8,7 +8,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="$root/.tools/venv"
-wanted=(cfn-lint==1.58.0 aws-sam-cli==1.170.0 cargo-lambda==1.9.2 schemathesis==4.32.5 hypothesis==6.170.17 duckdb==1.5.6 compliance-trestle==3.12.4 check-jsonschema==0.38.0 selenium==4.50.0)
+wanted=(cfn-lint==1.58.0 aws-sam-cli==1.170.0 cargo-lambda==1.9.2 schemathesis==4.32.5 hypothesis==6.170.17 duckdb==1.5.6 sarif-tools==3.0.5 compliance-trestle==3.12.4 check-jsonschema==0.38.0 selenium==4.50.0)
 if [ ! -x "$venv/bin/python" ]; then
   python3 -m venv "$venv" >&2
 fi

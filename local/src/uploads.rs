@@ -46,6 +46,8 @@ impl LocalUploads {
             processor: Processor {
                 state: state.clone(),
                 objects: objects.clone(),
+                // The local server evaluates every run itself, on its thread pool.
+                fanout: None,
             },
             objects,
         })

@@ -558,6 +558,30 @@ async fn every_operation_answers_as_documented() {
         409,
     )
     .await;
+    let uploads = format!("/api/repos/{repo}/uploads");
+    let form = w
+        .call(
+            M::POST,
+            &uploads,
+            member,
+            Some(json!({"content_type": "application/sarif+json"})),
+            201,
+        )
+        .await;
+    w.call(
+        M::GET,
+        form["status_url"].as_str().unwrap(),
+        viewer,
+        None,
+        200,
+    )
+    .await;
+    let csv_upload = json!({"content_type": "text/csv"});
+    w.call(M::POST, &uploads, member, Some(csv_upload), 400)
+        .await;
+    let json_upload = json!({"content_type": "application/json"});
+    w.call(M::POST, &uploads, viewer, Some(json_upload), 403)
+        .await;
     w.call(
         M::POST,
         "/api/repos",
@@ -954,6 +978,39 @@ async fn every_operation_answers_as_documented() {
     let run = w
         .raw(M::POST, &runs, &member_key, &ndjson, records.clone(), 201)
         .await;
+    let uploads = format!("/api/audits/{aml_audit}/uploads");
+    let form = w
+        .call(
+            M::POST,
+            &uploads,
+            member,
+            Some(json!({"content_type": "application/x-ndjson", "content_encoding": "gzip"})),
+            201,
+        )
+        .await;
+    let pending = w
+        .call(
+            M::GET,
+            form["status_url"].as_str().unwrap(),
+            member,
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(pending["status"], "pending");
+    let wrong = json!({"content_type": "application/sarif+json"});
+    w.call(M::POST, &uploads, member, Some(wrong), 400).await;
+    let ndjson_upload = json!({"content_type": "application/x-ndjson"});
+    w.call(M::POST, &uploads, viewer, Some(ndjson_upload), 403)
+        .await;
+    w.call(
+        M::GET,
+        &format!("{uploads}/01a24349-8d84-70e9-af98-53c35b8232c9"),
+        member,
+        None,
+        404,
+    )
+    .await;
     let csv = b"id,timestamp,customer_id,direction,instrument,amount_usd\nt1,2025-03-03T09:00:00Z,C1,in,cash,ten\n".to_vec();
     w.raw(
         M::POST,

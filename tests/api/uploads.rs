@@ -571,6 +571,7 @@ async fn an_object_processed_twice_stores_one_scan() {
     let processor = Processor {
         state: app.state.clone(),
         objects: objects.clone(),
+        fanout: None,
     };
     let (a, b) = tokio::join!(
         process_upload::process(&processor, &key_of, process_upload::lease()),
@@ -713,6 +714,7 @@ async fn through_s3_a_signed_post_is_processed_from_its_event() {
     let processor = Processor {
         state: state.clone(),
         objects,
+        fanout: None,
     };
     let done = process_upload::event::handle(&processor, s3_event(&bucket, &key))
         .await
@@ -732,4 +734,240 @@ async fn through_s3_a_signed_post_is_processed_from_its_event() {
     assert_eq!(listed.key_count(), Some(0), "the object is deleted");
     let scans = app.get(&format!("/api/repos/{repo}/scans")).await;
     assert_eq!(scans.body["scans"].as_array().unwrap().len(), 1);
+}
+
+/// Records the executions it is asked to start (Step Functions has no local emulator here); the
+/// test then runs the state machine's steps as its definition sends them.
+#[derive(Default)]
+struct Recorded(std::sync::Mutex<Vec<(String, Value)>>);
+
+#[async_trait::async_trait]
+impl process_upload::fanout::Starter for Recorded {
+    async fn start(&self, name: &str, input: Value) -> Result<String, String> {
+        self.0.lock().unwrap().push((name.to_string(), input));
+        Ok(format!(
+            "arn:aws:states:eu-west-1:123456789012:execution:audit-run:{name}"
+        ))
+    }
+}
+
+#[tokio::test]
+async fn through_s3_a_large_run_fans_out_into_partitions_and_merges_into_the_same_run() {
+    use process_upload::fanout::{run_step, Fanout, Step};
+    let (endpoint, id, secret) = s3_env();
+    let client = s3_client(&endpoint, &id, &secret).await;
+    let bucket = format!("runs-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    client.create_bucket().bucket(&bucket).send().await.unwrap();
+    let creds = aws_sdk_s3::config::Credentials::new(&id, &secret, None, None, "tests");
+    let target = compliance_uploads::UploadTarget::s3(
+        bucket.clone(),
+        Some(&endpoint),
+        "us-east-1".into(),
+        aws_sdk_s3::config::SharedCredentialsProvider::new(creds),
+    );
+    let app = spawn_app_on(Backend::Dynamo).await;
+    let state = app.state.clone().with_uploads(Arc::new(target));
+    let token = hs256_token(&app.org_id, "member", json!({"sub": "analyst"}));
+    let audit = create_audit(&app, &token).await;
+    let records = transactions(4_000, None);
+
+    let router = compliance_local::app(state.clone());
+    let form = {
+        use tower::ServiceExt;
+        let req = axum::http::Request::post(format!("/api/audits/{audit}/uploads"))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .body(axum::body::Body::from(
+                r#"{"content_type": "application/x-ndjson"}"#,
+            ))
+            .unwrap();
+        let resp = router.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), axum::http::StatusCode::CREATED);
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        serde_json::from_slice::<Value>(&bytes).unwrap()
+    };
+    let fields = fields_of(&form);
+    let (status, body) = post_form(form["url"].as_str().unwrap(), &fields, records.clone()).await;
+    assert_eq!(status, 204, "{body}");
+
+    let started = Arc::new(Recorded::default());
+    let objects = Arc::new(S3Objects::new(
+        client.clone(),
+        &bucket,
+        std::env::temp_dir(),
+    ));
+    let processor = Processor {
+        state: state.clone(),
+        objects: objects.clone(),
+        fanout: Some(Fanout {
+            starter: started.clone(),
+            bucket: bucket.clone(),
+            // Every run fans out.
+            min_bytes: 0,
+        }),
+    };
+    let done = process_upload::event::handle(&processor, s3_event(&bucket, &fields["key"]))
+        .await
+        .unwrap();
+    assert!(matches!(done[..], [Processed::HandedOver(_)]), "{done:?}");
+    let status_url = form["status_url"].as_str().unwrap();
+    let view = app.with_bearer(Method::GET, status_url, &token, None).await;
+    assert_eq!(view.body["status"], "processing");
+
+    // The execution's input, as the state machine's definition reads it.
+    let (name, input) = started.0.lock().unwrap()[0].clone();
+    let upload_id = form["upload_id"].as_str().unwrap();
+    assert_eq!(name, upload_id);
+    let asl = std::fs::read_to_string(format!(
+        "{}/../statemachine/audit-run.asl.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    for path in [
+        "$.bucket",
+        "$.partitions_prefix",
+        "$.max_concurrency",
+        "$.upload_id",
+    ] {
+        assert!(asl.contains(path), "the definition reads {path}");
+        assert!(
+            input[path.trim_start_matches("$.")].is_string()
+                || input[path.trim_start_matches("$.")].is_number(),
+            "{input}"
+        );
+    }
+    assert_eq!(input["max_concurrency"], 40, "the enterprise plan's");
+
+    // The distributed map: one evaluation per object under the prefix (in reverse order: any
+    // order gives the same run), then the merge.
+    let listed = client
+        .list_objects_v2()
+        .bucket(&bucket)
+        .prefix(input["partitions_prefix"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_string))
+        .collect();
+    assert!(!keys.is_empty());
+    let upload = compliance_domain::ids::Uuid::parse(upload_id).unwrap();
+    for key in keys.iter().rev() {
+        let step: Step = serde_json::from_value(json!({
+            "step": "evaluate", "upload_id": upload_id, "bucket": bucket, "key": key,
+        }))
+        .unwrap();
+        run_step(&processor, step).await.unwrap();
+    }
+    let merge: Step =
+        serde_json::from_value(json!({"step": "merge", "upload_id": upload, "bucket": bucket}))
+            .unwrap();
+    run_step(&processor, merge).await.unwrap();
+    let view = app.with_bearer(Method::GET, status_url, &token, None).await;
+    assert_eq!(view.body["status"], "complete", "{:?}", view.body);
+    let run_id = view.body["run_id"].as_str().unwrap();
+    let run = app
+        .with_bearer(
+            Method::GET,
+            &format!("/api/audits/{audit}/runs/{run_id}"),
+            &token,
+            None,
+        )
+        .await;
+    let direct = app
+        .send(
+            app.request(Method::POST, &format!("/api/audits/{audit}/runs"))
+                .bearer_auth(&token)
+                .header("Content-Type", "application/x-ndjson")
+                .body(records),
+        )
+        .await;
+    for field in [
+        "records",
+        "rules",
+        "findings_total",
+        "by_severity",
+        "findings_stored",
+        "input_bytes",
+    ] {
+        assert_eq!(run.body[field], direct.body[field], "{field}");
+    }
+    let left = client
+        .list_objects_v2()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        left.key_count(),
+        Some(0),
+        "partitions, results and the upload are deleted"
+    );
+
+    // A failed execution's last step: the upload failed, nothing stored, nothing left.
+    let form = {
+        use tower::ServiceExt;
+        let req = axum::http::Request::post(format!("/api/audits/{audit}/uploads"))
+            .header("Authorization", format!("Bearer {token}"))
+            .header("Content-Type", "application/json")
+            .body(axum::body::Body::from(
+                r#"{"content_type": "application/x-ndjson"}"#,
+            ))
+            .unwrap();
+        let resp = router.clone().oneshot(req).await.unwrap();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        serde_json::from_slice::<Value>(&bytes).unwrap()
+    };
+    let fields = fields_of(&form);
+    post_form(
+        form["url"].as_str().unwrap(),
+        &fields,
+        transactions(500, None),
+    )
+    .await;
+    process_upload::event::handle(&processor, s3_event(&bucket, &fields["key"]))
+        .await
+        .unwrap();
+    let fail: Step = serde_json::from_value(json!({
+        "step": "fail", "upload_id": form["upload_id"], "error": "States.TaskFailed",
+        "cause": "Lambda timed out",
+    }))
+    .unwrap();
+    run_step(&processor, fail).await.unwrap();
+    let view = app
+        .with_bearer(
+            Method::GET,
+            form["status_url"].as_str().unwrap(),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(view.body["status"], "failed");
+    assert_eq!(view.body["error"]["error"], "INTERNAL_ERROR");
+    let left = client
+        .list_objects_v2()
+        .bucket(&bucket)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.key_count(), Some(0));
+    let runs = app
+        .with_bearer(
+            Method::GET,
+            &format!("/api/audits/{audit}/runs"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(
+        runs.body["runs"].as_array().unwrap().len(),
+        2,
+        "the fanned-out and the direct"
+    );
 }

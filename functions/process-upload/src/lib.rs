@@ -12,6 +12,7 @@
 
 mod decoded;
 pub mod event;
+pub mod fanout;
 mod run;
 mod scan;
 
@@ -30,12 +31,17 @@ use compliance_uploads::{parse_object_key, Target, Upload, UploadResult, UploadS
 pub struct Processor {
     pub state: AppState,
     pub objects: Arc<dyn Objects>,
+    /// Where runs past one function's reach are handed (`None`: every run is evaluated here,
+    /// as the local server does, on its thread pool).
+    pub fanout: Option<fanout::Fanout>,
 }
 
 /// What became of an object.
 #[derive(Debug, PartialEq)]
 pub enum Processed {
     Complete(UploadResult),
+    /// Handed to the partitioned evaluation (its execution), which completes the upload.
+    HandedOver(String),
     Failed(u16),
     /// Nothing to do: not an upload of ours, a redelivery of one done, or one another process
     /// is reading.
@@ -92,7 +98,11 @@ pub async fn process(p: &Processor, key: &str, lease: Duration) -> Result<Proces
     let outcome = read_and_store(p, &claimed, &fetched.path, fetched.size).await;
     drop(fetched);
     let processed = match outcome {
-        Ok(result) => Processed::Complete(result),
+        Ok(Done::Stored(result)) => Processed::Complete(result),
+        Ok(Done::HandedOver(execution)) => {
+            records::hand_over(store, &claimed, execution.clone(), p.state.now()).await?;
+            Processed::HandedOver(execution)
+        }
         Err(Outcome::Refused(e)) => {
             let audits = matches!(claimed.target, Target::Run { .. });
             let problem = e.upload_problem(audits);
@@ -108,6 +118,13 @@ pub async fn process(p: &Processor, key: &str, lease: Duration) -> Result<Proces
     p.objects.delete(key).await?;
     tracing::info!(key, ?processed, "upload processed");
     Ok(processed)
+}
+
+/// What reading did: stored the scan or run, or handed the records to the partitioned
+/// evaluation.
+enum Done {
+    Stored(UploadResult),
+    HandedOver(String),
 }
 
 /// Why reading and storing did not complete: the upload's fault (it fails, as a direct request
@@ -144,7 +161,7 @@ async fn read_and_store(
     claimed: &Upload,
     path: &std::path::Path,
     size: u64,
-) -> Result<UploadResult, Outcome> {
+) -> Result<Done, Outcome> {
     debug_assert_eq!(claimed.status, UploadStatus::Processing);
     if size > claimed.max_bytes {
         // The policy's range makes this impossible; a stand-in that does not enforce it must not
@@ -157,7 +174,9 @@ async fn read_and_store(
     }
     let source = decoded::Source::new(path, claimed.content_encoding, claimed.max_bytes);
     match &claimed.target {
-        Target::Scan { repo_id } => scan::store(p, claimed, *repo_id, source).await,
+        Target::Scan { repo_id } => scan::store(p, claimed, *repo_id, source)
+            .await
+            .map(Done::Stored),
         Target::Run { audit_id, .. } => run::store(p, claimed, audit_id, source, size).await,
     }
 }

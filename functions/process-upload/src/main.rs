@@ -15,8 +15,13 @@ async fn main() -> Result<(), Error> {
     let bucket = std::env::var("UPLOADS_BUCKET").map_err(|_| "UPLOADS_BUCKET is not set")?;
     let endpoint = std::env::var("S3_ENDPOINT").ok().filter(|e| !e.is_empty());
     let client = S3Objects::client_from_env(endpoint.as_deref()).await;
-    let objects = Arc::new(S3Objects::new(client, bucket, std::env::temp_dir()));
-    let processor = Processor { state, objects };
+    let objects = Arc::new(S3Objects::new(client, bucket.clone(), std::env::temp_dir()));
+    let fanout = process_upload::fanout::from_env(bucket).await?;
+    let processor = Processor {
+        state,
+        objects,
+        fanout,
+    };
     lambda_runtime::run(service_fn(|event: LambdaEvent<S3Event>| {
         let processor = processor.clone();
         async move {

@@ -20,7 +20,8 @@ use compliance_uploads::records;
 use compliance_uploads::{Upload, UploadContentType, UploadEncoding, UploadResult};
 
 use crate::decoded::Source;
-use crate::{Outcome, Processor};
+use crate::fanout::fan_out;
+use crate::{Done, Outcome, Processor};
 
 /// How much larger than its gzip a record file is taken to be when planning partitions (NDJSON
 /// of transactions compresses about 8×).
@@ -57,10 +58,7 @@ pub(crate) fn evaluate(
     now: DateTime<Utc>,
 ) -> Result<(Evaluation, u64), ApiError> {
     let runs: Vec<RuleRun> = rules.iter().map(RuleRun::as_written).collect();
-    let estimate = match source.encoding() {
-        Some(UploadEncoding::Gzip) => size.saturating_mul(GZIP_RATIO),
-        None => size,
-    };
+    let estimate = estimated_bytes(source, size);
     let options = SpillOptions::new(scratch, estimate, engine::default_partitions());
     let reader = source.open().map_err(ApiError::internal)?;
     let mut counted = Counted {
@@ -110,10 +108,24 @@ pub(crate) async fn store(
     audit_id: &Uuid,
     source: Source,
     size: u64,
-) -> Result<UploadResult, Outcome> {
+) -> Result<Done, Outcome> {
     let principal = claimed.uploader.principal(&claimed.org_id);
     let audit = own_audit(&p.state, &principal, audit_id.as_str()).await?;
     let rules = active_rules(&p.state, &principal, &audit).await?;
+    let estimate = estimated_bytes(&source, size);
+    if let Some(fanout) = p.fanout.as_ref().filter(|f| estimate >= f.min_bytes) {
+        let execution = fan_out(
+            p,
+            fanout,
+            claimed,
+            audit.policy_type,
+            rules,
+            source,
+            estimate,
+        )
+        .await?;
+        return Ok(Done::HandedOver(execution));
+    }
     let format = record_format(claimed.content_type);
     let started_at = p.state.now();
     let scratch = p.objects.scratch().to_path_buf();
@@ -148,5 +160,13 @@ pub(crate) async fn store(
     let result = UploadResult::Run { run_id };
     let complete = records::complete_op(claimed, result.clone(), now);
     store_run(&p.state, &ctx, &principal, &audit, run, vec![complete]).await?;
-    Ok(result)
+    Ok(Done::Stored(result))
+}
+
+/// The decompressed size of an object of `size` bytes, as planned for.
+fn estimated_bytes(source: &Source, size: u64) -> u64 {
+    match source.encoding() {
+        Some(UploadEncoding::Gzip) => size.saturating_mul(GZIP_RATIO),
+        None => size,
+    }
 }

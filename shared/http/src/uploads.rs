@@ -101,7 +101,8 @@ impl UploadView {
             }
         }
         let lease = chrono::Duration::minutes(records::CLAIM_LEASE_MINUTES);
-        if status == UploadStatus::Processing && now - upload.updated_at > lease {
+        let handed_over = upload.execution.is_some();
+        if status == UploadStatus::Processing && !handed_over && now - upload.updated_at > lease {
             // The process reading it died (out of time or memory) and no retry took it over.
             status = UploadStatus::Failed;
             let audits = matches!(upload.target, Target::Run { .. });
@@ -216,6 +217,7 @@ pub async fn announce(
         bytes: None,
         result: None,
         error: None,
+        execution: None,
     };
     let ctx = state.audit(principal, meta);
     records::create(state.store.as_ref(), &ctx, &upload).await?;

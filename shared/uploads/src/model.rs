@@ -174,6 +174,10 @@ pub struct Upload {
     pub result: Option<UploadResult>,
     #[serde(default)]
     pub error: Option<UploadProblem>,
+    /// The partitioned evaluation it was handed to (a Step Functions execution), which
+    /// completes or fails it.
+    #[serde(default)]
+    pub execution: Option<String>,
 }
 
 impl Record for Upload {

@@ -114,6 +114,22 @@ pub async fn complete(
     store.write(vec![complete_op(claimed, result, now)]).await
 }
 
+/// Hands a claimed upload over to the partitioned evaluation `execution`; answers the record as
+/// written, which the evaluation's last step completes or fails.
+pub async fn hand_over(
+    store: &dyn Store,
+    claimed: &Upload,
+    execution: String,
+    now: DateTime<Utc>,
+) -> Result<Upload, StoreError> {
+    let mut handed = claimed.clone();
+    handed.version += 1;
+    handed.updated_at = now;
+    handed.execution = Some(execution);
+    store.write(vec![handed.put_if(versioned(claimed))]).await?;
+    Ok(handed)
+}
+
 /// Marks a claimed upload failed, with its `UPLOAD_FAILED` entry; nothing else was stored.
 pub async fn fail(
     store: &dyn Store,
