@@ -95,6 +95,13 @@ impl Source {
     }
 }
 
+/// The decoded bytes, read as often as the SARIF reader needs.
+impl compliance_domain::ingest::ReportSource for Source {
+    fn open(&self) -> io::Result<Box<dyn Read + '_>> {
+        Source::open(self).map(|r| r as Box<dyn Read>)
+    }
+}
+
 struct Guarded {
     inner: Box<dyn Read + Send>,
     left: u64,

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::RepoId;
-use compliance_domain::ingest::{self, ScanSummary, Signals};
+use compliance_domain::ingest::{self, ScanSummary, Signals, StreamError};
 use compliance_http::upload::MAX_DECOMPRESSED_BYTES;
 use compliance_http::ApiError;
 use compliance_services::scans::{self, NewScan, ScanFormat, Stored, StoredScan};
@@ -33,10 +33,15 @@ fn parse(content_type: UploadContentType, source: &Source) -> Result<Parsed, Api
     };
     let signals = Signals::default();
     match format {
+        // Read as a stream, twice (see `summarise_sarif_stream`), never held whole.
         ScanFormat::Sarif => {
-            let report = source.read_all(MAX_DECOMPRESSED_BYTES, "report")?;
-            let summary = ingest::summarise_sarif(&report, &signals).map_err(ingest_error)?;
-            let content_sha256 = hex::encode(Sha256::digest(&report));
+            let summarised = ingest::summarise_sarif_stream(source, &signals).map_err(|e| {
+                source.explain().unwrap_or_else(|| match e {
+                    StreamError::Invalid(e) => ingest_error(e),
+                    StreamError::Read(e) => ApiError::internal(e),
+                })
+            })?;
+            let (summary, content_sha256) = (summarised.summary, summarised.sha256);
             Ok(Parsed {
                 format,
                 summary,
