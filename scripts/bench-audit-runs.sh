@@ -7,8 +7,14 @@
 #     and parse + evaluate on one thread, peak heap, and the velocity rule aml-tm-001 alone;
 #  3. runs the velocity rule as a DuckDB window query over the same file, one thread and every
 #     core (scripts/bench_duckdb_velocity.py), checks that the finding counts agree and prints the
-#     engine's rate over DuckDB's.
-# Takes a few minutes on 2 cores. Exits non-zero when the two disagree.
+#     engine's rate over DuckDB's;
+#  4. streams the same file through the spilled path (`engine::evaluate_spilled`: partition files
+#     on disk, evaluated a few at a time, merged; examples/spill_run.rs) under /usr/bin/time,
+#     checks that its aml-tm-001 findings are the benchmark's and prints its rate and peak RSS.
+#     SPILL_COUNTS="4000000 8000000" also writes feeds of those many transactions (≈ 1 and 2 GB;
+#     the disk needs room for the feed and about 0.7 × it in partition files) and runs them too.
+# Takes a few minutes on 2 cores. Exits non-zero when two paths disagree. The rates are wall-clock:
+# on a shared machine, compare with the load average printed beside them.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -39,3 +45,30 @@ tools_bin="$(scripts/python-tools.sh)"
   --engine-findings "$(field tm001_findings)" \
   --engine-parse-s "$(field tm001_parse_s)" \
   --engine-eval-s "$(field tm001_eval_s)"
+
+echo "== spilled path (evaluate_spilled)"
+cargo build --release --quiet -p compliance-packs --example spill_run
+spill_run() {
+  local feed="$1" log="$tmp/spill.log"
+  if [ -x /usr/bin/time ]; then
+    /usr/bin/time -v target/release/examples/spill_run "$feed" aml "$(nproc)" "$tmp" >"$log" 2>"$log.time"
+  else
+    target/release/examples/spill_run "$feed" aml "$(nproc)" "$tmp" >"$log"
+    echo "Maximum resident set size (kbytes): unknown" >"$log.time"
+  fi
+  grep '^spill_run:' "$log" >&2
+  echo "  peak RSS: $(sed -n 's/.*Maximum resident set size (kbytes): //p' "$log.time") KiB; load average: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  sed -n 's/^ *aml-tm-001 .* findings *\([0-9]*\) .*/\1/p' "$log"
+}
+spilled_tm001="$(spill_run "$data")"
+if [ "$spilled_tm001" != "$(field tm001_findings)" ]; then
+  echo "the spilled path found $spilled_tm001 aml-tm-001 findings, the benchmark $(field tm001_findings)" >&2
+  exit 1
+fi
+for count in ${SPILL_COUNTS:-}; do
+  big="$tmp/aml_$count.ndjson"
+  cargo run --release --quiet -p compliance-packs --features synthetic \
+    --example write_aml_bench_data -- "$big" "$count" 2025
+  spill_run "$big" >/dev/null
+  rm -f "$big"
+done

@@ -11,7 +11,10 @@
 //!   checked equal to the one-thread one (1 part is `evaluate` itself), and its peak heap;
 //! - parse alone on one thread and on 2 (`parse_ndjson_parallel`, checked equal to the
 //!   one-thread parse by the evaluation), and the 2-thread parse followed by the 2-part
-//!   evaluation.
+//!   evaluation;
+//! - the spilled path (`evaluate_spilled`: the feed streamed into partition files in the
+//!   temporary folder, evaluated part by part on 2 threads and merged), checked equal to the
+//!   evaluation, with its time and peak heap (the input itself aside).
 //!
 //! The figures are printed plainly (one `audit_run:` line is for scripts) before criterion's
 //! own measurements. Targets are reported, not asserted.
@@ -22,7 +25,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use compliance_packs::engine::{
-    evaluate, evaluate_partitioned, input, Evaluation, RuleRun, Schema,
+    evaluate, evaluate_partitioned, evaluate_spilled, input, partitions_for, Evaluation, RuleRun,
+    Schema, SpillOptions,
 };
 use compliance_packs::synth::{aml_transactions_ndjson, dataset_now};
 use compliance_packs::{pack, PolicyType, Rule};
@@ -186,6 +190,38 @@ fn audit_run(c: &mut Criterion) {
          (the parts' copies of the records among it); the same evaluation",
         mb(split_extra)
     );
+    // The spilled path, over the feed in memory as its reader.
+    let live = LIVE.load(Ordering::Relaxed);
+    PEAK.store(live, Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("audit-run-bench-{}", std::process::id()));
+    let options = SpillOptions::new(&dir, body.len() as u64, PARTS);
+    let t = Instant::now();
+    let spilled = evaluate_spilled(
+        &runs,
+        &schema,
+        input::Format::Ndjson,
+        &body[..],
+        now,
+        KEEP,
+        &options,
+    )
+    .expect("the feed is read");
+    let spill_time = t.elapsed();
+    let spill_peak = PEAK.load(Ordering::Relaxed) - live;
+    let _ = std::fs::remove_dir(&dir);
+    assert!(
+        spilled == e,
+        "the spilled evaluation differs from the evaluation"
+    );
+    drop(spilled);
+    eprintln!(
+        "spilled ({} partitions per class, {PARTS} threads): read, partitioned, evaluated and \
+         merged in {:.3} s ({:.0} MB/s), peak heap {:.1} MB; the same evaluation",
+        partitions_for(body.len() as u64),
+        spill_time.as_secs_f64(),
+        input_mb / spill_time.as_secs_f64(),
+        mb(spill_peak),
+    );
     eprintln!("findings: {} in total", e.findings_total);
     for r in &e.rules {
         eprintln!(
@@ -284,12 +320,14 @@ fn audit_run(c: &mut Criterion) {
     );
     eprintln!(
         "audit_run: records={COUNT} bytes={} tm001_findings={tm_findings} tm001_parse_s={:.4} \
-         tm001_eval_s={:.4} pack_parse_s={:.4} pack_eval_s={:.4} peak_extra_bytes={extra}",
+         tm001_eval_s={:.4} pack_parse_s={:.4} pack_eval_s={:.4} peak_extra_bytes={extra} \
+         spill_s={:.4} spill_peak_bytes={spill_peak}",
         body.len(),
         tm_parse.as_secs_f64(),
         tm_eval.as_secs_f64(),
         parse.as_secs_f64(),
         eval.as_secs_f64(),
+        spill_time.as_secs_f64(),
     );
 
     let records = input::parse_ndjson(&schema, &body).unwrap();

@@ -15,7 +15,7 @@ use super::schema::{FieldType, PathNode, PathTree, Schema, Slot, ID_FIELD};
 
 /// Reads one JSON object per line; blank lines are skipped.
 pub fn parse_ndjson<'s>(schema: &'s Schema, body: &[u8]) -> Result<Records<'s>, InputError> {
-    read_lines(schema, utf8(body)?).map(|(records, _)| records)
+    read_lines(Records::new(schema), utf8(body)?).map(|(records, _)| records)
 }
 
 /// [`parse_ndjson`] on up to `threads` threads: the body is cut at line ends into as many runs
@@ -27,7 +27,10 @@ pub fn parse_ndjson_parallel<'s>(
     body: &[u8],
     threads: usize,
 ) -> Result<Records<'s>, InputError> {
-    let mut runs = read_in_runs(schema, utf8(body)?, threads, |records| records)?.into_iter();
+    let mut runs = read_in_runs(schema, Records::new, utf8(body)?, threads, |records| {
+        records
+    })?
+    .into_iter();
     let mut all = runs.next().unwrap_or_else(|| Records::new(schema));
     for records in runs {
         all.append(records);
@@ -36,11 +39,12 @@ pub fn parse_ndjson_parallel<'s>(
 }
 
 /// Reads `body` (whole lines of a body, or all of it) in up to `threads` runs of lines, each on
-/// its own thread into its own records, which `then` takes on that thread (to append them later,
-/// or to write them out: `spill`). The runs' results come in input order; an error is that of
-/// the first bad line of `body`, its line counted from `body`'s first line.
+/// its own thread into its own records (made by `new`), which `then` takes on that thread (to
+/// append them later, or to write them out: `spill`). The runs' results come in input order; an
+/// error is that of the first bad line of `body`, its line counted from `body`'s first line.
 pub(crate) fn read_in_runs<'s, T: Send>(
     schema: &'s Schema,
+    new: fn(&'s Schema) -> Records<'s>,
     body: &str,
     threads: usize,
     then: impl Fn(Records<'s>) -> T + Sync,
@@ -49,7 +53,7 @@ pub(crate) fn read_in_runs<'s, T: Send>(
     if chunks.len() <= 1 {
         return chunks
             .into_iter()
-            .map(|chunk| read_lines(schema, chunk).map(|(records, _)| then(records)))
+            .map(|chunk| read_lines(new(schema), chunk).map(|(records, _)| then(records)))
             .collect();
     }
     let then = &then;
@@ -58,7 +62,7 @@ pub(crate) fn read_in_runs<'s, T: Send>(
             .iter()
             .map(|&chunk| {
                 scope.spawn(move || {
-                    read_lines(schema, chunk).map(|(records, lines)| (then(records), lines))
+                    read_lines(new(schema), chunk).map(|(records, lines)| (then(records), lines))
                 })
             })
             .collect();
@@ -120,10 +124,10 @@ fn line_chunks(body: &str, parts: usize) -> Vec<&str> {
     chunks
 }
 
-/// Reads the lines of `body` (a whole body or a run of its lines); line numbers in errors are
-/// counted from its first line. Also how many lines were read (blank lines count).
-fn read_lines<'s>(schema: &'s Schema, body: &str) -> Result<(Records<'s>, usize), InputError> {
-    let mut reader = RecordReader::new(schema);
+/// Reads the lines of `body` (a whole body or a run of its lines) into `records`; line numbers
+/// in errors are counted from its first line. Also how many lines were read (blank lines count).
+fn read_lines<'s>(records: Records<'s>, body: &str) -> Result<(Records<'s>, usize), InputError> {
+    let mut reader = RecordReader::adding_to(records);
     let mut start = 0;
     let mut index = 0;
     while start < body.len() {
@@ -186,8 +190,13 @@ pub struct RecordReader<'s> {
 
 impl<'s> RecordReader<'s> {
     pub fn new(schema: &'s Schema) -> Self {
+        Self::adding_to(Records::new(schema))
+    }
+
+    /// A reader adding to `records`.
+    fn adding_to(records: Records<'s>) -> Self {
         RecordReader {
-            records: Records::new(schema),
+            records,
             id: String::new(),
             id_type: None,
             keys: KeyCache::default(),

@@ -87,6 +87,8 @@ pub(crate) struct Interner {
     arena: String,
     ends: Vec<u32>,
     keys: RandomState,
+    /// Strings only listed, not looked up: see [`Records::listing`].
+    listed: bool,
 }
 
 const INLINE: usize = 16;
@@ -124,6 +126,11 @@ impl Interner {
     }
 
     pub(crate) fn intern(&mut self, s: &str) -> u32 {
+        if self.listed {
+            self.arena.push_str(s);
+            self.ends.push(self.arena.len() as u32);
+            return self.ends.len() as u32 - 1;
+        }
         // Hashed once, for the lookup and the insert: a keyed hash is the dearer part.
         let hash = self.hash_of(s);
         if let Some(id) = self.find(hash, s) {
@@ -143,6 +150,7 @@ impl Interner {
     }
 
     pub(crate) fn get(&self, s: &str) -> Option<u32> {
+        debug_assert!(!self.listed, "listed strings are not looked up");
         self.find(self.hash_of(s), s)
     }
 
@@ -261,6 +269,19 @@ impl<'s> Records<'s> {
             pending: vec![Cell::of(Kind::Present, 0); schema.fields().len()],
             pending_mask: 0,
         }
+    }
+
+    /// Records read only to be written out again (`spill`'s partition files): their strings
+    /// are listed as read, not interned, which spares a keyed hash and a table lookup per
+    /// string. A string read twice then has two ids, so cells cannot be compared for equality:
+    /// such records are encoded, never evaluated.
+    pub(crate) fn listing(schema: &'s Schema) -> Records<'s> {
+        let mut records = Records::new(schema);
+        records.strings = Strings::Own(Interner {
+            listed: true,
+            ..Interner::default()
+        });
+        records
     }
 
     pub fn len(&self) -> usize {

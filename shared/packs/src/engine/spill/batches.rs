@@ -68,7 +68,8 @@ impl<'s, R: Read> Batches<'s, R> {
     }
 
     /// The next batch's records, handed to `then` run by run (NDJSON's runs on threads of
-    /// their own); `None` at the end of the input.
+    /// their own); `None` at the end of the input. The records are only to be encoded: their
+    /// strings are listed, not interned ([`Records::listing`]).
     pub(crate) fn next<T: Send>(
         &mut self,
         then: impl Fn(Records<'s>) -> T + Sync,
@@ -77,7 +78,7 @@ impl<'s, R: Read> Batches<'s, R> {
             Batches::Ndjson(lines) => lines.next(then),
             Batches::Csv { done: true, .. } => Ok(None),
             Batches::Csv { rows, batch, done } => {
-                let mut records = Records::new(rows.schema());
+                let mut records = Records::listing(rows.schema());
                 *done = !rows.read(&mut records, *batch)?;
                 Ok(Some(vec![then(records)]))
             }
@@ -117,7 +118,7 @@ impl<'s, R: Read> Lines<'s, R> {
         }
         // The batches before were UTF-8: this is the body's first byte that is not.
         let text = utf8(&self.buf[..end]).map_err(|e| e.after_lines(self.lines_before))?;
-        let read = read_in_runs(self.schema, text, self.threads, then)
+        let read = read_in_runs(self.schema, Records::listing, text, self.threads, then)
             .map_err(|e| e.after_lines(self.lines_before));
         self.consume(end);
         match read {

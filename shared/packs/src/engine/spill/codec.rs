@@ -130,9 +130,44 @@ impl<'b> Reader<'b> {
     }
 }
 
+/// The strings met last in each slot, by a cheap hash of their text: most fields a pack reads
+/// as strings (a direction, an instrument, a country, a status) take a few values, which are then
+/// found here without the interner's keyed hash and table lookup. A string that is not here (or
+/// collides) is interned as usual; the ids are the interner's either way.
+pub(crate) struct Recent {
+    ids: Vec<[(u64, u32); RECENT]>,
+}
+
+const RECENT: usize = 8;
+
+impl Recent {
+    pub(crate) fn new(records: &Records) -> Self {
+        Recent {
+            ids: vec![[(0, u32::MAX); RECENT]; records.schema.fields().len()],
+        }
+    }
+
+    fn intern(&mut self, records: &mut Records, slot: Slot, text: &str) -> u32 {
+        let mut h = rustc_hash::FxHasher::default();
+        std::hash::Hasher::write(&mut h, text.as_bytes());
+        let hash = std::hash::Hasher::finish(&h);
+        let entry = &mut self.ids[usize::from(slot)][(hash >> 58) as usize % RECENT];
+        if entry.1 != u32::MAX && entry.0 == hash && records.strings.text(entry.1) == text {
+            return entry.1;
+        }
+        let id = records.strings.intern(text);
+        *entry = (hash, id);
+        id
+    }
+}
+
 /// Adds the whole records at the start of `bytes` to `records`; how many bytes they took (the
 /// rest is the start of a record whose end is not in `bytes` yet).
-pub(crate) fn decode(bytes: &[u8], records: &mut Records) -> Result<usize, Corrupt> {
+pub(crate) fn decode(
+    bytes: &[u8],
+    records: &mut Records,
+    recent: &mut Recent,
+) -> Result<usize, Corrupt> {
     let mut whole = 0;
     let mut framing = Reader { bytes, at: 0 };
     while framing.at < bytes.len() {
@@ -142,13 +177,13 @@ pub(crate) fn decode(bytes: &[u8], records: &mut Records) -> Result<usize, Corru
         };
         let len = usize::try_from(len).map_err(|_| Corrupt)?;
         let Ok(body) = framing.take(len) else { break };
-        decode_record(body, records).inspect_err(|_| records.abandon())?;
+        decode_record(body, records, recent).inspect_err(|_| records.abandon())?;
         whole = framing.at;
     }
     Ok(whole)
 }
 
-fn decode_record(body: &[u8], records: &mut Records) -> Result<(), Corrupt> {
+fn decode_record(body: &[u8], records: &mut Records, recent: &mut Recent) -> Result<(), Corrupt> {
     let mut reader = Reader { bytes: body, at: 0 };
     let id = reader.text()?;
     let mut mask = [0u8; 16];
@@ -157,7 +192,7 @@ fn decode_record(body: &[u8], records: &mut Records) -> Result<(), Corrupt> {
     while rest != 0 {
         let slot = rest.trailing_zeros() as Slot;
         rest &= rest - 1;
-        let cell = decode_cell(&mut reader, records)?;
+        let cell = decode_cell(&mut reader, records, recent, slot)?;
         records.put(slot, cell);
     }
     if reader.at != body.len() {
@@ -167,17 +202,22 @@ fn decode_record(body: &[u8], records: &mut Records) -> Result<(), Corrupt> {
     Ok(())
 }
 
-fn decode_cell(reader: &mut Reader, records: &mut Records) -> Result<Cell, Corrupt> {
+fn decode_cell(
+    reader: &mut Reader,
+    records: &mut Records,
+    recent: &mut Recent,
+    slot: Slot,
+) -> Result<Cell, Corrupt> {
     let kind = *KINDS.get(usize::from(reader.byte()?)).ok_or(Corrupt)?;
     let bits = match kind {
         Kind::Number | Kind::Time => reader.u64()?,
         Kind::Bool => u64::from(reader.byte()? != 0),
-        Kind::Str | Kind::Invalid => u64::from(records.strings.intern(reader.text()?)),
+        Kind::Str | Kind::Invalid => u64::from(recent.intern(records, slot, reader.text()?)),
         Kind::Array => {
             let n = reader.varint()?;
             let mut items = Vec::new();
             for _ in 0..n {
-                items.push(decode_cell(reader, records)?);
+                items.push(decode_cell(reader, records, recent, slot)?);
             }
             return Ok(records.array_cell(items));
         }

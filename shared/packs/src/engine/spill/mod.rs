@@ -1,6 +1,6 @@
 //! Runs of any size in bounded memory: the records are streamed once into partition files on
 //! disk, each file is evaluated on its own, and the parts' results are merged into exactly the
-//! [`Evaluation`] that [`evaluate`](super::evaluate) gives over all the records in memory.
+//! [`Evaluation`](super::Evaluation) that [`evaluate`](super::evaluate) gives over all the records in memory.
 //!
 //! The three steps are the same code whether they run here on a thread pool
 //! ([`evaluate_spilled`]) or as separate processes (a Step Functions distributed map: one
@@ -10,7 +10,7 @@
 //!
 //! 1. [`partition`] reads NDJSON or CSV from any reader in one pass, in batches, with the same
 //!    readers as a body in memory (so the same records, and for bad input the same
-//!    [`InputError`](super::InputError): the first bad line or row). Each record is written, as
+//!    [`InputError`]: the first bad line or row). Each record is written, as
 //!    its typed cells (`codec`), into one file of each *class* of rules (`partition::classes`:
 //!    one class per field the rules' aggregates group by), chosen by a hash of the record's
 //!    value of that field, so that every group of every aggregate lies in one file; a record
@@ -21,6 +21,22 @@
 //! 3. [`merge`] adds the counts and keeps the first `keep` findings of all parts by (rule rank,
 //!    order key), which is the whole evaluation's order (the same `engine::merge` as
 //!    `evaluate_partitioned`).
+//!
+//! Wiring it as separate processes: the partition function calls [`partition`] on the
+//! decompressed object stream with [`SpillOptions::new`] (from the object's size), uploads the
+//! files of [`Manifest::tasks`] and the manifest; the distributed map hands each evaluating
+//! function one [`PartTask`] (JSON), which downloads that one file and calls [`evaluate_part`];
+//! its [`PartResult`] (up to `keep` findings per part: megabytes, so written to S3 rather than
+//! returned in the state's payload) is read by the merge step, which feeds them one at a time to
+//! a [`Merger`]. Every step is given the same rules (with the audit's thresholds), schema, `now`
+//! and `keep`; the manifest, tasks and results carry the rule ids and fields they were made for,
+//! and a step given another run's is refused ([`SpillError::Mismatch`]), as is a merge missing a
+//! part or given one twice.
+//!
+//! Resources: the partition step holds a few batches ([`SpillOptions::batch_bytes`]) and keeps
+//! `partitions` × classes files open; the files take about 0.35 × the NDJSON per class (AML: two
+//! classes, `customer_id` and `account_id`); an evaluation holds one file's records, about
+//! 96 MiB at its peak (the memory `partitions_for` plans for).
 //!
 //! A rule whose aggregate groups by no field (or by fields its aggregates do not share) needs
 //! every record at once: it is a class of its own with a single partition file, evaluated in
@@ -52,7 +68,8 @@ pub(crate) use codec::order_key;
 /// Reads a whole partition file's records; `None` if it is not one.
 #[cfg(test)]
 pub(crate) fn decode_all(bytes: &[u8], records: &mut super::Records) -> Option<()> {
-    (codec::decode(bytes, records).ok()? == bytes.len()).then_some(())
+    let mut recent = codec::Recent::new(records);
+    (codec::decode(bytes, records, &mut recent).ok()? == bytes.len()).then_some(())
 }
 
 use super::input::InputError;
@@ -64,7 +81,7 @@ const MEMORY_PER_INPUT_BYTE: u64 = 2;
 const PART_MEMORY: u64 = 96 << 20;
 
 /// How many partitions (per class of rules) keep each partition's evaluation at about
-/// [`PART_MEMORY`] for an input of `input_bytes` (NDJSON; CSV is denser, so its partitions are
+/// 96 MiB for an input of `input_bytes` (NDJSON; CSV is denser, so its partitions are
 /// larger but still within twice that). One for an input up to about 48 MB.
 pub fn partitions_for(input_bytes: u64) -> usize {
     let memory = input_bytes.saturating_mul(MEMORY_PER_INPUT_BYTE);

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::super::records::Records;
 use super::super::{evaluate_with_subjects, Finding, RuleRun, Schema};
-use super::codec::{decode, order_key};
+use super::codec::{decode, order_key, Recent};
 use super::manifest::{check_run, PartTask};
 use super::SpillError;
 
@@ -124,13 +124,14 @@ pub fn evaluate_part(
     check_run(rules, Some(schema), &task.fields, &task.rule_ids)?;
     let corrupt = || SpillError::Mismatch(format!("{}: not a whole partition file", task.file));
     let mut records = Records::new(schema);
+    let mut recent = Recent::new(&records);
     let mut buf = Vec::with_capacity(BLOCK);
     loop {
         let n = (&mut file)
             .take(BLOCK as u64)
             .read_to_end(&mut buf)
             .map_err(SpillError::io(std::path::PathBuf::from(&task.file)))?;
-        let used = decode(&buf, &mut records).map_err(|_| corrupt())?;
+        let used = decode(&buf, &mut records, &mut recent).map_err(|_| corrupt())?;
         buf.drain(..used);
         if n == 0 {
             break;

@@ -37,26 +37,55 @@ pub fn partition(
         let first = routes.last().map_or(0, |r: &Route| r.first + r.parts);
         routes.push(Route::of(class, options.partitions.max(1), first));
     }
-    let mut files = Files::create(&options.dir, &routes)?;
+    let files = Files::create(&options.dir, &routes)?;
     let mut input = Batches::new(schema, format, reader, options.batch_bytes, options.threads)?;
-    while let Some(runs) = input.next(|records| Spilled::of(&records, &routes))? {
-        for run in runs {
-            files.write(&run)?;
-        }
-        for (class, route) in classes.iter().zip(&routes) {
-            if route.split == Split::Whole && files.records(route) > options.whole_max_records {
-                return Err(SpillError::WholeTooLarge {
-                    rules: class
-                        .rules
-                        .iter()
-                        .map(|&i| rules[i].rule.rule_id.clone())
-                        .collect(),
-                    limit: options.whole_max_records,
-                });
+    // The files are written on a thread of their own while the next batch is read.
+    let (send, receive) = std::sync::mpsc::sync_channel::<Vec<Spilled>>(1);
+    let (read, files) = std::thread::scope(|scope| {
+        let writer = scope.spawn(move || {
+            let mut files = files;
+            for runs in receive {
+                for run in &runs {
+                    files.write(run)?;
+                }
             }
-        }
-    }
-    let bytes_read = input.bytes_read();
+            Ok::<Files, SpillError>(files)
+        });
+        let read = (|| {
+            let mut whole = 0;
+            while let Some(runs) = input.next(|records| Spilled::of(&records, &routes))? {
+                for (class, route) in classes.iter().zip(&routes) {
+                    if route.split != Split::Whole {
+                        continue;
+                    }
+                    whole += runs.iter().map(|run| run.files[route.first].1).sum::<u64>();
+                    if whole > options.whole_max_records {
+                        return Err(SpillError::WholeTooLarge {
+                            rules: class
+                                .rules
+                                .iter()
+                                .map(|&i| rules[i].rule.rule_id.clone())
+                                .collect(),
+                            limit: options.whole_max_records,
+                        });
+                    }
+                }
+                if send.send(runs).is_err() {
+                    // The writer failed: its error is the one reported.
+                    break;
+                }
+            }
+            Ok(input.bytes_read())
+        })();
+        drop(send);
+        let files = writer
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (read, files)
+    });
+    // On an error the files are dropped unfinished, which removes them.
+    let files = files?;
+    let bytes_read = read?;
     files.finish(&classes, &routes, schema, rules, bytes_read)
 }
 
@@ -175,14 +204,6 @@ impl Files {
             }
         }
         Ok(())
-    }
-
-    /// Records written to a class's files.
-    fn records(&self, route: &Route) -> u64 {
-        self.counts[route.first..route.first + route.parts]
-            .iter()
-            .map(|c| c.0)
-            .sum()
     }
 
     fn finish(
