@@ -138,6 +138,12 @@ EVENTS = {
                                    path_params={"repo_id": "1"}),
         "list-scans.json": event("GET", "/api/repos/1/scans", "/api/repos/{repo_id}/scans",
                                  path_params={"repo_id": "1"}),
+        "create-upload.json": event("POST", "/api/repos/1/uploads", "/api/repos/{repo_id}/uploads",
+                                    body=j({"content_type": "application/sarif+json"}),
+                                    path_params={"repo_id": "1"}),
+        "get-upload.json": event("GET", "/api/repos/1/uploads/UPLOAD_ID",
+                                 "/api/repos/{repo_id}/uploads/{upload_id}",
+                                 path_params={"repo_id": "1", "upload_id": "UPLOAD_ID"}),
     },
     "scores-api": {
         "get-score.json": event("GET", "/api/compliance/score/1", "/api/compliance/score/{repo_id}",

@@ -8,8 +8,11 @@ environment Lambda would give it and invoked with its `events/` fixtures through
 start to the answer of its first event (cold start: process start, configuration, store client,
 first request) is printed per function.
 
-Run by scripts/test.sh (which starts DynamoDB Local); alone, it starts its own.
+Run by scripts/test.sh (which starts DynamoDB Local and the S3 server, s3s-fs); alone, it
+starts its own DynamoDB Local and needs S3_ENDPOINT, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY
+(scripts/s3-local.sh start).
 """
+import itertools
 import json
 import os
 import socket
@@ -41,6 +44,11 @@ PLAN = [
     ("scans-api", "create-repo.json", 201),
     ("scans-api", "ingest-sarif.json", 201),
     ("scans-api", "list-scans.json", 200),
+    # A report larger than a request: announced (a form signed for the S3 server), posted to the
+    # S3 server as a browser posts it, its ObjectCreated event handed to process-upload, then read.
+    ("scans-api", "create-upload.json", 201),
+    ("process-upload", "object-created.json", None),
+    ("scans-api", "get-upload.json", 200),
     ("scores-api", "get-score.json", 200),
     ("scores-api", "get-trend.json", 200),
     ("scores-api", "get-summary.json", 200),
@@ -82,6 +90,16 @@ def run(args, env, **kw):
     return out.stdout
 
 
+def post_form(form, path):
+    """Posts the file to the signed form as a browser does (curl -F); the failures, if any."""
+    args = ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}"]
+    for name, value in form["fields"].items():
+        args += ["-F", f"{name}={value}"]
+    args += ["-F", f"file=@{path}", form["url"]]
+    code = subprocess.run(args, capture_output=True, text=True).stdout
+    return [] if code == "204" else [f"posting the upload to {form['url']}: {code}"]
+
+
 def main():
     env = dict(os.environ)
     started_ddb = False
@@ -94,6 +112,14 @@ def main():
         "AWS_EC2_METADATA_DISABLED": "true", "COMPLIANCE_STORE": "dynamodb",
         "COMPLIANCE_TABLE": f"runtime-{os.getpid()}", "JWT_HS256_SECRET": "runtime-test-secret",
         "RUST_LOG": "warn",
+    })
+    # The S3 server takes its own credentials only; DynamoDB Local takes any, so the functions
+    # sign everything with the S3 server's.
+    bucket = f"runtime-{os.getpid()}"
+    env.update({
+        "AWS_ACCESS_KEY_ID": os.environ["S3_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": os.environ["S3_SECRET_ACCESS_KEY"],
+        "UPLOADS_BUCKET": bucket,
     })
     emulator = None
     try:
@@ -111,21 +137,26 @@ def main():
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True)
         wait_port(port)
+        import boto3
+        boto3.client("s3", endpoint_url=env["S3_ENDPOINT"], region_name="us-east-1",
+                     aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                     aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"]).create_bucket(Bucket=bucket)
         fn_env = dict(env, AWS_LAMBDA_RUNTIME_API=f"http://127.0.0.1:{port}/.rt",
                       AWS_LAMBDA_FUNCTION_NAME="_", AWS_LAMBDA_FUNCTION_VERSION="1",
                       AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256")
         results, failures = [], []
         created = {}
         tmp = tempfile.mkdtemp()
-        for function in dict.fromkeys(f for f, _, _ in PLAN):
+        # Each run of consecutive invocations of one function is one process (its cold start
+        # first); a function may come back later in the plan.
+        for function, steps in itertools.groupby(PLAN, key=lambda step: step[0]):
+            steps = list(steps)
             started = time.monotonic()
             proc = subprocess.Popen([os.path.join(BIN, function)], env=fn_env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             first = None
             try:
-                for f, fixture, expected in PLAN:
-                    if f != function:
-                        continue
+                for _, fixture, expected in steps:
                     src = os.path.join(ROOT, "events", function, fixture)
                     text = open(src, encoding="utf-8").read()
                     credential = token if function == "audits-api" else key
@@ -146,7 +177,18 @@ def main():
                     answer = json.loads(out.stdout)
                     if fixture == "create-audit.json" and answer.get("statusCode") == 201:
                         body = json.loads(answer["body"])
-                        created = {"AUDIT_ID": body["audit_id"], "POLICY_ID": body["policy_id"]}
+                        created.update({"AUDIT_ID": body["audit_id"], "POLICY_ID": body["policy_id"]})
+                    if fixture == "create-upload.json" and answer.get("statusCode") == 201:
+                        form = json.loads(answer["body"])
+                        failures.extend(post_form(form, os.path.join(ROOT, "local/demo/latest.sarif")))
+                        created.update({"UPLOAD_ID": form["upload_id"], "BUCKET_PLACEHOLDER": bucket,
+                                        "OBJECT_KEY_PLACEHOLDER": form["fields"]["key"]})
+                    if function == "process-upload" and answer.get("processed") != 1:
+                        failures.append(f"{function}/{fixture}: not processed: {answer}")
+                    if fixture == "get-upload.json" and answer.get("statusCode") == 200:
+                        upload = json.loads(answer["body"])
+                        if upload.get("status") != "complete" or not upload.get("scan_id"):
+                            failures.append(f"{function}/{fixture}: upload not complete: {upload}")
                     if expected is not None and answer.get("statusCode") != expected:
                         failures.append(f"{function}/{fixture}: status {answer.get('statusCode')}, expected {expected}: {answer.get('body')}")
                     if expected is None and answer.get("batchItemFailures"):
@@ -158,9 +200,12 @@ def main():
                 _, err = proc.communicate(timeout=10)
             results.append((function, first))
         print("function               first event after process start")
+        cold = {}
         for function, first in results:
+            cold.setdefault(function, first)
+        for function, first in cold.items():
             print(f"{function:<22} {first * 1000:8.0f} ms")
-        print(f"{len(results)} functions, {len(PLAN)} invocations under the runtime emulator")
+        print(f"{len(set(f for f, _ in results))} functions, {len(PLAN)} invocations under the runtime emulator")
         if failures:
             print("\n".join(failures), file=sys.stderr)
         print(f"runtime: {len(PLAN) - len(failures)} passed, {len(failures)} failed")

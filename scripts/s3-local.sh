@@ -14,9 +14,10 @@ tools="$root/.tools/s3s-fs"
 bin="$tools/bin/s3s-fs"
 state="$root/.tools/s3-local.state"
 log="$root/.tools/s3-local.log"
-# Test-only credentials: the server accepts requests signed with these and no others.
-access_key=s3-local-test-key
-secret_key=s3-local-test-secret
+# Test-only credentials: the server accepts requests signed with these and no others. Letters and
+# digits only, which DynamoDB Local also accepts (scripts/lambda-runtime.py signs both with them).
+access_key=s3localtestkey
+secret_key=s3localtestsecret
 
 install() {
   if [ ! -x "$bin" ] || [ "$("$bin" --version 2>/dev/null)" != "s3s-fs $version" ]; then

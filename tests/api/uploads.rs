@@ -649,8 +649,8 @@ fn s3_event(bucket: &str, key: &str) -> aws_lambda_events::event::s3::S3Event {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap()
-    .replace("BUCKET", bucket)
-    .replace("KEY", &key.replace(' ', "+"));
+    .replace("BUCKET_PLACEHOLDER", bucket)
+    .replace("OBJECT_KEY_PLACEHOLDER", &key.replace(' ', "+"));
     serde_json::from_str(&text).unwrap()
 }
 

@@ -58,7 +58,12 @@ impl UploadTarget {
             .ok()
             .filter(|b| !b.is_empty())?;
         let endpoint = std::env::var("S3_ENDPOINT").ok().filter(|e| !e.is_empty());
-        let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        // The SDK has no HTTP client of its own here (no default features): the store's, though
+        // signing with credentials from the environment makes no request.
+        let shared = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(compliance_store::dynamo::https_client())
+            .load()
+            .await;
         let region = shared
             .region()
             .map(|r| r.to_string())
