@@ -14,7 +14,8 @@
 //! Rules that can share a routing field are evaluated together (one split of the records per
 //! field), and each part keeps its first `keep` findings per rule in canonical order; merging
 //! adds the counts and takes, rule after rule, the first findings of all parts in the canonical
-//! order of the whole record set, which depends only on the records' content.
+//! order of the whole record set, which depends only on the records' content (`merge`, shared
+//! with `spill`, which splits records streamed from disk by the same classes).
 
 use std::cmp::Reverse;
 use std::sync::atomic::{AtomicUsize, Ordering};

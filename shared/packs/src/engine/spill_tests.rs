@@ -483,3 +483,50 @@ fn a_body_that_is_not_utf8_is_refused_as_such_after_a_bad_line() {
         }
     }
 }
+
+/// A part result's floats come back from JSON exactly, though serde_json (without its
+/// `float_roundtrip` feature) reads some floats' shortest form a unit in the last place off.
+#[test]
+fn part_results_carry_their_floats_exactly() {
+    let mut rng = Rng::new(5);
+    let read_back = |x: f64| serde_json::from_str::<f64>(&serde_json::to_string(&x).unwrap());
+    let inexact: Vec<f64> = (0..100_000)
+        .map(|_| rng.unit() * 10f64.powi(rng.below(12) as i32))
+        .filter(|&x| read_back(x).unwrap() != x)
+        .take(3)
+        .collect();
+    assert_eq!(
+        inexact.len(),
+        3,
+        "serde_json reads floats back exactly: need they be carried?"
+    );
+    let finding = Finding {
+        rule_id: "aml-x-001".into(),
+        severity: crate::RuleSeverity::High,
+        category: "c".into(),
+        record_ids: vec!["r1".into()],
+        group: Some([("k".to_string(), serde_json::json!([inexact[0], 1, "s"]))].into()),
+        window: None,
+        at: None,
+        observed: inexact
+            .iter()
+            .map(|&x| Observation {
+                condition: "c".into(),
+                value: serde_json::json!(x),
+                holds: false,
+            })
+            .collect(),
+        threshold: Some(inexact[1]),
+        message: "m".into(),
+        policy_section: "s".into(),
+        policy_excerpt: "e".into(),
+    };
+    let sent = spill::PartFinding::new(0, "00".into(), finding.clone());
+    let received: spill::PartFinding = json_round_trip(&sent);
+    assert_ne!(
+        received.finding, finding,
+        "the JSON alone changes the floats"
+    );
+    let (_, _, exact) = received.exact().unwrap();
+    assert_eq!(exact, finding);
+}

@@ -40,7 +40,7 @@ pub struct PartFinding {
 }
 
 impl PartFinding {
-    fn new(rule: usize, key: String, mut finding: Finding) -> Self {
+    pub(crate) fn new(rule: usize, key: String, mut finding: Finding) -> Self {
         let mut floats = Vec::new();
         for_each_float_mut(&mut finding, &mut |x| floats.push(x.to_bits()));
         PartFinding {
