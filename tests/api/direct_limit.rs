@@ -130,6 +130,10 @@ async fn the_largest_direct_body_fits_a_lambda_event_and_one_byte_more_is_refuse
         detail.contains(&MAX_DIRECT_BODY_BYTES.to_string()),
         "names the limit: {detail}"
     );
+    assert!(
+        detail.contains("POST /api/repos/{repo_id}/uploads"),
+        "names the endpoint for larger reports: {detail}"
+    );
 
     // As the deployed function receives it: the event of the largest body fits Lambda's payload.
     let function = scans_api::app(app.state.clone());
