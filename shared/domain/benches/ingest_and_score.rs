@@ -91,6 +91,12 @@ fn ingest(c: &mut Criterion) {
     // its runs' `results` come before `tool`, keys being written sorted), hashed as it is read.
     let mut file = tempfile::NamedTempFile::new().expect("temp file");
     std::io::Write::write_all(&mut file, &report).expect("report written");
+    let streamed = summarise_sarif_stream(file.path(), &Signals::default()).unwrap();
+    assert_eq!(
+        streamed.summary,
+        summarise_sarif(&report, &Signals::default()).unwrap(),
+        "the stream and the slice paths differ on the bench's report"
+    );
     group.bench_function("summarise_sarif_stream 50MB file", |b| {
         b.iter(|| black_box(summarise_sarif_stream(file.path(), &Signals::default()).unwrap()))
     });

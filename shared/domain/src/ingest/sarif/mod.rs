@@ -51,6 +51,7 @@ mod checks;
 mod input;
 mod normalise;
 mod rule_ids;
+mod scan;
 mod stream;
 mod wire;
 
@@ -246,7 +247,8 @@ impl RunResults for Vec<RawResult<'_>> {
     }
 }
 
-/// The fast path: the results' span of the input, read one result at a time.
+/// The fast path: the results' span of the input, read one result at a time. Its error says
+/// little: the fast path's errors are dropped, and the reference path says what is wrong.
 impl RunResults for &RawValue {
     #[inline]
     fn normalise<S: Sink>(
@@ -255,40 +257,18 @@ impl RunResults for &RawValue {
         state: &mut RunState<'_>,
         sink: &mut S,
     ) -> Result<(), IngestError> {
-        let mut failed = None;
         let mut de = serde_json::Deserializer::from_str(self.get());
-        read_results(&mut de, run, state, sink, &mut failed)
-            .map_err(|e| failed.unwrap_or_else(|| IngestError::new("", e.to_string())))
+        de.deserialize_seq(ResultsInto { run, state, sink })
+            .map_err(|e| IngestError::new("", e.to_string()))
     }
 }
 
-/// Reads run `run`'s `results` array from `d`, normalising each result into the sink as it is
-/// read: from a span of a slice (the fast path) or from a reader (a report read from a stream).
-/// A normalisation error is kept in `failed`; the JSON's errors say little (the fast paths drop
-/// them: the reference path says what is wrong).
-#[inline]
-fn read_results<'de, D: Deserializer<'de>, S: Sink>(
-    d: D,
-    run: usize,
-    state: &mut RunState<'_>,
-    sink: &mut S,
-    failed: &mut Option<IngestError>,
-) -> Result<(), D::Error> {
-    d.deserialize_seq(ResultsInto {
-        run,
-        state,
-        sink,
-        failed,
-    })
-}
-
 /// Where run `run`'s results go: normalised one at a time, as they are read (as a serde
-/// visitor, straight from the input); a normalisation error is kept in `failed`.
+/// visitor, straight from the input).
 struct ResultsInto<'s, 'r, S> {
     run: usize,
     state: &'s mut RunState<'r>,
     sink: &'s mut S,
-    failed: &'s mut Option<IngestError>,
 }
 
 impl<'de, S: Sink> Visitor<'de> for ResultsInto<'_, '_, S> {
@@ -301,11 +281,9 @@ impl<'de, S: Sink> Visitor<'de> for ResultsInto<'_, '_, S> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         let mut j = 0;
         while let Some(result) = seq.next_element::<RawResult<'de>>()? {
-            if let Err(e) = self.state.result(self.run, j, &result, self.sink) {
-                let message = e.message.clone();
-                *self.failed = Some(e);
-                return Err(de::Error::custom(message));
-            }
+            self.state
+                .result(self.run, j, &result, self.sink)
+                .map_err(|e| de::Error::custom(e.message))?;
             j += 1;
         }
         Ok(())

@@ -7,13 +7,15 @@
 //! (tool and rules, invocations, artifacts, taxonomies) are known, and those may come after the
 //! results: semgrep writes `tool` last, and serde_json writes keys sorted (`results` before
 //! `tool`). The slice path keeps the results' span of the input until the run is read; a stream
-//! cannot without holding them. So pass 1 reads every run's other properties (results skipped,
-//! not kept) and hashes the bytes; pass 2 reads the report again, only its results, each
-//! normalised against its run's properties from pass 1 as it is read. Spooling the results to
-//! a temp file instead would write most of the report to disk again and read it back — more
-//! work than reading the source a second time — and need as much free disk as the report.
-//! Between the passes, what is held is what the slice path holds too: each run's properties as
-//! the wire types reduce them (rules, taxonomies, artifact URIs).
+//! cannot without holding them. So pass 1 reads the report with every run's results cut out
+//! (`scan::CutResults`) into the runs' other properties, and hashes the bytes; pass 2 reads the
+//! report again and normalises each run's results against them, one result at a time, each
+//! parsed from a slice of its own bytes (`scan::Results`) by the same `normalise_log` as the
+//! other paths. Spooling the results to a temp file instead would write most of the report to
+//! disk again and read it back — more work than reading the source a second time — and need as
+//! much free disk as the report. Between the passes, what is held is what the slice path holds
+//! too: each run's properties as the wire types reduce them (rules, taxonomies, artifact URIs);
+//! during pass 2, one result's bytes.
 //!
 //! When a pass fails, the failure is explained as the reference path explains it, by reading
 //! the source again: the document checked whole, each result checked and dropped
@@ -23,18 +25,16 @@ use std::cell::RefCell;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufReader, Chain, Cursor, Read};
-use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, IgnoredAny};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::input::Input;
-use super::wire::{CheckedResults, Log, Obj, RunHead};
-use super::{
-    begin_run, read_results, read_whole, require_evidence, runs_of, RunState, Sink, SummarySink,
-};
+use super::scan::{CutResults, Next, Results};
+use super::wire::{CheckedResults, Log, Obj, RawResult};
+use super::{normalise_log, read_whole, RunResults, RunState, Sink, SummarySink};
 use crate::ingest::error::{explain_with_path_in, IngestError};
 use crate::ingest::native::Signals;
 use crate::ingest::summary::ScanSummary;
@@ -169,33 +169,105 @@ impl From<IngestError> for Stopped {
 /// SHA-256 of its bytes; on failure, what stopped them (explained by [`explain`]).
 fn two_passes<Src: ReportSource + ?Sized, S: Sink>(
     input: &Reopened<'_, Src>,
-    mut sink: S,
+    sink: S,
 ) -> Result<(S, String), Stopped> {
-    // Pass 1: the log with its runs' results skipped (`Obj`: a JSON object, as the reference
-    // path requires, where a derived struct would also read an array).
-    let (Obj(log), sha) = input.pass(true, PhantomData::<Obj<Log<'static, IgnoredAny>>>)?;
-    let heads: Vec<(RunHead<'static>, bool)> = runs_of(log)?
-        .into_iter()
-        .map(|run| {
-            let (head, results) = run.split();
-            (head, results.is_some())
-        })
-        .collect();
+    // Pass 1: the log without its runs' results, hashed (`Obj`: a JSON object, as the
+    // reference path requires, where a derived struct would also read an array).
+    let sha = RefCell::new(Sha256::new());
+    let cut = CutResults::new(input.open(Some(&sha))?);
+    let mut de = serde_json::Deserializer::from_reader(BufReader::with_capacity(BUFFER, cut));
+    let Obj(log) = Obj::<Log<'static, IgnoredAny>>::deserialize(&mut de)?;
+    // Only the end of the input passes: every byte has been read, and hashed.
+    de.end()?;
+    drop(de);
 
-    // Pass 2: each run's results, normalised as they are read.
-    let mut failed = None;
-    let results = ResultsPass {
-        heads: heads.into_iter(),
-        next: 0,
-        sink: &mut sink,
-        failed: &mut failed,
-    };
-    if let Err(e) = input.pass(false, results) {
-        return Err(failed.map_or(Stopped::Json(e), Stopped::Normalised));
+    // Pass 2: each run's results, one at a time, normalised as the other paths do.
+    let results = RefCell::new(ResultsIn {
+        results: Results::new(input.open(None)?),
+        bytes: Vec::new(),
+        json: None,
+    });
+    let normalised = normalise_log(log.map_results(|_| Streamed(&results)), sink);
+    let mut results = results.into_inner();
+    if let Some(e) = results.json {
+        return Err(Stopped::Json(e));
     }
-    require_evidence(sink.tools())?;
-    let sha = sha.expect("pass 1 hashes");
-    Ok((sink, hex::encode(sha.finalize())))
+    let sink = normalised?;
+    if results.next()? != Next::Eof {
+        return Err(refused().into());
+    }
+    Ok((sink, hex::encode(sha.into_inner().finalize())))
+}
+
+/// Pass 2's reader, shared by the runs in turn.
+struct ResultsIn<'a> {
+    results: Results<PassReader<'a>>,
+    /// The bytes of the result being read.
+    bytes: Vec<u8>,
+    /// Why the results could not be read, when that stopped the pass.
+    json: Option<serde_json::Error>,
+}
+
+impl ResultsIn<'_> {
+    fn next(&mut self) -> Result<Next, serde_json::Error> {
+        self.bytes.clear();
+        self.results
+            .next(&mut self.bytes)
+            .map_err(serde_json::Error::io)
+    }
+}
+
+/// A run's results in pass 2: read from the report where pass 1 cut them out.
+struct Streamed<'r, 'a>(&'r RefCell<ResultsIn<'a>>);
+
+impl RunResults for Streamed<'_, '_> {
+    fn normalise<S: Sink>(
+        self,
+        run: usize,
+        state: &mut RunState<'_>,
+        sink: &mut S,
+    ) -> Result<(), IngestError> {
+        let mut input = self.0.borrow_mut();
+        match input.read_run(run, state, sink) {
+            Ok(()) => Ok(()),
+            Err(Stopped::Normalised(e)) => Err(e),
+            // Kept for `two_passes` (the reference path's reading explains it); the error
+            // returned here only stops the passes.
+            Err(Stopped::Json(e)) => {
+                input.json = Some(e);
+                Err(IngestError::new("", "the results could not be read"))
+            }
+        }
+    }
+}
+
+impl ResultsIn<'_> {
+    /// Run `run`'s results, each normalised into the sink as it is read.
+    fn read_run<S: Sink>(
+        &mut self,
+        run: usize,
+        state: &mut RunState<'_>,
+        sink: &mut S,
+    ) -> Result<(), Stopped> {
+        if self.next()? != Next::Results(run) {
+            return Err(refused().into());
+        }
+        for j in 0.. {
+            match self.next()? {
+                Next::Result => {}
+                Next::End => break,
+                _ => return Err(refused().into()),
+            }
+            let result: RawResult = serde_json::from_slice(&self.bytes)?;
+            state.result(run, j, &result, sink)?;
+        }
+        Ok(())
+    }
+}
+
+/// A shape pass 2 does not read (see `scan`); the reference path's reading says what it is.
+fn refused() -> serde_json::Error {
+    de::Error::custom("not read by the stream passes")
 }
 
 /// What the reference path says of a report the passes stopped on. It first reads the
@@ -286,22 +358,6 @@ impl<Src: ReportSource + ?Sized> Reopened<'_, Src> {
             BUFFER,
             Cursor::new(first).chain(tap),
         ))
-    }
-
-    /// One pass: the report read by `seed` from its start, then checked to end there (as
-    /// `serde_json::from_slice`), and the hash of all its bytes when asked.
-    fn pass<'de, T: DeserializeSeed<'de>>(
-        &self,
-        hash: bool,
-        seed: T,
-    ) -> Result<(T::Value, Option<Sha256>), serde_json::Error> {
-        let sha = hash.then(|| RefCell::new(Sha256::new()));
-        let mut de = serde_json::Deserializer::from_reader(self.open(sha.as_ref())?);
-        let value = seed.deserialize(&mut de)?;
-        // Only the end of the input passes: every byte has been read, and hashed.
-        de.end()?;
-        drop(de);
-        Ok((value, sha.map(RefCell::into_inner)))
     }
 }
 
@@ -439,7 +495,10 @@ impl<Src: ReportSource + ?Sized> Input for Reopened<'_, Src> {
     }
 
     fn parse<'x, T: Deserialize<'x>>(&'x self) -> Result<T, serde_json::Error> {
-        self.pass(false, PhantomData::<T>).map(|(value, _)| value)
+        let mut de = serde_json::Deserializer::from_reader(self.open(None)?);
+        let value = T::deserialize(&mut de)?;
+        de.end()?;
+        Ok(value)
     }
 
     fn parse_with_path<'x, T: Deserialize<'x>>(&'x self) -> Result<T, IngestError> {
@@ -447,192 +506,6 @@ impl<Src: ReportSource + ?Sized> Input for Reopened<'_, Src> {
             .open(None)
             .map_err(|e| IngestError::from_json("", &e))?;
         explain_with_path_in(serde_json::Deserializer::from_reader(reader))
-    }
-}
-
-// --- Pass 2 ---------------------------------------------------------------------------------
-
-/// Pass 2: the log read again for its runs' results only, every other property skipped; each
-/// run normalised against its properties from pass 1 (`heads`, in order).
-struct ResultsPass<'p, S> {
-    heads: std::vec::IntoIter<(RunHead<'static>, bool)>,
-    next: usize,
-    sink: &'p mut S,
-    /// The normalisation error that stopped the pass, if that is what stopped it.
-    failed: &'p mut Option<IngestError>,
-}
-
-impl<S: Sink> ResultsPass<'_, S> {
-    /// The next run's context.
-    fn begin<E: de::Error>(&mut self) -> Result<(usize, RunState<'static>), E> {
-        let (head, has_results) = self
-            .heads
-            .next()
-            .ok_or_else(|| E::custom("the report changed between two reads"))?;
-        let i = self.next;
-        self.next += 1;
-        match begin_run(i, head, has_results) {
-            Ok(state) => Ok((i, state)),
-            Err(e) => Err(self.fail(e)),
-        }
-    }
-
-    fn fail<E: de::Error>(&mut self, e: IngestError) -> E {
-        let message = E::custom(&e.message);
-        *self.failed = Some(e);
-        message
-    }
-}
-
-/// The log's keys as the derived `Log` matches them.
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum LogKey {
-    Runs,
-    #[serde(other)]
-    Other,
-}
-
-/// A run's keys as the derived `Run` matches them.
-#[derive(Deserialize)]
-#[serde(field_identifier, rename_all = "camelCase")]
-enum RunKey {
-    Results,
-    #[serde(other)]
-    Other,
-}
-
-/// Where `results` is in a run written as an array (serde reads a struct from an array, its
-/// fields in order: `tool`, `invocations`, `results`, …); pass 1 accepted what is read here.
-const RESULTS_FIELD_INDEX: usize = 2;
-
-impl<'de, S: Sink> DeserializeSeed<'de> for ResultsPass<'_, S> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(mut self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(InLog(&mut self))
-    }
-}
-
-struct InLog<'a, 'p, S>(&'a mut ResultsPass<'p, S>);
-
-impl<'de, S: Sink> Visitor<'de> for InLog<'_, '_, S> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a SARIF log")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<LogKey>()? {
-            match key {
-                LogKey::Runs => map.next_value_seed(InRuns(&mut *self.0))?,
-                LogKey::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-struct InRuns<'a, 'p, S>(&'a mut ResultsPass<'p, S>);
-
-impl<'de, S: Sink> DeserializeSeed<'de> for InRuns<'_, '_, S> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de, S: Sink> Visitor<'de> for InRuns<'_, '_, S> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of runs")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(InRun(&mut *self.0))?.is_some() {}
-        Ok(())
-    }
-}
-
-struct InRun<'a, 'p, S>(&'a mut ResultsPass<'p, S>);
-
-impl<'de, S: Sink> DeserializeSeed<'de> for InRun<'_, '_, S> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, S: Sink> Visitor<'de> for InRun<'_, '_, S> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a run")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let pass = self.0;
-        let (run, mut state) = pass.begin()?;
-        while let Some(key) = map.next_key::<RunKey>()? {
-            match key {
-                RunKey::Results => map.next_value_seed(Results {
-                    pass: &mut *pass,
-                    run,
-                    state: &mut state,
-                })?,
-                RunKey::Other => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        state.finish(&mut *pass.sink);
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let pass = self.0;
-        let (run, mut state) = pass.begin()?;
-        for k in 0.. {
-            let more = if k == RESULTS_FIELD_INDEX {
-                let results = Results {
-                    pass: &mut *pass,
-                    run,
-                    state: &mut state,
-                };
-                seq.next_element_seed(results)?.is_some()
-            } else {
-                seq.next_element::<IgnoredAny>()?.is_some()
-            };
-            if !more {
-                break;
-            }
-        }
-        state.finish(&mut *pass.sink);
-        Ok(())
-    }
-}
-
-/// A run's `results` (`null` being none), normalised as read.
-struct Results<'a, 'p, 'r, S> {
-    pass: &'a mut ResultsPass<'p, S>,
-    run: usize,
-    state: &'a mut RunState<'r>,
-}
-
-impl<'de, S: Sink> DeserializeSeed<'de> for Results<'_, '_, '_, S> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de, S: Sink> Visitor<'de> for Results<'_, '_, '_, S> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of results")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        let pass = self.pass;
-        read_results(d, self.run, self.state, &mut *pass.sink, pass.failed)
     }
 }
 

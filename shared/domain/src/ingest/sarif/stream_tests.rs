@@ -183,6 +183,22 @@ fn broken_documents_are_explained_alike() {
         b"{\"version\": \"2.1.0\", \"runs\": [{\"results\": [], \"tool\": {\"driver\": {\"name\": \"\xff\"}}}]}",
         b"{\"version\": \"2.1.0\", \"runs\": [{\"results\": [], \"tool\": {\"driver\": {\"name\": \"x\"}}, \"x\": \"\xff\"}]}",
         b"{\"version\": \"2.1.0\", \"runs\": [{\"tool\": {\"driver\": {\"name\": \"x\"}}, \"results\": [{\"message\": {\"text\": \"m\"}, \"level\": \"error\"}]}], \"version\": 1}",
+        // Where the stream passes find results (see `scan`): keys written with escapes, results
+        // whose strings hold brackets, quotes and backslashes, a `results` key that is not a
+        // run's, and commas out of place between results.
+        br#"{"version":"2.1.0","r\u0075ns":[{"tool":{"driver":{"name":"x"}},"r\u0065sults":[{"message":{"text":"a]}\"[{\\"},"level":"error"}]}]}"#,
+        br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x","properties":{"results":[1,2]}}},"results":[ {"message":{"text":"m"},"level":"error","properties":{"results":[[{}]]}} , {"message":{"text":"n"}} ]}]}"#,
+        br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[{"message":{"text":"m"}},]}]}"#,
+        br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[,{"message":{"text":"m"}}]}]}"#,
+        br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[{"message":{"text":"m"}},,{"message":{"text":"m"}}]}]}"#,
+        br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[{"message":{"text":"m"}} {"message":{"text":"m"}}]}]}"#,
+        br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[{"message":{"text":"m"}}"#,
+        br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":"[]"}]}"#,
+        br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[7]}]}"#,
+        br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[]},{"tool":{"driver":{"name":"y"}}},{"results":[{"message":{"text":"m"},"level":"error"}],"tool":{"driver":{"name":"z"}}}]}"#,
+        br#"{"version":"2.1.0","runs":[7,{"tool":{"driver":{"name":"x"}},"results":[]}]}"#,
+        br#"{"version":"2.1.0","runs":[[{"driver":{"name":"x"}},null,7]]}"#,
+        br#"{"version":"2.1.0","runs":[[{"driver":{"name":"x"}},null,[{"message":{"text":"m"},"level":"error"}],[]]]}"#,
     ];
     for bytes in cases {
         same_from_a_file(bytes, &String::from_utf8_lossy(bytes));

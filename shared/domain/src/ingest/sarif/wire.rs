@@ -67,6 +67,28 @@ pub(super) struct RunHead<'a> {
     pub(super) external_property_file_references: Option<ExternalRefs<'a>>,
 }
 
+impl<'a, R> Log<'a, R> {
+    /// The same log, each run's `results` (when present) read as `f` makes them.
+    pub(super) fn map_results<T>(self, mut f: impl FnMut(R) -> T) -> Log<'a, T> {
+        let runs = self.runs.map(|runs| {
+            runs.into_iter()
+                .map(|run| Run {
+                    tool: run.tool,
+                    invocations: run.invocations,
+                    results: run.results.map(&mut f),
+                    artifacts: run.artifacts,
+                    taxonomies: run.taxonomies,
+                    external_property_file_references: run.external_property_file_references,
+                })
+                .collect()
+        });
+        Log {
+            version: self.version,
+            runs,
+        }
+    }
+}
+
 impl<'a, R> Run<'a, R> {
     #[inline]
     pub(super) fn split(self) -> (RunHead<'a>, Option<R>) {
