@@ -27,6 +27,11 @@
 //! - `normalise`: per run and per result: what a run's results are resolved against, and each
 //!   result normalised into a `Sink`.
 //! - `rule_ids`: rule ids as results refer to them (exactly or hierarchically).
+//! - `input`: the document as the reference path and the failure explanations read it, from a
+//!   slice or reopened from its source.
+//! - `stream`: [`summarise_sarif_stream`], the same outcome for a report read from a
+//!   [`ReportSource`] in bounded memory (two passes), and `scan`, which finds each run's
+//!   results in such a report so that they are read one at a time.
 //! - Here: the entry points, the two sinks, and the two read paths (the fast path and the
 //!   reference path) that read the log and hand its runs to `normalise`.
 
