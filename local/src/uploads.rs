@@ -56,6 +56,14 @@ impl LocalUploads {
     /// Processes the uploads a previous run of the server received but did not finish (killed
     /// mid-way): no other process reads this data folder, so their claims are taken over.
     pub fn resume(&self) {
+        // What a killed server left in scratch space (a file half received, a run's partition
+        // files) is nobody's now: the upload is processed again from its object.
+        let scratch = self.objects.scratch();
+        if let Err(e) =
+            std::fs::remove_dir_all(scratch).and_then(|()| std::fs::create_dir_all(scratch))
+        {
+            tracing::warn!(error = %e, "clearing the uploads' scratch folder");
+        }
         let local = self.clone();
         tokio::spawn(async move {
             let keys = match local

@@ -596,11 +596,17 @@ async fn an_object_processed_twice_stores_one_scan() {
     assert_eq!(scans.body["scans"].as_array().unwrap().len(), 1);
 }
 
-/// Announces through the router in process (201 expected), answering the form.
-async fn announce_in_process(router: &axum::Router, path: &str, key: &str, body: Value) -> Value {
+/// Announces through the router in process with the credential `auth` (a header), answering
+/// the form (201 expected).
+async fn announce_in_process(
+    router: &axum::Router,
+    path: &str,
+    auth: (&str, String),
+    body: Value,
+) -> Value {
     use tower::ServiceExt;
     let req = axum::http::Request::post(path)
-        .header("X-API-Key", key)
+        .header(auth.0, auth.1)
         .header("Content-Type", "application/json")
         .body(axum::body::Body::from(body.to_string()))
         .unwrap();
@@ -629,17 +635,68 @@ fn s3_env() -> (String, String, String) {
     )
 }
 
-async fn s3_client(endpoint: &str, id: &str, secret: &str) -> aws_sdk_s3::Client {
-    let creds = aws_sdk_s3::config::Credentials::new(id, secret, None, None, "tests");
-    let config = aws_sdk_s3::config::Builder::new()
-        .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .force_path_style(true)
-        .credentials_provider(creds)
-        .http_client(compliance_store::dynamo::https_client())
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
+/// A fresh bucket on the S3 server, and the app's state sending uploads to it: forms signed for
+/// it, announced through the router in process (the served app keeps its local target).
+struct S3Bucket {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    endpoint: String,
+    state: compliance_http::AppState,
+    router: axum::Router,
+}
+
+impl S3Bucket {
+    async fn new(app: &TestApp) -> Self {
+        let (endpoint, id, secret) = s3_env();
+        let creds = aws_sdk_s3::config::Credentials::new(&id, &secret, None, None, "tests");
+        let config = aws_sdk_s3::config::Builder::new()
+            .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(&endpoint)
+            .force_path_style(true)
+            .credentials_provider(creds.clone())
+            .http_client(compliance_store::dynamo::https_client())
+            .build();
+        let client = aws_sdk_s3::Client::from_conf(config);
+        let bucket = format!(
+            "uploads-{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..12]
+        );
+        client.create_bucket().bucket(&bucket).send().await.unwrap();
+        let target = compliance_uploads::UploadTarget::s3(
+            bucket.clone(),
+            Some(&endpoint),
+            "us-east-1".into(),
+            aws_sdk_s3::config::SharedCredentialsProvider::new(creds),
+        );
+        let state = app.state.clone().with_uploads(Arc::new(target));
+        S3Bucket {
+            router: compliance_local::app(state.clone()),
+            client,
+            bucket,
+            endpoint,
+            state,
+        }
+    }
+
+    fn objects(&self) -> Arc<S3Objects> {
+        Arc::new(S3Objects::new(
+            self.client.clone(),
+            &self.bucket,
+            std::env::temp_dir(),
+        ))
+    }
+
+    async fn keys(&self) -> i32 {
+        let listed = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .send()
+            .await
+            .unwrap();
+        listed.key_count().unwrap_or_default()
+    }
 }
 
 /// S3's `ObjectCreated:Post` event for `key`, from the recorded event of the function's folder.
@@ -656,35 +713,18 @@ fn s3_event(bucket: &str, key: &str) -> aws_lambda_events::event::s3::S3Event {
 
 #[tokio::test]
 async fn through_s3_a_signed_post_is_processed_from_its_event() {
-    let (endpoint, id, secret) = s3_env();
-    let client = s3_client(&endpoint, &id, &secret).await;
-    let bucket = format!(
-        "uploads-{}",
-        &uuid::Uuid::new_v4().simple().to_string()[..12]
-    );
-    client.create_bucket().bucket(&bucket).send().await.unwrap();
-    let creds = aws_sdk_s3::config::Credentials::new(&id, &secret, None, None, "tests");
-    let target = compliance_uploads::UploadTarget::s3(
-        bucket.clone(),
-        Some(&endpoint),
-        "us-east-1".into(),
-        aws_sdk_s3::config::SharedCredentialsProvider::new(creds),
-    );
-    let mut app = spawn_app().await;
-    app.state = app.state.clone().with_uploads(Arc::new(target));
-    let state = app.state.clone();
+    let app = spawn_app().await;
+    let s3 = S3Bucket::new(&app).await;
     let repo = new_repo(&app, &app.admin_key).await;
-    // Announced through the handler with the S3 target (the served app keeps its local one).
-    let router = compliance_local::app(state.clone());
     let form = announce_in_process(
-        &router,
+        &s3.router,
         &format!("/api/repos/{repo}/uploads"),
-        &app.admin_key,
+        ("X-API-Key", app.admin_key.clone()),
         json!({"content_type": "application/sarif+json"}),
     )
     .await;
     let url = form["url"].as_str().unwrap().to_string();
-    assert!(url.starts_with(&endpoint), "{url}");
+    assert!(url.starts_with(&s3.endpoint), "{url}");
     let fields = fields_of(&form);
 
     // What S3 refuses, it refuses: nothing stored.
@@ -695,43 +735,26 @@ async fn through_s3_a_signed_post_is_processed_from_its_event() {
     let mut moved = fields.clone();
     moved.insert("key".into(), "uploads/someone-else/x".into());
     assert!(post_form(&url, &moved, SARIF.to_vec()).await.0 >= 400);
-    let listed = client
-        .list_objects_v2()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(listed.key_count(), Some(0));
+    assert_eq!(s3.keys().await, 0);
 
     let (status, body) = post_form(&url, &fields, SARIF.to_vec()).await;
     assert_eq!(status, 204, "{body}");
     let key = fields["key"].clone();
-    let objects = Arc::new(S3Objects::new(
-        client.clone(),
-        &bucket,
-        std::env::temp_dir(),
-    ));
     let processor = Processor {
-        state: state.clone(),
-        objects,
+        state: s3.state.clone(),
+        objects: s3.objects(),
         fanout: None,
     };
-    let done = process_upload::event::handle(&processor, s3_event(&bucket, &key))
+    let done = process_upload::event::handle(&processor, s3_event(&s3.bucket, &key))
         .await
         .unwrap();
     assert!(matches!(done[..], [Processed::Complete(_)]), "{done:?}");
     // A redelivered event: nothing more.
-    let again = process_upload::event::handle(&processor, s3_event(&bucket, &key))
+    let again = process_upload::event::handle(&processor, s3_event(&s3.bucket, &key))
         .await
         .unwrap();
     assert_eq!(again, vec![Processed::Skipped("object gone")]);
-    let listed = client
-        .list_objects_v2()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(listed.key_count(), Some(0), "the object is deleted");
+    assert_eq!(s3.keys().await, 0, "the object is deleted");
     let scans = app.get(&format!("/api/repos/{repo}/scans")).await;
     assert_eq!(scans.body["scans"].as_array().unwrap().len(), 1);
 }
@@ -754,61 +777,32 @@ impl process_upload::fanout::Starter for Recorded {
 #[tokio::test]
 async fn through_s3_a_large_run_fans_out_into_partitions_and_merges_into_the_same_run() {
     use process_upload::fanout::{run_step, Fanout, Step};
-    let (endpoint, id, secret) = s3_env();
-    let client = s3_client(&endpoint, &id, &secret).await;
-    let bucket = format!("runs-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    client.create_bucket().bucket(&bucket).send().await.unwrap();
-    let creds = aws_sdk_s3::config::Credentials::new(&id, &secret, None, None, "tests");
-    let target = compliance_uploads::UploadTarget::s3(
-        bucket.clone(),
-        Some(&endpoint),
-        "us-east-1".into(),
-        aws_sdk_s3::config::SharedCredentialsProvider::new(creds),
-    );
     let app = spawn_app_on(Backend::Dynamo).await;
-    let state = app.state.clone().with_uploads(Arc::new(target));
+    let s3 = S3Bucket::new(&app).await;
     let token = hs256_token(&app.org_id, "member", json!({"sub": "analyst"}));
     let audit = create_audit(&app, &token).await;
     let records = transactions(4_000, None);
 
-    let router = compliance_local::app(state.clone());
-    let form = {
-        use tower::ServiceExt;
-        let req = axum::http::Request::post(format!("/api/audits/{audit}/uploads"))
-            .header("Authorization", format!("Bearer {token}"))
-            .header("Content-Type", "application/json")
-            .body(axum::body::Body::from(
-                r#"{"content_type": "application/x-ndjson"}"#,
-            ))
-            .unwrap();
-        let resp = router.clone().oneshot(req).await.unwrap();
-        assert_eq!(resp.status(), axum::http::StatusCode::CREATED);
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        serde_json::from_slice::<Value>(&bytes).unwrap()
-    };
+    let uploads = format!("/api/audits/{audit}/uploads");
+    let bearer = ("Authorization", format!("Bearer {token}"));
+    let ndjson = json!({"content_type": "application/x-ndjson"});
+    let form = announce_in_process(&s3.router, &uploads, bearer.clone(), ndjson.clone()).await;
     let fields = fields_of(&form);
     let (status, body) = post_form(form["url"].as_str().unwrap(), &fields, records.clone()).await;
     assert_eq!(status, 204, "{body}");
 
     let started = Arc::new(Recorded::default());
-    let objects = Arc::new(S3Objects::new(
-        client.clone(),
-        &bucket,
-        std::env::temp_dir(),
-    ));
     let processor = Processor {
-        state: state.clone(),
-        objects: objects.clone(),
+        state: s3.state.clone(),
+        objects: s3.objects(),
         fanout: Some(Fanout {
             starter: started.clone(),
-            bucket: bucket.clone(),
+            bucket: s3.bucket.clone(),
             // Every run fans out.
             min_bytes: 0,
         }),
     };
-    let done = process_upload::event::handle(&processor, s3_event(&bucket, &fields["key"]))
+    let done = process_upload::event::handle(&processor, s3_event(&s3.bucket, &fields["key"]))
         .await
         .unwrap();
     assert!(matches!(done[..], [Processed::HandedOver(_)]), "{done:?}");
@@ -842,9 +836,10 @@ async fn through_s3_a_large_run_fans_out_into_partitions_and_merges_into_the_sam
 
     // The distributed map: one evaluation per object under the prefix (in reverse order: any
     // order gives the same run), then the merge.
-    let listed = client
+    let listed = s3
+        .client
         .list_objects_v2()
-        .bucket(&bucket)
+        .bucket(&s3.bucket)
         .prefix(input["partitions_prefix"].as_str().unwrap())
         .send()
         .await
@@ -858,13 +853,13 @@ async fn through_s3_a_large_run_fans_out_into_partitions_and_merges_into_the_sam
     let upload = compliance_domain::ids::Uuid::parse(upload_id).unwrap();
     for key in keys.iter().rev() {
         let step: Step = serde_json::from_value(json!({
-            "step": "evaluate", "upload_id": upload_id, "bucket": bucket, "key": key,
+            "step": "evaluate", "upload_id": upload_id, "bucket": s3.bucket, "key": key,
         }))
         .unwrap();
         run_step(&processor, step).await.unwrap();
     }
     let merge: Step =
-        serde_json::from_value(json!({"step": "merge", "upload_id": upload, "bucket": bucket}))
+        serde_json::from_value(json!({"step": "merge", "upload_id": upload, "bucket": s3.bucket}))
             .unwrap();
     run_step(&processor, merge).await.unwrap();
     let view = app.with_bearer(Method::GET, status_url, &token, None).await;
@@ -896,34 +891,14 @@ async fn through_s3_a_large_run_fans_out_into_partitions_and_merges_into_the_sam
     ] {
         assert_eq!(run.body[field], direct.body[field], "{field}");
     }
-    let left = client
-        .list_objects_v2()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        left.key_count(),
-        Some(0),
+        s3.keys().await,
+        0,
         "partitions, results and the upload are deleted"
     );
 
     // A failed execution's last step: the upload failed, nothing stored, nothing left.
-    let form = {
-        use tower::ServiceExt;
-        let req = axum::http::Request::post(format!("/api/audits/{audit}/uploads"))
-            .header("Authorization", format!("Bearer {token}"))
-            .header("Content-Type", "application/json")
-            .body(axum::body::Body::from(
-                r#"{"content_type": "application/x-ndjson"}"#,
-            ))
-            .unwrap();
-        let resp = router.clone().oneshot(req).await.unwrap();
-        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
-            .await
-            .unwrap();
-        serde_json::from_slice::<Value>(&bytes).unwrap()
-    };
+    let form = announce_in_process(&s3.router, &uploads, bearer, ndjson).await;
     let fields = fields_of(&form);
     post_form(
         form["url"].as_str().unwrap(),
@@ -931,7 +906,7 @@ async fn through_s3_a_large_run_fans_out_into_partitions_and_merges_into_the_sam
         transactions(500, None),
     )
     .await;
-    process_upload::event::handle(&processor, s3_event(&bucket, &fields["key"]))
+    process_upload::event::handle(&processor, s3_event(&s3.bucket, &fields["key"]))
         .await
         .unwrap();
     let fail: Step = serde_json::from_value(json!({
@@ -950,13 +925,7 @@ async fn through_s3_a_large_run_fans_out_into_partitions_and_merges_into_the_sam
         .await;
     assert_eq!(view.body["status"], "failed");
     assert_eq!(view.body["error"]["error"], "INTERNAL_ERROR");
-    let left = client
-        .list_objects_v2()
-        .bucket(&bucket)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(left.key_count(), Some(0));
+    assert_eq!(s3.keys().await, 0);
     let runs = app
         .with_bearer(
             Method::GET,

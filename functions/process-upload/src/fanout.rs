@@ -142,7 +142,6 @@ pub fn execution_input(bucket: &str, upload: &Upload) -> serde_json::Value {
 
 /// Partitions the records into the bucket and starts their evaluation; the upload stays
 /// `processing` until the merge step completes it (or the failure step fails it).
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn fan_out(
     p: &Processor,
     fanout: &Fanout,
@@ -208,7 +207,7 @@ pub(crate) async fn fan_out(
     // Functions (ExecutionAlreadyExists) rather than run twice.
     fanout
         .starter
-        .start(&upload_id.to_string(), input)
+        .start(upload_id.as_ref(), input)
         .await
         .map_err(|e| Outcome::Retry(ProcessError::Internal(e)))
 }

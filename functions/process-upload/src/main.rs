@@ -12,11 +12,9 @@ use process_upload::Processor;
 async fn main() -> Result<(), Error> {
     compliance_services::telemetry::init_json();
     let state = AppState::from_env().await?;
-    let bucket = std::env::var("UPLOADS_BUCKET").map_err(|_| "UPLOADS_BUCKET is not set")?;
-    let endpoint = std::env::var("S3_ENDPOINT").ok().filter(|e| !e.is_empty());
-    let client = S3Objects::client_from_env(endpoint.as_deref()).await;
-    let objects = Arc::new(S3Objects::new(client, bucket.clone(), std::env::temp_dir()));
-    let fanout = process_upload::fanout::from_env(bucket).await?;
+    let objects = S3Objects::from_env().await?;
+    let fanout = process_upload::fanout::from_env(objects.bucket().to_string()).await?;
+    let objects = Arc::new(objects);
     let processor = Processor {
         state,
         objects,

@@ -13,10 +13,7 @@ use process_upload::Processor;
 async fn main() -> Result<(), Error> {
     compliance_services::telemetry::init_json();
     let state = AppState::from_env().await?;
-    let bucket = std::env::var("UPLOADS_BUCKET").map_err(|_| "UPLOADS_BUCKET is not set")?;
-    let endpoint = std::env::var("S3_ENDPOINT").ok().filter(|e| !e.is_empty());
-    let client = S3Objects::client_from_env(endpoint.as_deref()).await;
-    let objects = Arc::new(S3Objects::new(client, bucket, std::env::temp_dir()));
+    let objects = Arc::new(S3Objects::from_env().await?);
     let processor = Processor {
         state,
         objects,

@@ -182,6 +182,18 @@ mod s3 {
             Client::from_conf(config)
         }
 
+        /// The bucket of `UPLOADS_BUCKET` (on `S3_ENDPOINT` when set), downloads to the
+        /// system's temporary folder (`/tmp` in Lambda): what the functions read objects from.
+        pub async fn from_env() -> Result<Self, String> {
+            let bucket = std::env::var("UPLOADS_BUCKET")
+                .ok()
+                .filter(|b| !b.is_empty())
+                .ok_or("UPLOADS_BUCKET is not set")?;
+            let endpoint = std::env::var("S3_ENDPOINT").ok().filter(|e| !e.is_empty());
+            let client = Self::client_from_env(endpoint.as_deref()).await;
+            Ok(S3Objects::new(client, bucket, std::env::temp_dir()))
+        }
+
         pub fn bucket(&self) -> &str {
             &self.bucket
         }
