@@ -486,20 +486,28 @@ fn a_body_that_is_not_utf8_is_refused_as_such_after_a_bad_line() {
 
 /// A part result's floats come back from JSON exactly, though serde_json (without its
 /// `float_roundtrip` feature) reads some floats' shortest form a unit in the last place off.
+/// Whether that feature is on depends on the build (a workspace build may unify it in), so the
+/// floats are those it reads back wrong when there are any, and any floats otherwise.
 #[test]
 fn part_results_carry_their_floats_exactly() {
     let mut rng = Rng::new(5);
     let read_back = |x: f64| serde_json::from_str::<f64>(&serde_json::to_string(&x).unwrap());
-    let inexact: Vec<f64> = (0..100_000)
+    let mut candidates: Vec<f64> = (0..100_000)
         .map(|_| rng.unit() * 10f64.powi(rng.below(12) as i32))
+        .collect();
+    let inexact: Vec<f64> = candidates
+        .iter()
+        .copied()
         .filter(|&x| read_back(x).unwrap() != x)
         .take(3)
         .collect();
-    assert_eq!(
-        inexact.len(),
-        3,
-        "serde_json reads floats back exactly: need they be carried?"
-    );
+    let json_is_inexact = inexact.len() == 3;
+    let inexact = if json_is_inexact {
+        inexact
+    } else {
+        candidates.truncate(3);
+        candidates
+    };
     let finding = Finding {
         rule_id: "aml-x-001".into(),
         severity: crate::RuleSeverity::High,
@@ -523,10 +531,12 @@ fn part_results_carry_their_floats_exactly() {
     };
     let sent = spill::PartFinding::new(0, "00".into(), finding.clone());
     let received: spill::PartFinding = json_round_trip(&sent);
-    assert_ne!(
-        received.finding, finding,
-        "the JSON alone changes the floats"
-    );
+    if json_is_inexact {
+        assert_ne!(
+            received.finding, finding,
+            "the JSON alone changes the floats"
+        );
+    }
     let (_, _, exact) = received.exact().unwrap();
     assert_eq!(exact, finding);
 }
