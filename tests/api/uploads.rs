@@ -735,6 +735,49 @@ async fn through_s3_a_signed_post_is_processed_from_its_event() {
     let mut moved = fields.clone();
     moved.insert("key".into(), "uploads/someone-else/x".into());
     assert!(post_form(&url, &moved, SARIF.to_vec()).await.0 >= 400);
+    let mut retyped = fields.clone();
+    retyped.insert("Content-Type".into(), "text/csv".into());
+    let (status, body) = post_form(&url, &retyped, SARIF.to_vec()).await;
+    assert!(
+        status >= 400 && body.to_string().contains("Policy"),
+        "{status} {body}"
+    );
+    // A policy whose expiry has passed (signed by the product's signer, with the S3 target's
+    // credentials, for the form's own key and type).
+    let signer = s3
+        .state
+        .uploads
+        .as_ref()
+        .unwrap()
+        .signing_key()
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    let terms = compliance_uploads::policy::PolicyTerms {
+        bucket: &s3.bucket,
+        key: &fields["key"],
+        content_type: "application/sarif+json",
+        max_bytes: 1 << 20,
+        expires_at: now - chrono::Duration::minutes(1),
+    };
+    let expired = compliance_uploads::policy::sign(&signer, &terms, now);
+    let (status, body) = post_form(&url, &expired, SARIF.to_vec()).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.to_string().contains("AccessDenied"), "{body}");
+    // Over the plan's range (a free org: 64 MiB).
+    let (_, free_key) = app.new_org(Plan::Free).await;
+    let free_repo = new_repo(&app, &free_key).await;
+    let small = announce_in_process(
+        &s3.router,
+        &format!("/api/repos/{free_repo}/uploads"),
+        ("X-API-Key", free_key),
+        json!({"content_type": "application/json"}),
+    )
+    .await;
+    let over = vec![b' '; 64 * 1024 * 1024 + 1];
+    let (status, body) = post_form(&url, &fields_of(&small), over).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("EntityTooLarge"), "{body}");
     assert_eq!(s3.keys().await, 0);
 
     let (status, body) = post_form(&url, &fields, SARIF.to_vec()).await;
