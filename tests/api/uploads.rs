@@ -28,6 +28,14 @@ async fn new_repo(app: &TestApp, key: &str) -> u64 {
     resp.body["repo_id"].as_u64().unwrap()
 }
 
+/// A new repository of the app's first org and a form announced for a report to it (`body`),
+/// with the admin key.
+async fn report_form(app: &TestApp, body: Value) -> (u64, test_support::Response) {
+    let repo = new_repo(app, &app.admin_key).await;
+    let path = format!("/api/repos/{repo}/uploads");
+    (repo, announce(app, &app.admin_key, &path, body).await)
+}
+
 async fn announce(app: &TestApp, key: &str, path: &str, body: Value) -> test_support::Response {
     app.send(
         app.request(Method::POST, path)
@@ -353,15 +361,7 @@ async fn a_bad_upload_fails_as_its_direct_request_would_and_stores_nothing() {
 #[tokio::test]
 async fn the_local_target_refuses_what_s3_refuses_and_stores_nothing() {
     let app = spawn_app().await;
-    let key = app.admin_key.clone();
-    let repo = new_repo(&app, &key).await;
-    let form = announce(
-        &app,
-        &key,
-        &format!("/api/repos/{repo}/uploads"),
-        json!({"content_type": "application/sarif+json"}),
-    )
-    .await;
+    let (_, form) = report_form(&app, json!({"content_type": "application/sarif+json"})).await;
     let url = form.body["url"].as_str().unwrap().to_string();
     let fields = fields_of(&form.body);
     let refused = |change: &dyn Fn(&mut BTreeMap<String, String>)| {
@@ -450,15 +450,7 @@ async fn the_local_target_refuses_what_s3_refuses_and_stores_nothing() {
 async fn an_expired_form_is_refused_and_its_upload_reads_failed() {
     let clock = Arc::new(compliance_domain::time::ManualClock::new(chrono::Utc::now()));
     let app = test_support::spawn_app_at(clock.clone()).await;
-    let key = app.admin_key.clone();
-    let repo = new_repo(&app, &key).await;
-    let form = announce(
-        &app,
-        &key,
-        &format!("/api/repos/{repo}/uploads"),
-        json!({"content_type": "application/sarif+json"}),
-    )
-    .await;
+    let (_, form) = report_form(&app, json!({"content_type": "application/sarif+json"})).await;
     clock.advance(chrono::Duration::minutes(16));
     let (status, body) = post_form(
         form.body["url"].as_str().unwrap(),
@@ -552,15 +544,7 @@ async fn uploads_keep_roles_and_tenancy() {
 #[tokio::test]
 async fn an_object_processed_twice_stores_one_scan() {
     let app = spawn_app().await;
-    let key = app.admin_key.clone();
-    let repo = new_repo(&app, &key).await;
-    let form = announce(
-        &app,
-        &key,
-        &format!("/api/repos/{repo}/uploads"),
-        json!({"content_type": "application/sarif+json"}),
-    )
-    .await;
+    let (repo, form) = report_form(&app, json!({"content_type": "application/sarif+json"})).await;
     // The object put in place without the server's own processing (as S3 stores it before its
     // event is delivered), then processed twice at once and once more later.
     let objects = Arc::new(FolderObjects::new(app.uploads_dir.path().join("other")).unwrap());
