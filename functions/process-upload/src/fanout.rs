@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 use compliance_domain::ids::{OrgId, Uuid};
 use compliance_http::ApiError;
 use compliance_packs::engine::spill::{self, Manifest, PartResult, SpillOptions};
-use compliance_packs::engine::{self, Format, RuleRun};
+use compliance_packs::engine::{self, RuleRun};
 use compliance_packs::{PolicyType, Rule};
 use compliance_uploads::records;
 use compliance_uploads::{max_concurrency, Upload, UploadResult, UploadStatus};
@@ -153,8 +153,8 @@ pub(crate) async fn fan_out(
 ) -> Result<String, Outcome> {
     let format = record_format(claimed.content_type);
     let started_at = p.state.now();
-    let scratch = tempfile_dir(p.objects.scratch())
-        .map_err(|e| Outcome::Retry(ProcessError::Internal(e.to_string())))?;
+    let scratch =
+        tempfile_dir(p.objects.scratch()).map_err(|e| Outcome::Retry(ProcessError::internal(e)))?;
     let dir = scratch.path().to_path_buf();
     let partition_rules = rules.clone();
     let manifest = tokio::task::spawn_blocking(move || {
@@ -164,7 +164,7 @@ pub(crate) async fn fan_out(
         spill::partition(
             &runs,
             policy_type.schema(),
-            engine_format(format),
+            format.engine(),
             reader,
             &options,
         )
@@ -197,7 +197,7 @@ pub(crate) async fn fan_out(
         &plan_file,
         serde_json::to_vec(&plan).expect("a plan serialises"),
     )
-    .map_err(|e| Outcome::Retry(ProcessError::Internal(e.to_string())))?;
+    .map_err(|e| Outcome::Retry(ProcessError::internal(e)))?;
     p.objects
         .put_file(&plan_key(upload_id), &plan_file)
         .await
@@ -210,13 +210,6 @@ pub(crate) async fn fan_out(
         .start(upload_id.as_ref(), input)
         .await
         .map_err(|e| Outcome::Retry(ProcessError::Internal(e)))
-}
-
-fn engine_format(format: RecordFormat) -> Format {
-    match format {
-        RecordFormat::Ndjson => Format::Ndjson,
-        RecordFormat::Csv => Format::Csv,
-    }
 }
 
 fn tempfile_dir(scratch: &Path) -> std::io::Result<tempfile::TempDir> {
@@ -243,9 +236,7 @@ pub enum Step {
 }
 
 async fn plan(p: &Processor, upload_id: &Uuid) -> Result<RunPlan, ProcessError> {
-    let fetched = p.objects.fetch(&plan_key(upload_id)).await?;
-    let bytes = std::fs::read(&fetched.path).map_err(|e| ProcessError::Internal(e.to_string()))?;
-    serde_json::from_slice(&bytes).map_err(|e| ProcessError::Internal(format!("run plan: {e}")))
+    read_json(p, &plan_key(upload_id)).await
 }
 
 async fn read_json<T: serde::de::DeserializeOwned>(
@@ -253,8 +244,8 @@ async fn read_json<T: serde::de::DeserializeOwned>(
     key: &str,
 ) -> Result<T, ProcessError> {
     let fetched = p.objects.fetch(key).await?;
-    let bytes = std::fs::read(&fetched.path).map_err(|e| ProcessError::Internal(e.to_string()))?;
-    serde_json::from_slice(&bytes).map_err(|e| ProcessError::Internal(format!("{key}: {e}")))
+    let bytes = std::fs::read(&fetched.path).map_err(ProcessError::internal)?;
+    serde_json::from_slice(&bytes).map_err(|e| ProcessError::internal(format!("{key}: {e}")))
 }
 
 /// Runs one step; what it answers is the state's output.
@@ -288,7 +279,7 @@ async fn evaluate(
     let (path, now) = (fetched.path.clone(), plan.started_at);
     let part = tokio::task::spawn_blocking(move || {
         let runs: Vec<RuleRun> = plan.rules.iter().map(RuleRun::as_written).collect();
-        let file = std::fs::File::open(&path).map_err(|e| ProcessError::Internal(e.to_string()))?;
+        let file = std::fs::File::open(&path).map_err(ProcessError::internal)?;
         spill::evaluate_part(
             &runs,
             plan.policy_type.schema(),
@@ -297,18 +288,18 @@ async fn evaluate(
             now,
             MAX_STORED_FINDINGS,
         )
-        .map_err(|e| ProcessError::Internal(e.to_string()))
+        .map_err(ProcessError::internal)
     })
     .await
-    .map_err(|e| ProcessError::Internal(e.to_string()))??;
+    .map_err(ProcessError::internal)??;
     drop(fetched);
-    let out = tempfile::NamedTempFile::new_in(p.objects.scratch())
-        .map_err(|e| ProcessError::Internal(e.to_string()))?;
+    let out =
+        tempfile::NamedTempFile::new_in(p.objects.scratch()).map_err(ProcessError::internal)?;
     std::fs::write(
         out.path(),
         serde_json::to_vec(&part).expect("a result serialises"),
     )
-    .map_err(|e| ProcessError::Internal(e.to_string()))?;
+    .map_err(ProcessError::internal)?;
     p.objects
         .put_file(&result_key(upload_id, &file), out.path())
         .await?;
@@ -324,7 +315,7 @@ async fn merge(p: &Processor, upload_id: &Uuid) -> Result<serde_json::Value, Pro
     }
     let runs: Vec<RuleRun> = plan.rules.iter().map(RuleRun::as_written).collect();
     let evaluation = spill::merge(&runs, &plan.manifest, MAX_STORED_FINDINGS, parts)
-        .map_err(|e| ProcessError::Internal(e.to_string()))?;
+        .map_err(ProcessError::internal)?;
     let store = p.state.store.as_ref();
     let upload = records::get(store, &plan.org_id, upload_id)
         .await?
@@ -339,7 +330,7 @@ async fn merge(p: &Processor, upload_id: &Uuid) -> Result<serde_json::Value, Pro
             let principal = upload.uploader.principal(&plan.org_id);
             let audit = own_audit(&p.state, &principal, audit_id.as_str())
                 .await
-                .map_err(|e| ProcessError::Internal(e.to_string()))?;
+                .map_err(ProcessError::internal)?;
             let run_id = runs::new_run_id();
             let now = p.state.now();
             let run = Evaluated {
@@ -357,7 +348,7 @@ async fn merge(p: &Processor, upload_id: &Uuid) -> Result<serde_json::Value, Pro
             let complete = records::complete_op(&upload, UploadResult::Run { run_id }, now);
             store_run(&p.state, &ctx, &principal, &audit, run, vec![complete])
                 .await
-                .map_err(|e| ProcessError::Internal(e.to_string()))?;
+                .map_err(ProcessError::internal)?;
         }
         compliance_uploads::Target::Scan { .. } => {
             return Err(ProcessError::Internal(format!(

@@ -22,7 +22,7 @@ use chrono::Duration;
 use compliance_http::{ApiError, AppState};
 use compliance_store::StoreError;
 use compliance_uploads::objects::{ObjectError, Objects};
-use compliance_uploads::records::{self, Claim, CLAIM_LEASE_MINUTES};
+use compliance_uploads::records::{self, Claim};
 use compliance_uploads::{parse_object_key, Target, Upload, UploadResult, UploadStatus};
 
 /// What processing needs: the API's state (the store, the clock, the retention) and where the
@@ -60,10 +60,14 @@ pub enum ProcessError {
     Internal(String),
 }
 
-/// How long a claim holds before another process may take the upload over.
-pub fn lease() -> Duration {
-    Duration::minutes(CLAIM_LEASE_MINUTES)
+impl ProcessError {
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        ProcessError::Internal(e.to_string())
+    }
 }
+
+/// How long a claim holds before another process may take the upload over.
+pub use compliance_uploads::records::lease;
 
 /// Processes the object at `key`. `lease`: how old a claim must be before it is taken over
 /// ([`lease()`]; zero when the caller knows no other process runs, as the local server does at

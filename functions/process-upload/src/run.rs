@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use compliance_domain::ids::Uuid;
 use compliance_http::ApiError;
 use compliance_packs::engine::spill::{evaluate_spilled, SpillError, SpillOptions};
-use compliance_packs::engine::{self, Evaluation, Format, RuleRun};
+use compliance_packs::engine::{self, Evaluation, RuleRun};
 use compliance_packs::{PolicyType, Rule};
 use compliance_uploads::records;
 use compliance_uploads::{Upload, UploadContentType, UploadEncoding, UploadResult};
@@ -65,14 +65,10 @@ pub(crate) fn evaluate(
         inner: reader,
         n: 0,
     };
-    let format = match format {
-        RecordFormat::Ndjson => Format::Ndjson,
-        RecordFormat::Csv => Format::Csv,
-    };
     let evaluation = evaluate_spilled(
         &runs,
         policy.schema(),
-        format,
+        format.engine(),
         &mut counted,
         now,
         MAX_STORED_FINDINGS,

@@ -84,32 +84,35 @@ pub struct UploadView {
 impl UploadView {
     pub fn of(upload: Upload, now: DateTime<Utc>) -> Self {
         let (mut status, mut error, mut reason) = (upload.status, upload.error, None);
+        // What ended an upload that nothing completes or fails any more, in its API's shape.
+        let audits = matches!(upload.target, Target::Run { .. });
+        let ended = |message: String| Some(ApiError::Conflict(message).upload_problem(audits));
         if status == UploadStatus::Pending {
             let expires = upload.expires_at.to_rfc3339();
             if now >= upload.expires_at {
                 // No job needed: a form that expired unused can no longer bring anything.
                 status = UploadStatus::Failed;
-                let message = format!(
+                error = ended(format!(
                     "No file arrived before the form expired at {expires}: announce a new upload"
-                );
-                let audits = matches!(upload.target, Target::Run { .. });
-                error = Some(ApiError::Conflict(message).upload_problem(audits));
+                ));
             } else {
                 reason = Some(format!(
                     "Waiting for the file: post it with the form's fields to its url before {expires}"
                 ));
             }
         }
-        let lease = chrono::Duration::minutes(records::CLAIM_LEASE_MINUTES);
         let handed_over = upload.execution.is_some();
-        if status == UploadStatus::Processing && !handed_over && now - upload.updated_at > lease {
+        if status == UploadStatus::Processing
+            && !handed_over
+            && now - upload.updated_at > records::lease()
+        {
             // The process reading it died (out of time or memory) and no retry took it over.
             status = UploadStatus::Failed;
-            let audits = matches!(upload.target, Target::Run { .. });
-            let message = "Processing stopped before the upload was stored (it ran out of time \
-                           or memory); nothing was stored: announce a new upload"
-                .to_string();
-            error = Some(ApiError::Conflict(message).upload_problem(audits));
+            error = ended(
+                "Processing stopped before the upload was stored (it ran out of time or \
+                 memory); nothing was stored: announce a new upload"
+                    .to_string(),
+            );
         }
         let (scan_id, duplicate, run_id) = match upload.result {
             Some(UploadResult::Scan { scan_id, duplicate }) => {

@@ -18,6 +18,11 @@ use crate::model::{Upload, UploadProblem, UploadResult, UploadStatus};
 /// upload may be claimed again. Longer than any function runs (15 minutes).
 pub const CLAIM_LEASE_MINUTES: i64 = 20;
 
+/// [`CLAIM_LEASE_MINUTES`] as a duration.
+pub fn lease() -> Duration {
+    Duration::minutes(CLAIM_LEASE_MINUTES)
+}
+
 fn versioned(upload: &Upload) -> Condition {
     Condition::Equals("version".into(), json!(upload.version))
 }

@@ -23,6 +23,17 @@ pub enum RecordFormat {
     Csv,
 }
 
+impl RecordFormat {
+    /// The engine's reader for it.
+    pub fn engine(self) -> compliance_packs::engine::Format {
+        use compliance_packs::engine::Format;
+        match self {
+            RecordFormat::Ndjson => Format::Ndjson,
+            RecordFormat::Csv => Format::Csv,
+        }
+    }
+}
+
 /// The result of evaluating rules over records, without where it is stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
