@@ -5,9 +5,9 @@
 #     to a temporary folder (examples/write_aml_bench_data.rs);
 #  2. runs the criterion benchmark (benches/audit_run.rs): the whole AML pack, evaluation alone
 #     and parse + evaluate on one thread, peak heap, and the velocity rule aml-tm-001 alone;
-#  3. runs the velocity rule as a DuckDB window query over the same file, one thread and every
-#     core (scripts/bench_duckdb_velocity.py), checks that the finding counts agree and prints the
-#     engine's rate over DuckDB's;
+#  3. runs the velocity rule as a DuckDB window query over the same file, on one thread and on as
+#     many as the benchmark's parallel figures use (scripts/bench_duckdb_velocity.py), checks that
+#     the finding counts agree and prints the engine's rate over DuckDB's at each thread count;
 #  4. streams the same file through the spilled path (`engine::evaluate_spilled`: partition files
 #     on disk, evaluated a few at a time, merged; examples/spill_run.rs) under /usr/bin/time,
 #     checks that its aml-tm-001 findings are the benchmark's and prints its rate and peak RSS.
@@ -44,7 +44,10 @@ tools_bin="$(scripts/python-tools.sh)"
 "$tools_bin/python" scripts/bench_duckdb_velocity.py "$data" \
   --engine-findings "$(field tm001_findings)" \
   --engine-parse-s "$(field tm001_parse_s)" \
-  --engine-eval-s "$(field tm001_eval_s)"
+  --engine-eval-s "$(field tm001_eval_s)" \
+  --engine-threads "$(field threads)" \
+  --engine-parallel-parse-s "$(field tm001_parallel_parse_s)" \
+  --engine-parallel-eval-s "$(field tm001_parallel_eval_s)"
 
 echo "== spilled path (evaluate_spilled)"
 cargo build --release --quiet -p compliance-packs --example spill_run

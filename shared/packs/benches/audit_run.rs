@@ -6,7 +6,8 @@
 //! - peak heap of parse + evaluate, counted by a wrapper around the system allocator (target
 //!   ≤ 2 × the input);
 //! - the velocity rule `aml-tm-001` alone (its own schema: `customer_id`, `timestamp`), for the
-//!   side-by-side with DuckDB in `scripts/bench-audit-runs.sh`;
+//!   side-by-side with DuckDB in `scripts/bench-audit-runs.sh`: on one thread, and parsed on 2
+//!   threads and evaluated in 2 parts on 2 threads (DuckDB's 2-thread figure's peer);
 //! - the same, partitioned (`evaluate_partitioned`) into 2 parts on 2 threads, its evaluation
 //!   checked equal to the one-thread one (1 part is `evaluate` itself), and its peak heap;
 //! - parse alone on one thread and on 2 (`parse_ndjson_parallel`, checked equal to the
@@ -296,6 +297,8 @@ fn audit_run(c: &mut Criterion) {
     let mut tm_eval = Vec::new();
     let mut tm_findings = 0;
     let mut tm_split_eval = Vec::new();
+    let mut tm_all_parse = Vec::new();
+    let mut tm_all_eval = Vec::new();
     for _ in 0..3 {
         let (e, parsed, evaluated) = run(&velocity, &body, 1, 1);
         tm_findings = e.findings_total;
@@ -304,9 +307,14 @@ fn audit_run(c: &mut Criterion) {
         let (e, _, evaluated) = run(&velocity, &body, 1, PARTS);
         assert_eq!(e.findings_total, tm_findings);
         tm_split_eval.push(evaluated);
+        let (e, parsed, evaluated) = run(&velocity, &body, PARTS, PARTS);
+        assert_eq!(e.findings_total, tm_findings);
+        tm_all_parse.push(parsed);
+        tm_all_eval.push(evaluated);
     }
     let (tm_parse, tm_eval) = (median(tm_parse), median(tm_eval));
     let tm_split_eval = median(tm_split_eval);
+    let (tm_all_parse, tm_all_eval) = (median(tm_all_parse), median(tm_all_eval));
     eprintln!(
         "aml-tm-001 alone: parse {:.3} s, evaluate {:.3} s ({:.2} M records/s), {tm_findings} findings",
         tm_parse.as_secs_f64(),
@@ -319,12 +327,23 @@ fn audit_run(c: &mut Criterion) {
         COUNT as f64 / tm_split_eval.as_secs_f64() / 1e6
     );
     eprintln!(
-        "audit_run: records={COUNT} bytes={} tm001_findings={tm_findings} tm001_parse_s={:.4} \
-         tm001_eval_s={:.4} pack_parse_s={:.4} pack_eval_s={:.4} peak_extra_bytes={extra} \
-         spill_s={:.4} spill_peak_bytes={spill_peak}",
+        "aml-tm-001 alone, parse on {PARTS} threads and {PARTS} parts on {PARTS} threads: parse {:.3} s, \
+         evaluate {:.3} s, parse + evaluate {:.3} s ({:.0} MB/s)",
+        tm_all_parse.as_secs_f64(),
+        tm_all_eval.as_secs_f64(),
+        (tm_all_parse + tm_all_eval).as_secs_f64(),
+        input_mb / (tm_all_parse + tm_all_eval).as_secs_f64(),
+    );
+    eprintln!(
+        "audit_run: records={COUNT} bytes={} threads={PARTS} tm001_findings={tm_findings} \
+         tm001_parse_s={:.4} tm001_eval_s={:.4} tm001_parallel_parse_s={:.4} \
+         tm001_parallel_eval_s={:.4} pack_parse_s={:.4} pack_eval_s={:.4} \
+         peak_extra_bytes={extra} spill_s={:.4} spill_peak_bytes={spill_peak}",
         body.len(),
         tm_parse.as_secs_f64(),
         tm_eval.as_secs_f64(),
+        tm_all_parse.as_secs_f64(),
+        tm_all_eval.as_secs_f64(),
         parse.as_secs_f64(),
         eval.as_secs_f64(),
         spill_time.as_secs_f64(),

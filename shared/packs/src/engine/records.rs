@@ -188,12 +188,13 @@ pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
     let mut x = a.chunks_exact(8);
     let mut y = b.chunks_exact(8);
+    let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().expect("eight bytes"));
     for (p, q) in (&mut x).zip(&mut y) {
-        if p != q {
+        if word(p) != word(q) {
             return false;
         }
     }
-    x.remainder() == y.remainder()
+    x.remainder().iter().zip(y.remainder()).all(|(p, q)| p == q)
 }
 
 /// A record set's strings: its own, or those of the records it was taken from

@@ -13,6 +13,8 @@ use super::input::{id_problem, InputError, Position};
 use super::records::{same_bytes, Cell, Kind, Records};
 use super::schema::{FieldType, PathNode, PathTree, Schema, Slot, ID_FIELD};
 
+mod flat;
+
 /// Reads one JSON object per line; blank lines are skipped.
 pub fn parse_ndjson<'s>(schema: &'s Schema, body: &[u8]) -> Result<Records<'s>, InputError> {
     read_lines(Records::new(schema), utf8(body)?).map(|(records, _)| records)
@@ -127,6 +129,16 @@ fn line_chunks(body: &str, parts: usize) -> Vec<&str> {
 /// Reads the lines of `body` (a whole body or a run of its lines) into `records`; line numbers
 /// in errors are counted from its first line. Also how many lines were read (blank lines count).
 fn read_lines<'s>(records: Records<'s>, body: &str) -> Result<(Records<'s>, usize), InputError> {
+    read_lines_by(records, body, true)
+}
+
+/// [`read_lines`], trying the hand reader ([`flat`]) first on each line or (`by_hand` false,
+/// for the tests that hold it to serde_json) reading every line with serde_json.
+fn read_lines_by<'s>(
+    records: Records<'s>,
+    body: &str,
+    by_hand: bool,
+) -> Result<(Records<'s>, usize), InputError> {
     let mut reader = RecordReader::adding_to(records);
     let mut start = 0;
     let mut index = 0;
@@ -140,9 +152,16 @@ fn read_lines<'s>(records: Records<'s>, body: &str) -> Result<(Records<'s>, usiz
         if line.bytes().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let mut de = serde_json::Deserializer::from_str(line);
-        let read = reader.object().deserialize(&mut de).and_then(|()| de.end());
-        reader.end(Position::Line(index), read.err().map(|e| json_message(&e)));
+        let unread = if by_hand && flat::read_flat(reader.object(), line) {
+            None
+        } else {
+            // Read again from its start, by serde_json: what the hand reader put is forgotten.
+            reader.records.abandon();
+            let mut de = serde_json::Deserializer::from_str(line);
+            let read = reader.object().deserialize(&mut de).and_then(|()| de.end());
+            read.err().map(|e| json_message(&e))
+        };
+        reader.end(Position::Line(index), unread);
         if let Some(e) = reader.error.take() {
             return Err(e);
         }
@@ -331,27 +350,67 @@ struct Top<'a, 's> {
     keys: &'a mut KeyCache<'s>,
 }
 
-/// The keys of the previous records by position: lines of one export repeat their keys in the
-/// same order, so most keys are recognised by comparing bytes, without a lookup.
+/// The top-level keys met in the records before, each with the key that followed it last time:
+/// lines of one export give their keys in one order, some left out here and there, so a key is
+/// most often the one that followed the key before it, recognised by comparing bytes without a
+/// lookup; failing that, by a scan of the few keys known.
 #[derive(Default)]
 struct KeyCache<'s> {
-    keys: Vec<(Box<str>, Target<'s>)>,
+    known: Vec<Known<'s>>,
+    /// The entry of the first key of the last record.
+    first: usize,
+    /// The entry of the key just read ([`NONE`] when it was not kept).
+    last: usize,
 }
 
+struct Known<'s> {
+    key: Box<str>,
+    target: Target<'s>,
+    next: usize,
+}
+
+/// No entry.
+const NONE: usize = usize::MAX;
+
+/// The most keys kept: a sender making up keys gets lookups, not a growing scan.
+const MAX_KNOWN: usize = 64;
+
 impl<'s> KeyCache<'s> {
+    /// The target of the record's key at `position` (from 0).
     fn target(&mut self, position: usize, key: &str, tree: &'s PathTree) -> Target<'s> {
-        if let Some((known, target)) = self.keys.get(position) {
-            if same_bytes(known.as_bytes(), key.as_bytes()) {
-                return *target;
+        let guess = match position {
+            0 => self.first,
+            _ => self.known.get(self.last).map_or(NONE, |k| k.next),
+        };
+        let is = |k: &Known| same_bytes(k.key.as_bytes(), key.as_bytes());
+        let found = match self.known.get(guess) {
+            Some(k) if is(k) => guess,
+            _ => match self.known.iter().position(is) {
+                Some(at) => at,
+                None if self.known.len() < MAX_KNOWN => {
+                    self.known.push(Known {
+                        key: key.into(),
+                        target: lookup(tree, key, true),
+                        next: NONE,
+                    });
+                    self.known.len() - 1
+                }
+                None => NONE,
+            },
+        };
+        match position {
+            0 => self.first = found,
+            _ => {
+                if let Some(k) = self.known.get_mut(self.last) {
+                    k.next = found;
+                }
             }
         }
-        let target = lookup(tree, key, true);
-        if position < self.keys.len() {
-            self.keys[position] = (key.into(), target);
-        } else if position == self.keys.len() {
-            self.keys.push((key.into(), target));
+        self.last = found;
+        match self.known.get(found) {
+            Some(k) => k.target,
+            None => lookup(tree, key, true),
         }
-        target
     }
 }
 
