@@ -12,6 +12,7 @@ mod auth;
 mod controls;
 mod custom_frameworks;
 mod direct_limit;
+mod exceptions;
 mod frameworks;
 mod hostile;
 mod lambda_events;

@@ -332,6 +332,8 @@ async fn every_operation_answers_as_documented() {
     let member = Some(member_key.as_str());
     let viewer_key = app.key_for(&app.org_id, Role::Viewer).await;
     let viewer = Some(viewer_key.as_str());
+    let second_admin_key = app.key_for(&app.org_id, Role::Admin).await;
+    let second_admin = Some(second_admin_key.as_str());
     let user = hs256_token(&app.org_id, "member", json!({"sub": "openapi-user"}));
     let mut w = Walk {
         app: &app,
@@ -582,6 +584,147 @@ async fn every_operation_answers_as_documented() {
     let json_upload = json!({"content_type": "application/json"});
     w.call(M::POST, &uploads, viewer, Some(json_upload), 403)
         .await;
+
+    // Exceptions: requested by a member, decided by an admin; the org's by an admin, decided by
+    // a second one.
+    let exceptions = format!("/api/repos/{repo}/exceptions");
+    let request = json!({"scope": {"rule_id": "js/sql-injection", "path": "test/**"}, "kind": "false_positive", "justification": "Constants only."});
+    let mut requested = Vec::new();
+    for _ in 0..3 {
+        let created = w
+            .call(M::POST, &exceptions, member, Some(request.clone()), 201)
+            .await;
+        requested.push(created["exception_id"].as_str().unwrap().to_string());
+    }
+    w.call(M::POST, &exceptions, viewer, Some(request.clone()), 403)
+        .await;
+    w.call(
+        M::POST,
+        &exceptions,
+        member,
+        Some(json!({"kind": "false_positive"})),
+        400,
+    )
+    .await;
+    w.call(
+        M::GET,
+        &format!("{exceptions}?state=requested&limit=2"),
+        viewer,
+        None,
+        200,
+    )
+    .await;
+    let one = format!("{exceptions}/{}", requested[0]);
+    w.call(M::GET, &one, viewer, None, 200).await;
+    w.call(
+        M::POST,
+        &format!("{one}/approve"),
+        member,
+        Some(json!({})),
+        403,
+    )
+    .await;
+    w.call(
+        M::POST,
+        &format!("{one}/approve"),
+        admin,
+        Some(json!({})),
+        200,
+    )
+    .await;
+    w.call(
+        M::POST,
+        &format!("{one}/approve"),
+        admin,
+        Some(json!({})),
+        409,
+    )
+    .await;
+    let reject = format!("{exceptions}/{}/reject", requested[1]);
+    w.call(
+        M::POST,
+        &reject,
+        admin,
+        Some(json!({"reason": "Takes input."})),
+        200,
+    )
+    .await;
+    w.call(
+        M::POST,
+        &format!("{exceptions}/{}/revoke", requested[2]),
+        admin,
+        Some(json!({})),
+        200,
+    )
+    .await;
+    w.call(
+        M::GET,
+        &format!("{exceptions}/00000000-0000-0000-0000-000000000001"),
+        viewer,
+        None,
+        404,
+    )
+    .await;
+    let org_request = json!({"scope": {"cwe": 1333}, "kind": "risk_accepted", "justification": "Build scripts only.", "expires_at": (chrono::Utc::now() + chrono::Duration::days(90)).to_rfc3339()});
+    let mut org_requested = Vec::new();
+    for _ in 0..3 {
+        let created = w
+            .call(
+                M::POST,
+                "/api/compliance/exceptions",
+                admin,
+                Some(org_request.clone()),
+                201,
+            )
+            .await;
+        org_requested.push(created["exception_id"].as_str().unwrap().to_string());
+    }
+    w.call(
+        M::POST,
+        "/api/compliance/exceptions",
+        member,
+        Some(org_request),
+        403,
+    )
+    .await;
+    w.call(M::GET, "/api/compliance/exceptions", viewer, None, 200)
+        .await;
+    let org_one = format!("/api/compliance/exceptions/{}", org_requested[0]);
+    w.call(M::GET, &org_one, viewer, None, 200).await;
+    w.call(
+        M::POST,
+        &format!("{org_one}/approve"),
+        admin,
+        Some(json!({})),
+        403,
+    )
+    .await;
+    w.call(
+        M::POST,
+        &format!("{org_one}/approve"),
+        second_admin,
+        Some(json!({})),
+        200,
+    )
+    .await;
+    let org_reject = format!("/api/compliance/exceptions/{}/reject", org_requested[1]);
+    w.call(
+        M::POST,
+        &org_reject,
+        second_admin,
+        Some(json!({"reason": "No."})),
+        200,
+    )
+    .await;
+    let org_revoke = format!("/api/compliance/exceptions/{}/revoke", org_requested[2]);
+    w.call(
+        M::POST,
+        &org_revoke,
+        admin,
+        Some(json!({"reason": "Fixed."})),
+        200,
+    )
+    .await;
     w.call(
         M::POST,
         "/api/repos",

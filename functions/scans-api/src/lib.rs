@@ -2,6 +2,7 @@
 //! document, optionally gzip-compressed).
 
 pub mod body;
+mod exceptions;
 mod repos;
 pub mod scans;
 mod uploads;
@@ -19,6 +20,46 @@ pub fn routes() -> Routes {
         .get("/api/repos/{repo_id}/scans/{scan_id}", scans::get)
         .post("/api/repos/{repo_id}/uploads", uploads::announce)
         .get("/api/repos/{repo_id}/uploads/{upload_id}", uploads::status)
+        .merge(exception_routes())
+}
+
+/// Exceptions to findings: a repository's, and the org's (every repository's).
+fn exception_routes() -> Routes {
+    use exceptions::*;
+    Routes::new()
+        .post("/api/repos/{repo_id}/exceptions", request_for_repo)
+        .get("/api/repos/{repo_id}/exceptions", list_for_repo)
+        .get(
+            "/api/repos/{repo_id}/exceptions/{exception_id}",
+            get_for_repo,
+        )
+        .post(
+            "/api/repos/{repo_id}/exceptions/{exception_id}/approve",
+            approve_for_repo,
+        )
+        .post(
+            "/api/repos/{repo_id}/exceptions/{exception_id}/reject",
+            reject_for_repo,
+        )
+        .post(
+            "/api/repos/{repo_id}/exceptions/{exception_id}/revoke",
+            revoke_for_repo,
+        )
+        .post("/api/compliance/exceptions", request_for_org)
+        .get("/api/compliance/exceptions", list_for_org)
+        .get("/api/compliance/exceptions/{exception_id}", get_for_org)
+        .post(
+            "/api/compliance/exceptions/{exception_id}/approve",
+            approve_for_org,
+        )
+        .post(
+            "/api/compliance/exceptions/{exception_id}/reject",
+            reject_for_org,
+        )
+        .post(
+            "/api/compliance/exceptions/{exception_id}/revoke",
+            revoke_for_org,
+        )
 }
 
 pub fn router(state: AppState) -> Router {

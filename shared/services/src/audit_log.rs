@@ -9,10 +9,11 @@ use compliance_domain::ids::OrgId;
 use compliance_domain::labels;
 use compliance_domain::time::rfc3339;
 use compliance_store::record::Record;
-use compliance_store::record::Records;
 use compliance_store::{keys, Condition, Cursor, Key, Query, Store, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use crate::paging;
 
 labels! {
     /// What a log entry records. The compliance ones are the reference's own codes.
@@ -38,6 +39,11 @@ labels! {
         UploadCreated => "UPLOAD_CREATED",
         /// An uploaded object could not be read: nothing was stored from it.
         UploadFailed => "UPLOAD_FAILED",
+        /// An exception to findings was requested; a second person decides it.
+        ExceptionRequested => "EXCEPTION_REQUESTED",
+        ExceptionApproved => "EXCEPTION_APPROVED",
+        ExceptionRejected => "EXCEPTION_REJECTED",
+        ExceptionRevoked => "EXCEPTION_REVOKED",
     }
 }
 
@@ -183,44 +189,22 @@ pub async fn commit(
     Ok(stored.entry)
 }
 
-/// With an action filter, one listing reads at most this many entries before it answers with
-/// what it found and a cursor to continue.
-const MAX_SCANNED: usize = 2_000;
-
 /// The org's entries between two instants (both inclusive), newest first, only those of
-/// `action` when given: at most `limit`, and the cursor of the rest.
+/// `action` when given: at most `limit`, and the cursor of the rest (with an action filter, one
+/// listing reads at most [`paging::MAX_SCANNED`] entries before it answers).
 pub async fn list(
     store: &dyn Store,
     org_id: &OrgId,
     action: Option<&str>,
     (from, to): (DateTime<Utc>, DateTime<Utc>),
     limit: usize,
-    mut cursor: Option<Cursor>,
+    cursor: Option<Cursor>,
 ) -> Result<(Vec<AuditEntry>, Option<Cursor>), StoreError> {
     let (pk, range) = keys::audit_log_between(org_id, &rfc3339(from), &rfc3339(to));
-    let mut entries = Vec::new();
-    let mut scanned = 0;
-    loop {
-        let query = Query::new(pk.clone(), range.clone())
-            .backward()
-            .limit(limit)
-            .after(cursor.take());
-        let (page, next): (Vec<AuditLogItem>, _) = store.query_records(&query).await?;
-        let count = page.len();
-        for (i, AuditLogItem { entry, .. }) in page.into_iter().enumerate() {
-            let after = Cursor::from_sort_key(entry.key().sk);
-            if action.is_none_or(|a| a == entry.action.as_str()) {
-                entries.push(entry);
-            }
-            if entries.len() == limit {
-                let more = i + 1 < count || next.is_some();
-                return Ok((entries, more.then_some(after)));
-            }
-        }
-        scanned += count;
-        match next {
-            Some(c) if scanned < MAX_SCANNED => cursor = Some(c),
-            other => return Ok((entries, other)),
-        }
-    }
+    let query = Query::new(pk, range).backward();
+    let (page, next) = paging::filtered(store, query, limit, cursor, |item: &AuditLogItem| {
+        action.is_none_or(|a| a == item.entry.action.as_str())
+    })
+    .await?;
+    Ok((page.into_iter().map(|item| item.entry).collect(), next))
 }

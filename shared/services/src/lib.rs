@@ -6,9 +6,11 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod custom_frameworks;
+pub mod exceptions;
 pub mod key_secrets;
 pub mod org_view;
 pub mod orgs;
+pub mod paging;
 pub mod repos;
 pub mod runtime;
 pub mod scans;

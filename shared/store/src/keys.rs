@@ -206,6 +206,18 @@ pub const ITEM_TYPES: &[ItemType] = &[
         },
     },
     ItemType {
+        item: "exception",
+        pk: "ORG#{org}#REPO#{repo_id:010}",
+        sk: "EXCEPTION#{exception_id}",
+        sample: || repo_exception(&samples::org(), samples::repo(), &samples::uuid()),
+    },
+    ItemType {
+        item: "org_exception",
+        pk: "ORG#{org}",
+        sk: "EXCEPTION#{exception_id}",
+        sample: || org_exception(&samples::org(), &samples::uuid()),
+    },
+    ItemType {
         item: "upload",
         pk: "ORG#{org}",
         sk: "UPLOAD#{upload_id}",
@@ -241,6 +253,7 @@ pub mod samples {
         ("{run_id}", "00000000-0000-0000-0000-000000000001"),
         ("{chunk:04}", "0007"),
         ("{upload_id}", "00000000-0000-0000-0000-000000000001"),
+        ("{exception_id}", "00000000-0000-0000-0000-000000000001"),
     ];
 
     pub fn org() -> OrgId {
@@ -573,4 +586,25 @@ pub fn audit_run_findings_chunks(
 /// and id, which is all `process-upload` knows when the object arrives.
 pub fn upload(org: &OrgId, upload_id: &Uuid) -> Key {
     Key::new(org_pk(org), format!("UPLOAD#{upload_id}"))
+}
+
+/// An exception to a repository's findings, in the repository's partition beside its scans.
+pub fn repo_exception(org: &OrgId, repo: RepoId, exception_id: &Uuid) -> Key {
+    Key::new(repo_pk(org, repo), format!("EXCEPTION#{exception_id}"))
+}
+
+pub fn repo_exceptions(org: &OrgId, repo: RepoId) -> (String, SortKeyRange) {
+    (
+        repo_pk(org, repo),
+        SortKeyRange::Prefix("EXCEPTION#".into()),
+    )
+}
+
+/// An exception to the findings of every repository of the org, in the org's partition.
+pub fn org_exception(org: &OrgId, exception_id: &Uuid) -> Key {
+    Key::new(org_pk(org), format!("EXCEPTION#{exception_id}"))
+}
+
+pub fn org_exceptions(org: &OrgId) -> (String, SortKeyRange) {
+    (org_pk(org), SortKeyRange::Prefix("EXCEPTION#".into()))
 }

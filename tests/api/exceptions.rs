@@ -1,0 +1,420 @@
+//! Exceptions to findings over HTTP: requested by a member, decided by a second person with the
+//! admin role (never the requester, whatever their role), listed with filters, each transition in
+//! the history and the audit log; other orgs see nothing; bad bodies are 400s naming the field.
+//! On both stores.
+
+use std::sync::Arc;
+
+use chrono::{Duration, Utc};
+use compliance_domain::plans::{Plan, Role};
+use compliance_domain::time::ManualClock;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use test_support::{spawn_app_on, spawn_app_with, store_for, Backend, TestApp};
+
+async fn new_repo(app: &TestApp) -> u64 {
+    let name = format!("exceptions-{}", uuid::Uuid::new_v4());
+    let resp = app.post("/api/repos", json!({"name": name})).await;
+    assert_eq!(resp.status, StatusCode::CREATED, "{:?}", resp.body);
+    resp.body["repo_id"].as_u64().unwrap()
+}
+
+fn false_positive() -> Value {
+    json!({
+        "scope": {"rule_id": "js/sql-injection", "path": "test/**"},
+        "kind": "false_positive",
+        "justification": "Test fixtures build their queries from constants only."
+    })
+}
+
+async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    key: &str,
+    body: Option<Value>,
+) -> test_support::Response {
+    app.call(method, path, Some(key), body).await
+}
+
+async fn four_eyes(backend: Backend) {
+    let app = spawn_app_on(backend).await;
+    let repo = new_repo(&app).await;
+    let base = format!("/api/repos/{repo}/exceptions");
+    let member = app.key_for(&app.org_id, Role::Member).await;
+    let viewer = app.key_for(&app.org_id, Role::Viewer).await;
+    let second_admin = app.key_for(&app.org_id, Role::Admin).await;
+
+    // A viewer may not request; a member may.
+    let resp = call(&app, Method::POST, &base, &viewer, Some(false_positive())).await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN, "{:?}", resp.body);
+    let resp = call(&app, Method::POST, &base, &member, Some(false_positive())).await;
+    assert_eq!(resp.status, StatusCode::CREATED, "{:?}", resp.body);
+    let exception = resp.body;
+    assert_eq!(exception["state"], "requested");
+    assert_eq!(exception["repo_id"], json!(repo));
+    assert_eq!(
+        exception["scope"],
+        json!({"rule_id": "js/sql-injection", "path": "test/**"})
+    );
+    assert_eq!(exception["requested_by"]["kind"], "api_key");
+    let id = exception["exception_id"].as_str().unwrap().to_string();
+    let one = format!("{base}/{id}");
+
+    // A member may not decide; nor may the admin who requested one of their own.
+    let resp = call(
+        &app,
+        Method::POST,
+        &format!("{one}/approve"),
+        &member,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN, "{:?}", resp.body);
+    let own = app.post(&base, false_positive()).await;
+    assert_eq!(own.status, StatusCode::CREATED);
+    let own_id = own.body["exception_id"].as_str().unwrap();
+    for verb in ["approve", "reject"] {
+        let resp = app
+            .post(
+                &format!("{base}/{own_id}/{verb}"),
+                json!({"reason": "mine"}),
+            )
+            .await;
+        assert_eq!(
+            resp.status,
+            StatusCode::FORBIDDEN,
+            "{verb}: {:?}",
+            resp.body
+        );
+        assert!(
+            resp.body["detail"]
+                .as_str()
+                .unwrap()
+                .contains("other than its requester"),
+            "{:?}",
+            resp.body
+        );
+    }
+    let still = app.get(&format!("{base}/{own_id}")).await;
+    assert_eq!(still.body["state"], "requested");
+
+    // A second admin approves the member's request.
+    let resp = call(
+        &app,
+        Method::POST,
+        &format!("{one}/approve"),
+        &second_admin,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+    assert_eq!(resp.body["state"], "approved");
+    assert_eq!(resp.body["decided_by"]["kind"], "api_key");
+    // Decided once: approving or rejecting again is a conflict.
+    let resp = app
+        .post(&format!("{one}/reject"), json!({"reason": "late"}))
+        .await;
+    assert_eq!(resp.status, StatusCode::CONFLICT, "{:?}", resp.body);
+    // Revoked (the revocation's reason kept); then nothing more.
+    let resp = app
+        .post(&format!("{one}/revoke"), json!({"reason": "code changed"}))
+        .await;
+    assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+    assert_eq!(resp.body["state"], "revoked");
+    let resp = app.post(&format!("{one}/revoke"), json!({})).await;
+    assert_eq!(resp.status, StatusCode::CONFLICT);
+
+    // The history, in order, with the actors.
+    let got = app.get(&one).await;
+    assert_eq!(got.status, StatusCode::OK);
+    let states: Vec<&str> = got.body["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["requested", "approved", "revoked"]);
+    assert_eq!(got.body["history"][2]["reason"], "code changed");
+
+    // Rejection needs a reason, and is final.
+    let resp = call(&app, Method::POST, &base, &member, Some(false_positive())).await;
+    let rejected = resp.body["exception_id"].as_str().unwrap().to_string();
+    let resp = app
+        .post(&format!("{base}/{rejected}/reject"), json!({}))
+        .await;
+    assert_eq!(resp.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        resp.body["errors"][0]["path"],
+        json!(["reason"]),
+        "{:?}",
+        resp.body
+    );
+    let resp = app
+        .post(
+            &format!("{base}/{rejected}/reject"),
+            json!({"reason": "takes input in production"}),
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+    assert_eq!(resp.body["state"], "rejected");
+    assert_eq!(resp.body["reason"], "takes input in production");
+
+    // Listing, with filters.
+    let list = app.get(&base).await;
+    assert_eq!(list.body["exceptions"].as_array().unwrap().len(), 3);
+    let list = app.get(&format!("{base}?state=requested")).await;
+    let ids: Vec<&str> = list.body["exceptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["exception_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [own_id]);
+    let list = app.get(&format!("{base}?kind=risk_accepted")).await;
+    assert!(list.body["exceptions"].as_array().unwrap().is_empty());
+    let list = app
+        .get(&format!("{base}?rule_id=js/sql-injection&limit=1"))
+        .await;
+    assert_eq!(list.body["exceptions"].as_array().unwrap().len(), 1);
+    let cursor = list.body["next_cursor"].as_str().expect("a next page");
+    let list = app
+        .get(&format!(
+            "{base}?rule_id=js/sql-injection&limit=2&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(list.body["exceptions"].as_array().unwrap().len(), 2);
+    assert_eq!(list.body["next_cursor"], Value::Null);
+    let resp = app.get(&format!("{base}?state=closed")).await;
+    assert_eq!(resp.status, StatusCode::BAD_REQUEST, "{:?}", resp.body);
+
+    // Every transition is in the audit log.
+    for (action, count) in [
+        ("EXCEPTION_REQUESTED", 3),
+        ("EXCEPTION_APPROVED", 1),
+        ("EXCEPTION_REJECTED", 1),
+        ("EXCEPTION_REVOKED", 1),
+    ] {
+        let log = app.get(&format!("/api/audit-logs?action={action}")).await;
+        assert_eq!(
+            log.body["entries"].as_array().map(Vec::len),
+            Some(count),
+            "{action}: {:?}",
+            log.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn four_eyes_on_the_embedded_store() {
+    four_eyes(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn four_eyes_on_dynamodb() {
+    four_eyes(Backend::Dynamo).await;
+}
+
+#[tokio::test]
+async fn bad_requests_name_the_field() {
+    let app = spawn_app_on(Backend::Embedded).await;
+    let repo = new_repo(&app).await;
+    let base = format!("/api/repos/{repo}/exceptions");
+    let in_a_year = |days: i64| (Utc::now() + Duration::days(days)).to_rfc3339();
+    let cases = [
+        (
+            json!({"kind": "false_positive", "justification": "x"}),
+            json!(["scope"]),
+        ),
+        (
+            json!({"scope": {}, "kind": "false_positive", "justification": "x"}),
+            json!(["scope", "fingerprints"]),
+        ),
+        (
+            json!({"scope": {"cwe": 79, "rule_id": "r"}, "kind": "false_positive", "justification": "x"}),
+            json!(["scope", "fingerprints"]),
+        ),
+        (
+            json!({"scope": {"path": "src/**"}, "kind": "false_positive", "justification": "x"}),
+            json!(["scope", "rule_id"]),
+        ),
+        (
+            json!({"scope": {"fingerprints": []}, "kind": "false_positive", "justification": "x"}),
+            json!(["scope", "fingerprints"]),
+        ),
+        (
+            json!({"scope": {"cwe": "XSS"}, "kind": "false_positive", "justification": "x"}),
+            json!(["scope", "cwe"]),
+        ),
+        (
+            json!({"scope": {"cwe": 79}, "kind": "ignored", "justification": "x"}),
+            json!(["kind"]),
+        ),
+        (
+            json!({"scope": {"cwe": 79}, "kind": "false_positive", "justification": "  "}),
+            json!(["justification"]),
+        ),
+        (
+            json!({"scope": {"cwe": 79}, "kind": "risk_accepted", "justification": "x"}),
+            json!(["expires_at"]),
+        ),
+        (
+            json!({"scope": {"cwe": 79}, "kind": "wont_fix", "justification": "x", "expires_at": in_a_year(366)}),
+            json!(["expires_at"]),
+        ),
+        (
+            json!({"scope": {"cwe": 79}, "kind": "wont_fix", "justification": "x", "expires_at": in_a_year(-1)}),
+            json!(["expires_at"]),
+        ),
+        (
+            json!({"scope": {"cwe": 79}, "kind": "wont_fix", "justification": "x", "expires_at": "next year"}),
+            json!(["expires_at"]),
+        ),
+        (
+            json!({"scope": {"cwe": 79}, "kind": "false_positive", "justification": "x", "owner": "me"}),
+            json!(["owner"]),
+        ),
+    ];
+    for (body, path) in cases {
+        let resp = app.post(&base, body.clone()).await;
+        assert_eq!(
+            resp.status,
+            StatusCode::BAD_REQUEST,
+            "{body}: {:?}",
+            resp.body
+        );
+        let paths: Vec<&Value> = resp.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| &e["path"])
+            .collect();
+        assert!(paths.contains(&&path), "{body}: {:?}", resp.body);
+    }
+    // The documented maximum is accepted, and "CWE-79" reads as 79.
+    let resp = app
+        .post(
+            &base,
+            json!({"scope": {"cwe": "CWE-79"}, "kind": "risk_accepted", "justification": "x",
+                   "expires_at": in_a_year(365)}),
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::CREATED, "{:?}", resp.body);
+    assert_eq!(resp.body["scope"], json!({"cwe": 79}));
+    // Nothing was written by the refusals.
+    let list = app.get(&base).await;
+    assert_eq!(list.body["exceptions"].as_array().unwrap().len(), 1);
+    // Unknown ids and repositories are 404s.
+    for path in [
+        format!("{base}/not-a-uuid"),
+        format!("{base}/00000000-0000-0000-0000-000000000001"),
+        "/api/repos/999999/exceptions".to_string(),
+    ] {
+        assert_eq!(app.get(&path).await.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn other_orgs_see_and_change_nothing() {
+    let app = spawn_app_on(Backend::Embedded).await;
+    let repo = new_repo(&app).await;
+    let base = format!("/api/repos/{repo}/exceptions");
+    let created = app.post(&base, false_positive()).await;
+    let id = created.body["exception_id"].as_str().unwrap();
+    let org_wide = app
+        .post(
+            "/api/compliance/exceptions",
+            json!({"scope": {"cwe": 1333}, "kind": "compensating_control", "justification": "WAF rule 12"}),
+        )
+        .await;
+    assert_eq!(org_wide.status, StatusCode::CREATED, "{:?}", org_wide.body);
+    assert_eq!(org_wide.body["repo_id"], Value::Null);
+    let org_id = org_wide.body["exception_id"].as_str().unwrap();
+
+    let (_, other) = app.new_org(Plan::Enterprise).await;
+    for path in [
+        format!("{base}/{id}"),
+        format!("{base}/{id}/approve"),
+        format!("/api/compliance/exceptions/{org_id}"),
+        format!("/api/compliance/exceptions/{org_id}/approve"),
+    ] {
+        let method = if path.ends_with("approve") {
+            Method::POST
+        } else {
+            Method::GET
+        };
+        let resp = call(&app, method, &path, &other, Some(json!({}))).await;
+        assert_eq!(
+            resp.status,
+            StatusCode::NOT_FOUND,
+            "{path}: {:?}",
+            resp.body
+        );
+    }
+    let list = call(
+        &app,
+        Method::GET,
+        "/api/compliance/exceptions",
+        &other,
+        None,
+    )
+    .await;
+    assert_eq!(list.body["exceptions"], json!([]));
+    // Org-wide requests are for admins; listing is for everyone of the org.
+    let member = app.key_for(&app.org_id, Role::Member).await;
+    let resp = call(
+        &app,
+        Method::POST,
+        "/api/compliance/exceptions",
+        &member,
+        Some(false_positive()),
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::FORBIDDEN);
+    let list = call(
+        &app,
+        Method::GET,
+        "/api/compliance/exceptions",
+        &member,
+        None,
+    )
+    .await;
+    assert_eq!(list.body["exceptions"].as_array().unwrap().len(), 1);
+    // Both are still only requested.
+    assert_eq!(
+        app.get(&format!("{base}/{id}")).await.body["state"],
+        "requested"
+    );
+}
+
+#[tokio::test]
+async fn an_approval_expires_on_the_second_without_a_write() {
+    let start = Utc::now();
+    let clock = Arc::new(ManualClock::new(start));
+    let app = spawn_app_with(store_for(Backend::Embedded).await, Some(clock.clone())).await;
+    let repo = new_repo(&app).await;
+    let base = format!("/api/repos/{repo}/exceptions");
+    let member = app.key_for(&app.org_id, Role::Member).await;
+    let expires = start + Duration::seconds(30);
+    let body = json!({"scope": {"fingerprints": ["a1b2"]}, "kind": "risk_accepted",
+                      "justification": "Fix scheduled", "expires_at": expires.to_rfc3339()});
+    let created = call(&app, Method::POST, &base, &member, Some(body)).await;
+    let id = created.body["exception_id"].as_str().unwrap();
+    let approved = app.post(&format!("{base}/{id}/approve"), json!({})).await;
+    assert_eq!(approved.body["state"], "approved");
+    clock.set(expires - Duration::milliseconds(1));
+    assert_eq!(
+        app.get(&format!("{base}/{id}")).await.body["state"],
+        "approved"
+    );
+    clock.set(expires);
+    assert_eq!(
+        app.get(&format!("{base}/{id}")).await.body["state"],
+        "expired"
+    );
+    let list = app.get(&format!("{base}?state=expired")).await;
+    assert_eq!(list.body["exceptions"].as_array().unwrap().len(), 1);
+    // An expired exception is not revoked: it already ended.
+    let resp = app.post(&format!("{base}/{id}/revoke"), json!({})).await;
+    assert_eq!(resp.status, StatusCode::CONFLICT, "{:?}", resp.body);
+}
