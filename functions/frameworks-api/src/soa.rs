@@ -109,6 +109,7 @@ fn statement<'a>(
         let evidence = scan.as_ref().map(|s| ScanInput {
             summary: &s.summary,
             completed_at: s.scanned_at,
+            excepted: None,
         });
         let report = scoring::score(&input, evidence.as_ref(), now);
         let Some(result) = report.frameworks.get(&framework.key) else {

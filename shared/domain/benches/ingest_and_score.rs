@@ -150,6 +150,7 @@ fn scoring(c: &mut Criterion) {
     let scan = ScanInput {
         summary: &summary,
         completed_at: now,
+        excepted: None,
     };
     // What the score endpoint runs: every control judged, reasons written only when the
     // response is serialised.

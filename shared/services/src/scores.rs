@@ -44,6 +44,7 @@ pub fn evaluate_repo<'a>(
     let input = scan.map(|s| ScanInput {
         summary: &s.summary,
         completed_at: s.scanned_at,
+        excepted: None,
     });
     scoring::evaluate(&inputs, input.as_ref(), now)
 }

@@ -21,6 +21,8 @@ pub(super) struct ScanFacts<'a> {
     sast_covered: bool,
     /// Whole seconds from the scan's completion to the evaluation (0 for a scan stamped later).
     age: u64,
+    /// The findings approved exceptions took out of `summary`.
+    excepted: Option<&'a super::Excepted>,
 }
 
 impl<'a> ScanFacts<'a> {
@@ -44,6 +46,7 @@ impl<'a> ScanFacts<'a> {
             covered,
             sast_covered,
             age,
+            excepted: scan.excepted,
         }
     }
 
@@ -103,7 +106,18 @@ pub(super) fn control_result<'a>(
             Evidence::default(),
             Reason::text("No scan of this repository yet: run a scan to collect evidence"),
         ),
-        Some(facts) => judge(control, facts),
+        Some(facts) => {
+            let mut verdict = judge(control, facts);
+            let excepted = facts
+                .excepted
+                .and_then(|e| e.for_control(control, facts.summary));
+            if let Some((n, until)) = excepted {
+                verdict.evidence.excepted = Some(n);
+                verdict.evidence.exceptions_expire_at = until;
+                verdict.reason = verdict.reason.with_excepted(n);
+            }
+            verdict
+        }
     };
     result(control, verdict)
 }

@@ -135,6 +135,7 @@
 //!
 //! An upgrade that would not change the badge (already `required`) keeps the baseline reason.
 
+mod excepting;
 mod judge;
 mod matching;
 mod reason;
@@ -158,6 +159,7 @@ use serde::Serialize;
 use crate::catalog::{CheckType, Framework, PassCondition};
 use crate::ingest::{PullRequestStats, QualityGate, ScanSummary, SeverityCounts};
 
+pub use excepting::{apply as apply_exceptions, Applying, Covers, Excepted, FindingKey, Glob};
 pub use matching::MATCHED_CWE_MAX;
 pub use reason::Reason;
 pub use recommend::refine_recommendation;
@@ -169,8 +171,12 @@ pub const RISK_AREAS_MAX: usize = 10;
 /// The repository's latest completed scan.
 #[derive(Debug, Clone, Copy)]
 pub struct ScanInput<'a> {
+    /// The summary the controls are judged on: with approved exceptions applied, the findings
+    /// they cover taken out ([`apply_exceptions`]).
     pub summary: &'a ScanSummary,
     pub completed_at: DateTime<Utc>,
+    /// The findings approved exceptions took out of `summary`, for each control's evidence.
+    pub excepted: Option<&'a Excepted>,
 }
 
 /// One enabled framework and the ids of its controls the org marked Not Applicable (ids that
@@ -225,6 +231,16 @@ pub struct Evidence {
     /// (`pr_reviews`, when any was merged).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review_rate: Option<f64>,
+    /// Findings that would count against the control but approved, unexpired exceptions set
+    /// aside (absent when none): a `pass` with exceptions says so.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excepted: Option<u64>,
+    /// When the soonest of those findings counts again (absent when none ever does).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::time::micros::option::serialize"
+    )]
+    pub exceptions_expire_at: Option<DateTime<Utc>>,
 }
 
 /// The findings counted against a control judged by its weaknesses (module documentation,

@@ -428,7 +428,7 @@ proptest! {
             .iter()
             .map(|(framework, disabled)| FrameworkInput { framework, disabled })
             .collect();
-        let scan = scan.map(|(summary, completed_at)| ScanInput { summary, completed_at });
+        let scan = scan.map(|(summary, completed_at)| ScanInput { summary, completed_at, excepted: None });
         prop_assert_eq!(score(&inputs, scan.as_ref(), a), score(&inputs, scan.as_ref(), b));
     }
 
@@ -440,7 +440,7 @@ proptest! {
             .map(|(framework, disabled)| FrameworkInput { framework, disabled })
             .collect();
         let at = scan.as_ref().map(|(s, age)| (s, now() - Duration::hours(*age)));
-        let scan = at.map(|(summary, completed_at)| ScanInput { summary, completed_at });
+        let scan = at.map(|(summary, completed_at)| ScanInput { summary, completed_at, excepted: None });
         let evaluation = evaluate(&inputs, scan.as_ref(), now());
         let report = score(&inputs, scan.as_ref(), now());
         prop_assert_eq!(
@@ -458,5 +458,81 @@ proptest! {
         let b = run_all(&fws.clone(), &scan.clone());
         prop_assert_eq!(serde_json::to_string(&a).unwrap(), serde_json::to_string(&b).unwrap());
         prop_assert_eq!(a, b);
+    }
+}
+
+/// A finding with a key: check type, severity, CWE ids, one of three rules.
+type KeyedFinding = (CheckType, Severity, Vec<u32>, u8);
+
+/// Findings with keys added to a grouped summary, and exceptions by CWE or rule.
+fn excepting_case() -> impl Strategy<Value = (Vec<KeyedFinding>, Vec<Covers>)> {
+    (
+        prop::collection::vec((finding_type(), severity(), finding_cwe(), 0u8..3), 0..12),
+        prop::collection::vec(
+            prop_oneof![
+                prop_oneof![CWE_POOL, CWE_OUTSIDE].prop_map(Covers::Cwe),
+                (0u8..3).prop_map(|r| Covers::Rule {
+                    rule_id: format!("r{r}"),
+                    path: None
+                }),
+            ],
+            0..3,
+        ),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Approved exceptions never lower a control's status or a score; each control's `excepted`
+    /// is exactly what left its counts, and the issues left are the scan's less the excepted.
+    #[test]
+    fn exceptions_only_ever_set_findings_aside(
+        fws in frameworks(),
+        scan in grouped(),
+        (findings, covers) in excepting_case(),
+    ) {
+        let mut summary = scan;
+        let mut keys = Vec::new();
+        for (i, (ct, sev, cwe, rule)) in findings.iter().enumerate() {
+            add_finding(&mut summary, *ct, *sev, cwe);
+            keys.push(FindingKey {
+                fingerprint: format!("f{i}"),
+                rule_id: format!("r{rule}"),
+                path: None,
+                cwe: cwe.clone(),
+                check_type: *ct,
+                severity: *sev,
+            });
+        }
+        let exceptions: Vec<Applying> = covers
+            .into_iter()
+            .map(|covers| Applying { covers, expires_at: None })
+            .collect();
+        let (kept, excepted) = apply_exceptions(&summary, &keys, &exceptions);
+        let inputs: Vec<FrameworkInput> = fws
+            .iter()
+            .map(|(framework, disabled)| FrameworkInput { framework, disabled })
+            .collect();
+        let at = now() - Duration::hours(1);
+        let plain = ScanInput { summary: &summary, completed_at: at, excepted: None };
+        let with = ScanInput { summary: &kept, completed_at: at, excepted: Some(&excepted) };
+        let before = score(&inputs, Some(&plain), now());
+        let after = score(&inputs, Some(&with), now());
+        let rank = |s: ControlStatus| match s {
+            ControlStatus::Pass => 2,
+            ControlStatus::Partial => 1,
+            _ => 0,
+        };
+        prop_assert_eq!(after.total_issues, before.total_issues - excepted.total());
+        prop_assert!(after.executive_summary.overall_score >= before.executive_summary.overall_score);
+        for (key, f) in &before.frameworks {
+            for (a, b) in f.controls.iter().zip(&after.frameworks[key].controls) {
+                prop_assert!(rank(b.status) >= rank(a.status), "{}: {} -> {}", a.id, a.reason, b.reason);
+                if let (Some(x), Some(y)) = (a.evidence.counts, b.evidence.counts) {
+                    prop_assert_eq!(x.total() - y.total(), b.evidence.excepted.unwrap_or(0), "{}", b.reason);
+                }
+            }
+        }
     }
 }

@@ -31,6 +31,8 @@ enum Why {
     /// `min_approvals_<N>` (N ≥ 2): every merged pull request approved, nothing to tell how
     /// many times.
     ApprovalsUndecided { merged: u32, cond: PassCondition },
+    /// The reason, then how many of the control's findings approved exceptions set aside.
+    Excepted { reason: Box<Why>, excepted: u64 },
 }
 
 #[derive(Clone)]
@@ -198,6 +200,14 @@ impl Reason {
         Reason(Why::ApprovalsUndecided { merged, cond })
     }
 
+    /// This reason, saying that `excepted` findings of the control are set aside by exceptions.
+    pub(super) fn with_excepted(self, excepted: u64) -> Reason {
+        Reason(Why::Excepted {
+            reason: Box::new(self.0),
+            excepted,
+        })
+    }
+
     /// Whether the text is `text`, without building it.
     fn is(&self, text: &str) -> bool {
         let mut rest = Rest(Some(text));
@@ -220,7 +230,13 @@ impl fmt::Write for Rest<'_> {
 
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             Why::Text(text) => f.write_str(text),
             Why::Judged { what, status, cond } => {
                 what.fmt(f)?;
@@ -260,6 +276,11 @@ impl fmt::Display for Reason {
                 f,
                 "All {merged} merged pull requests were approved, but the scan reports no \
                  per-pull-request approval count to judge {cond}"
+            ),
+            Why::Excepted { reason, excepted } => write!(
+                f,
+                "{reason} ({excepted} more finding{} excepted by approved exceptions)",
+                plural_s(*excepted)
             ),
         }
     }

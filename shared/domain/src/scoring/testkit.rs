@@ -178,6 +178,7 @@ pub fn run(
     let scan = scan.map(|(summary, completed_at)| ScanInput {
         summary,
         completed_at,
+        excepted: None,
     });
     score(&inputs, scan.as_ref(), now())
 }

@@ -1,0 +1,525 @@
+//! Exceptions applied to a scan: the findings an approved, unexpired exception covers are taken
+//! out of the summary the controls are judged on, and kept apart, grouped by when they start to
+//! count again, so that each control can say how many of its findings are excepted and when the
+//! soonest of them counts again. Pure: the caller says which exceptions apply now and gives the
+//! scan's finding keys.
+//!
+//! A finding covered by several exceptions is excepted until the last of them ends. A finding the
+//! stored keys do not hold (past their bound) is never excepted: a bound can only make a score
+//! stricter.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{CheckType, Control, Severity};
+use crate::ingest::{FindingGroup, ScanSummary, SeverityCounts};
+
+use super::matching;
+
+/// What matching an exception needs of one counted finding of a scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingKey {
+    pub fingerprint: String,
+    pub rule_id: String,
+    /// The file, as the report names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Ascending, without duplicates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cwe: Vec<u32>,
+    pub check_type: CheckType,
+    pub severity: Severity,
+}
+
+/// Which findings an exception covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Covers {
+    Fingerprints(BTreeSet<String>),
+    /// A rule's findings, in files the glob matches when there is one.
+    Rule {
+        rule_id: String,
+        path: Option<Glob>,
+    },
+    Cwe(u32),
+}
+
+impl Covers {
+    pub fn covers(&self, f: &FindingKey) -> bool {
+        match self {
+            Covers::Fingerprints(set) => set.contains(&f.fingerprint),
+            Covers::Rule { rule_id, path } => {
+                *rule_id == f.rule_id
+                    && path
+                        .as_ref()
+                        .is_none_or(|glob| f.path.as_deref().is_some_and(|p| glob.matches(p)))
+            }
+            Covers::Cwe(id) => f.cwe.binary_search(id).is_ok(),
+        }
+    }
+}
+
+/// An exception that applies now, and when it stops (`None`: never).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applying {
+    pub covers: Covers,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A path glob: `*` any run of characters but `/`, `**` any run including `/` (and `**/` also
+/// none), `?` one character but `/`; everything else literal. Paths are compared as given,
+/// without a leading `./` or `/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Glob(Vec<Part>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Literal(char),
+    /// `?`
+    One,
+    /// `*`
+    Segment,
+    /// `**`, or `**/`
+    Any,
+}
+
+impl Glob {
+    pub fn new(pattern: &str) -> Glob {
+        let mut parts = Vec::new();
+        let mut chars = normalised(pattern).chars().peekable();
+        while let Some(c) = chars.next() {
+            parts.push(match c {
+                '?' => Part::One,
+                '*' if chars.peek() == Some(&'*') => {
+                    chars.next();
+                    if chars.peek() == Some(&'/') {
+                        chars.next();
+                    }
+                    Part::Any
+                }
+                '*' => Part::Segment,
+                c => Part::Literal(c),
+            });
+        }
+        Glob(parts)
+    }
+
+    pub fn matches(&self, path: &str) -> bool {
+        let text: Vec<char> = normalised(path).chars().collect();
+        // Positions of the text reachable after each part (at most one set per part: linear in
+        // parts × text, whatever the pattern).
+        let mut at = vec![false; text.len() + 1];
+        at[0] = true;
+        for part in &self.0 {
+            let mut next = vec![false; text.len() + 1];
+            for i in 0..=text.len() {
+                if !at[i] {
+                    continue;
+                }
+                match part {
+                    Part::Literal(c) => {
+                        if text.get(i) == Some(c) {
+                            next[i + 1] = true;
+                        }
+                    }
+                    Part::One => {
+                        if text.get(i).is_some_and(|c| *c != '/') {
+                            next[i + 1] = true;
+                        }
+                    }
+                    Part::Segment => {
+                        next[i] = true;
+                        let mut j = i;
+                        while j < text.len() && text[j] != '/' {
+                            j += 1;
+                            next[j] = true;
+                        }
+                    }
+                    Part::Any => {
+                        for reach in next.iter_mut().skip(i) {
+                            *reach = true;
+                        }
+                    }
+                }
+            }
+            at = next;
+        }
+        at[text.len()]
+    }
+}
+
+fn normalised(path: &str) -> &str {
+    let path = path.strip_prefix("./").unwrap_or(path);
+    path.strip_prefix('/').unwrap_or(path)
+}
+
+/// The scan's excepted findings, apart, by when they count again.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Excepted {
+    /// When the findings count again (`None`: never) → their counts and CWE groups.
+    parts: BTreeMap<Option<DateTime<Utc>>, Apart>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Apart {
+    counts: BTreeMap<CheckType, SeverityCounts>,
+    groups: BTreeMap<(CheckType, Vec<u32>), SeverityCounts>,
+}
+
+impl Excepted {
+    pub fn is_empty(&self) -> bool {
+        self.parts.is_empty()
+    }
+
+    /// How many excepted findings would have counted against `control` (judged as the summary
+    /// `judged_on` judges it), and the soonest time one of them counts again (`None` when none
+    /// ever does).
+    pub fn for_control(
+        &self,
+        control: &Control,
+        judged_on: &ScanSummary,
+    ) -> Option<(u64, Option<DateTime<Utc>>)> {
+        let by_weakness = matching::judged_by_weaknesses(control, judged_on).map(|(m, _)| m);
+        let mut total = 0;
+        let mut soonest: Option<DateTime<Utc>> = None;
+        for (ends, part) in &self.parts {
+            let n = match by_weakness {
+                Some(mapping) => {
+                    let groups = part.finding_groups();
+                    matching::matched(control.check_type, mapping, &groups)
+                        .total()
+                        .total()
+                }
+                None => part
+                    .counts
+                    .get(&control.check_type)
+                    .map_or(0, SeverityCounts::total),
+            };
+            if n > 0 {
+                total += n;
+                if let Some(at) = ends {
+                    soonest = Some(soonest.map_or(*at, |s| s.min(*at)));
+                }
+            }
+        }
+        (total > 0).then_some((total, soonest))
+    }
+
+    /// Every excepted finding.
+    pub fn total(&self) -> u64 {
+        self.parts
+            .values()
+            .flat_map(|p| p.counts.values())
+            .map(SeverityCounts::total)
+            .sum()
+    }
+
+    /// The soonest time an excepted finding counts again.
+    pub fn soonest_end(&self) -> Option<DateTime<Utc>> {
+        self.parts.keys().flatten().min().copied()
+    }
+}
+
+impl Apart {
+    fn add(&mut self, f: &FindingKey) {
+        self.counts.entry(f.check_type).or_default().add(f.severity);
+        self.groups
+            .entry((f.check_type, f.cwe.clone()))
+            .or_default()
+            .add(f.severity);
+    }
+
+    fn finding_groups(&self) -> Vec<FindingGroup> {
+        self.groups
+            .iter()
+            .map(|((check_type, cwe), counts)| FindingGroup {
+                check_type: *check_type,
+                cwe: cwe.clone(),
+                overflow: false,
+                counts: *counts,
+            })
+            .collect()
+    }
+}
+
+/// The summary without the findings `exceptions` cover, and those findings apart. `keys` are the
+/// scan's finding keys (some may be missing past their bound: those findings stay counted).
+pub fn apply(
+    summary: &ScanSummary,
+    keys: &[FindingKey],
+    exceptions: &[Applying],
+) -> (ScanSummary, Excepted) {
+    let mut kept = summary.clone();
+    let mut excepted = Excepted::default();
+    let mut fingerprints = BTreeSet::new();
+    for key in keys {
+        let covering = exceptions.iter().filter(|e| e.covers.covers(key));
+        // Excepted until the last covering exception ends; `None` (never) outlasts every date.
+        let mut ends: Option<Option<DateTime<Utc>>> = None;
+        for e in covering {
+            ends = Some(match (ends, e.expires_at) {
+                (None, at) => at,
+                (Some(None), _) | (_, None) => None,
+                (Some(Some(a)), Some(b)) => Some(a.max(b)),
+            });
+        }
+        let Some(ends) = ends else { continue };
+        excepted.parts.entry(ends).or_default().add(key);
+        take_out(&mut kept, key);
+        fingerprints.insert(key.fingerprint.as_str());
+    }
+    kept.top_findings
+        .retain(|f| !fingerprints.contains(f.fingerprint.as_str()));
+    (kept, excepted)
+}
+
+/// Takes one counted finding out of the summary's counts, totals and CWE groups (from its exact
+/// group, or its check type's overflow group when the bound merged it there).
+fn take_out(summary: &mut ScanSummary, key: &FindingKey) {
+    let less = |c: &mut SeverityCounts| {
+        let slot = match key.severity {
+            Severity::Critical => &mut c.critical,
+            Severity::High => &mut c.high,
+            Severity::Medium => &mut c.medium,
+            Severity::Low => &mut c.low,
+            Severity::Info => &mut c.info,
+        };
+        *slot = slot.saturating_sub(1);
+    };
+    if let Some(c) = summary.counts.get_mut(&key.check_type) {
+        less(c);
+    }
+    summary.totals.findings = summary.totals.findings.saturating_sub(1);
+    less(&mut summary.totals.by_severity);
+    if let Some(groups) = summary.finding_groups.as_mut() {
+        let exact = groups
+            .iter()
+            .position(|g| !g.overflow && g.check_type == key.check_type && g.cwe == key.cwe);
+        let overflow = || {
+            groups
+                .iter()
+                .position(|g| g.overflow && g.check_type == key.check_type)
+        };
+        if let Some(i) = exact.or_else(overflow) {
+            less(&mut groups[i].counts);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::catalog::{PassCondition, WeaknessMapping};
+    use crate::ingest::Signals;
+    use crate::scoring::testkit::{self, counts, default_control, framework, grouped_summary, now};
+    use crate::scoring::{score, ControlStatus, FrameworkInput, ScanInput};
+
+    fn key(fp: &str, rule: &str, path: &str, cwe: &[u32], severity: Severity) -> FindingKey {
+        FindingKey {
+            fingerprint: fp.into(),
+            rule_id: rule.into(),
+            path: Some(path.into()),
+            cwe: cwe.to_vec(),
+            check_type: CheckType::SastSecurity,
+            severity,
+        }
+    }
+
+    /// Three SAST findings: an injection in a test file and in the code (CWE-89), and a path
+    /// traversal (CWE-22); the summary ingestion would store for them, and their keys.
+    fn scan() -> (ScanSummary, Vec<FindingKey>) {
+        let keys = vec![
+            key(
+                "f1",
+                "js/sql-injection",
+                "test/db.js",
+                &[89],
+                Severity::High,
+            ),
+            key("f2", "js/sql-injection", "src/db.js", &[89], Severity::High),
+            key(
+                "f3",
+                "js/path-injection",
+                "src/files.js",
+                &[22],
+                Severity::Medium,
+            ),
+        ];
+        let summary = grouped_summary(
+            &[CheckType::SastSecurity],
+            &[
+                (CheckType::SastSecurity, vec![89], counts(0, 2, 0, 0, 0)),
+                (CheckType::SastSecurity, vec![22], counts(0, 0, 1, 0, 0)),
+            ],
+            Signals::default(),
+        );
+        (summary, keys)
+    }
+
+    fn rule(rule_id: &str, path: Option<&str>, days: Option<i64>) -> Applying {
+        Applying {
+            covers: Covers::Rule {
+                rule_id: rule_id.into(),
+                path: path.map(Glob::new),
+            },
+            expires_at: days.map(|d| now() + Duration::days(d)),
+        }
+    }
+
+    #[test]
+    fn nothing_applying_changes_nothing() {
+        let (summary, keys) = scan();
+        let (kept, excepted) = apply(&summary, &keys, &[]);
+        assert_eq!(kept, summary);
+        assert!(excepted.is_empty());
+        assert_eq!(excepted.total(), 0);
+    }
+
+    #[test]
+    fn covered_findings_leave_the_counts_and_groups() {
+        let (summary, keys) = scan();
+        let (kept, excepted) = apply(
+            &summary,
+            &keys,
+            &[rule("js/sql-injection", Some("test/**"), Some(30))],
+        );
+        assert_eq!(kept.totals.findings, 2);
+        assert_eq!(kept.counts[&CheckType::SastSecurity], counts(0, 1, 1, 0, 0));
+        let groups = kept.finding_groups.as_ref().unwrap();
+        let of = |cwe: u32| groups.iter().find(|g| g.cwe == [cwe]).unwrap().counts;
+        assert_eq!(
+            (of(89), of(22)),
+            (counts(0, 1, 0, 0, 0), counts(0, 0, 1, 0, 0))
+        );
+        assert_eq!(excepted.total(), 1);
+        assert_eq!(excepted.soonest_end(), Some(now() + Duration::days(30)));
+        // Kept plus excepted is the scan.
+        let (all_rule, all) = apply(&summary, &keys, &[rule("js/sql-injection", None, None)]);
+        assert_eq!(
+            all_rule.totals.findings + all.total(),
+            summary.totals.findings
+        );
+        // By fingerprint and by CWE alike.
+        let by_fp = Applying {
+            covers: Covers::Fingerprints(["f3".to_string()].into()),
+            expires_at: None,
+        };
+        let by_cwe = Applying {
+            covers: Covers::Cwe(89),
+            expires_at: None,
+        };
+        let (kept, excepted) = apply(&summary, &keys, &[by_fp, by_cwe]);
+        assert_eq!((kept.totals.findings, excepted.total()), (0, 3));
+        assert_eq!(excepted.soonest_end(), None);
+    }
+
+    #[test]
+    fn a_finding_is_excepted_until_its_last_exception_ends() {
+        let (summary, keys) = scan();
+        let (_, excepted) = apply(
+            &summary,
+            &keys[..1],
+            &[
+                rule("js/sql-injection", None, Some(5)),
+                rule("js/sql-injection", Some("test/*"), Some(90)),
+            ],
+        );
+        assert_eq!(excepted.soonest_end(), Some(now() + Duration::days(90)));
+        let (_, excepted) = apply(
+            &summary,
+            &keys[..1],
+            &[
+                rule("js/sql-injection", None, Some(5)),
+                rule("js/sql-injection", None, None),
+            ],
+        );
+        assert_eq!(excepted.soonest_end(), None);
+        assert_eq!(excepted.total(), 1);
+    }
+
+    /// A control passes with exceptions visibly: its evidence counts the excepted findings and
+    /// the soonest end, its reason says so; a CWE-mapped control counts only those it matches.
+    #[test]
+    fn controls_show_their_excepted_findings() {
+        let (summary, keys) = scan();
+        let injection = {
+            let mut c = testkit::control("INJ", CheckType::SastSecurity, PassCondition::NoFindings);
+            c.weaknesses = Some(WeaknessMapping::new([89], "custom").unwrap());
+            c
+        };
+        let all_sast = default_control("SAST", CheckType::SastSecurity);
+        let fw = framework("t", vec![injection, all_sast]);
+        let inputs = [FrameworkInput {
+            framework: &fw,
+            disabled: &[],
+        }];
+        let exceptions = [
+            rule("js/sql-injection", Some("test/**"), Some(30)),
+            rule("js/sql-injection", Some("src/**"), Some(10)),
+        ];
+        let (kept, excepted) = apply(&summary, &keys, &exceptions);
+        let scan = ScanInput {
+            summary: &kept,
+            completed_at: now() - Duration::hours(1),
+            excepted: Some(&excepted),
+        };
+        let report = score(&inputs, Some(&scan), now());
+        let controls = &report.frameworks["t"].controls;
+        let inj = controls.iter().find(|c| c.id == "INJ").unwrap();
+        assert_eq!(inj.status, ControlStatus::Pass);
+        assert_eq!(inj.evidence.excepted, Some(2));
+        assert_eq!(
+            inj.evidence.exceptions_expire_at,
+            Some(now() + Duration::days(10))
+        );
+        assert!(
+            inj.reason.contains("2 more findings excepted"),
+            "{}",
+            inj.reason
+        );
+        let sast = controls.iter().find(|c| c.id == "SAST").unwrap();
+        assert_eq!(sast.status, ControlStatus::Partial);
+        assert_eq!(sast.evidence.excepted, Some(2));
+        // Without exceptions the evidence has no such fields.
+        let plain = ScanInput {
+            summary: &summary,
+            completed_at: now() - Duration::hours(1),
+            excepted: None,
+        };
+        let report = score(&inputs, Some(&plain), now());
+        let json = serde_json::to_value(&report).unwrap();
+        assert!(!json.to_string().contains("excepted"), "{json}");
+    }
+
+    #[test]
+    fn globs_match_paths_as_shells_and_gitignore_do() {
+        let cases = [
+            ("test/**", "test/a.js", true),
+            ("test/**", "test/deep/er/a.js", true),
+            ("test/**", "src/test/a.js", false),
+            ("**/test/**", "src/test/a.js", true),
+            ("**/test/**", "test/a.js", true),
+            ("src/*.js", "src/a.js", true),
+            ("src/*.js", "src/lib/a.js", false),
+            ("src/**/*.js", "src/a.js", true),
+            ("src/**/*.js", "src/lib/x/a.js", true),
+            ("src/?.js", "src/a.js", true),
+            ("src/?.js", "src/ab.js", false),
+            ("*.min.js", "vendor/jquery.min.js", false),
+            ("**/*.min.js", "vendor/jquery.min.js", true),
+            ("./docs/*", "docs/x.md", true),
+            ("docs/*", "/docs/x.md", true),
+            (
+                "a*b*c*d*e*f*g*h*i*j",
+                "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                false,
+            ),
+        ];
+        for (glob, path, expected) in cases {
+            assert_eq!(Glob::new(glob).matches(path), expected, "{glob} vs {path}");
+        }
+    }
+}
