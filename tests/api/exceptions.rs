@@ -418,3 +418,261 @@ async fn an_approval_expires_on_the_second_without_a_write() {
     let resp = app.post(&format!("{base}/{id}/revoke"), json!({})).await;
     assert_eq!(resp.status, StatusCode::CONFLICT, "{:?}", resp.body);
 }
+
+/// A SARIF report with two SQL injections (CWE-89): one in a test file, one in the code.
+fn injections() -> Vec<u8> {
+    injections_in(&["test/db.test.js", "src/db.js"])
+}
+
+/// A SARIF report with an SQL injection (CWE-89) in each of `paths`.
+fn injections_in(paths: &[&str]) -> Vec<u8> {
+    let result = |path: &str| {
+        json!({
+            "ruleId": "js/sql-injection", "level": "error",
+            "message": {"text": "Query built from user input"},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": path}, "region": {"startLine": 3}}}]
+        })
+    };
+    serde_json::to_vec(&json!({
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "CodeQL", "rules": [{
+                "id": "js/sql-injection",
+                "properties": {"tags": ["security", "external/cwe/cwe-089"], "security-severity": "8.8"}
+            }]}},
+            "results": paths.iter().map(|p| result(p)).collect::<Vec<_>>()
+        }]
+    }))
+    .unwrap()
+}
+
+/// The score's controls that count `js/sql-injection` findings: (framework, control) → evidence.
+fn counted_controls(score: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (key, fw) in score["frameworks"].as_object().unwrap() {
+        for c in fw["controls"].as_array().unwrap() {
+            let total: u64 = ["critical", "high", "medium", "low", "info"]
+                .iter()
+                .map(|s| c["evidence"]["counts"][s].as_u64().unwrap_or(0))
+                .sum();
+            if total > 0 || c["evidence"].get("excepted").is_some() {
+                out.push((format!("{key}/{}", c["id"].as_str().unwrap()), c.clone()));
+            }
+        }
+    }
+    out
+}
+
+async fn approved_exceptions_set_findings_aside(backend: Backend) {
+    let app = spawn_app_on(backend).await;
+    let repo = new_repo(&app).await;
+    let resp = app
+        .post_bytes(
+            &format!("/api/repos/{repo}/scans"),
+            "application/sarif+json",
+            injections(),
+        )
+        .await;
+    assert_eq!(resp.status, StatusCode::CREATED, "{:?}", resp.body);
+    let score_path = format!("/api/compliance/score/{repo}");
+    let before = app.get(&score_path).await.body;
+    assert_eq!(before["total_issues"], 2);
+    let counted = counted_controls(&before);
+    assert!(!counted.is_empty(), "{before}");
+    assert!(before["executive_summary"].get("exceptions").is_none());
+
+    // A member asks for the test file's finding to be set aside; a second admin approves.
+    let base = format!("/api/repos/{repo}/exceptions");
+    let member = app.key_for(&app.org_id, Role::Member).await;
+    let created = call(&app, Method::POST, &base, &member, Some(false_positive())).await;
+    let id = created.body["exception_id"].as_str().unwrap().to_string();
+    // Requested is not approved: nothing changes yet.
+    let pending = app.get(&score_path).await.body;
+    assert_eq!(pending["total_issues"], 2);
+    let approved = app.post(&format!("{base}/{id}/approve"), json!({})).await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+
+    let after = app.get(&score_path).await.body;
+    assert_eq!(after["total_issues"], 1, "{after}");
+    assert_eq!(
+        after["executive_summary"]["exceptions"]["excepted_findings"],
+        1
+    );
+    assert!(after["executive_summary"]["exceptions"]
+        .get("soonest_expiry")
+        .is_none());
+    for (name, control) in counted_controls(&after) {
+        assert_eq!(control["evidence"]["excepted"], 1, "{name}: {control}");
+        assert!(
+            control["reason"]
+                .as_str()
+                .unwrap()
+                .contains("1 more finding excepted"),
+            "{name}: {control}"
+        );
+    }
+    let overall = |s: &Value| s["executive_summary"]["overall_score"].as_u64().unwrap();
+    assert!(overall(&after) >= overall(&before));
+
+    // Revoked, the finding counts again.
+    let revoked = app.post(&format!("{base}/{id}/revoke"), json!({})).await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    let again = app.get(&score_path).await.body;
+    assert_eq!(again["total_issues"], 2);
+    assert_eq!(counted_controls(&again), counted);
+
+    // An org-wide exception by CWE sets both aside, in every view of the repository.
+    let org_wide = app
+        .post(
+            "/api/compliance/exceptions",
+            json!({"scope": {"cwe": 89}, "kind": "compensating_control", "justification": "WAF rule 942"}),
+        )
+        .await;
+    let org_id = org_wide.body["exception_id"].as_str().unwrap();
+    let second = app.key_for(&app.org_id, Role::Admin).await;
+    let resp = call(
+        &app,
+        Method::POST,
+        &format!("/api/compliance/exceptions/{org_id}/approve"),
+        &second,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+    let all = app.get(&score_path).await.body;
+    assert_eq!(all["total_issues"], 0, "{all}");
+    assert_eq!(
+        all["executive_summary"]["exceptions"]["excepted_findings"],
+        2
+    );
+    let summary = app.get("/api/compliance/summary").await.body;
+    let mine = summary["repos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["repo_id"] == json!(repo))
+        .unwrap();
+    assert_eq!(
+        mine["overall_score"], all["executive_summary"]["overall_score"],
+        "{mine}"
+    );
+}
+
+#[tokio::test]
+async fn approved_exceptions_set_findings_aside_on_the_embedded_store() {
+    approved_exceptions_set_findings_aside(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn approved_exceptions_set_findings_aside_on_dynamodb() {
+    approved_exceptions_set_findings_aside(Backend::Dynamo).await;
+}
+
+/// An exception that ends stops applying at that second: the score changes back with no write.
+#[tokio::test]
+async fn a_score_changes_back_when_its_exception_expires() {
+    // Whole seconds: instants are kept to the microsecond.
+    let start = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    let clock = Arc::new(ManualClock::new(start));
+    let app = spawn_app_with(store_for(Backend::Embedded).await, Some(clock.clone())).await;
+    let repo = new_repo(&app).await;
+    app.post_bytes(
+        &format!("/api/repos/{repo}/scans"),
+        "application/sarif+json",
+        injections(),
+    )
+    .await;
+    let base = format!("/api/repos/{repo}/exceptions");
+    let member = app.key_for(&app.org_id, Role::Member).await;
+    let expires = start + Duration::seconds(5);
+    let body = json!({"scope": {"rule_id": "js/sql-injection"}, "kind": "risk_accepted",
+                      "justification": "Fix ships Monday", "expires_at": expires.to_rfc3339()});
+    let created = call(&app, Method::POST, &base, &member, Some(body)).await;
+    let id = created.body["exception_id"].as_str().unwrap();
+    app.post(&format!("{base}/{id}/approve"), json!({})).await;
+    let score_path = format!("/api/compliance/score/{repo}");
+    let during = app.get(&score_path).await.body;
+    assert_eq!(during["total_issues"], 0);
+    let soonest = during["executive_summary"]["exceptions"]["soonest_expiry"]
+        .as_str()
+        .unwrap();
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(soonest).unwrap(),
+        expires
+    );
+    for (name, control) in counted_controls(&during) {
+        assert_eq!(
+            chrono::DateTime::parse_from_rfc3339(
+                control["evidence"]["exceptions_expire_at"]
+                    .as_str()
+                    .unwrap()
+            )
+            .unwrap(),
+            expires,
+            "{name}"
+        );
+    }
+    // Read again just before the end (the memo may answer), then at the end.
+    clock.set(expires - Duration::milliseconds(1));
+    assert_eq!(app.get(&score_path).await.body["total_issues"], 0);
+    clock.set(expires);
+    let after = app.get(&score_path).await.body;
+    assert_eq!(after["total_issues"], 2, "{after}");
+    assert!(after["executive_summary"].get("exceptions").is_none());
+}
+
+/// When the repository's latest scan no longer has any finding an exception covers, the
+/// exception closes (`resolved`, by the system, audited): the finding coming back counts again.
+#[tokio::test]
+async fn an_exception_resolves_when_its_findings_are_gone() {
+    let app = spawn_app_on(Backend::Embedded).await;
+    let repo = new_repo(&app).await;
+    let scans = format!("/api/repos/{repo}/scans");
+    let report = |paths: &[&str]| injections_in(paths);
+    app.post_bytes(&scans, "application/sarif+json", injections())
+        .await;
+    let base = format!("/api/repos/{repo}/exceptions");
+    let member = app.key_for(&app.org_id, Role::Member).await;
+    let created = call(&app, Method::POST, &base, &member, Some(false_positive())).await;
+    let id = created.body["exception_id"].as_str().unwrap().to_string();
+    app.post(&format!("{base}/{id}/approve"), json!({})).await;
+    let state = || async { app.get(&format!("{base}/{id}")).await.body["state"].clone() };
+
+    // A later scan that still has the finding leaves the exception approved.
+    app.post_bytes(
+        &scans,
+        "application/sarif+json",
+        report(&["src/db.js", "test/db.test.js", "src/x.js"]),
+    )
+    .await;
+    // The test file's finding is fixed: the next scan closes the exception.
+    app.post_bytes(&scans, "application/sarif+json", report(&["src/db.js"]))
+        .await;
+    let resolved = test_support::eventually(std::time::Duration::from_secs(20), || async {
+        (state().await == "resolved").then_some(())
+    })
+    .await;
+    assert!(resolved.is_some(), "{}", state().await);
+    let got = app.get(&format!("{base}/{id}")).await.body;
+    let last = got["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["state"].as_str(), last["by"]["kind"].as_str()),
+        (Some("resolved"), Some("system"))
+    );
+    let log = app
+        .get("/api/audit-logs?action=EXCEPTION_RESOLVED")
+        .await
+        .body;
+    assert_eq!(log["entries"].as_array().unwrap().len(), 1);
+
+    // Reintroduced, it counts again.
+    app.post_bytes(
+        &scans,
+        "application/sarif+json",
+        report(&["src/db.js", "test/db.test.js"]),
+    )
+    .await;
+    let score = app.get(&format!("/api/compliance/score/{repo}")).await.body;
+    assert_eq!(score["total_issues"], 2);
+    assert!(score["executive_summary"].get("exceptions").is_none());
+}

@@ -477,6 +477,7 @@ async fn the_trend_keeps_the_newest_points(backend: Backend) {
             overall_score: (i % 101) as u32,
             posture: Posture::Critical,
             frameworks: Default::default(),
+            excepted_findings: None,
         }
     };
     // In transactions of the most items one may hold: a few dozen writes, not thousands.

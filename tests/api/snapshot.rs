@@ -41,6 +41,7 @@ async fn org_with_repos(store: &dyn Store, repos_count: u64, scanned: u64) -> Or
                 idempotency_key: None,
                 scanned_at: None,
                 summary,
+                finding_keys: Default::default(),
                 also: None,
             };
             scans::store_scan(store, &ctx, new).await.unwrap();

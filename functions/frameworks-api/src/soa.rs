@@ -17,8 +17,10 @@ use compliance_domain::csv::CsvWriter;
 use compliance_domain::ids::OrgId;
 use compliance_domain::scoring::{self, ControlStatus, FrameworkInput, ScanInput};
 use compliance_http::{ApiError, AppState, Caller, Params};
+use compliance_services::exceptions;
 use compliance_services::org_view::OrgView;
 use compliance_services::scans::StoredScan;
+use compliance_services::scores::{self, Excepting};
 use compliance_services::summary;
 use compliance_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -95,7 +97,7 @@ async fn latest_scans(
 fn statement<'a>(
     view: &'a OrgView,
     framework: &'a Framework,
-    scans: &[Option<StoredScan>],
+    scans: &[(Option<StoredScan>, Option<Excepting>)],
     now: DateTime<Utc>,
 ) -> StatementOfApplicability<'a> {
     let disabled = view.settings.disabled(&framework.key);
@@ -105,11 +107,11 @@ fn statement<'a>(
         framework,
         disabled,
     }];
-    for scan in scans {
+    for (scan, excepting) in scans {
         let evidence = scan.as_ref().map(|s| ScanInput {
-            summary: &s.summary,
+            summary: excepting.as_ref().map_or(&s.summary, |e| &e.summary),
             completed_at: s.scanned_at,
-            excepted: None,
+            excepted: excepting.as_ref().map(|e| &e.excepted),
         });
         let report = scoring::score(&input, evidence.as_ref(), now);
         let Some(result) = report.frameworks.get(&framework.key) else {
@@ -251,12 +253,22 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let store = &state.store;
     let org = &principal.org_id;
-    let (view, scans) = tokio::try_join!(
+    let now = state.now();
+    let (view, scans, applying) = tokio::try_join!(
         OrgView::load_one(store.as_ref(), org, &key),
-        latest_scans(store, org)
+        latest_scans(store, org),
+        exceptions::applying(store.as_ref(), org, now),
     )?;
     let framework = framework(&view, &key)?;
-    let soa = statement(&view, framework, &scans, state.now());
+    let mut judged = Vec::with_capacity(scans.len());
+    for scan in scans {
+        let excepting = match &scan {
+            Some(s) => scores::excepting(store.as_ref(), org, &applying, s, now).await?,
+            None => None,
+        };
+        judged.push((scan, excepting));
+    }
+    let soa = statement(&view, framework, &judged, now);
     if !wants_csv(&headers) {
         return Ok(Json(soa).into_response());
     }

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::RepoId;
-use compliance_domain::ingest::{self, ScanSummary, Signals, StreamError};
+use compliance_domain::ingest::{self, FindingKeys, ScanSummary, Signals, StreamError};
 use compliance_http::upload::MAX_DECOMPRESSED_BYTES;
 use compliance_http::ApiError;
 use compliance_services::scans::{self, NewScan, ScanFormat, Stored, StoredScan};
@@ -21,6 +21,7 @@ use crate::{Outcome, Processor};
 struct Parsed {
     format: ScanFormat,
     summary: ScanSummary,
+    finding_keys: FindingKeys,
     scanned_at: Option<DateTime<Utc>>,
     content_sha256: String,
 }
@@ -41,12 +42,12 @@ fn parse(content_type: UploadContentType, source: &Source) -> Result<Parsed, Api
                     StreamError::Read(e) => ApiError::internal(e),
                 })
             })?;
-            let (summary, content_sha256) = (summarised.summary, summarised.sha256);
             Ok(Parsed {
                 format,
-                summary,
+                summary: summarised.summary,
+                finding_keys: summarised.keys,
                 scanned_at: None,
-                content_sha256,
+                content_sha256: summarised.sha256,
             })
         }
         // The native document is read whole, as the direct path reads it, within the same cap:
@@ -57,6 +58,7 @@ fn parse(content_type: UploadContentType, source: &Source) -> Result<Parsed, Api
             Ok(Parsed {
                 format,
                 summary: ingest::summarise(&native.scan, &native.signals),
+                finding_keys: FindingKeys::of_scan(&native.scan),
                 scanned_at: Some(native.finished_at),
                 content_sha256: hex::encode(Sha256::digest(&report)),
             })
@@ -92,6 +94,7 @@ pub(crate) async fn store(
         idempotency_key: None,
         scanned_at: parsed.scanned_at,
         summary: parsed.summary,
+        finding_keys: parsed.finding_keys,
         also: Some(&complete),
     };
     let store = p.state.store.as_ref();

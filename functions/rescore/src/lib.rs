@@ -3,9 +3,13 @@
 //! its point written); a record that fails is reported as a batch item failure, so Lambda
 //! retries from it and nothing after it is lost.
 
+use compliance_domain::identity::ActorKind;
+use compliance_domain::ids::OrgId;
+use compliance_services::audit_log::{AuditContext, DEFAULT_RETENTION_DAYS};
+use compliance_services::exceptions::{self, Exception};
 use compliance_services::org_view::OrgView;
-use compliance_services::scans::ScanRecord;
-use compliance_services::scores::score_repo;
+use compliance_services::scans::{self, ScanRecord, StoredScan};
+use compliance_services::scores::{self, score_repo};
 use compliance_services::trends::{self, Source, TrendPoint};
 use compliance_store::stream::{each_record, inserted, DynamoDbEventResponse, Event, EventRecord};
 use compliance_store::{Store, StoreError};
@@ -16,18 +20,51 @@ async fn rescore(store: &dyn Store, record: EventRecord) -> Result<(), StoreErro
     };
     let view = OrgView::load(store, &org_id).await?;
     // Scored as of the scan itself, so a retried record writes the very same point.
-    let report = score_repo(&view, Some(&scan), None, scan.scanned_at);
+    let applying = exceptions::applying(store, &org_id, scan.scanned_at).await?;
+    let excepting = scores::excepting(store, &org_id, &applying, &scan, scan.scanned_at).await?;
+    let report = score_repo(
+        &view,
+        Some(&scan),
+        excepting.as_ref(),
+        None,
+        scan.scanned_at,
+    );
     let point =
         TrendPoint::from_report(&report, scan.scanned_at, Source::Scan, Some(&scan.scan_id));
     let written = trends::record(store, &org_id, scan.repo_id, &point, None).await?;
+    let resolved = resolve_absent(store, &org_id, &scan, &applying).await?;
     tracing::info!(
         %org_id,
         repo_id = %scan.repo_id,
         scan_id = %scan.scan_id,
         written,
+        resolved,
         "rescored"
     );
     Ok(())
+}
+
+/// When `scan` is the repository's latest and holds the keys of all its counted findings,
+/// closes the repository's approved exceptions none of whose findings it has; how many.
+async fn resolve_absent(
+    store: &dyn Store,
+    org_id: &OrgId,
+    scan: &StoredScan,
+    applying: &[Exception],
+) -> Result<usize, StoreError> {
+    let own = applying.iter().any(|e| e.repo_id == Some(scan.repo_id));
+    let complete = scan.finding_keys.is_some_and(|k| k.omitted == 0);
+    if !own || !complete {
+        return Ok(0);
+    }
+    let latest = scans::latest(store, org_id, scan.repo_id).await?;
+    if latest.is_none_or(|l| l.scan_id != scan.scan_id) {
+        return Ok(0);
+    }
+    let keys = scans::finding_keys(store, org_id, scan).await?;
+    let ctx = AuditContext::system(org_id, ActorKind::System, "rescore", DEFAULT_RETENTION_DAYS);
+    let closed = exceptions::resolve_absent(store, &ctx, scan.repo_id, &keys).await?;
+    Ok(closed.len())
 }
 
 pub async fn handle(store: &dyn Store, event: Event) -> DynamoDbEventResponse {

@@ -3,7 +3,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::{RepoId, ScanId};
-use compliance_domain::ingest::{self, IngestError, ScanSummary, Signals};
+use compliance_domain::ingest::{self, FindingKeys, IngestError, ScanSummary, Signals};
 use compliance_http::{
     page_args, ApiError, AppState, Caller, Contributor, FieldError, Meta, PageParams, Params,
     RawBody,
@@ -91,6 +91,7 @@ impl ScanView {
             format,
             content_sha256: _,
             summary,
+            finding_keys: _,
         } = scan;
         ScanView {
             scan_id,
@@ -131,20 +132,20 @@ pub async fn ingest(
     // report's bytes are freed as soon as they are read and hashed.
     let parsed = tokio::task::spawn_blocking(move || {
         let (parsed, content_sha256) = hashed_while(&report, || match format {
-            ScanFormat::Sarif => {
-                ingest::summarise_sarif(&report, &sarif_signals).map(|summary| (summary, None))
-            }
+            ScanFormat::Sarif => ingest::summarise_sarif_keyed(&report, &sarif_signals)
+                .map(|(summary, keys)| (summary, keys, None)),
             ScanFormat::Native => ingest::parse_native(&report).map(|native| {
                 let summary = ingest::summarise(&native.scan, &native.signals);
-                (summary, Some(native.finished_at))
+                let keys = FindingKeys::of_scan(&native.scan);
+                (summary, keys, Some(native.finished_at))
             }),
         });
         drop(report);
-        parsed.map(|(summary, scanned_at)| (summary, scanned_at, content_sha256))
+        parsed.map(|(summary, keys, scanned_at)| (summary, keys, scanned_at, content_sha256))
     })
     .await
     .map_err(ApiError::internal)?;
-    let (summary, scanned_at, content_sha256) = parsed.map_err(ingest_error)?;
+    let (summary, finding_keys, scanned_at, content_sha256) = parsed.map_err(ingest_error)?;
     let ctx = state.audit(&principal, meta);
     let new = NewScan {
         repo_id: repo.repo_id,
@@ -153,6 +154,7 @@ pub async fn ingest(
         idempotency_key: idempotency.as_deref(),
         scanned_at,
         summary,
+        finding_keys,
         also: None,
     };
     match scans::store_scan(state.store.as_ref(), &ctx, new).await? {

@@ -17,9 +17,9 @@ use compliance_http::{
     RESPONSE_BUDGET,
 };
 use compliance_services::org_view::OrgView;
-use compliance_services::scores::{evaluate_repo, ScoreMemo};
+use compliance_services::scores::{self, evaluate_repo, ScoreMemo};
 use compliance_services::trends::{Source, TrendPoint};
-use compliance_services::{repos, scans, trends};
+use compliance_services::{exceptions, repos, scans, trends};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -160,17 +160,28 @@ async fn score(
         // Answered below, after the checks that come first.
         Err(_) => None,
     };
-    let (repo, view, latest) = tokio::try_join!(
+    let (repo, view, latest, applying) = tokio::try_join!(
         repos::get(store, org, id),
         OrgView::load(store, org),
         scans::latest(store, org, id),
+        exceptions::applying(store, org, now),
     )?;
     let repo = repo.ok_or_else(repo_not_found)?;
     if let Some(key) = &query.framework {
         enabled_framework(&view, key)?;
     }
     let after = resume_after(query.cursor.as_deref())?;
-    let report = evaluate_repo(&view, latest.as_ref(), query.framework.as_deref(), now);
+    let excepting = match &latest {
+        Some(scan) => scores::excepting(store, org, &applying, scan, now).await?,
+        None => None,
+    };
+    let report = evaluate_repo(
+        &view,
+        latest.as_ref(),
+        excepting.as_ref(),
+        query.framework.as_deref(),
+        now,
+    );
     let frameworks = report.frameworks.iter().map(|(k, f)| (*k, f));
     let (page, next_cursor) = page_by_size(frameworks, after.as_deref(), RESPONSE_BUDGET)?;
     let frameworks: BTreeMap<String, Box<RawValue>> =
@@ -194,7 +205,8 @@ async fn score(
     check_rendered(&rendered, now, &head, &tail);
     if let Some(ticket) = ticket {
         let bytes = rendered.bytes();
-        MEMO.put(ticket, scanned_at, now, Arc::new(rendered), bytes);
+        let until = excepting.as_ref().and_then(|e| e.until);
+        MEMO.put(ticket, scanned_at, until, now, Arc::new(rendered), bytes);
     }
     Ok(response)
 }
@@ -262,6 +274,9 @@ pub struct TrendPointView {
     pub score: Option<u32>,
     pub overall_score: u32,
     pub posture: Posture,
+    /// Findings approved exceptions set aside at that point (absent when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excepted_findings: Option<u64>,
 }
 
 impl TrendPointView {
@@ -276,6 +291,7 @@ impl TrendPointView {
             scan_id: p.scan_id,
             overall_score: p.overall_score,
             posture: p.posture,
+            excepted_findings: p.excepted_findings,
         }
     }
 }

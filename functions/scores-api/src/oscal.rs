@@ -9,7 +9,7 @@ use compliance_oscal::model::Document;
 use compliance_oscal::scores::{repo_assessment, FrameworkInput, RepoEvaluation, ScanEvidence};
 use compliance_oscal::Org;
 use compliance_services::org_view::OrgView;
-use compliance_services::scores::score_repo;
+use compliance_services::scores::{self, score_repo};
 use compliance_services::{orgs, repos, scans};
 use serde::Deserialize;
 
@@ -36,7 +36,8 @@ pub async fn assessment_results(
     let repo = repo.ok_or_else(repo_not_found)?;
     let org = org.ok_or_else(|| ApiError::Internal(format!("org {org_id} has no profile")))?;
     let now = state.now();
-    let report = score_repo(&view, latest.as_ref(), None, now);
+    let excepting = scores::excepting_repo(store, org_id, latest.as_ref(), now).await?;
+    let report = score_repo(&view, latest.as_ref(), excepting.as_ref(), None, now);
     let frameworks = view
         .frameworks
         .iter()

@@ -10,8 +10,9 @@ use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use compliance_http::{page_args, ApiError, AppState, Caller, PageParams, Params};
+use compliance_services::exceptions;
 use compliance_services::org_view::OrgView;
-use compliance_services::scores::score_repo;
+use compliance_services::scores::{self, score_repo};
 use compliance_services::summary::{self, Aggregate, FrameworkAggregate, RepoLatest, RepoSummary};
 use serde::Serialize;
 
@@ -39,15 +40,28 @@ pub async fn summary(
 ) -> Result<Json<Summary>, ApiError> {
     let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
     let org = &principal.org_id;
-    let (view, (entries, next)) = tokio::try_join!(
-        OrgView::load(state.store.as_ref(), org),
-        summary::page(state.store.clone(), org, limit, cursor),
-    )?;
     let now = state.now();
-    let reports: Vec<_> = entries
-        .iter()
-        .map(|e: &RepoLatest| score_repo(&view, e.scan.as_ref(), None, now))
-        .collect();
+    let store = state.store.as_ref();
+    let (view, (entries, next), applying) = tokio::try_join!(
+        OrgView::load(store, org),
+        summary::page(state.store.clone(), org, limit, cursor),
+        exceptions::applying(store, org, now),
+    )?;
+    let mut reports = Vec::with_capacity(entries.len());
+    for e in &entries {
+        let e: &RepoLatest = e;
+        let excepting = match &e.scan {
+            Some(scan) => scores::excepting(store, org, &applying, scan, now).await?,
+            None => None,
+        };
+        reports.push(score_repo(
+            &view,
+            e.scan.as_ref(),
+            excepting.as_ref(),
+            None,
+            now,
+        ));
+    }
     let enabled = view
         .frameworks
         .iter()

@@ -17,7 +17,7 @@ use compliance_domain::ids::{OrgId, RepoId};
 use compliance_services::org_view::OrgView;
 use compliance_services::repos::IndexEntry;
 use compliance_services::scans;
-use compliance_services::scores::score_repo;
+use compliance_services::scores::{self, score_repo};
 use compliance_services::trends::{self, Source, TrendPoint};
 use compliance_store::record::{Record, Records};
 use compliance_store::{keys, Cursor, Key, Query, Store, StoreError};
@@ -110,7 +110,8 @@ async fn snapshot_repo(
         return Ok(false);
     };
     let view = view_of(store.as_ref(), &views, &org).await?;
-    let report = score_repo(&view, Some(&scan), None, now);
+    let excepting = scores::excepting_repo(store.as_ref(), &org, Some(&scan), now).await?;
+    let report = score_repo(&view, Some(&scan), excepting.as_ref(), None, now);
     let point = TrendPoint::from_report(&report, now, Source::Snapshot, Some(&scan.scan_id));
     trends::record(
         store.as_ref(),

@@ -44,6 +44,8 @@ labels! {
         ExceptionApproved => "EXCEPTION_APPROVED",
         ExceptionRejected => "EXCEPTION_REJECTED",
         ExceptionRevoked => "EXCEPTION_REVOKED",
+        /// An approved exception closed: the repository's latest scan has none of its findings.
+        ExceptionResolved => "EXCEPTION_RESOLVED",
     }
 }
 

@@ -9,7 +9,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use compliance_domain::ids::{OrgId, RepoId, Uuid};
+use compliance_domain::ingest::FindingKey;
 use compliance_domain::labels;
+use compliance_domain::scoring::{Applying, Covers, Glob};
 use compliance_store::record::{Record, Records};
 use compliance_store::{keys, Condition, Cursor, Key, Query, Store, StoreError};
 use serde::{Deserialize, Serialize};
@@ -44,6 +46,9 @@ labels! {
         /// Approved, and past its expiry (never stored: read from the clock).
         Expired => "expired",
         Revoked => "revoked",
+        /// Approved, then closed because the repository's latest scan no longer has any
+        /// finding it covers: a finding that comes back counts again.
+        Resolved => "resolved",
     }
 }
 
@@ -319,14 +324,14 @@ pub async fn list(
     ))
 }
 
-/// Every exception of the target that applies at `now` (what scoring reads).
+/// Every exception of the org (its repositories' and its own) that applies at `now`: what
+/// scoring reads, in one Query.
 pub async fn applying(
     store: &dyn Store,
     org: &OrgId,
-    target: Target,
     now: DateTime<Utc>,
 ) -> Result<Vec<Exception>, StoreError> {
-    let (pk, range) = target.all(org);
+    let (pk, range) = keys::all_exceptions(org);
     let mut out = Vec::new();
     let mut cursor = None;
     loop {
@@ -342,6 +347,97 @@ pub async fn applying(
         match next {
             Some(c) => cursor = Some(c),
             None => return Ok(out),
+        }
+    }
+}
+
+/// Of the org's applying exceptions, those for `repo` (its own and the org's), as scoring
+/// takes them.
+pub fn for_repo(exceptions: &[Exception], repo: RepoId) -> Vec<Applying> {
+    exceptions
+        .iter()
+        .filter(|e| e.repo_id.is_none_or(|r| r == repo))
+        .map(|e| Applying {
+            covers: e.scope.covers(),
+            expires_at: e.expires_at,
+        })
+        .collect()
+}
+
+impl Scope {
+    /// The scope as the scoring engine matches it.
+    pub fn covers(&self) -> Covers {
+        match self {
+            Scope::Fingerprints { fingerprints } => {
+                Covers::Fingerprints(fingerprints.iter().cloned().collect())
+            }
+            Scope::Rule { rule_id, path } => Covers::Rule {
+                rule_id: rule_id.clone(),
+                path: path.as_deref().map(Glob::new),
+            },
+            Scope::Cwe { cwe } => Covers::Cwe(*cwe),
+        }
+    }
+}
+
+/// Closes the repository's approved exceptions that cover none of the counted findings of its
+/// latest scan (`keys`, which must be all of them: with keys left out, nothing can be told and
+/// nothing is closed), so that a finding that comes back counts again. Org-wide exceptions stay:
+/// other repositories may still have their findings. Each closure is conditioned on the state
+/// read and written with its audit entry (`EXCEPTION_RESOLVED`); the ids closed.
+pub async fn resolve_absent(
+    store: &dyn Store,
+    ctx: &AuditContext,
+    repo: RepoId,
+    keys: &[FindingKey],
+) -> Result<Vec<Uuid>, StoreError> {
+    let (pk, range) = keys::repo_exceptions(&ctx.org_id, repo);
+    let mut closed = Vec::new();
+    let mut cursor = None;
+    loop {
+        let query = Query::new(pk.clone(), range.clone())
+            .limit(paging::PAGE)
+            .after(cursor);
+        let (page, next): (Vec<StoredException>, _) = store.query_records(&query).await?;
+        for stored in page {
+            let e = &stored.exception;
+            let covers = e.scope.covers();
+            if !e.applies_at(ctx.at) || keys.iter().any(|k| covers.covers(k)) {
+                continue;
+            }
+            let mut after = e.clone();
+            after.state = ExceptionState::Resolved;
+            after.history.push(Transition {
+                state: ExceptionState::Resolved,
+                by: ctx.actor.clone(),
+                at: ctx.at,
+                reason: Some("no finding it covers in the repository's latest scan".into()),
+            });
+            let op = StoredException {
+                exception: after,
+                org_id: ctx.org_id.clone(),
+            }
+            .put_if(Condition::Equals(
+                "state".into(),
+                json!(ExceptionState::Approved),
+            ));
+            let metadata = json!({
+                "exception_id": e.exception_id,
+                "repo_id": repo,
+                "before": {"state": ExceptionState::Approved},
+                "after": {"state": ExceptionState::Resolved},
+            });
+            let action = AuditAction::ExceptionResolved;
+            match audit_log::commit(store, vec![op], ctx, action, metadata).await {
+                Ok(_) => closed.push(e.exception_id.clone()),
+                // Decided meanwhile (revoked, or resolved by a redelivery): nothing to do.
+                Err(StoreError::ConditionFailed { .. }) => {}
+                Err(err) => return Err(err),
+            }
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(closed),
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use compliance_domain::ids::{OrgId, RepoId, ScanId};
-use compliance_domain::ingest::ScanSummary;
+use compliance_domain::ingest::{FindingKey, FindingKeys, ScanSummary};
 use compliance_domain::labels;
 use compliance_store::keys::{self, DedupBy};
 use compliance_store::record::{Record, Records};
@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit_log::{self, AuditAction, AuditContext};
+use crate::chunks;
 
 /// How long a re-sent report (same bytes, or same `Idempotency-Key`) maps to the first scan.
 pub const DEDUP_DAYS: i64 = 30;
@@ -39,6 +40,93 @@ pub struct StoredScan {
     pub format: ScanFormat,
     pub content_sha256: String,
     pub summary: ScanSummary,
+    /// Where the keys of its counted findings are (`None` for scans stored before they were
+    /// kept: exceptions then never apply to them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finding_keys: Option<KeysStored>,
+}
+
+/// How many finding keys a scan keeps, in how many chunks, and how many it could not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeysStored {
+    pub chunks: usize,
+    pub stored: u64,
+    /// Past the bound ([`FINDING_KEYS_MAX`](compliance_domain::ingest::FINDING_KEYS_MAX)) or
+    /// the write's size: these findings always count.
+    pub omitted: u64,
+}
+
+/// Finding keys per chunk, before a chunk that compresses too large is split.
+const CHUNK_KEYS: usize = 2_000;
+/// Room kept in the scan's write for everything but the keys.
+const KEYS_ALLOWANCE: usize = 1024 * 1024;
+
+/// A chunk of a scan's finding keys.
+#[derive(Serialize, Deserialize)]
+struct KeysChunk {
+    org_id: OrgId,
+    repo_id: RepoId,
+    scan_id: ScanId,
+    chunk: usize,
+    first: usize,
+    count: usize,
+    keys_gzip: String,
+}
+
+impl Record for KeysChunk {
+    const ENTITY: &'static str = "scan_finding_keys";
+
+    fn key(&self) -> Key {
+        keys::scan_finding_keys(&self.org_id, self.repo_id, &self.scan_id, self.chunk)
+    }
+}
+
+/// The keys' chunks that fit the scan's write (the first ones), and what is stored of them.
+fn keys_chunks(keys: &FindingKeys, allowance: usize) -> (Vec<chunks::Chunk>, KeysStored) {
+    let mut parts = chunks::split(&keys.keys, CHUNK_KEYS);
+    while parts.iter().map(chunks::Chunk::encoded_len).sum::<usize>() > allowance
+        || parts.len() > MAX_KEY_CHUNKS
+    {
+        parts.pop();
+    }
+    let stored = parts.last().map_or(0, |c| c.first + c.count) as u64;
+    let info = KeysStored {
+        chunks: parts.len(),
+        stored,
+        omitted: keys.omitted + (keys.keys.len() as u64 - stored),
+    };
+    (parts, info)
+}
+
+/// Most chunks in a scan's write (the transaction holds 100 operations).
+const MAX_KEY_CHUNKS: usize = 50;
+
+/// The keys of the scan's counted findings that were stored (empty for a scan without them).
+pub async fn finding_keys(
+    store: &dyn Store,
+    org: &OrgId,
+    scan: &StoredScan,
+) -> Result<Vec<FindingKey>, StoreError> {
+    if scan.finding_keys.is_none_or(|k| k.chunks == 0) {
+        return Ok(Vec::new());
+    }
+    let (pk, range) = keys::scan_finding_keys_all(org, scan.repo_id, &scan.scan_id);
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let query = Query::new(pk.clone(), range.clone()).after(cursor);
+        let (page, next): (Vec<KeysChunk>, _) = store.query_records(&query).await?;
+        for chunk in page {
+            out.extend(chunks::decode::<FindingKey>(
+                &chunk.keys_gzip,
+                "finding keys",
+            )?);
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
 }
 
 /// A scan as stored: with its org, which the rescoring function reads from the stream image.
@@ -188,6 +276,8 @@ pub struct NewScan<'a> {
     pub idempotency_key: Option<&'a str>,
     pub scanned_at: Option<DateTime<Utc>>,
     pub summary: ScanSummary,
+    /// The keys of its counted findings, kept beside it for exceptions.
+    pub finding_keys: FindingKeys,
     /// A write that happens with the new scan, or not at all (an upload's completion, which
     /// names the scan).
     pub also: Option<&'a (dyn Fn(&StoredScan) -> WriteOp + Send + Sync)>,
@@ -237,15 +327,34 @@ pub async fn store_scan(
     let now = ctx.at;
     // A report cannot have finished in the future; clocks that say so are not trusted.
     let scanned_at = new.scanned_at.filter(|t| *t <= now).unwrap_or(now);
+    let scan_id = new_scan_id(now);
+    let (key_chunks, keys_stored) = keys_chunks(&new.finding_keys, KEYS_ALLOWANCE);
     let scan = StoredScan {
-        scan_id: new_scan_id(now),
+        scan_id,
         repo_id: new.repo_id,
         scanned_at,
         ingested_at: now,
         format: new.format,
         content_sha256: new.content_sha256,
         summary: new.summary,
+        finding_keys: Some(keys_stored),
     };
+    let keys_ops: Vec<WriteOp> = key_chunks
+        .iter()
+        .enumerate()
+        .map(|(chunk, part)| {
+            KeysChunk {
+                org_id: org.clone(),
+                repo_id: scan.repo_id,
+                scan_id: scan.scan_id.clone(),
+                chunk,
+                first: part.first,
+                count: part.count,
+                keys_gzip: part.encoded(),
+            }
+            .put_if(Condition::NotExists)
+        })
+        .collect();
     let expires_at = (now + Duration::days(DEDUP_DAYS)).timestamp();
     let record = ScanRecord {
         scan: scan.clone(),
@@ -278,6 +387,7 @@ pub async fn store_scan(
         let copy_index = copy.as_ref().map(|_| ops.len());
         ops.extend(copy);
         ops.extend(new.also.map(|also| also(&scan)));
+        ops.extend(keys_ops.iter().cloned());
         let action = AuditAction::ScanIngested;
         match audit_log::commit(store, ops, ctx, action, metadata.clone()).await {
             Ok(_) => return Ok(Stored::New(scan)),

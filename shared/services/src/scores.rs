@@ -7,21 +7,74 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 
+use crate::exceptions::{self, Exception};
 use crate::org_view::OrgView;
-use crate::scans::StoredScan;
+use crate::scans::{self, StoredScan};
 use compliance_domain::ids::{OrgId, RepoId};
-use compliance_domain::scoring::{self, Evaluation, FrameworkInput, Report, ScanInput};
-use compliance_store::{ChangeMarker, Store};
+use compliance_domain::ingest::ScanSummary;
+use compliance_domain::scoring::{self, Evaluation, Excepted, FrameworkInput, Report, ScanInput};
+use compliance_store::{ChangeMarker, Store, StoreError};
 
-/// Scores `scan` (the repository's latest, or none) against the org's enabled frameworks, or
-/// only `only` among them.
+/// A scan as its controls are judged at some time: the findings of the approved exceptions that
+/// apply then taken out of its summary ([`scoring::apply_exceptions`]).
+pub struct Excepting {
+    pub summary: ScanSummary,
+    pub excepted: Excepted,
+    /// When the first of those exceptions ends (the judgement may change then).
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// The approved exceptions of `applying` (the org's, [`exceptions::applying`]) for the scan's
+/// repository at `now`, applied to the scan; `None` when none applies (nothing to read).
+pub async fn excepting(
+    store: &dyn Store,
+    org: &OrgId,
+    applying: &[Exception],
+    scan: &StoredScan,
+    now: DateTime<Utc>,
+) -> Result<Option<Excepting>, StoreError> {
+    let rules = exceptions::for_repo(applying, scan.repo_id);
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    let keys = scans::finding_keys(store, org, scan).await?;
+    let (summary, excepted) = scoring::apply_exceptions(&scan.summary, &keys, &rules);
+    let until = rules
+        .iter()
+        .filter_map(|r| r.expires_at)
+        .filter(|t| *t > now)
+        .min();
+    Ok(Some(Excepting {
+        summary,
+        excepted,
+        until,
+    }))
+}
+
+/// [`excepting`] for one repository's latest scan, the org's exceptions read first.
+pub async fn excepting_repo(
+    store: &dyn Store,
+    org: &OrgId,
+    scan: Option<&StoredScan>,
+    now: DateTime<Utc>,
+) -> Result<Option<Excepting>, StoreError> {
+    let Some(scan) = scan else {
+        return Ok(None);
+    };
+    let applying = exceptions::applying(store, org, now).await?;
+    excepting(store, org, &applying, scan, now).await
+}
+
+/// Scores `scan` (the repository's latest, or none; `excepting`: with the exceptions that apply
+/// now taken out) against the org's enabled frameworks, or only `only` among them.
 pub fn score_repo(
     view: &OrgView,
     scan: Option<&StoredScan>,
+    excepting: Option<&Excepting>,
     only: Option<&str>,
     now: DateTime<Utc>,
 ) -> Report {
-    evaluate_repo(view, scan, only, now).to_report()
+    evaluate_repo(view, scan, excepting, only, now).to_report()
 }
 
 /// [`score_repo`] without writing the reasons out (see [`scoring::evaluate`]): what the score
@@ -29,6 +82,7 @@ pub fn score_repo(
 pub fn evaluate_repo<'a>(
     view: &'a OrgView,
     scan: Option<&StoredScan>,
+    excepting: Option<&Excepting>,
     only: Option<&str>,
     now: DateTime<Utc>,
 ) -> Evaluation<'a> {
@@ -42,9 +96,9 @@ pub fn evaluate_repo<'a>(
         })
         .collect();
     let input = scan.map(|s| ScanInput {
-        summary: &s.summary,
+        summary: excepting.map_or(&s.summary, |e| &e.summary),
         completed_at: s.scanned_at,
-        excepted: None,
+        excepted: excepting.map(|e| &e.excepted),
     });
     scoring::evaluate(&inputs, input.as_ref(), now)
 }
@@ -59,7 +113,8 @@ const MEMO_MAX_BYTES: usize = 32 * 1024 * 1024;
 ///   no new scan, no change of the org's plan, settings or custom frameworks, nor of the
 ///   repository). A store that cannot tell (DynamoDB) never reuses anything;
 /// - the evaluation time is in the same [`scoring::age_class`] of the latest scan: the report
-///   reads the time only through the scan's age.
+///   reads the time only through the scan's age;
+/// - no exception it applied has ended since (an exception's end needs no write).
 ///
 /// Keyed by the store, the caller's org (tenancy: an org only ever sees its own entries), the
 /// repository, and the request's `variant` (its framework filter and page).
@@ -74,6 +129,8 @@ struct Entries<V> {
 
 struct Entry<V> {
     marker: ChangeMarker,
+    /// When an exception it applied ends: from then on it is not reused.
+    until: Option<DateTime<Utc>>,
     scanned_at: Option<DateTime<Utc>>,
     age_class: Option<(u64, bool)>,
     bytes: usize,
@@ -121,7 +178,9 @@ impl<V> ScoreMemo<V> {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         match inner.by_key.get(&key) {
             Some(e)
-                if e.marker == marker && e.age_class == scoring::age_class(e.scanned_at, now) =>
+                if e.marker == marker
+                    && e.until.is_none_or(|until| now < until)
+                    && e.age_class == scoring::age_class(e.scanned_at, now) =>
             {
                 Ok(e.value.clone())
             }
@@ -130,11 +189,14 @@ impl<V> ScoreMemo<V> {
     }
 
     /// Keeps `value`, made at `now` from reads that followed `ticket` (the latest scan's
-    /// completion time: `scanned_at`), weighing about `bytes`.
+    /// completion time: `scanned_at`; the end of the first exception it applied: `until`),
+    /// weighing about `bytes`.
+    #[allow(clippy::too_many_arguments)]
     pub fn put(
         &self,
         ticket: MemoTicket,
         scanned_at: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
         value: Arc<V>,
         bytes: usize,
@@ -149,6 +211,7 @@ impl<V> ScoreMemo<V> {
         }
         let entry = Entry {
             marker: ticket.marker,
+            until,
             scanned_at,
             age_class: scoring::age_class(scanned_at, now),
             bytes,

@@ -33,6 +33,9 @@ pub struct TrendPoint {
     pub posture: Posture,
     /// Framework key → score (`None` when every control was disabled).
     pub frameworks: BTreeMap<String, Option<u32>>,
+    /// Findings approved exceptions set aside when the point was scored (absent when none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excepted_findings: Option<u64>,
 }
 
 /// Most points one trend request reads (a year of daily snapshots and frequent scans).
@@ -56,6 +59,10 @@ impl TrendPoint {
                 .iter()
                 .map(|(k, f)| (k.clone(), f.score))
                 .collect(),
+            excepted_findings: report
+                .executive_summary
+                .exceptions
+                .map(|e| e.excepted_findings),
         }
     }
 }

@@ -206,15 +206,21 @@ pub const ITEM_TYPES: &[ItemType] = &[
         },
     },
     ItemType {
-        item: "exception",
+        item: "scan_finding_keys",
         pk: "ORG#{org}#REPO#{repo_id:010}",
-        sk: "EXCEPTION#{exception_id}",
+        sk: "FINDINGKEYS#{scan_id}#{chunk:04}",
+        sample: || scan_finding_keys(&samples::org(), samples::repo(), &samples::scan(), 7),
+    },
+    ItemType {
+        item: "exception",
+        pk: "ORG#{org}",
+        sk: "EXCEPTION#{repo_id:010}#{exception_id}",
         sample: || repo_exception(&samples::org(), samples::repo(), &samples::uuid()),
     },
     ItemType {
         item: "org_exception",
         pk: "ORG#{org}",
-        sk: "EXCEPTION#{exception_id}",
+        sk: "EXCEPTION#ORG#{exception_id}",
         sample: || org_exception(&samples::org(), &samples::uuid()),
     },
     ItemType {
@@ -588,23 +594,46 @@ pub fn upload(org: &OrgId, upload_id: &Uuid) -> Key {
     Key::new(org_pk(org), format!("UPLOAD#{upload_id}"))
 }
 
-/// An exception to a repository's findings, in the repository's partition beside its scans.
+/// An exception to a repository's findings. Exceptions live in the org's partition, a
+/// repository's under its id, so that one Query reads every exception of the org (the org's
+/// summary) and one reads a repository's.
 pub fn repo_exception(org: &OrgId, repo: RepoId, exception_id: &Uuid) -> Key {
-    Key::new(repo_pk(org, repo), format!("EXCEPTION#{exception_id}"))
+    Key::new(
+        org_pk(org),
+        format!("EXCEPTION#{:010}#{exception_id}", repo.get()),
+    )
 }
 
 pub fn repo_exceptions(org: &OrgId, repo: RepoId) -> (String, SortKeyRange) {
     (
-        repo_pk(org, repo),
-        SortKeyRange::Prefix("EXCEPTION#".into()),
+        org_pk(org),
+        SortKeyRange::Prefix(format!("EXCEPTION#{:010}#", repo.get())),
     )
 }
 
-/// An exception to the findings of every repository of the org, in the org's partition.
+/// An exception to the findings of every repository of the org.
 pub fn org_exception(org: &OrgId, exception_id: &Uuid) -> Key {
-    Key::new(org_pk(org), format!("EXCEPTION#{exception_id}"))
+    Key::new(org_pk(org), format!("EXCEPTION#ORG#{exception_id}"))
 }
 
 pub fn org_exceptions(org: &OrgId) -> (String, SortKeyRange) {
+    (org_pk(org), SortKeyRange::Prefix("EXCEPTION#ORG#".into()))
+}
+
+/// Every exception of the org: its repositories' and its own.
+pub fn all_exceptions(org: &OrgId) -> (String, SortKeyRange) {
     (org_pk(org), SortKeyRange::Prefix("EXCEPTION#".into()))
+}
+
+/// A chunk of a scan's finding keys (what exceptions are matched on), beside the scan.
+pub fn scan_finding_keys(org: &OrgId, repo: RepoId, scan: &ScanId, chunk: usize) -> Key {
+    Key::new(repo_pk(org, repo), format!("FINDINGKEYS#{scan}#{chunk:04}"))
+}
+
+/// Every chunk of a scan's finding keys, in order.
+pub fn scan_finding_keys_all(org: &OrgId, repo: RepoId, scan: &ScanId) -> (String, SortKeyRange) {
+    (
+        repo_pk(org, repo),
+        SortKeyRange::Prefix(format!("FINDINGKEYS#{scan}#")),
+    )
 }

@@ -208,6 +208,7 @@ async fn seed(store: Arc<dyn Store>, args: &Args) -> Result<u64, StoreError> {
                     idempotency_key: None,
                     scanned_at: None,
                     summary: summaries[(r as usize) % summaries.len()].clone(),
+                    finding_keys: Default::default(),
                     also: None,
                 };
                 scans::store_scan(store.as_ref(), &ctx, new).await?;

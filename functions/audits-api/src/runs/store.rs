@@ -3,12 +3,9 @@
 //! run, its findings and `AUDIT_RUN_COMPLETED` become visible together, or not at all). Raw
 //! records are never stored: only what the findings cite.
 
-use std::io::{Read, Write};
-
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
 use compliance_domain::ids::{OrgId, Uuid};
 use compliance_services::audit_log::{self, AuditAction, AuditContext};
+use compliance_services::chunks;
 use compliance_store::record::{Record, Records};
 use compliance_store::{
     item_size, keys, Condition, Cursor, Key, Query, Store, StoreError, WriteOp,
@@ -20,8 +17,6 @@ use serde_json::json;
 use super::model::{RunSummary, StoredFinding};
 use crate::records::{owned, Owned};
 
-/// A chunk's compressed findings stay under this, so the item (base64) stays under 400 KB.
-const MAX_CHUNK_COMPRESSED: usize = 256 * 1024;
 /// Findings per chunk, before a chunk that compresses too large is split.
 const CHUNK_FINDINGS: usize = 500;
 /// Room kept in the transaction for the audit-log entry.
@@ -71,48 +66,6 @@ impl Record for FindingsChunk {
     }
 }
 
-fn compress(findings: &[StoredFinding]) -> Vec<u8> {
-    let json = serde_json::to_vec(findings).expect("findings serialise");
-    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    gz.write_all(&json).expect("writing to memory");
-    gz.finish().expect("writing to memory")
-}
-
-fn decompress(text: &str) -> Result<Vec<StoredFinding>, StoreError> {
-    let malformed = |e: String| StoreError::Backend(format!("malformed findings chunk: {e}"));
-    let bytes = STANDARD
-        .decode(text)
-        .map_err(|e| malformed(e.to_string()))?;
-    let mut json = Vec::new();
-    flate2::read::GzDecoder::new(bytes.as_slice())
-        .read_to_end(&mut json)
-        .map_err(|e| malformed(e.to_string()))?;
-    serde_json::from_slice(&json).map_err(|e| malformed(e.to_string()))
-}
-
-/// Compressed chunks of `findings`: `CHUNK_FINDINGS` at a time, halved while too large.
-fn chunks(findings: &[StoredFinding]) -> Vec<(usize, usize, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut pending: Vec<(usize, usize)> = (0..findings.len())
-        .step_by(CHUNK_FINDINGS)
-        .map(|first| (first, CHUNK_FINDINGS.min(findings.len() - first)))
-        .rev()
-        .collect();
-    while let Some((first, count)) = pending.pop() {
-        let data = compress(&findings[first..first + count]);
-        if data.len() > MAX_CHUNK_COMPRESSED && count > 1 {
-            let half = count / 2;
-            pending.push((first + half, count - half));
-            pending.push((first, half));
-        } else if data.len() <= MAX_CHUNK_COMPRESSED {
-            out.push((first, count, data));
-        }
-        // A single finding that does not compress under the cap is left out: findings hold
-        // bounded values (ids ≤ 256 characters, shown values ≤ 120), so this does not happen.
-    }
-    out
-}
-
 pub(crate) struct NewRun<'a> {
     pub(crate) org: &'a OrgId,
     pub(crate) owner: &'a str,
@@ -136,7 +89,7 @@ pub(crate) async fn create(
         findings,
         also,
     } = new;
-    let mut parts = chunks(&findings);
+    let mut parts = chunks::split(&findings, CHUNK_FINDINGS);
     let also_size: usize = also
         .iter()
         .map(|op| match op {
@@ -159,8 +112,8 @@ pub(crate) async fn create(
         )
     };
     loop {
-        let encoded: usize = parts.iter().map(|(_, _, d)| d.len() * 4 / 3 + 1024).sum();
-        let starts = parts.iter().map(|(f, _, _)| *f).collect();
+        let encoded: usize = parts.iter().map(chunks::Chunk::encoded_len).sum();
+        let starts = parts.iter().map(|c| c.first).collect();
         let total = encoded + run_item_size(&summary, starts) + ENTRY_ALLOWANCE + also_size;
         if (total <= MAX_TRANSACTION_BYTES && parts.len() + 2 + also.len() <= MAX_TRANSACTION_OPS)
             || parts.is_empty()
@@ -169,26 +122,26 @@ pub(crate) async fn create(
         }
         parts.pop();
     }
-    summary.findings_stored = parts.last().map_or(0, |(f, c, _)| (f + c) as u64);
+    summary.findings_stored = parts.last().map_or(0, |c| (c.first + c.count) as u64);
     let run = owned(
         StoredRun {
             summary: summary.clone(),
-            chunk_starts: parts.iter().map(|(f, _, _)| *f).collect(),
+            chunk_starts: parts.iter().map(|c| c.first).collect(),
         },
         org,
         owner,
     );
     let mut ops = vec![run.put_if(Condition::NotExists)];
-    for (chunk, (first, count, data)) in parts.into_iter().enumerate() {
+    for (chunk, part) in parts.into_iter().enumerate() {
         let item = FindingsChunk {
             org_id: org.clone(),
             owner: owner.to_string(),
             audit_id: summary.audit_id.clone(),
             run_id: summary.run_id.clone(),
             chunk,
-            first,
-            count,
-            findings_gzip: STANDARD.encode(data),
+            first: part.first,
+            count: part.count,
+            findings_gzip: part.encoded(),
         };
         ops.push(item.put_if(Condition::NotExists));
     }
@@ -260,7 +213,8 @@ pub(crate) async fn findings(
             .get_record(&key)
             .await?
             .ok_or_else(|| StoreError::Backend(format!("findings chunk {key} is missing")))?;
-        for (offset, finding) in decompress(&item.findings_gzip)?.into_iter().enumerate() {
+        let decoded: Vec<StoredFinding> = chunks::decode(&item.findings_gzip, "findings")?;
+        for (offset, finding) in decoded.into_iter().enumerate() {
             let index = item.first + offset;
             if index < from || !keep(&finding) {
                 continue;

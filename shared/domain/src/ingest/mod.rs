@@ -3,7 +3,8 @@
 //!
 //! - [`parse_sarif`]: a SARIF 2.1.0 log → [`NormalisedScan`].
 //! - [`summarise_sarif`]: a SARIF 2.1.0 log → [`ScanSummary`] in one pass, never holding its
-//!   findings (the same summary as `summarise(&parse_sarif(..)?, ..)`).
+//!   findings (the same summary as `summarise(&parse_sarif(..)?, ..)`);
+//!   [`summarise_sarif_keyed`] also gives the bounded [`FindingKeys`] exceptions are matched on.
 //! - [`summarise_sarif_stream`]: the same from a [`ReportSource`] (a file), in memory bounded
 //!   by the summary whatever the report's size, with the SHA-256 of the bytes read.
 //! - [`parse_native`]: the native JSON document → [`NativeScan`] (scan + [`Signals`] + times).
@@ -27,10 +28,14 @@ pub mod summary;
 mod work;
 
 pub use error::IngestError;
-pub use model::{ExclusionCounts, Finding, Location, NormalisedScan, ToolRun};
+pub use model::{
+    ExclusionCounts, Finding, FindingKey, FindingKeys, Location, NormalisedScan, ToolRun,
+    FINDING_KEYS_MAX,
+};
 pub use native::{parse_native, parse_signals, NativeScan, PullRequestStats, QualityGate, Signals};
 pub use sarif::{
-    parse_sarif, summarise_sarif, summarise_sarif_stream, ReportSource, StreamError, Summarised,
+    parse_sarif, summarise_sarif, summarise_sarif_keyed, summarise_sarif_stream, ReportSource,
+    StreamError, Summarised,
 };
 pub use summary::{
     summarise, FailedTool, FindingGroup, ScanSummary, SeverityCounts, ToolSummary, Totals,

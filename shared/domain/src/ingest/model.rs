@@ -18,6 +18,66 @@ pub const TOOL_MAX_CHARS: usize = 128;
 /// Most CWE ids kept on one finding.
 pub const CWE_MAX_PER_FINDING: usize = 16;
 
+/// Most finding keys kept per scan ([`FindingKeys`]).
+pub const FINDING_KEYS_MAX: usize = 10_000;
+
+/// What matching an exception needs of one counted finding of a scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingKey {
+    /// As the finding's own (see docs/ingestion.md).
+    pub fingerprint: String,
+    pub rule_id: String,
+    /// The file, as the report names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Ascending, without duplicates.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cwe: Vec<u32>,
+    pub check_type: CheckType,
+    pub severity: Severity,
+}
+
+impl FindingKey {
+    pub fn of(f: &Finding) -> FindingKey {
+        FindingKey {
+            fingerprint: f.fingerprint.clone(),
+            rule_id: f.rule_id.clone(),
+            path: f.location.as_ref().map(|l| l.uri.clone()),
+            cwe: f.cwe.clone(),
+            check_type: f.check_type,
+            severity: f.severity,
+        }
+    }
+}
+
+/// The keys of a scan's counted findings, in report order: the first [`FINDING_KEYS_MAX`], and
+/// how many were left out (those can never be excepted: a bound only makes a score stricter).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FindingKeys {
+    pub keys: Vec<FindingKey>,
+    pub omitted: u64,
+}
+
+impl FindingKeys {
+    /// Whether one more key is kept (then `key` is called for it).
+    pub(crate) fn push_with(&mut self, key: impl FnOnce() -> FindingKey) {
+        if self.keys.len() < FINDING_KEYS_MAX {
+            self.keys.push(key());
+        } else {
+            self.omitted += 1;
+        }
+    }
+
+    /// The keys of every counted finding of `scan` (a native document's, or a parsed log's).
+    pub fn of_scan(scan: &NormalisedScan) -> FindingKeys {
+        let mut keys = FindingKeys::default();
+        for f in &scan.findings {
+            keys.push_with(|| FindingKey::of(f));
+        }
+        keys
+    }
+}
+
 /// One counted finding, whatever tool reported it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {

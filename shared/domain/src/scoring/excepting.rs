@@ -10,28 +10,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-
 use crate::catalog::{CheckType, Control, Severity};
-use crate::ingest::{FindingGroup, ScanSummary, SeverityCounts};
+use crate::ingest::{FindingGroup, FindingKey, ScanSummary, SeverityCounts};
+use chrono::{DateTime, Utc};
 
 use super::matching;
-
-/// What matching an exception needs of one counted finding of a scan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FindingKey {
-    pub fingerprint: String,
-    pub rule_id: String,
-    /// The file, as the report names it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
-    /// Ascending, without duplicates.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub cwe: Vec<u32>,
-    pub check_type: CheckType,
-    pub severity: Severity,
-}
 
 /// Which findings an exception covers.
 #[derive(Debug, Clone, PartialEq, Eq)]

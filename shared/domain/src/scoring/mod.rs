@@ -159,7 +159,8 @@ use serde::Serialize;
 use crate::catalog::{CheckType, Framework, PassCondition};
 use crate::ingest::{PullRequestStats, QualityGate, ScanSummary, SeverityCounts};
 
-pub use excepting::{apply as apply_exceptions, Applying, Covers, Excepted, FindingKey, Glob};
+pub use crate::ingest::FindingKey;
+pub use excepting::{apply as apply_exceptions, Applying, Covers, Excepted, Glob};
 pub use matching::MATCHED_CWE_MAX;
 pub use reason::Reason;
 pub use recommend::refine_recommendation;
@@ -321,6 +322,21 @@ pub struct ExecutiveSummary {
     pub posture: Posture,
     pub risk_areas: Vec<RiskArea>,
     pub recommendation: String,
+    /// The findings of the latest scan that approved exceptions set aside (absent when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exceptions: Option<ExceptionsSummary>,
+}
+
+/// How many findings approved exceptions set aside, and when the soonest counts again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ExceptionsSummary {
+    pub excepted_findings: u64,
+    /// Absent when none ever counts again.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::time::micros::option::serialize"
+    )]
+    pub soonest_expiry: Option<DateTime<Utc>>,
 }
 
 /// The scores of one repository.
@@ -461,7 +477,14 @@ pub fn evaluate<'a>(
         .filter(|input| seen.insert(input.framework.key.as_str()))
         .map(|input| score_framework(input, facts.as_ref()))
         .collect();
-    let executive_summary = summary::executive_summary(&results, scan.is_some());
+    let mut executive_summary = summary::executive_summary(&results, scan.is_some());
+    executive_summary.exceptions =
+        scan.and_then(|s| s.excepted)
+            .filter(|e| e.total() > 0)
+            .map(|e| ExceptionsSummary {
+                excepted_findings: e.total(),
+                soonest_expiry: e.soonest_end(),
+            });
     let order = results.iter().map(|r| r.key).collect();
     Evaluation {
         total_issues: scan.map_or(0, |s| s.summary.totals.findings),

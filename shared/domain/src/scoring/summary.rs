@@ -127,6 +127,7 @@ pub(super) fn executive_summary(
         posture: Posture::for_score(overall),
         risk_areas: risk_areas(frameworks),
         recommendation: recommendation(frameworks, scanned),
+        exceptions: None,
     }
 }
 

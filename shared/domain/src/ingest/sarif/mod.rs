@@ -42,7 +42,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::IngestError;
-use super::model::{ExclusionCounts, NormalisedScan, ToolRun};
+use super::model::{ExclusionCounts, FindingKeys, NormalisedScan, ToolRun};
 use super::native::Signals;
 use super::summary::{ScanSummary, Summariser};
 use checks::{check_header, check_object, explain_failure, no_results, require_evidence};
@@ -76,7 +76,16 @@ pub fn parse_sarif(bytes: &[u8]) -> Result<NormalisedScan, IngestError> {
 /// (message cut, fingerprint hashed) only when it may be kept as evidence. The summary is the
 /// same as `summarise(&parse_sarif(bytes)?, signals)`, errors alike.
 pub fn summarise_sarif(bytes: &[u8], signals: &Signals) -> Result<ScanSummary, IngestError> {
-    let summary = ingest(bytes, SummarySink::default)?.finish(signals);
+    summarise_sarif_keyed(bytes, signals).map(|(summary, _)| summary)
+}
+
+/// [`summarise_sarif`], with the keys of the counted findings (the first
+/// [`FINDING_KEYS_MAX`](crate::ingest::FINDING_KEYS_MAX)) that exceptions are matched on.
+pub fn summarise_sarif_keyed(
+    bytes: &[u8],
+    signals: &Signals,
+) -> Result<(ScanSummary, FindingKeys), IngestError> {
+    let (summary, keys) = ingest(bytes, SummarySink::default)?.finish(signals);
     // Every test that summarises a log checks that both ways give the same summary.
     #[cfg(test)]
     assert_eq!(
@@ -84,7 +93,13 @@ pub fn summarise_sarif(bytes: &[u8], signals: &Signals) -> Result<ScanSummary, I
         super::summarise(&parse_sarif(bytes).expect("parsed once"), signals),
         "summarise_sarif and summarise(parse_sarif) differ"
     );
-    Ok(summary)
+    #[cfg(test)]
+    assert_eq!(
+        keys,
+        FindingKeys::of_scan(&parse_sarif(bytes).expect("parsed once")),
+        "the keys read in one pass and those of the parsed findings differ"
+    );
+    Ok((summary, keys))
 }
 
 /// Collects the [`NormalisedScan`].
@@ -113,8 +128,9 @@ struct SummarySink {
 }
 
 impl SummarySink {
-    fn finish(self, signals: &Signals) -> ScanSummary {
-        self.summariser.finish(&self.runs, self.excluded, signals)
+    fn finish(self, signals: &Signals) -> (ScanSummary, FindingKeys) {
+        self.summariser
+            .finish_keyed(&self.runs, self.excluded, signals)
     }
 }
 

@@ -12,8 +12,8 @@ use crate::ingest::error::IngestError;
 use crate::ingest::loose::First;
 use crate::ingest::mapping::{self, cwe_from_tag, parse_cwe, TagFacts, ToolProfile};
 use crate::ingest::model::{
-    cut, truncate_chars, ExclusionCounts, Finding, Location, ToolRun, CWE_MAX_PER_FINDING,
-    MESSAGE_MAX_CHARS, TOOL_MAX_CHARS, URI_MAX_CHARS,
+    cut, truncate_chars, ExclusionCounts, Finding, FindingKey, Location, ToolRun,
+    CWE_MAX_PER_FINDING, MESSAGE_MAX_CHARS, TOOL_MAX_CHARS, URI_MAX_CHARS,
 };
 use crate::ingest::severity::{
     severity_from_label_value, severity_from_score_value, severity_from_text, Level,
@@ -837,6 +837,20 @@ impl Candidate for FindingRef<'_> {
             })
             .then_with(|| self.fingerprint().cmp(&other.fingerprint))
     }
+    fn key(&self) -> FindingKey {
+        let mut cwe = self.cwe.clone();
+        cwe.sort_unstable();
+        cwe.dedup();
+        FindingKey {
+            fingerprint: self.fingerprint(),
+            rule_id: self.rule_id.to_string(),
+            path: self.location().map(|l| l.uri),
+            cwe,
+            check_type: self.check_type,
+            severity: self.severity,
+        }
+    }
+
     fn to_finding(&self) -> Finding {
         FindingRef {
             check_type: self.check_type,

@@ -36,6 +36,7 @@ use super::scan::{CutResults, Next, Results};
 use super::wire::{CheckedResults, Log, Obj, RawResult};
 use super::{normalise_log, read_whole, RunResults, RunState, Sink, SummarySink};
 use crate::ingest::error::{explain_with_path_in, IngestError};
+use crate::ingest::model::FindingKeys;
 use crate::ingest::native::Signals;
 use crate::ingest::summary::ScanSummary;
 
@@ -70,6 +71,8 @@ impl ReportSource for [u8] {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Summarised {
     pub summary: ScanSummary,
+    /// The keys of the counted findings, for exceptions.
+    pub keys: FindingKeys,
     /// SHA-256 of the report's bytes (all of them, a byte-order mark included), lower-case hex:
     /// the scan's deduplication key.
     pub sha256: String,
@@ -116,8 +119,10 @@ pub fn summarise_sarif_stream<Src: ReportSource + ?Sized>(
     signals: &Signals,
 ) -> Result<Summarised, StreamError> {
     let (sink, sha256) = ingest_stream(source, SummarySink::default())?;
+    let (summary, keys) = sink.finish(signals);
     Ok(Summarised {
-        summary: sink.finish(signals),
+        summary,
+        keys,
         sha256,
     })
 }

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{CheckType, Severity};
 
 use super::model::{
-    clip_bytes, ExclusionCounts, Finding, Location, NormalisedScan, ToolRun, CWE_MAX_PER_FINDING,
+    clip_bytes, ExclusionCounts, Finding, FindingKey, FindingKeys, Location, NormalisedScan,
+    ToolRun, CWE_MAX_PER_FINDING,
 };
 use super::native::Signals;
 
@@ -241,6 +242,8 @@ pub(crate) trait Candidate {
     /// `rank(self as a finding, other)`, computing no more than the comparison needs.
     fn rank_against(&self, other: &Finding) -> Ordering;
     fn to_finding(&self) -> Finding;
+    /// What matching an exception needs of it.
+    fn key(&self) -> FindingKey;
 }
 
 impl Candidate for Finding {
@@ -259,6 +262,9 @@ impl Candidate for Finding {
     fn to_finding(&self) -> Finding {
         self.clone()
     }
+    fn key(&self) -> FindingKey {
+        FindingKey::of(self)
+    }
 }
 
 /// The summary built one finding at a time, in input order (what [`summarise`] does over a
@@ -275,6 +281,8 @@ pub(crate) struct Summariser {
     overflow: BTreeMap<CheckType, (BTreeSet<u32>, SeverityCounts)>,
     /// The best few per check type, best first (duplicates by fingerprint skipped).
     best: BTreeMap<CheckType, Vec<Finding>>,
+    /// The first findings' keys, for exceptions.
+    keys: FindingKeys,
 }
 
 impl Summariser {
@@ -287,6 +295,7 @@ impl Summariser {
         self.findings += 1;
         self.group(check_type, severity, f.cwe());
         self.keep_if_best(f);
+        self.keys.push_with(|| f.key());
     }
 
     fn group(&mut self, check_type: CheckType, severity: Severity, cwe: &[u32]) {
@@ -338,6 +347,17 @@ impl Summariser {
 
     /// The summary of the findings added, with the scan's runs (in input order), exclusions
     /// and signals.
+    /// The summary, and the findings' keys.
+    pub(crate) fn finish_keyed(
+        mut self,
+        runs: &[ToolRun],
+        excluded: ExclusionCounts,
+        signals: &Signals,
+    ) -> (ScanSummary, FindingKeys) {
+        let keys = std::mem::take(&mut self.keys);
+        (self.finish(runs, excluded, signals), keys)
+    }
+
     pub(crate) fn finish(
         self,
         runs: &[ToolRun],
