@@ -1,7 +1,9 @@
 //! Figures for the product's hot paths (run: `cargo bench -p compliance-core`):
 //! - ingest throughput: a ≥ 50 MB SARIF report built from the real samples, parsed, normalised
 //!   and summarised (MB/s), from memory and read from a file (the upload path);
-//! - scoring one repository against every built-in framework plus ten custom ones.
+//! - scoring one repository against every built-in framework plus ten custom ones, and the same
+//!   with 1,000 approved exceptions applied to the scan's finding keys (fingerprints, rules with
+//!   path globs, CWE ids), side by side (target: within 2× of scoring without).
 
 use std::hint::black_box;
 
@@ -10,9 +12,12 @@ use compliance_domain::catalog::{
     builtin, CheckType, Control, Domain, Framework, PassCondition, Recommendation,
 };
 use compliance_domain::ingest::{
-    parse_sarif, summarise, summarise_sarif, summarise_sarif_stream, Signals,
+    parse_sarif, summarise, summarise_sarif, summarise_sarif_keyed, summarise_sarif_stream,
+    FindingKey, Signals,
 };
-use compliance_domain::scoring::{evaluate, score, FrameworkInput, ScanInput};
+use compliance_domain::scoring::{
+    apply_exceptions, evaluate, score, Applying, Covers, FrameworkInput, Glob, ScanInput,
+};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::{json, Value};
 
@@ -161,6 +166,59 @@ fn scoring(c: &mut Criterion) {
     c.bench_function("score+to_report 6 built-in + 10 custom frameworks", |b| {
         b.iter(|| black_box(score(black_box(&inputs), Some(&scan), now)))
     });
+    // The same scan with 1,000 approved exceptions: the keys matched, the summary adjusted, every
+    // control judged with its excepted findings.
+    let (summary, keys) = summarise_sarif_keyed(&report, &Signals::default()).unwrap();
+    let exceptions = thousand_exceptions(&keys.keys, now);
+    eprintln!(
+        "scoring with exceptions: {} finding keys, {} exceptions",
+        keys.keys.len(),
+        exceptions.len()
+    );
+    c.bench_function(
+        "score 6 built-in + 10 custom frameworks, 1,000 approved exceptions",
+        |b| {
+            b.iter(|| {
+                let (kept, excepted) =
+                    apply_exceptions(black_box(&summary), black_box(&keys.keys), &exceptions);
+                let scan = ScanInput {
+                    summary: &kept,
+                    completed_at: now,
+                    excepted: Some(&excepted),
+                };
+                black_box(evaluate(black_box(&inputs), Some(&scan), now).total_issues)
+            })
+        },
+    );
+}
+
+/// 1,000 exceptions: 600 by one fingerprint each (every tenth key), 300 by rule (half with a
+/// path glob), 100 by CWE id; every other one expiring in a month.
+fn thousand_exceptions(keys: &[FindingKey], now: chrono::DateTime<Utc>) -> Vec<Applying> {
+    let rules: Vec<&str> = {
+        let mut r: Vec<&str> = keys.iter().map(|k| k.rule_id.as_str()).collect();
+        r.sort_unstable();
+        r.dedup();
+        r
+    };
+    (0..1_000)
+        .map(|i| {
+            let covers = match i {
+                0..600 => {
+                    Covers::Fingerprints([keys[(i * 10) % keys.len()].fingerprint.clone()].into())
+                }
+                600..900 => Covers::Rule {
+                    rule_id: rules[i % rules.len()].to_string(),
+                    path: (i % 2 == 0).then(|| Glob::new("src/**/test_*.py")),
+                },
+                _ => Covers::Cwe(i as u32 - 880),
+            };
+            Applying {
+                covers,
+                expires_at: (i % 2 == 0).then(|| now + chrono::Duration::days(30)),
+            }
+        })
+        .collect()
 }
 
 criterion_group!(benches, ingest, scoring);

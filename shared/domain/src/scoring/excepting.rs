@@ -8,9 +8,9 @@
 //! stored keys do not hold (past their bound) is never excepted: a bound can only make a score
 //! stricter.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use crate::catalog::{CheckType, Control, Severity};
+use crate::catalog::{CheckType, Control};
 use crate::ingest::{FindingGroup, FindingKey, ScanSummary, SeverityCounts};
 use chrono::{DateTime, Utc};
 
@@ -54,7 +54,13 @@ pub struct Applying {
 /// none), `?` one character but `/`; everything else literal. Paths are compared as given,
 /// without a leading `./` or `/`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Glob(Vec<Part>);
+pub struct Glob {
+    parts: Vec<Part>,
+    /// The literal text before the first wildcard and after the last: most paths are refused on
+    /// these alone.
+    prefix: String,
+    suffix: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
@@ -85,17 +91,38 @@ impl Glob {
                 c => Part::Literal(c),
             });
         }
-        Glob(parts)
+        let literal = |p: &Part| match p {
+            Part::Literal(c) => Some(*c),
+            _ => None,
+        };
+        let prefix = parts.iter().map_while(literal).collect();
+        let suffix: String = if parts.iter().all(|p| literal(p).is_some()) {
+            String::new()
+        } else {
+            let mut tail: Vec<char> = parts.iter().rev().map_while(literal).collect();
+            tail.reverse();
+            tail.into_iter().collect()
+        };
+        Glob {
+            parts,
+            prefix,
+            suffix,
+        }
     }
 
     pub fn matches(&self, path: &str) -> bool {
-        let text: Vec<char> = normalised(path).chars().collect();
-        // Positions of the text reachable after each part (at most one set per part: linear in
-        // parts × text, whatever the pattern).
+        let path = normalised(path);
+        if !path.starts_with(&self.prefix) || !path.ends_with(&self.suffix) {
+            return false;
+        }
+        let text: Vec<char> = path.chars().collect();
+        // Positions of the text reachable after each part: two rows, reused (linear in parts ×
+        // text, whatever the pattern).
         let mut at = vec![false; text.len() + 1];
+        let mut next = vec![false; text.len() + 1];
         at[0] = true;
-        for part in &self.0 {
-            let mut next = vec![false; text.len() + 1];
+        for part in &self.parts {
+            next.fill(false);
             for i in 0..=text.len() {
                 if !at[i] {
                     continue;
@@ -120,13 +147,15 @@ impl Glob {
                         }
                     }
                     Part::Any => {
-                        for reach in next.iter_mut().skip(i) {
-                            *reach = true;
-                        }
+                        next[i..].fill(true);
+                        break;
                     }
                 }
             }
-            at = next;
+            std::mem::swap(&mut at, &mut next);
+            if !at.contains(&true) {
+                return false;
+            }
         }
         at[text.len()]
     }
@@ -147,7 +176,10 @@ pub struct Excepted {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Apart {
     counts: BTreeMap<CheckType, SeverityCounts>,
-    groups: BTreeMap<(CheckType, Vec<u32>), SeverityCounts>,
+    /// By check type, then CWE ids.
+    groups: BTreeMap<CheckType, BTreeMap<Vec<u32>, SeverityCounts>>,
+    /// `groups` as the summary's CWE groups, made once the part is complete.
+    finding_groups: Vec<FindingGroup>,
 }
 
 impl Excepted {
@@ -169,8 +201,7 @@ impl Excepted {
         for (ends, part) in &self.parts {
             let n = match by_weakness {
                 Some(mapping) => {
-                    let groups = part.finding_groups();
-                    matching::matched(control.check_type, mapping, &groups)
+                    matching::matched(control.check_type, mapping, &part.finding_groups)
                         .total()
                         .total()
                 }
@@ -207,20 +238,24 @@ impl Excepted {
 impl Apart {
     fn add(&mut self, f: &FindingKey) {
         self.counts.entry(f.check_type).or_default().add(f.severity);
-        self.groups
-            .entry((f.check_type, f.cwe.clone()))
-            .or_default()
-            .add(f.severity);
+        let of_type = self.groups.entry(f.check_type).or_default();
+        // Looked up by slice: the ids are copied once per group, not per finding.
+        match of_type.get_mut(f.cwe.as_slice()) {
+            Some(counts) => counts.add(f.severity),
+            None => of_type.entry(f.cwe.clone()).or_default().add(f.severity),
+        }
     }
 
     fn finding_groups(&self) -> Vec<FindingGroup> {
         self.groups
             .iter()
-            .map(|((check_type, cwe), counts)| FindingGroup {
-                check_type: *check_type,
-                cwe: cwe.clone(),
-                overflow: false,
-                counts: *counts,
+            .flat_map(|(check_type, of_type)| {
+                of_type.iter().map(|(cwe, counts)| FindingGroup {
+                    check_type: *check_type,
+                    cwe: cwe.clone(),
+                    overflow: false,
+                    counts: *counts,
+                })
             })
             .collect()
     }
@@ -233,61 +268,125 @@ pub fn apply(
     keys: &[FindingKey],
     exceptions: &[Applying],
 ) -> (ScanSummary, Excepted) {
-    let mut kept = summary.clone();
+    let index = Index::new(exceptions);
     let mut excepted = Excepted::default();
-    let mut fingerprints = BTreeSet::new();
+    // Only the few findings kept as evidence need to be told apart by fingerprint.
+    let top: HashSet<&str> = summary
+        .top_findings
+        .iter()
+        .map(|f| f.fingerprint.as_str())
+        .collect();
+    let mut top_excepted = HashSet::new();
     for key in keys {
-        let covering = exceptions.iter().filter(|e| e.covers.covers(key));
         // Excepted until the last covering exception ends; `None` (never) outlasts every date.
         let mut ends: Option<Option<DateTime<Utc>>> = None;
-        for e in covering {
+        for e in index.covering(key) {
             ends = Some(match (ends, e.expires_at) {
                 (None, at) => at,
                 (Some(None), _) | (_, None) => None,
                 (Some(Some(a)), Some(b)) => Some(a.max(b)),
             });
+            if ends == Some(None) {
+                break;
+            }
         }
         let Some(ends) = ends else { continue };
         excepted.parts.entry(ends).or_default().add(key);
-        take_out(&mut kept, key);
-        fingerprints.insert(key.fingerprint.as_str());
+        if top.contains(key.fingerprint.as_str()) {
+            top_excepted.insert(key.fingerprint.as_str());
+        }
+    }
+    let mut kept = summary.clone();
+    for part in excepted.parts.values_mut() {
+        take_out(&mut kept, part);
+        part.finding_groups = part.finding_groups();
     }
     kept.top_findings
-        .retain(|f| !fingerprints.contains(f.fingerprint.as_str()));
+        .retain(|f| !top_excepted.contains(f.fingerprint.as_str()));
     (kept, excepted)
 }
 
-/// Takes one counted finding out of the summary's counts, totals and CWE groups (from its exact
-/// group, or its check type's overflow group when the bound merged it there).
-fn take_out(summary: &mut ScanSummary, key: &FindingKey) {
-    let less = |c: &mut SeverityCounts| {
-        let slot = match key.severity {
-            Severity::Critical => &mut c.critical,
-            Severity::High => &mut c.high,
-            Severity::Medium => &mut c.medium,
-            Severity::Low => &mut c.low,
-            Severity::Info => &mut c.info,
+/// The exceptions by what they look at, so that finding a finding's covering exceptions costs a
+/// few lookups however many there are (a path glob is tried only on its rule's findings).
+struct Index<'a> {
+    by_fingerprint: HashMap<&'a str, Vec<&'a Applying>>,
+    by_rule: HashMap<&'a str, Vec<&'a Applying>>,
+    by_cwe: HashMap<u32, Vec<&'a Applying>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(exceptions: &'a [Applying]) -> Self {
+        let mut index = Index {
+            by_fingerprint: HashMap::new(),
+            by_rule: HashMap::new(),
+            by_cwe: HashMap::new(),
         };
-        *slot = slot.saturating_sub(1);
-    };
-    if let Some(c) = summary.counts.get_mut(&key.check_type) {
-        less(c);
+        for e in exceptions {
+            match &e.covers {
+                Covers::Fingerprints(set) => {
+                    for fp in set {
+                        index.by_fingerprint.entry(fp.as_str()).or_default().push(e);
+                    }
+                }
+                Covers::Rule { rule_id, .. } => {
+                    index.by_rule.entry(rule_id.as_str()).or_default().push(e)
+                }
+                Covers::Cwe(id) => index.by_cwe.entry(*id).or_default().push(e),
+            }
+        }
+        index
     }
-    summary.totals.findings = summary.totals.findings.saturating_sub(1);
-    less(&mut summary.totals.by_severity);
-    if let Some(groups) = summary.finding_groups.as_mut() {
-        let exact = groups
+
+    fn covering<'k>(&'k self, key: &'k FindingKey) -> impl Iterator<Item = &'a Applying> + 'k {
+        fn of<'k, 'a>(list: Option<&'k Vec<&'a Applying>>) -> &'k [&'a Applying] {
+            list.map_or(&[], Vec::as_slice)
+        }
+        let by_fingerprint = of(self.by_fingerprint.get(key.fingerprint.as_str()));
+        let by_rule = of(self.by_rule.get(key.rule_id.as_str()))
             .iter()
-            .position(|g| !g.overflow && g.check_type == key.check_type && g.cwe == key.cwe);
-        let overflow = || {
-            groups
+            .filter(|e| e.covers.covers(key));
+        let by_cwe = key.cwe.iter().flat_map(move |id| of(self.by_cwe.get(id)));
+        by_fingerprint.iter().chain(by_rule).chain(by_cwe).copied()
+    }
+}
+
+/// Takes a part's findings out of the summary's counts, totals and CWE groups (each group's from
+/// its exact group, or its check type's overflow group when the bound merged it there).
+fn take_out(summary: &mut ScanSummary, part: &Apart) {
+    for (check_type, c) in &part.counts {
+        if let Some(counts) = summary.counts.get_mut(check_type) {
+            less(counts, c);
+        }
+        summary.totals.findings = summary.totals.findings.saturating_sub(c.total());
+        less(&mut summary.totals.by_severity, c);
+    }
+    let Some(groups) = summary.finding_groups.as_mut() else {
+        return;
+    };
+    for (check_type, of_type) in &part.groups {
+        for (cwe, c) in of_type {
+            let exact = groups
                 .iter()
-                .position(|g| g.overflow && g.check_type == key.check_type)
-        };
-        if let Some(i) = exact.or_else(overflow) {
-            less(&mut groups[i].counts);
+                .position(|g| !g.overflow && g.check_type == *check_type && g.cwe == *cwe);
+            let overflow = || {
+                groups
+                    .iter()
+                    .position(|g| g.overflow && g.check_type == *check_type)
+            };
+            if let Some(i) = exact.or_else(overflow) {
+                less(&mut groups[i].counts, c);
+            }
         }
     }
+}
+
+/// `a - b`, severity by severity (never below zero).
+fn less(a: &mut SeverityCounts, b: &SeverityCounts) {
+    a.critical = a.critical.saturating_sub(b.critical);
+    a.high = a.high.saturating_sub(b.high);
+    a.medium = a.medium.saturating_sub(b.medium);
+    a.low = a.low.saturating_sub(b.low);
+    a.info = a.info.saturating_sub(b.info);
 }
 
 #[cfg(test)]
@@ -295,7 +394,7 @@ mod tests {
     use chrono::Duration;
 
     use super::*;
-    use crate::catalog::{PassCondition, WeaknessMapping};
+    use crate::catalog::{PassCondition, Severity, WeaknessMapping};
     use crate::ingest::Signals;
     use crate::scoring::testkit::{self, counts, default_control, framework, grouped_summary, now};
     use crate::scoring::{score, ControlStatus, FrameworkInput, ScanInput};
