@@ -341,3 +341,93 @@ async fn unknown_repositories_and_runs_are_404() {
         .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
 }
+
+/// An approved exception is a risk (`deviation-approved`) with the log of its request and
+/// approval; the findings of the controls it set findings aside for reference it. Both
+/// validators still pass.
+#[tokio::test]
+async fn approved_exceptions_are_risks() {
+    let app = spawn_app_on(Backend::Embedded).await;
+    let repo = app.post("/api/repos", json!({"name": "ledger"})).await.body["repo_id"]
+        .as_u64()
+        .unwrap();
+    let upload = app
+        .send(
+            app.request(Method::POST, &format!("/api/repos/{repo}/scans"))
+                .header("X-API-Key", &app.admin_key)
+                .header("Content-Type", "application/json")
+                .body(native_scan()),
+        )
+        .await;
+    assert_eq!(upload.status, StatusCode::CREATED, "{:?}", upload.body);
+    let member = app
+        .key_for(&app.org_id, compliance_domain::plans::Role::Member)
+        .await;
+    let requested = app
+        .call(
+            Method::POST,
+            &format!("/api/repos/{repo}/exceptions"),
+            Some(&member),
+            Some(
+                json!({"scope": {"rule_id": "sqli"}, "kind": "compensating_control",
+                        "justification": "Parameterised at the driver; WAF rule 942100"}),
+            ),
+        )
+        .await;
+    let id = requested.body["exception_id"].as_str().unwrap().to_string();
+    let approved = app
+        .post(
+            &format!("/api/repos/{repo}/exceptions/{id}/approve"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+
+    let doc = app
+        .get(&format!("/api/compliance/score/{repo}/oscal"))
+        .await
+        .body;
+    assert_valid(&doc, "excepted-repo");
+    let risks = result(&doc)["risks"].as_array().expect("risks");
+    assert_eq!(risks.len(), 1, "{doc:#}");
+    let risk = &risks[0];
+    assert_eq!(risk["status"], "deviation-approved");
+    assert_eq!(prop(risk, "exception-id"), Some(id.as_str()));
+    assert!(risk["description"].as_str().unwrap().contains("WAF rule"));
+    let log: Vec<&str> = risk["risk-log"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status-change"].as_str().unwrap())
+        .collect();
+    assert_eq!(log, ["deviation-requested", "deviation-approved"]);
+    // The findings that reference it are the controls whose evidence counts the excepted one.
+    let score = app.get(&format!("/api/compliance/score/{repo}")).await.body;
+    let mut excepted: Vec<String> = Vec::new();
+    for (key, fw) in score["frameworks"].as_object().unwrap() {
+        for c in fw["controls"].as_array().unwrap() {
+            if c["evidence"].get("excepted").is_some() {
+                excepted.push(format!("{key} {}", c["id"].as_str().unwrap()));
+            }
+        }
+    }
+    let mut referencing: Vec<String> = findings(&doc)
+        .iter()
+        .filter(|f| {
+            f["related-risks"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|x| x["risk-uuid"] == risk["uuid"]))
+        })
+        .map(|f| {
+            format!(
+                "{} {}",
+                prop(f, "framework").unwrap(),
+                prop(f, "control-id").unwrap()
+            )
+        })
+        .collect();
+    excepted.sort();
+    referencing.sort();
+    assert!(!excepted.is_empty());
+    assert_eq!(referencing, excepted);
+}

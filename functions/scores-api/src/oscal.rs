@@ -6,11 +6,14 @@ use axum::Json;
 use compliance_http::ids::{repo_in_path, repo_not_found};
 use compliance_http::{ApiError, AppState, Caller, Params};
 use compliance_oscal::model::Document;
-use compliance_oscal::scores::{repo_assessment, FrameworkInput, RepoEvaluation, ScanEvidence};
+use compliance_oscal::scores::{
+    repo_assessment, ExceptionEvidence, FrameworkInput, RepoEvaluation, ScanEvidence,
+};
 use compliance_oscal::Org;
+use compliance_services::exceptions::{Exception, Scope};
 use compliance_services::org_view::OrgView;
 use compliance_services::scores::{self, score_repo};
-use compliance_services::{orgs, repos, scans};
+use compliance_services::{exceptions, orgs, repos, scans};
 use serde::Deserialize;
 
 /// The operation takes no query parameter: any is a 400, as everywhere.
@@ -36,8 +39,25 @@ pub async fn assessment_results(
     let repo = repo.ok_or_else(repo_not_found)?;
     let org = org.ok_or_else(|| ApiError::Internal(format!("org {org_id} has no profile")))?;
     let now = state.now();
-    let excepting = scores::excepting_repo(store, org_id, latest.as_ref(), now).await?;
+    let applying = exceptions::applying(store, org_id, now).await?;
+    let excepting = match &latest {
+        Some(scan) => scores::excepting(store, org_id, &applying, scan, now).await?,
+        None => None,
+    };
     let report = score_repo(&view, latest.as_ref(), excepting.as_ref(), None, now);
+    let exceptions: Vec<ExceptionEvidence> = match (&latest, &excepting) {
+        (Some(scan), Some(excepting)) => applying
+            .iter()
+            .filter(|e| e.repo_id.is_none_or(|r| r == scan.repo_id))
+            .map(|e| {
+                evidence(
+                    e,
+                    scores::exception_controls(&view, scan, &excepting.keys, e),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
     let frameworks = view
         .frameworks
         .iter()
@@ -62,6 +82,41 @@ pub async fn assessment_results(
         frameworks,
         report: &report,
         evaluated_at: now,
+        exceptions,
     };
     Ok(Json(repo_assessment(&evaluation)))
+}
+
+/// An applying exception as the export shows it (approved: it applies, so it has a decision).
+fn evidence(e: &Exception, controls: Vec<(String, String)>) -> ExceptionEvidence<'_> {
+    let scope = match &e.scope {
+        Scope::Fingerprints { fingerprints } => {
+            format!("{} finding(s) by fingerprint", fingerprints.len())
+        }
+        Scope::Rule {
+            rule_id,
+            path: Some(path),
+        } => format!("rule {rule_id} in {path}"),
+        Scope::Rule {
+            rule_id,
+            path: None,
+        } => format!("rule {rule_id}"),
+        Scope::Cwe { cwe } => format!("CWE-{cwe}"),
+    };
+    let who = |a: &compliance_services::audit_log::Actor| format!("{} {}", a.kind.as_str(), a.id);
+    ExceptionEvidence {
+        exception_id: e.exception_id.as_str(),
+        kind: e.kind.as_str(),
+        scope,
+        justification: &e.justification,
+        expires_at: e.expires_at,
+        requested_by: who(&e.requested_by),
+        requested_at: e.requested_at,
+        approved_by: e
+            .decided_by
+            .as_ref()
+            .map_or_else(|| "unknown".to_string(), who),
+        approved_at: e.decided_at.unwrap_or(e.requested_at),
+        controls,
+    }
 }

@@ -116,6 +116,26 @@ struct FindingInput<'a> {
     props: Vec<Option<Property>>,
     /// Keys of the observations it was judged on.
     observations: Vec<String>,
+    /// Keys of the risks (approved exceptions) that set some of its findings aside.
+    risks: Vec<String>,
+}
+
+/// An approved exception as an OSCAL risk.
+struct RiskInput {
+    /// Stable within the document (the UUID is made from it).
+    key: String,
+    title: String,
+    description: String,
+    statement: String,
+    props: Vec<Option<Property>>,
+    log: Vec<RiskLogInput>,
+}
+
+struct RiskLogInput {
+    title: String,
+    description: String,
+    at: DateTime<Utc>,
+    status_change: Option<&'static str>,
 }
 
 /// Everything one document says.
@@ -134,6 +154,7 @@ struct Assessment<'a> {
     selections: Vec<Selection<'a>>,
     observations: Vec<ObservationInput>,
     findings: Vec<FindingInput<'a>>,
+    risks: Vec<RiskInput>,
 }
 
 /// The href of the org's assessment plan: the same for every document of the org.
@@ -146,6 +167,7 @@ impl Assessment<'_> {
         let name = &self.name;
         let org_uuid = stable_uuid(&format!("org/{}", self.org.id));
         let observation_uuid = |key: &str| stable_uuid(&format!("{name}/observation/{key}"));
+        let risk_uuid = |key: &str| stable_uuid(&format!("{name}/risk/{key}"));
         let control_selections = self.control_selections();
         let observations: Vec<Observation> = self
             .observations
@@ -182,7 +204,40 @@ impl Assessment<'_> {
                             observation_uuid: observation_uuid(key),
                         })
                         .collect(),
+                    related_risks: f
+                        .risks
+                        .iter()
+                        .map(|key| RelatedRisk {
+                            risk_uuid: risk_uuid(key),
+                        })
+                        .collect(),
                 }
+            })
+            .collect();
+        let risks = self
+            .risks
+            .iter()
+            .map(|r| Risk {
+                uuid: risk_uuid(&r.key),
+                title: text_or(&r.title, "Approved exception"),
+                description: text_or(&r.description, "An approved exception to findings."),
+                statement: text_or(&r.statement, "Findings set aside by an approved exception."),
+                props: r.props.iter().flatten().cloned().collect(),
+                status: "deviation-approved",
+                risk_log: RiskLog {
+                    entries: r
+                        .log
+                        .iter()
+                        .enumerate()
+                        .map(|(i, entry)| RiskLogEntry {
+                            uuid: stable_uuid(&format!("{name}/risk/{}/log/{i}", r.key)),
+                            title: text_or(&entry.title, "Exception"),
+                            description: text_or(&entry.description, &entry.title),
+                            start: timestamp(entry.at),
+                            status_change: entry.status_change,
+                        })
+                        .collect(),
+                },
             })
             .collect();
         Document {
@@ -227,6 +282,7 @@ impl Assessment<'_> {
                     },
                     observations,
                     findings,
+                    risks,
                 }],
             },
         }

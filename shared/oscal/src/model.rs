@@ -89,6 +89,46 @@ pub struct AssessmentResult {
     pub observations: Vec<Observation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub risks: Vec<Risk>,
+}
+
+/// An accepted deviation: an approved exception to findings, with the log of its request and
+/// decision.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Risk {
+    pub uuid: Uuid,
+    pub title: String,
+    pub description: String,
+    pub statement: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub props: Vec<Property>,
+    /// `deviation-approved`.
+    pub status: &'static str,
+    pub risk_log: RiskLog,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RiskLog {
+    pub entries: Vec<RiskLogEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RiskLogEntry {
+    pub uuid: Uuid,
+    pub title: String,
+    pub description: String,
+    pub start: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_change: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct RelatedRisk {
+    pub risk_uuid: Uuid,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -141,6 +181,8 @@ pub struct Finding {
     pub target: FindingTarget,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related_observations: Vec<RelatedObservation>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related_risks: Vec<RelatedRisk>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -125,6 +125,7 @@ pub fn run_assessment(e: &RunEvaluation) -> Document {
                     r.policy_section.and_then(|s| prop("policy-section", s)),
                 ],
                 observations: vec![format!("rule/{}", o.rule_id)],
+                risks: vec![],
             }
         })
         .collect();
@@ -161,6 +162,7 @@ pub fn run_assessment(e: &RunEvaluation) -> Document {
         selections: vec![selection],
         observations,
         findings,
+        risks: vec![],
     }
     .build()
 }

@@ -8,7 +8,10 @@ use compliance_domain::ingest::{QualityGate, ScanSummary, SeverityCounts};
 use compliance_domain::scoring::{ControlStatus, Report};
 
 use crate::model::Document;
-use crate::{prop, Assessment, FindingInput, ObservationInput, Org, Selection, Verdict};
+use crate::{
+    prop, Assessment, FindingInput, ObservationInput, Org, RiskInput, RiskLogInput, Selection,
+    Verdict,
+};
 
 /// Why a control marked Not Applicable without a justification is left out.
 pub const NOT_APPLICABLE: &str = "Marked Not Applicable by the org";
@@ -28,6 +31,24 @@ pub struct ScanEvidence<'a> {
     pub summary: &'a ScanSummary,
 }
 
+/// An approved exception that applied to the evaluation, and the controls some of whose findings
+/// it set aside.
+#[derive(Debug, Clone)]
+pub struct ExceptionEvidence<'a> {
+    pub exception_id: &'a str,
+    pub kind: &'a str,
+    /// What it covers, in words (`rule js/sql-injection in test/**`).
+    pub scope: String,
+    pub justification: &'a str,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub requested_by: String,
+    pub requested_at: DateTime<Utc>,
+    pub approved_by: String,
+    pub approved_at: DateTime<Utc>,
+    /// (framework key, control id).
+    pub controls: Vec<(String, String)>,
+}
+
 /// A repository's evaluation: the report the score endpoint answers, with what it was made of.
 #[derive(Debug, Clone)]
 pub struct RepoEvaluation<'a> {
@@ -40,6 +61,49 @@ pub struct RepoEvaluation<'a> {
     pub frameworks: Vec<FrameworkInput<'a>>,
     pub report: &'a Report,
     pub evaluated_at: DateTime<Utc>,
+    /// The approved exceptions that applied (OSCAL risks, `deviation-approved`).
+    pub exceptions: Vec<ExceptionEvidence<'a>>,
+}
+
+fn risk_key(e: &ExceptionEvidence) -> String {
+    format!("exception/{}", e.exception_id)
+}
+
+/// An approved exception as a risk, with the log of its request and approval.
+fn risk(e: &ExceptionEvidence) -> RiskInput {
+    let until = e.expires_at.map_or("no expiry".to_string(), |t| {
+        format!("until {}", t.to_rfc3339())
+    });
+    RiskInput {
+        key: risk_key(e),
+        title: format!("Approved exception ({}): {}", e.kind, e.scope),
+        description: e.justification.to_string(),
+        statement: format!(
+            "The findings of {} do not count against the controls they concern, {until};              {} control(s) affected in this evaluation.",
+            e.scope,
+            e.controls.len()
+        ),
+        props: vec![
+            prop("exception-id", e.exception_id),
+            prop("exception-kind", e.kind),
+            e.expires_at
+                .and_then(|t| prop("expires-at", crate::text::timestamp(t))),
+        ],
+        log: vec![
+            RiskLogInput {
+                title: format!("Exception requested by {}", e.requested_by),
+                description: e.justification.to_string(),
+                at: e.requested_at,
+                status_change: Some("deviation-requested"),
+            },
+            RiskLogInput {
+                title: format!("Exception approved by {}", e.approved_by),
+                description: format!("Approved by {}, a second person: {until}.", e.approved_by),
+                at: e.approved_at,
+                status_change: Some("deviation-approved"),
+            },
+        ],
+    }
 }
 
 fn counts_text(c: &SeverityCounts) -> String {
@@ -233,6 +297,16 @@ pub fn repo_assessment(e: &RepoEvaluation) -> Document {
                     prop("pass-condition", &control.pass_condition),
                 ],
                 observations: related,
+                risks: e
+                    .exceptions
+                    .iter()
+                    .filter(|x| {
+                        x.controls
+                            .iter()
+                            .any(|(fw, id)| *fw == framework.key && *id == control.id)
+                    })
+                    .map(risk_key)
+                    .collect(),
             });
         }
         selections.push(selection);
@@ -274,6 +348,7 @@ pub fn repo_assessment(e: &RepoEvaluation) -> Document {
         selections,
         observations,
         findings,
+        risks: e.exceptions.iter().map(risk).collect(),
     }
     .build()
 }

@@ -11,8 +11,10 @@ use crate::exceptions::{self, Exception};
 use crate::org_view::OrgView;
 use crate::scans::{self, StoredScan};
 use compliance_domain::ids::{OrgId, RepoId};
-use compliance_domain::ingest::ScanSummary;
-use compliance_domain::scoring::{self, Evaluation, Excepted, FrameworkInput, Report, ScanInput};
+use compliance_domain::ingest::{FindingKey, ScanSummary};
+use compliance_domain::scoring::{
+    self, Applying, Evaluation, Excepted, FrameworkInput, Report, ScanInput,
+};
 use compliance_store::{ChangeMarker, Store, StoreError};
 
 /// A scan as its controls are judged at some time: the findings of the approved exceptions that
@@ -22,6 +24,8 @@ pub struct Excepting {
     pub excepted: Excepted,
     /// When the first of those exceptions ends (the judgement may change then).
     pub until: Option<DateTime<Utc>>,
+    /// The scan's finding keys they were matched on.
+    pub keys: Vec<FindingKey>,
 }
 
 /// The approved exceptions of `applying` (the org's, [`exceptions::applying`]) for the scan's
@@ -48,6 +52,7 @@ pub async fn excepting(
         summary,
         excepted,
         until,
+        keys,
     }))
 }
 
@@ -63,6 +68,37 @@ pub async fn excepting_repo(
     };
     let applying = exceptions::applying(store, org, now).await?;
     excepting(store, org, &applying, scan, now).await
+}
+
+/// The enabled, applicable controls of `view` some of whose findings in `scan` the exception
+/// sets aside (framework key, control id): what an export relates the exception to.
+pub fn exception_controls(
+    view: &OrgView,
+    scan: &StoredScan,
+    keys: &[FindingKey],
+    exception: &Exception,
+) -> Vec<(String, String)> {
+    let one = [Applying {
+        covers: exception.scope.covers(),
+        expires_at: exception.expires_at,
+    }];
+    let (kept, excepted) = scoring::apply_exceptions(&scan.summary, keys, &one);
+    if excepted.is_empty() {
+        return Vec::new();
+    }
+    view.frameworks
+        .iter()
+        .filter(|f| view.enabled(f))
+        .flat_map(|f| {
+            let disabled = view.settings.disabled(&f.key);
+            let (kept, excepted) = (&kept, &excepted);
+            f.controls
+                .iter()
+                .filter(move |c| !disabled.contains(&c.id))
+                .filter(move |c| excepted.for_control(c, kept).is_some())
+                .map(move |c| (f.key.clone(), c.id.clone()))
+        })
+        .collect()
 }
 
 /// Scores `scan` (the repository's latest, or none; `excepting`: with the exceptions that apply
