@@ -44,6 +44,10 @@ PLAN = [
     ("scans-api", "create-repo.json", 201),
     ("scans-api", "ingest-sarif.json", 201),
     ("scans-api", "list-scans.json", 200),
+    # An exception requested and listed; its requester's own approval refused (four eyes).
+    ("scans-api", "request-exception.json", 201),
+    ("scans-api", "list-exceptions.json", 200),
+    ("scans-api", "approve-exception.json", 403),
     # A report larger than a request: announced (a form signed for the S3 server), posted to the
     # S3 server as a browser posts it, its ObjectCreated event handed to process-upload, then read.
     ("scans-api", "create-upload.json", 201),
@@ -178,6 +182,8 @@ def main():
                     if fixture == "create-audit.json" and answer.get("statusCode") == 201:
                         body = json.loads(answer["body"])
                         created.update({"AUDIT_ID": body["audit_id"], "POLICY_ID": body["policy_id"]})
+                    if fixture == "request-exception.json" and answer.get("statusCode") == 201:
+                        created["EXCEPTION_ID"] = json.loads(answer["body"])["exception_id"]
                     if fixture == "create-upload.json" and answer.get("statusCode") == 201:
                         form = json.loads(answer["body"])
                         failures.extend(post_form(form, os.path.join(ROOT, "local/demo/latest.sarif")))

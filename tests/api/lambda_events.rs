@@ -111,6 +111,15 @@ async fn scans_and_scores_apis() {
             .status,
         200
     );
+    // An exception requested, listed, and refused to its own requester's approval (four eyes).
+    let requested = invoke_lambda(&scans, &ev("scans-api", "request-exception.json")).await;
+    assert_eq!(requested.status.as_u16(), 201, "{:?}", requested.body);
+    let exception = requested.body["exception_id"].as_str().unwrap();
+    let listed = invoke_lambda(&scans, &ev("scans-api", "list-exceptions.json")).await;
+    assert_eq!(listed.body["exceptions"][0]["exception_id"], exception);
+    let approve = ev("scans-api", "approve-exception.json").replace("EXCEPTION_ID", exception);
+    let own = invoke_lambda(&scans, &approve).await;
+    assert_eq!(own.status.as_u16(), 403, "{:?}", own.body);
     let score = invoke_lambda(&scores, &ev("scores-api", "get-score.json")).await;
     assert_eq!(score.body["repo_name"], "checkout-service");
     assert_eq!(score.body["total_issues"], 1);
