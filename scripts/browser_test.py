@@ -494,6 +494,47 @@ def main():
             axe("settings (team plan)")
             no_csp_violation()
 
+        def exceptions_queue_with_four_eyes():
+            # A member asks for the demo's cross-site scripting finding to be set aside; the
+            # signed-in admin asks for one of its own, which it may not decide.
+            status, created = api.call("POST", "/api/api-keys", {"name": "developer", "role": "member"})
+            assert status == 201, (status, created)
+            member = Api(base, created["key"])
+            status, theirs = member.call("POST", f"/api/repos/{repo_id}/exceptions", {
+                "scope": {"rule_id": "python.flask.security.xss.direct-use-of-jinja2"},
+                "kind": "false_positive", "justification": f"Autoescaped template {XSS}"})
+            assert status == 201, (status, theirs)
+            status, mine = api.call("POST", f"/api/repos/{repo_id}/exceptions", {
+                "scope": {"cwe": 327}, "kind": "compensating_control",
+                "justification": "Legacy hashes are migrated at the next login"})
+            assert status == 201, (status, mine)
+            driver.execute_script("sessionStorage.clear()")
+            sign_in(key)
+            go("#/exceptions")
+            theirs_row = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"#exceptions tr[data-exception-id='{theirs['exception_id']}']")))
+            mine_row = driver.find_element(By.CSS_SELECTOR, f"#exceptions tr[data-exception-id='{mine['exception_id']}']")
+            assert not mine_row.find_elements(By.CSS_SELECTOR, "button.approve"), "the requester's own request is not approvable"
+            assert "Awaiting another admin" in mine_row.text, mine_row.text
+            assert XSS in theirs_row.text, "the justification renders as text"
+            shot("9-exceptions")
+            axe("exceptions")
+            theirs_row.find_element(By.CSS_SELECTOR, "button.approve").click()
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                got = api.get(f"/api/repos/{repo_id}/exceptions/{theirs['exception_id']}")
+                if got["state"] == "approved":
+                    break
+                time.sleep(0.2)
+            assert got["state"] == "approved", got
+            assert got["decided_by"]["kind"] == "api_key", got
+            wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, f"#exceptions tr[data-exception-id='{theirs['exception_id']}']"))
+            # The repository page shows the finding set aside, as the score does.
+            go(f"#/repos/{repo_id}")
+            card = wait.until(EC.presence_of_element_located((By.ID, "excepted")))
+            excepted = api.get(f"/api/compliance/score/{repo_id}")["executive_summary"]["exceptions"]["excepted_findings"]
+            assert f"{excepted} set aside" in card.text, (card.text, excepted)
+            no_csp_violation()
+
         run.check("the dashboard is served with its policy and leaves the API alone", headers_and_policy)
         run.check("sign in keeps the key in sessionStorage only", sign_in_page)
         run.check("the overview's score is the API's", overview_score_is_the_apis)
@@ -507,6 +548,7 @@ def main():
         run.check("the audit trail filters and pages", audit_trail_filters_and_pages)
         run.check("an audit from a pack: create, run, findings with citations", audits_create_run_findings)
         run.check("the exports page", exports_page)
+        run.check("the exceptions queue: approve another's request, never one's own", exceptions_queue_with_four_eyes)
         run.check("sign in with a bearer token", bearer_token_sign_in)
         run.check("a locked framework shows the upgrade prompt", locked_framework_shows_the_upgrade_prompt)
     finally:

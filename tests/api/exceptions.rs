@@ -98,6 +98,17 @@ async fn four_eyes(backend: Backend) {
     }
     let still = app.get(&format!("{base}/{own_id}")).await;
     assert_eq!(still.body["state"], "requested");
+    // Who may decide, as each caller is told: another admin, never the requester or a member.
+    assert_eq!(still.body["can_decide"], false);
+    for (key, exception, may) in [
+        (&second_admin, own_id, true),
+        (&second_admin, id.as_str(), true),
+        (&member, id.as_str(), false),
+        (&viewer, id.as_str(), false),
+    ] {
+        let seen = call(&app, Method::GET, &format!("{base}/{exception}"), key, None).await;
+        assert_eq!(seen.body["can_decide"], may, "{:?}", seen.body);
+    }
 
     // A second admin approves the member's request.
     let resp = call(

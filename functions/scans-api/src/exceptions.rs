@@ -149,9 +149,28 @@ pub struct ExceptionQuery {
     cursor: Option<String>,
 }
 
+/// An exception as the caller sees it.
+#[derive(Serialize)]
+pub struct ExceptionView {
+    #[serde(flatten)]
+    pub exception: Exception,
+    /// Whether the caller may approve or reject it now (still requested, admin and above, not
+    /// its requester): what a client shows the decision for.
+    pub can_decide: bool,
+}
+
+impl ExceptionView {
+    fn for_caller(exception: Exception, principal: &Principal) -> Self {
+        ExceptionView {
+            can_decide: exception.decidable_by(principal),
+            exception,
+        }
+    }
+}
+
 #[derive(Serialize)]
 pub struct ExceptionList {
-    pub exceptions: Vec<Exception>,
+    pub exceptions: Vec<ExceptionView>,
     pub next_cursor: Option<String>,
 }
 
@@ -182,7 +201,7 @@ async fn request(
     meta: compliance_services::audit_log::RequestMeta,
     target: Target,
     body: RequestException,
-) -> Result<(StatusCode, Json<Exception>), ApiError> {
+) -> Result<(StatusCode, Json<ExceptionView>), ApiError> {
     let ctx = state.audit(principal, meta);
     if let Err(problem) = check_expiry(body.kind, body.expires_at, ctx.at, DEFAULT_MAX_DAYS) {
         let message = match problem {
@@ -207,7 +226,10 @@ async fn request(
         expires_at: body.expires_at,
     };
     let created = exceptions::request(state.store.as_ref(), &ctx, target, new).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok((
+        StatusCode::CREATED,
+        Json(ExceptionView::for_caller(created, principal)),
+    ))
 }
 
 pub async fn request_for_repo(
@@ -216,7 +238,7 @@ pub async fn request_for_repo(
     Meta(meta): Meta,
     Path(repo): Path<String>,
     JsonBody(body): JsonBody<RequestException>,
-) -> Result<(StatusCode, Json<Exception>), ApiError> {
+) -> Result<(StatusCode, Json<ExceptionView>), ApiError> {
     let target = repo_target(&state, &principal, &repo).await?;
     request(&state, &principal, meta, target, body).await
 }
@@ -226,7 +248,7 @@ pub async fn request_for_org(
     Admin(principal): Admin,
     Meta(meta): Meta,
     JsonBody(body): JsonBody<RequestException>,
-) -> Result<(StatusCode, Json<Exception>), ApiError> {
+) -> Result<(StatusCode, Json<ExceptionView>), ApiError> {
     request(&state, &principal, meta, Target::Org, body).await
 }
 
@@ -253,7 +275,10 @@ async fn list(
     )
     .await?;
     Ok(Json(ExceptionList {
-        exceptions: page,
+        exceptions: page
+            .into_iter()
+            .map(|e| ExceptionView::for_caller(e, principal))
+            .collect(),
         next_cursor: next.map(|c| c.encode()),
     }))
 }
@@ -281,7 +306,7 @@ async fn get(
     principal: &Principal,
     target: Target,
     id: &str,
-) -> Result<Json<Exception>, ApiError> {
+) -> Result<Json<ExceptionView>, ApiError> {
     let id = exception_in_path(id)?;
     exceptions::get(
         state.store.as_ref(),
@@ -291,7 +316,7 @@ async fn get(
         state.now(),
     )
     .await?
-    .map(Json)
+    .map(|e| Json(ExceptionView::for_caller(e, principal)))
     .ok_or_else(exception_not_found)
 }
 
@@ -299,7 +324,7 @@ pub async fn get_for_repo(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path((repo, id)): Path<(String, String)>,
-) -> Result<Json<Exception>, ApiError> {
+) -> Result<Json<ExceptionView>, ApiError> {
     let target = repo_target(&state, &principal, &repo).await?;
     get(&state, &principal, target, &id).await
 }
@@ -308,7 +333,7 @@ pub async fn get_for_org(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(id): Path<String>,
-) -> Result<Json<Exception>, ApiError> {
+) -> Result<Json<ExceptionView>, ApiError> {
     get(&state, &principal, Target::Org, &id).await
 }
 
@@ -319,11 +344,11 @@ async fn decide(
     target: Target,
     id: &str,
     decision: Decision,
-) -> Result<Json<Exception>, ApiError> {
+) -> Result<Json<ExceptionView>, ApiError> {
     let id = exception_in_path(id)?;
     let ctx = state.audit(principal, meta);
     match exceptions::decide(state.store.as_ref(), &ctx, target, &id, decision).await? {
-        Decided::Done(exception) => Ok(Json(*exception)),
+        Decided::Done(exception) => Ok(Json(ExceptionView::for_caller(*exception, principal))),
         Decided::NotFound => Err(exception_not_found()),
         Decided::OwnRequest => Err(ApiError::Forbidden(
             "An exception is decided by someone other than its requester".into(),
@@ -343,7 +368,7 @@ macro_rules! decisions {
             Admin(principal): Admin,
             Meta(meta): Meta,
             Path(path): Path<$path>,
-        ) -> Result<Json<Exception>, ApiError> {
+        ) -> Result<Json<ExceptionView>, ApiError> {
             let (target, id) = $target(&state, &principal, path).await?;
             decide(&state, &principal, meta, target, &id, Decision::Approve).await
         }
@@ -354,7 +379,7 @@ macro_rules! decisions {
             Meta(meta): Meta,
             Path(path): Path<$path>,
             JsonBody(body): JsonBody<Reasoned>,
-        ) -> Result<Json<Exception>, ApiError> {
+        ) -> Result<Json<ExceptionView>, ApiError> {
             let (target, id) = $target(&state, &principal, path).await?;
             let decision = Decision::Reject {
                 reason: body.reason,
@@ -368,7 +393,7 @@ macro_rules! decisions {
             Meta(meta): Meta,
             Path(path): Path<$path>,
             JsonBody(body): JsonBody<MaybeReasoned>,
-        ) -> Result<Json<Exception>, ApiError> {
+        ) -> Result<Json<ExceptionView>, ApiError> {
             let (target, id) = $target(&state, &principal, path).await?;
             let decision = Decision::Revoke {
                 reason: body.reason,

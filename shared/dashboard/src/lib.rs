@@ -54,6 +54,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/repo.js", JS),
     asset!("js/settings.js", JS),
     asset!("js/audit_trail.js", JS),
+    asset!("js/exceptions.js", JS),
     asset!("js/audits.js", JS),
     asset!("js/exports.js", JS),
     asset!("vendor/uplot/uPlot.esm.js", JS),

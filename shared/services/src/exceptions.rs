@@ -8,6 +8,7 @@
 //! exception past its expiry reads `expired` from that second on, with no job to move it.
 
 use chrono::{DateTime, Duration, Utc};
+use compliance_domain::identity::Principal;
 use compliance_domain::ids::{OrgId, RepoId, Uuid};
 use compliance_domain::ingest::FindingKey;
 use compliance_domain::labels;
@@ -152,6 +153,15 @@ impl Exception {
 
     fn requested_by_the_same(&self, actor: &Actor) -> bool {
         same_principal(&self.requested_by, actor)
+    }
+
+    /// Whether `principal` may approve or reject it now: still requested, admin and above, and
+    /// not its requester.
+    pub fn decidable_by(&self, principal: &Principal) -> bool {
+        self.state == ExceptionState::Requested
+            && principal.is_admin()
+            && !(self.requested_by.kind == principal.kind
+                && self.requested_by.id == principal.actor_id)
     }
 }
 

@@ -8,6 +8,7 @@ import { renderSettings } from "./settings.js";
 import { renderAuditTrail } from "./audit_trail.js";
 import { renderAudits, renderAudit } from "./audits.js";
 import { renderExports } from "./exports.js";
+import { renderExceptions } from "./exceptions.js";
 
 const main = document.getElementById("main");
 
@@ -15,6 +16,7 @@ const routes = [
   [/^#?\/?$/, renderOverview, "Overview", "#/"],
   [/^#\/repos\/(\d+)$/, renderRepo, "Repository", "#/"],
   [/^#\/settings$/, renderSettings, "Settings", "#/settings"],
+  [/^#\/exceptions$/, renderExceptions, "Exceptions", "#/exceptions"],
   [/^#\/audit-trail$/, renderAuditTrail, "Audit trail", "#/audit-trail"],
   [/^#\/audits$/, renderAudits, "Audits", "#/audits"],
   [/^#\/audits\/([\w-]+)$/, renderAudit, "Audit", "#/audits"],

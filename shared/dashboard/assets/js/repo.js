@@ -38,6 +38,15 @@ export async function renderRepo(repoId) {
       h("div", { class: "card" }, h("div", { class: "muted" }, "Overall score"), h("div", { class: "score", id: "overall-score" }, String(s.overall_score)), postureBadge(s.posture)),
       h("div", { class: "card" }, h("div", { class: "muted" }, "Controls"), h("div", {}, `${s.passing} passing, ${s.partial} partial, ${s.failing} failing of ${s.total_controls}`), h("div", { class: "muted" }, `${s.no_evidence} without evidence`)),
       h("div", { class: "card" }, h("div", { class: "muted" }, "Latest scan"), h("div", {}, score.last_scan ? formatTime(score.last_scan) : "never"), h("div", { class: "muted" }, `${score.total_issues ?? 0} issues`)),
+      s.exceptions
+        ? h(
+            "div",
+            { class: "card", id: "excepted" },
+            h("div", { class: "muted" }, "Excepted findings"),
+            h("div", {}, `${s.exceptions.excepted_findings} set aside by approved exceptions`),
+            h("div", { class: "muted" }, s.exceptions.soonest_expiry ? `first counts again ${formatTime(s.exceptions.soonest_expiry)}` : "no expiry"),
+          )
+        : null,
     ),
     h("h2", {}, "Recommendation"),
     h("p", { class: "card", id: "recommendation" }, s.recommendation || "—"),
