@@ -687,3 +687,144 @@ async fn an_exception_resolves_when_its_findings_are_gone() {
     assert_eq!(score["total_issues"], 2);
     assert!(score["executive_summary"].get("exceptions").is_none());
 }
+
+/// The demo-like report of one result its tool suppressed in source (`// nosemgrep`), with a
+/// line of our own so that each report's bytes differ.
+fn suppressed_report(line: u32) -> Vec<u8> {
+    let mut doc: Value = serde_json::from_slice(&test_support::sarif_sample(
+        "semgrep/semgrep_nosemgrep_suppressed.sarif",
+    ))
+    .unwrap();
+    doc["runs"][0]["properties"] = json!({"line": line});
+    serde_json::to_vec(&doc).unwrap()
+}
+
+async fn suppressions_need_approval(backend: Backend) {
+    let app = spawn_app_on(backend).await;
+    let repo = new_repo(&app).await;
+    let scans = format!("/api/repos/{repo}/scans");
+    let base = format!("/api/repos/{repo}/exceptions");
+    assert_eq!(
+        app.get("/api/compliance/settings").await.body,
+        json!({"suppressions": "require_approval"})
+    );
+    // Sent by a member's CI key: the suppressed result counts, and its suppression is a request.
+    let ci = app.key_for(&app.org_id, Role::Member).await;
+    let send = |line: u32| {
+        let key = ci.clone();
+        let path = scans.clone();
+        let app = &app;
+        async move {
+            app.send(
+                app.request(Method::POST, &path)
+                    .header("X-API-Key", key)
+                    .header("Content-Type", "application/sarif+json")
+                    .body(suppressed_report(line)),
+            )
+            .await
+        }
+    };
+    let first = send(1).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{:?}", first.body);
+    assert_eq!(first.body["summary"]["totals"]["findings"], 1);
+    assert_eq!(first.body["summary"]["excluded"]["suppressed"], 0);
+    let requested = app.get(&format!("{base}?state=requested")).await.body;
+    let list = requested["exceptions"].as_array().unwrap();
+    assert_eq!(list.len(), 1, "{requested}");
+    let request = &list[0];
+    assert_eq!(request["kind"], "false_positive");
+    assert!(request["scope"]["fingerprints"].is_array(), "{request}");
+    assert!(
+        request["justification"]
+            .as_str()
+            .unwrap()
+            .contains("rules.eqeq-is-bad"),
+        "{request}"
+    );
+    assert_eq!(request["requested_by"]["kind"], "api_key");
+    let id = request["exception_id"].as_str().unwrap().to_string();
+    let score_path = format!("/api/compliance/score/{repo}");
+    assert_eq!(app.get(&score_path).await.body["total_issues"], 1);
+
+    // The same suppression in the next report is not asked again.
+    assert_eq!(send(2).await.status, StatusCode::CREATED);
+    let again = app.get(&base).await.body;
+    assert_eq!(again["exceptions"].as_array().unwrap().len(), 1);
+
+    // Its sender cannot approve it; an admin does, and the finding is set aside.
+    let own = call(
+        &app,
+        Method::POST,
+        &format!("{base}/{id}/approve"),
+        &ci,
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(own.status, StatusCode::FORBIDDEN);
+    let approved = app.post(&format!("{base}/{id}/approve"), json!({})).await;
+    assert_eq!(approved.status, StatusCode::OK, "{:?}", approved.body);
+    let score = app.get(&score_path).await.body;
+    assert_eq!(score["total_issues"], 0, "{score}");
+    assert_eq!(
+        score["executive_summary"]["exceptions"]["excepted_findings"],
+        1
+    );
+
+    // `honour` (admins only, audited): the tool's suppression is followed, nothing requested.
+    let member = call(
+        &app,
+        Method::PUT,
+        "/api/compliance/settings",
+        &ci,
+        Some(json!({"suppressions": "honour"})),
+    )
+    .await;
+    assert_eq!(member.status, StatusCode::FORBIDDEN);
+    let bad = app
+        .put(
+            "/api/compliance/settings",
+            json!({"suppressions": "ignore"}),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{:?}", bad.body);
+    let set = app
+        .put(
+            "/api/compliance/settings",
+            json!({"suppressions": "honour"}),
+        )
+        .await;
+    assert_eq!(set.body, json!({"suppressions": "honour"}));
+    let other = new_repo(&app).await;
+    let honoured = app
+        .post_bytes(
+            &format!("/api/repos/{other}/scans"),
+            "application/sarif+json",
+            suppressed_report(3),
+        )
+        .await;
+    assert_eq!(honoured.body["summary"]["totals"]["findings"], 0);
+    assert_eq!(honoured.body["summary"]["excluded"]["suppressed"], 1);
+    let none = app
+        .get(&format!("/api/repos/{other}/exceptions"))
+        .await
+        .body;
+    assert_eq!(none["exceptions"], json!([]));
+    let log = app
+        .get("/api/audit-logs?action=COMPLIANCE_SETTINGS_UPDATED")
+        .await
+        .body;
+    assert_eq!(
+        log["entries"][0]["metadata"]["after"]["suppressions"],
+        "honour"
+    );
+}
+
+#[tokio::test]
+async fn suppressions_need_approval_on_the_embedded_store() {
+    suppressions_need_approval(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn suppressions_need_approval_on_dynamodb() {
+    suppressions_need_approval(Backend::Dynamo).await;
+}

@@ -716,6 +716,34 @@ async fn every_operation_answers_as_documented() {
         200,
     )
     .await;
+    // What suppressions do: read by anyone, set by admins (kept at the default).
+    w.call(M::GET, "/api/compliance/settings", viewer, None, 200)
+        .await;
+    let settings = json!({"suppressions": "require_approval"});
+    w.call(
+        M::PUT,
+        "/api/compliance/settings",
+        member,
+        Some(settings.clone()),
+        403,
+    )
+    .await;
+    w.call(
+        M::PUT,
+        "/api/compliance/settings",
+        admin,
+        Some(json!({"suppressions": "ignore"})),
+        400,
+    )
+    .await;
+    w.call(
+        M::PUT,
+        "/api/compliance/settings",
+        admin,
+        Some(settings),
+        200,
+    )
+    .await;
     let org_revoke = format!("/api/compliance/exceptions/{}/revoke", org_requested[2]);
     w.call(
         M::POST,

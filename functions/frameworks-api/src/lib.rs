@@ -4,6 +4,7 @@
 
 mod controls;
 mod mappings;
+mod org_settings;
 mod selection;
 mod soa;
 
@@ -27,6 +28,8 @@ pub fn routes() -> Routes {
         )
         .get("/api/compliance/frameworks/{framework_key}/soa", soa::get)
         .get("/api/compliance/mappings", mappings::list)
+        .get("/api/compliance/settings", org_settings::get)
+        .put("/api/compliance/settings", org_settings::set)
 }
 
 pub fn router(state: AppState) -> Router {

@@ -4,10 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::RepoId;
-use compliance_domain::ingest::{self, FindingKeys, ScanSummary, Signals, StreamError};
+use compliance_domain::ingest::{
+    self, FindingKeys, ScanSummary, Signals, StreamError, SuppressionPolicy, Suppressions,
+};
 use compliance_http::upload::MAX_DECOMPRESSED_BYTES;
 use compliance_http::ApiError;
 use compliance_services::scans::{self, NewScan, ScanFormat, Stored, StoredScan};
+use compliance_services::suppressions;
 use compliance_store::WriteOp;
 use compliance_uploads::records;
 use compliance_uploads::{Upload, UploadContentType, UploadResult};
@@ -22,12 +25,17 @@ struct Parsed {
     format: ScanFormat,
     summary: ScanSummary,
     finding_keys: FindingKeys,
+    suppressions: Suppressions,
     scanned_at: Option<DateTime<Utc>>,
     content_sha256: String,
 }
 
 /// Reads the report (CPU work: on a blocking thread).
-fn parse(content_type: UploadContentType, source: &Source) -> Result<Parsed, ApiError> {
+fn parse(
+    content_type: UploadContentType,
+    source: &Source,
+    policy: SuppressionPolicy,
+) -> Result<Parsed, ApiError> {
     let format = match content_type {
         UploadContentType::Json => json_format_of(source.open().map_err(ApiError::internal)?),
         _ => ScanFormat::Sarif,
@@ -36,16 +44,18 @@ fn parse(content_type: UploadContentType, source: &Source) -> Result<Parsed, Api
     match format {
         // Read as a stream, twice (see `summarise_sarif_stream`), never held whole.
         ScanFormat::Sarif => {
-            let summarised = ingest::summarise_sarif_stream(source, &signals).map_err(|e| {
-                source.explain().unwrap_or_else(|| match e {
-                    StreamError::Invalid(e) => ingest_error(e),
-                    StreamError::Read(e) => ApiError::internal(e),
-                })
-            })?;
+            let summarised =
+                ingest::summarise_sarif_stream_for(source, &signals, policy).map_err(|e| {
+                    source.explain().unwrap_or_else(|| match e {
+                        StreamError::Invalid(e) => ingest_error(e),
+                        StreamError::Read(e) => ApiError::internal(e),
+                    })
+                })?;
             Ok(Parsed {
                 format,
                 summary: summarised.summary,
                 finding_keys: summarised.keys,
+                suppressions: summarised.suppressions,
                 scanned_at: None,
                 content_sha256: summarised.sha256,
             })
@@ -59,6 +69,7 @@ fn parse(content_type: UploadContentType, source: &Source) -> Result<Parsed, Api
                 format,
                 summary: ingest::summarise(&native.scan, &native.signals),
                 finding_keys: FindingKeys::of_scan(&native.scan),
+                suppressions: Suppressions::default(),
                 scanned_at: Some(native.finished_at),
                 content_sha256: hex::encode(Sha256::digest(&report)),
             })
@@ -73,7 +84,8 @@ pub(crate) async fn store(
     source: Source,
 ) -> Result<UploadResult, Outcome> {
     let content_type = claimed.content_type;
-    let parsed = tokio::task::spawn_blocking(move || parse(content_type, &source))
+    let policy = suppressions::policy(p.state.store.as_ref(), &claimed.org_id).await?;
+    let parsed = tokio::task::spawn_blocking(move || parse(content_type, &source, policy))
         .await
         .map_err(ApiError::internal)??;
     let now = p.state.now();
@@ -87,6 +99,7 @@ pub(crate) async fn store(
         };
         records::complete_op(claimed, result, now)
     };
+    let parsed_suppressions = parsed.suppressions;
     let new = NewScan {
         repo_id,
         format: parsed.format,
@@ -99,10 +112,13 @@ pub(crate) async fn store(
     };
     let store = p.state.store.as_ref();
     match scans::store_scan(store, &ctx, new).await? {
-        Stored::New(scan) => Ok(UploadResult::Scan {
-            scan_id: scan.scan_id,
-            duplicate: false,
-        }),
+        Stored::New(scan) => {
+            suppressions::request_approvals(store, &ctx, repo_id, &parsed_suppressions).await?;
+            Ok(UploadResult::Scan {
+                scan_id: scan.scan_id,
+                duplicate: false,
+            })
+        }
         // No idempotency key is sent with an upload, so a first scan found is the same bytes.
         Stored::Duplicate(scan) | Stored::KeyReused(scan) => {
             let result = UploadResult::Scan {

@@ -3,12 +3,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::{RepoId, ScanId};
-use compliance_domain::ingest::{self, FindingKeys, IngestError, ScanSummary, Signals};
+use compliance_domain::ingest::{
+    self, FindingKeys, IngestError, Ingested, ScanSummary, Signals, Suppressions,
+};
 use compliance_http::{
     page_args, ApiError, AppState, Caller, Contributor, FieldError, Meta, PageParams, Params,
     RawBody,
 };
 use compliance_services::scans::{self, NewScan, ScanFormat, Stored, StoredScan};
+use compliance_services::suppressions;
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -127,25 +130,35 @@ pub async fn ingest(
     // (compressed) body until it is decoded.
     drop(body);
     let format = body::format(&headers, &report)?;
+    let policy = suppressions::policy(state.store.as_ref(), &principal.org_id).await?;
     // Parsing a large report is CPU work: keep it off the async workers. A SARIF report is read
     // in one pass straight into its bounded summary (no DOM, no list of every finding); the
     // report's bytes are freed as soon as they are read and hashed.
     let parsed = tokio::task::spawn_blocking(move || {
         let (parsed, content_sha256) = hashed_while(&report, || match format {
-            ScanFormat::Sarif => ingest::summarise_sarif_keyed(&report, &sarif_signals)
-                .map(|(summary, keys)| (summary, keys, None)),
+            ScanFormat::Sarif => {
+                ingest::summarise_sarif_for(&report, &sarif_signals, policy).map(|i| (i, None))
+            }
             ScanFormat::Native => ingest::parse_native(&report).map(|native| {
-                let summary = ingest::summarise(&native.scan, &native.signals);
-                let keys = FindingKeys::of_scan(&native.scan);
-                (summary, keys, Some(native.finished_at))
+                let ingested = Ingested {
+                    summary: ingest::summarise(&native.scan, &native.signals),
+                    keys: FindingKeys::of_scan(&native.scan),
+                    suppressions: Suppressions::default(),
+                };
+                (ingested, Some(native.finished_at))
             }),
         });
         drop(report);
-        parsed.map(|(summary, keys, scanned_at)| (summary, keys, scanned_at, content_sha256))
+        parsed.map(|(ingested, scanned_at)| (ingested, scanned_at, content_sha256))
     })
     .await
     .map_err(ApiError::internal)?;
-    let (summary, finding_keys, scanned_at, content_sha256) = parsed.map_err(ingest_error)?;
+    let (ingested, scanned_at, content_sha256) = parsed.map_err(ingest_error)?;
+    let Ingested {
+        summary,
+        keys: finding_keys,
+        suppressions: reported,
+    } = ingested;
     let ctx = state.audit(&principal, meta);
     let new = NewScan {
         repo_id: repo.repo_id,
@@ -158,7 +171,11 @@ pub async fn ingest(
         also: None,
     };
     match scans::store_scan(state.store.as_ref(), &ctx, new).await? {
-        Stored::New(scan) => Ok((StatusCode::CREATED, Json(ScanView::of(scan, false)))),
+        Stored::New(scan) => {
+            suppressions::request_approvals(state.store.as_ref(), &ctx, scan.repo_id, &reported)
+                .await?;
+            Ok((StatusCode::CREATED, Json(ScanView::of(scan, false))))
+        }
         Stored::Duplicate(scan) => Ok((StatusCode::OK, Json(ScanView::of(scan, true)))),
         // The common convention (Stripe; IETF draft "The Idempotency-Key HTTP Header Field"):
         // a key reused with another payload is a client error, never a silent duplicate.

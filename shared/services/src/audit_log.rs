@@ -24,6 +24,8 @@ labels! {
         OrgPlanChanged => "ORG_PLAN_CHANGED",
         ComplianceFrameworksUpdated => "COMPLIANCE_FRAMEWORKS_UPDATED",
         ComplianceControlsUpdated => "COMPLIANCE_CONTROLS_UPDATED",
+        /// Not in the reference: the org's compliance settings (what suppressions do).
+        ComplianceSettingsUpdated => "COMPLIANCE_SETTINGS_UPDATED",
         ComplianceCustomFrameworkCreated => "COMPLIANCE_CUSTOM_FRAMEWORK_CREATED",
         /// Not in the reference: saving an existing key is an update, and says so.
         ComplianceCustomFrameworkUpdated => "COMPLIANCE_CUSTOM_FRAMEWORK_UPDATED",

@@ -334,6 +334,15 @@ pub async fn list(
     ))
 }
 
+/// The scopes of a page of exceptions (`query` of their keys).
+pub async fn scopes(
+    store: &dyn Store,
+    query: &Query,
+) -> Result<(Vec<Scope>, Option<Cursor>), StoreError> {
+    let (page, next): (Vec<StoredException>, _) = store.query_records(query).await?;
+    Ok((page.into_iter().map(|s| s.exception.scope).collect(), next))
+}
+
 /// Every exception of the org (its repositories' and its own) that applies at `now`: what
 /// scoring reads, in one Query.
 pub async fn applying(

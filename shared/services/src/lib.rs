@@ -18,5 +18,6 @@ pub mod scans;
 pub mod scores;
 pub mod settings;
 pub mod summary;
+pub mod suppressions;
 pub mod telemetry;
 pub mod trends;

@@ -212,6 +212,12 @@ pub const ITEM_TYPES: &[ItemType] = &[
         sample: || scan_finding_keys(&samples::org(), samples::repo(), &samples::scan(), 7),
     },
     ItemType {
+        item: "suppression_policy",
+        pk: "ORG#{org}",
+        sk: "SUPPRESSIONS",
+        sample: || suppression_policy(&samples::org()),
+    },
+    ItemType {
         item: "exception",
         pk: "ORG#{org}",
         sk: "EXCEPTION#{repo_id:010}#{exception_id}",
@@ -636,4 +642,9 @@ pub fn scan_finding_keys_all(org: &OrgId, repo: RepoId, scan: &ScanId) -> (Strin
         repo_pk(org, repo),
         SortKeyRange::Prefix(format!("FINDINGKEYS#{scan}#")),
     )
+}
+
+/// What the org's accepted SARIF suppressions do (`require_approval` when absent).
+pub fn suppression_policy(org: &OrgId) -> Key {
+    Key::new(org_pk(org), "SUPPRESSIONS")
 }

@@ -29,13 +29,14 @@ mod work;
 
 pub use error::IngestError;
 pub use model::{
-    ExclusionCounts, Finding, FindingKey, FindingKeys, Location, NormalisedScan, ToolRun,
-    FINDING_KEYS_MAX,
+    ExclusionCounts, Finding, FindingKey, FindingKeys, Location, NormalisedScan, SuppressionPolicy,
+    SuppressionRequest, Suppressions, ToolRun, FINDING_KEYS_MAX, SUPPRESSIONS_MAX,
 };
 pub use native::{parse_native, parse_signals, NativeScan, PullRequestStats, QualityGate, Signals};
 pub use sarif::{
-    parse_sarif, summarise_sarif, summarise_sarif_keyed, summarise_sarif_stream, ReportSource,
-    StreamError, Summarised,
+    parse_sarif, summarise_sarif, summarise_sarif_for, summarise_sarif_keyed,
+    summarise_sarif_stream, summarise_sarif_stream_for, Ingested, ReportSource, StreamError,
+    Summarised,
 };
 pub use summary::{
     summarise, FailedTool, FindingGroup, ScanSummary, SeverityCounts, ToolSummary, Totals,

@@ -18,6 +18,47 @@ pub const TOOL_MAX_CHARS: usize = 128;
 /// Most CWE ids kept on one finding.
 pub const CWE_MAX_PER_FINDING: usize = 16;
 
+labels! {
+    /// What an accepted SARIF suppression (`// nosemgrep`, `# nosec`, an external triage) does.
+    pub enum SuppressionPolicy as "suppression policy" {
+        /// The result counts like any other, and its suppression is reported for someone to
+        /// approve (the org's default).
+        RequireApproval => "require_approval",
+        /// The result does not count (excluded as `suppressed`), as the tool asked.
+        Honour => "honour",
+    }
+}
+
+/// What the parser does unless told otherwise: what the tool asked (the org's setting defaults
+/// to `require_approval`, applied by the caller).
+impl Default for SuppressionPolicy {
+    fn default() -> Self {
+        SuppressionPolicy::Honour
+    }
+}
+
+/// Most suppressions reported per scan ([`Suppressions`]).
+pub const SUPPRESSIONS_MAX: usize = 100;
+
+/// A counted result its tool marked suppressed: what a request to approve it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SuppressionRequest {
+    pub key: FindingKey,
+    pub tool: String,
+    /// `inSource` (a comment in the code) or `external` (a triage outside it).
+    pub kind: String,
+    /// The suppression's own `justification`, cut to 1,000 characters.
+    pub justification: Option<String>,
+}
+
+/// The suppressions of a scan under [`SuppressionPolicy::RequireApproval`]: the first
+/// [`SUPPRESSIONS_MAX`] distinct ones (by fingerprint), and how many more there were.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Suppressions {
+    pub found: Vec<SuppressionRequest>,
+    pub omitted: u64,
+}
+
 /// Most finding keys kept per scan ([`FindingKeys`]).
 pub const FINDING_KEYS_MAX: usize = 10_000;
 

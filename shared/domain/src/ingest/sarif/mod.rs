@@ -42,15 +42,20 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::error::IngestError;
-use super::model::{ExclusionCounts, FindingKeys, NormalisedScan, ToolRun};
+use super::model::{
+    truncate_chars, ExclusionCounts, FindingKeys, NormalisedScan, SuppressionPolicy,
+    SuppressionRequest, Suppressions, ToolRun, SUPPRESSIONS_MAX,
+};
 use super::native::Signals;
 use super::summary::{ScanSummary, Summariser};
 use checks::{check_header, check_object, explain_failure, no_results, require_evidence};
 use input::Input;
-use normalise::{FindingRef, RunState, Sink};
+use normalise::{FindingRef, RunState, Sink, SuppressionText};
 use wire::{Log, RawResult, Run, RunHead};
 
-pub use stream::{summarise_sarif_stream, ReportSource, StreamError, Summarised};
+pub use stream::{
+    summarise_sarif_stream, summarise_sarif_stream_for, ReportSource, StreamError, Summarised,
+};
 
 mod checks;
 mod input;
@@ -85,7 +90,8 @@ pub fn summarise_sarif_keyed(
     bytes: &[u8],
     signals: &Signals,
 ) -> Result<(ScanSummary, FindingKeys), IngestError> {
-    let (summary, keys) = ingest(bytes, SummarySink::default)?.finish(signals);
+    let Ingested { summary, keys, .. } =
+        summarise_sarif_for(bytes, signals, SuppressionPolicy::Honour)?;
     // Every test that summarises a log checks that both ways give the same summary.
     #[cfg(test)]
     assert_eq!(
@@ -100,6 +106,16 @@ pub fn summarise_sarif_keyed(
         "the keys read in one pass and those of the parsed findings differ"
     );
     Ok((summary, keys))
+}
+
+/// [`summarise_sarif_keyed`] under the org's suppression `policy`: with `require_approval`,
+/// suppressed results count and their suppressions are reported.
+pub fn summarise_sarif_for(
+    bytes: &[u8],
+    signals: &Signals,
+    policy: SuppressionPolicy,
+) -> Result<Ingested, IngestError> {
+    Ok(ingest(bytes, || SummarySink::with(policy))?.finish(signals))
 }
 
 /// Collects the [`NormalisedScan`].
@@ -125,13 +141,37 @@ struct SummarySink {
     summariser: Summariser,
     runs: Vec<ToolRun>,
     excluded: ExclusionCounts,
+    policy: SuppressionPolicy,
+    suppressions: Suppressions,
 }
 
 impl SummarySink {
-    fn finish(self, signals: &Signals) -> (ScanSummary, FindingKeys) {
-        self.summariser
-            .finish_keyed(&self.runs, self.excluded, signals)
+    fn with(policy: SuppressionPolicy) -> Self {
+        SummarySink {
+            policy,
+            ..SummarySink::default()
+        }
     }
+
+    fn finish(self, signals: &Signals) -> Ingested {
+        let (summary, keys) = self
+            .summariser
+            .finish_keyed(&self.runs, self.excluded, signals);
+        Ingested {
+            summary,
+            keys,
+            suppressions: self.suppressions,
+        }
+    }
+}
+
+/// A report read into its summary, the keys of its counted findings, and (under
+/// `require_approval`) the suppressions that await approval.
+#[derive(Debug, Clone)]
+pub struct Ingested {
+    pub summary: ScanSummary,
+    pub keys: FindingKeys,
+    pub suppressions: Suppressions,
 }
 
 impl Sink for SummarySink {
@@ -145,7 +185,36 @@ impl Sink for SummarySink {
     fn tools(&self) -> &[ToolRun] {
         &self.runs
     }
+    fn policy(&self) -> SuppressionPolicy {
+        self.policy
+    }
+    fn suppression(&mut self, f: &FindingRef<'_>, s: &SuppressionText<'_>) {
+        let found = &mut self.suppressions;
+        if found.found.len() == SUPPRESSIONS_MAX {
+            found.omitted += 1;
+            return;
+        }
+        let key = f.finding_key();
+        if found
+            .found
+            .iter()
+            .any(|r| r.key.fingerprint == key.fingerprint)
+        {
+            return;
+        }
+        found.found.push(SuppressionRequest {
+            tool: f.tool().to_string(),
+            kind: s.kind.to_string(),
+            justification: s
+                .justification
+                .map(|j| truncate_chars(j, JUSTIFICATION_MAX_CHARS)),
+            key,
+        });
+    }
 }
+
+/// Longest suppression justification kept, in characters.
+const JUSTIFICATION_MAX_CHARS: usize = 1_000;
 
 /// Parses and normalises into a sink. The fast path reads each run's `results` as it goes,
 /// without holding them (see [`fast`]); when it fails for any reason, the document is read

@@ -12,8 +12,8 @@ use crate::ingest::error::IngestError;
 use crate::ingest::loose::First;
 use crate::ingest::mapping::{self, cwe_from_tag, parse_cwe, TagFacts, ToolProfile};
 use crate::ingest::model::{
-    cut, truncate_chars, ExclusionCounts, Finding, FindingKey, Location, ToolRun,
-    CWE_MAX_PER_FINDING, MESSAGE_MAX_CHARS, TOOL_MAX_CHARS, URI_MAX_CHARS,
+    cut, truncate_chars, ExclusionCounts, Finding, FindingKey, Location, SuppressionPolicy,
+    ToolRun, CWE_MAX_PER_FINDING, MESSAGE_MAX_CHARS, TOOL_MAX_CHARS, URI_MAX_CHARS,
 };
 use crate::ingest::severity::{
     severity_from_label_value, severity_from_score_value, severity_from_text, Level,
@@ -31,6 +31,19 @@ pub(super) trait Sink {
     fn finding(&mut self, f: FindingRef<'_>);
     fn run(&mut self, run: ToolRun, excluded: &ExclusionCounts);
     fn tools(&self) -> &[ToolRun];
+    /// Whether an accepted suppression excludes its result (`honour`), or the result counts and
+    /// its suppression is reported for someone to approve (`require_approval`).
+    fn policy(&self) -> SuppressionPolicy {
+        SuppressionPolicy::Honour
+    }
+    /// A counted result the tool marked suppressed, under `require_approval`.
+    fn suppression(&mut self, _f: &FindingRef<'_>, _s: &SuppressionText<'_>) {}
+}
+
+/// What a result's (first accepted) suppression says.
+pub(super) struct SuppressionText<'x> {
+    pub(super) kind: &'x str,
+    pub(super) justification: Option<&'x str>,
 }
 
 // --- Per run --------------------------------------------------------------------------------
@@ -456,13 +469,20 @@ impl<'r> RunState<'r> {
         result: &RawResult,
         sink: &mut S,
     ) -> Result<(), IngestError> {
-        let (check_type, outcome) =
-            normalise_result(&self.ctx, result, || format!("runs[{i}].results[{j}]"))?;
+        let honour = sink.policy() == SuppressionPolicy::Honour;
+        let (check_type, outcome) = normalise_result(&self.ctx, result, honour, || {
+            format!("runs[{i}].results[{j}]")
+        })?;
         self.results += 1;
         self.covered.insert(check_type);
         match outcome {
             Outcome::Counted(f) => {
                 self.counted += 1;
+                sink.finding(f);
+            }
+            Outcome::CountedSuppressed(f, s) => {
+                self.counted += 1;
+                sink.suppression(&f, &s);
                 sink.finding(f);
             }
             Outcome::Suppressed => self.excluded.suppressed += 1,
@@ -583,6 +603,8 @@ fn rule_info(
 
 enum Outcome<'x> {
     Counted(FindingRef<'x>),
+    /// Counted although the tool suppressed it: its suppression awaits approval.
+    CountedSuppressed(FindingRef<'x>, SuppressionText<'x>),
     Suppressed,
     BaselineAbsent,
     NotFailKind,
@@ -592,6 +614,7 @@ enum Outcome<'x> {
 fn normalise_result<'x>(
     ctx: &'x RunCtx,
     r: &'x RawResult<'x>,
+    honour_suppressions: bool,
     path: impl Fn() -> String,
 ) -> Result<(CheckType, Outcome<'x>), IngestError> {
     // Enumerations first: an unknown value could hide a finding, so it is an error.
@@ -622,7 +645,7 @@ fn normalise_result<'x>(
             ));
         }
     }
-    let mut suppressed = false;
+    let mut suppressed: Option<SuppressionText<'x>> = None;
     for (k, s) in r.suppressions.iter().flatten().enumerate() {
         if !SUPPRESSION_KINDS.contains(&s.kind.as_ref()) {
             return Err(IngestError::new(
@@ -635,7 +658,12 @@ fn normalise_result<'x>(
             ));
         }
         match s.status.as_deref() {
-            None | Some("accepted") => suppressed = true,
+            None | Some("accepted") => {
+                suppressed.get_or_insert(SuppressionText {
+                    kind: s.kind.as_ref(),
+                    justification: s.justification.as_deref(),
+                });
+            }
             Some(st) if SUPPRESSION_STATUSES.contains(&st) => {}
             Some(st) => {
                 return Err(IngestError::new(
@@ -695,7 +723,7 @@ fn normalise_result<'x>(
         } else {
             Level::None
         });
-    if suppressed {
+    if suppressed.is_some() && honour_suppressions {
         return Ok((check_type, Outcome::Suppressed));
     }
     if r.baseline_state.as_deref() == Some("absent") {
@@ -738,19 +766,23 @@ fn normalise_result<'x>(
         None => (None, None),
     };
 
+    let f = FindingRef {
+        check_type,
+        severity,
+        rule_id,
+        tool: &ctx.tool,
+        cwe: cwes,
+        message,
+        uri,
+        start_line,
+        result: r,
+    };
     Ok((
         check_type,
-        Outcome::Counted(FindingRef {
-            check_type,
-            severity,
-            rule_id,
-            tool: &ctx.tool,
-            cwe: cwes,
-            message,
-            uri,
-            start_line,
-            result: r,
-        }),
+        match suppressed {
+            Some(s) => Outcome::CountedSuppressed(f, s),
+            None => Outcome::Counted(f),
+        },
     ))
 }
 
@@ -838,6 +870,21 @@ impl Candidate for FindingRef<'_> {
             .then_with(|| self.fingerprint().cmp(&other.fingerprint))
     }
     fn key(&self) -> FindingKey {
+        self.finding_key()
+    }
+
+    fn to_finding(&self) -> Finding {
+        self.finding()
+    }
+}
+
+impl FindingRef<'_> {
+    pub(super) fn tool(&self) -> &str {
+        self.tool
+    }
+
+    /// What matching an exception needs of it.
+    pub(super) fn finding_key(&self) -> FindingKey {
         let mut cwe = self.cwe.clone();
         cwe.sort_unstable();
         cwe.dedup();
@@ -851,7 +898,7 @@ impl Candidate for FindingRef<'_> {
         }
     }
 
-    fn to_finding(&self) -> Finding {
+    fn finding(&self) -> Finding {
         FindingRef {
             check_type: self.check_type,
             severity: self.severity,

@@ -36,7 +36,7 @@ use super::scan::{CutResults, Next, Results};
 use super::wire::{CheckedResults, Log, Obj, RawResult};
 use super::{normalise_log, read_whole, RunResults, RunState, Sink, SummarySink};
 use crate::ingest::error::{explain_with_path_in, IngestError};
-use crate::ingest::model::FindingKeys;
+use crate::ingest::model::{FindingKeys, SuppressionPolicy, Suppressions};
 use crate::ingest::native::Signals;
 use crate::ingest::summary::ScanSummary;
 
@@ -73,6 +73,8 @@ pub struct Summarised {
     pub summary: ScanSummary,
     /// The keys of the counted findings, for exceptions.
     pub keys: FindingKeys,
+    /// Under `require_approval`: the suppressions that await approval.
+    pub suppressions: Suppressions,
     /// SHA-256 of the report's bytes (all of them, a byte-order mark included), lower-case hex:
     /// the scan's deduplication key.
     pub sha256: String,
@@ -118,11 +120,22 @@ pub fn summarise_sarif_stream<Src: ReportSource + ?Sized>(
     source: &Src,
     signals: &Signals,
 ) -> Result<Summarised, StreamError> {
-    let (sink, sha256) = ingest_stream(source, SummarySink::default())?;
-    let (summary, keys) = sink.finish(signals);
+    summarise_sarif_stream_for(source, signals, SuppressionPolicy::Honour)
+}
+
+/// [`summarise_sarif_stream`] under the org's suppression `policy` (see
+/// [`summarise_sarif_for`](super::summarise_sarif_for)).
+pub fn summarise_sarif_stream_for<Src: ReportSource + ?Sized>(
+    source: &Src,
+    signals: &Signals,
+    policy: SuppressionPolicy,
+) -> Result<Summarised, StreamError> {
+    let (sink, sha256) = ingest_stream(source, SummarySink::with(policy))?;
+    let ingested = sink.finish(signals);
     Ok(Summarised {
-        summary,
-        keys,
+        summary: ingested.summary,
+        keys: ingested.keys,
+        suppressions: ingested.suppressions,
         sha256,
     })
 }

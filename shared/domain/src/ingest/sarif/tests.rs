@@ -1303,3 +1303,66 @@ fn invalid_utf8_in_skipped_text_is_still_accepted() {
         summarise_sarif(&good, &Signals::default()).unwrap()
     );
 }
+
+/// Under `require_approval` an accepted suppression no longer hides its result: the finding
+/// counts (the same finding as with the suppression removed) and the suppression is reported
+/// once per finding, with its kind and justification; from a stream alike. `honour` is the
+/// parser's own behaviour.
+#[test]
+fn suppressions_count_and_are_reported_under_require_approval() {
+    use crate::ingest::model::SuppressionPolicy::{Honour, RequireApproval};
+    use crate::ingest::native::Signals;
+    use crate::ingest::sarif::{summarise_sarif_for, summarise_sarif_stream_for};
+    let bytes = crate::ingest::test_support::sample("semgrep/semgrep_nosemgrep_suppressed.sarif");
+    let signals = Signals::default();
+    let honoured = summarise_sarif_for(&bytes, &signals, Honour).unwrap();
+    assert_eq!(honoured.summary.totals.findings, 0);
+    assert_eq!(honoured.summary.excluded.suppressed, 1);
+    assert!(honoured.suppressions.found.is_empty());
+
+    let required = summarise_sarif_for(&bytes, &signals, RequireApproval).unwrap();
+    assert_eq!(required.summary.totals.findings, 1);
+    assert_eq!(required.summary.excluded.suppressed, 0);
+    let found = &required.suppressions.found;
+    assert_eq!(found.len(), 1);
+    assert_eq!(
+        (found[0].kind.as_str(), found[0].justification.as_deref()),
+        ("inSource", None)
+    );
+    assert_eq!(found[0].key, required.keys.keys[0]);
+    assert_eq!(found[0].key.rule_id, "rules.eqeq-is-bad");
+    // The counted finding is the one the same result makes without its suppression.
+    let mut doc: Value = serde_json::from_slice(&bytes).unwrap();
+    doc["runs"][0]["results"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("suppressions");
+    let plain = summarise_sarif_for(&serde_json::to_vec(&doc).unwrap(), &signals, Honour).unwrap();
+    assert_eq!(plain.summary.counts, required.summary.counts);
+    assert_eq!(plain.keys, required.keys);
+
+    // A justification is kept; a result suppressed twice is reported once.
+    let mut doc: Value = serde_json::from_slice(&bytes).unwrap();
+    let result = doc["runs"][0]["results"][0].clone();
+    let mut justified = result.clone();
+    justified["suppressions"] =
+        json!([{"kind": "external", "justification": "Reviewed: test fixture"}]);
+    doc["runs"][0]["results"] = json!([justified.clone(), justified]);
+    let twice = summarise_sarif_for(
+        &serde_json::to_vec(&doc).unwrap(),
+        &signals,
+        RequireApproval,
+    )
+    .unwrap();
+    assert_eq!(twice.summary.totals.findings, 2);
+    assert_eq!(twice.suppressions.found.len(), 1);
+    assert_eq!(
+        twice.suppressions.found[0].justification.as_deref(),
+        Some("Reviewed: test fixture")
+    );
+
+    // Read as a stream: the same.
+    let streamed = summarise_sarif_stream_for(&bytes[..], &signals, RequireApproval).unwrap();
+    assert_eq!(streamed.summary, required.summary);
+    assert_eq!(streamed.suppressions, required.suppressions);
+}

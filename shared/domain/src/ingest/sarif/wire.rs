@@ -468,6 +468,8 @@ pub(super) struct Suppression<'a> {
     pub(super) kind: Cow<'a, str>,
     #[serde(borrow, default)]
     pub(super) status: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(super) justification: Option<Cow<'a, str>>,
 }
 
 // --- Schema requirements --------------------------------------------------------------------

@@ -1,0 +1,125 @@
+//! What an accepted SARIF suppression (`// nosemgrep`, `# nosec`, a triage outside the code)
+//! does in the org: by default (`require_approval`) the result counts like any other and its
+//! suppression becomes a requested exception, asked by whoever sent the report, for someone else
+//! to decide; with `honour` the result is excluded as the tool asked (counted as `suppressed`).
+
+use compliance_domain::ids::{OrgId, RepoId};
+use compliance_domain::ingest::{SuppressionPolicy, SuppressionRequest, Suppressions};
+use compliance_store::record::{Record, Records};
+use compliance_store::{keys, Key, Query, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit_log::{self, AuditAction, AuditContext};
+use crate::exceptions::{self, ExceptionKind, NewException, Scope, Target};
+
+/// The org's choice, when it made one.
+#[derive(Serialize, Deserialize)]
+struct StoredPolicy {
+    org_id: OrgId,
+    suppressions: SuppressionPolicy,
+}
+
+impl Record for StoredPolicy {
+    const ENTITY: &'static str = "suppression_policy";
+
+    fn key(&self) -> Key {
+        keys::suppression_policy(&self.org_id)
+    }
+}
+
+/// The org's policy: `require_approval` until it chooses otherwise.
+pub async fn policy(store: &dyn Store, org: &OrgId) -> Result<SuppressionPolicy, StoreError> {
+    let stored: Option<StoredPolicy> = store.get_record(&keys::suppression_policy(org)).await?;
+    Ok(stored.map_or(SuppressionPolicy::RequireApproval, |s| s.suppressions))
+}
+
+/// Sets the org's policy, with its audit entry (`COMPLIANCE_SETTINGS_UPDATED`).
+pub async fn set_policy(
+    store: &dyn Store,
+    ctx: &AuditContext,
+    to: SuppressionPolicy,
+) -> Result<(), StoreError> {
+    let before = policy(store, &ctx.org_id).await?;
+    let op = StoredPolicy {
+        org_id: ctx.org_id.clone(),
+        suppressions: to,
+    }
+    .put();
+    let metadata = json!({"before": {"suppressions": before}, "after": {"suppressions": to}});
+    let action = AuditAction::ComplianceSettingsUpdated;
+    audit_log::commit(store, vec![op], ctx, action, metadata).await?;
+    Ok(())
+}
+
+/// Turns the scan's reported suppressions into requested exceptions (by fingerprint), asked by
+/// the sender of the report, each with its audit entry; a finding some exception of the
+/// repository already names (whatever its state: a rejected one is not asked again) is skipped.
+/// How many were requested.
+pub async fn request_approvals(
+    store: &dyn Store,
+    ctx: &AuditContext,
+    repo: RepoId,
+    suppressions: &Suppressions,
+) -> Result<usize, StoreError> {
+    if suppressions.found.is_empty() {
+        return Ok(0);
+    }
+    let named = named_fingerprints(store, &ctx.org_id, repo).await?;
+    let mut requested = 0;
+    for s in suppressions
+        .found
+        .iter()
+        .filter(|s| !named.contains(&s.key.fingerprint))
+    {
+        let new = NewException {
+            scope: Scope::Fingerprints {
+                fingerprints: vec![s.key.fingerprint.clone()],
+            },
+            kind: ExceptionKind::FalsePositive,
+            justification: justification(s),
+            expires_at: None,
+        };
+        exceptions::request(store, ctx, Target::Repo(repo), new).await?;
+        requested += 1;
+    }
+    Ok(requested)
+}
+
+/// What the request says: where the suppression was, and its own justification.
+fn justification(s: &SuppressionRequest) -> String {
+    let place = s.key.path.as_deref().unwrap_or("(no location)");
+    let why = s
+        .justification
+        .as_deref()
+        .filter(|j| !j.trim().is_empty())
+        .unwrap_or("no justification given");
+    format!(
+        "Suppressed by {} ({}) for {} in {place}: {why}",
+        s.tool, s.kind, s.key.rule_id
+    )
+}
+
+/// Every fingerprint an exception of the repository names.
+async fn named_fingerprints(
+    store: &dyn Store,
+    org: &OrgId,
+    repo: RepoId,
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let (pk, range) = keys::repo_exceptions(org, repo);
+    let mut out = std::collections::HashSet::new();
+    let mut cursor = None;
+    loop {
+        let query = Query::new(pk.clone(), range.clone()).after(cursor);
+        let (page, next) = exceptions::scopes(store, &query).await?;
+        for scope in page {
+            if let Scope::Fingerprints { fingerprints } = scope {
+                out.extend(fingerprints);
+            }
+        }
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}
