@@ -706,7 +706,7 @@ async fn suppressions_need_approval(backend: Backend) {
     let base = format!("/api/repos/{repo}/exceptions");
     assert_eq!(
         app.get("/api/compliance/settings").await.body,
-        json!({"suppressions": "require_approval"})
+        json!({"suppressions": "require_approval", "exception_max_days": 365})
     );
     // Sent by a member's CI key: the suppressed result counts, and its suppression is a request.
     let ci = app.key_for(&app.org_id, Role::Member).await;
@@ -793,7 +793,10 @@ async fn suppressions_need_approval(backend: Backend) {
             json!({"suppressions": "honour"}),
         )
         .await;
-    assert_eq!(set.body, json!({"suppressions": "honour"}));
+    assert_eq!(
+        set.body,
+        json!({"suppressions": "honour", "exception_max_days": 365})
+    );
     let other = new_repo(&app).await;
     let honoured = app
         .post_bytes(
@@ -827,4 +830,48 @@ async fn suppressions_need_approval_on_the_embedded_store() {
 #[tokio::test]
 async fn suppressions_need_approval_on_dynamodb() {
     suppressions_need_approval(Backend::Dynamo).await;
+}
+
+/// The org sets how long an exception may run (1 to 1,095 days); requests are held to it.
+#[tokio::test]
+async fn the_org_sets_the_longest_exception() {
+    let app = spawn_app_on(Backend::Embedded).await;
+    let repo = new_repo(&app).await;
+    let base = format!("/api/repos/{repo}/exceptions");
+    for bad in [json!(0), json!(1096), json!("30")] {
+        let resp = app
+            .put(
+                "/api/compliance/settings",
+                json!({"exception_max_days": bad}),
+            )
+            .await;
+        assert_eq!(
+            resp.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}: {:?}",
+            resp.body
+        );
+    }
+    let set = app
+        .put(
+            "/api/compliance/settings",
+            json!({"exception_max_days": 30}),
+        )
+        .await;
+    assert_eq!(
+        set.body,
+        json!({"suppressions": "require_approval", "exception_max_days": 30})
+    );
+    let ask = |days: i64| {
+        json!({"scope": {"cwe": 79}, "kind": "risk_accepted", "justification": "x",
+               "expires_at": (Utc::now() + Duration::days(days)).to_rfc3339()})
+    };
+    let late = app.post(&base, ask(31)).await;
+    assert_eq!(late.status, StatusCode::BAD_REQUEST, "{:?}", late.body);
+    assert_eq!(late.body["errors"][0]["path"], json!(["expires_at"]));
+    assert!(late.body["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("at most 30 days"));
+    assert_eq!(app.post(&base, ask(29)).await.status, StatusCode::CREATED);
 }

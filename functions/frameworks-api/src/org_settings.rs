@@ -1,31 +1,28 @@
 //! `GET` and `PUT /api/compliance/settings`: the org's compliance settings beyond its framework
-//! selection (what accepted SARIF suppressions do).
+//! selection (what accepted SARIF suppressions do, how long an exception may run).
 
 use axum::extract::State;
 use axum::Json;
-use compliance_domain::ingest::SuppressionPolicy;
 use compliance_http::body::{FromBody, Object};
 use compliance_http::{Admin, ApiError, AppState, Caller, JsonBody, Meta};
-use compliance_services::suppressions;
-use serde::Serialize;
+use compliance_services::compliance_settings::{self, ComplianceSettings, MAX_EXCEPTION_MAX_DAYS};
 
-#[derive(Serialize)]
-pub struct ComplianceSettings {
-    /// `require_approval` (the default): a suppressed result counts and its suppression is a
-    /// requested exception; `honour`: it is excluded, as the tool asked.
-    pub suppressions: SuppressionPolicy,
-}
-
-/// `{"suppressions": "require_approval" | "honour"}`.
+/// `{"suppressions"?, "exception_max_days"?}`: the fields given change, the others stay.
 pub struct SetSettings {
-    suppressions: SuppressionPolicy,
+    suppressions: Option<compliance_domain::ingest::SuppressionPolicy>,
+    exception_max_days: Option<u32>,
 }
 
 impl FromBody for SetSettings {
     fn from_body(body: &mut Object) -> Option<Self> {
-        let suppressions = body.required("suppressions", |f| f.label());
+        let suppressions = body.optional("suppressions", |f| f.label());
+        let max = body.optional("exception_max_days", |f| {
+            f.integer(1, i64::from(MAX_EXCEPTION_MAX_DAYS))
+                .map(|n| n as u32)
+        });
         Some(SetSettings {
             suppressions: suppressions?,
+            exception_max_days: max?,
         })
     }
 }
@@ -34,10 +31,8 @@ pub async fn get(
     State(state): State<AppState>,
     Caller(principal): Caller,
 ) -> Result<Json<ComplianceSettings>, ApiError> {
-    let policy = suppressions::policy(state.store.as_ref(), &principal.org_id).await?;
-    Ok(Json(ComplianceSettings {
-        suppressions: policy,
-    }))
+    let settings = compliance_settings::get(state.store.as_ref(), &principal.org_id).await?;
+    Ok(Json(settings))
 }
 
 pub async fn set(
@@ -46,9 +41,15 @@ pub async fn set(
     Meta(meta): Meta,
     JsonBody(body): JsonBody<SetSettings>,
 ) -> Result<Json<ComplianceSettings>, ApiError> {
+    let store = state.store.as_ref();
+    let current = compliance_settings::get(store, &principal.org_id).await?;
+    let to = ComplianceSettings {
+        suppressions: body.suppressions.unwrap_or(current.suppressions),
+        exception_max_days: body
+            .exception_max_days
+            .unwrap_or(current.exception_max_days),
+    };
     let ctx = state.audit(&principal, meta);
-    suppressions::set_policy(state.store.as_ref(), &ctx, body.suppressions).await?;
-    Ok(Json(ComplianceSettings {
-        suppressions: body.suppressions,
-    }))
+    compliance_settings::set(store, &ctx, to).await?;
+    Ok(Json(to))
 }

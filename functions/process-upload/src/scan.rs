@@ -10,7 +10,7 @@ use compliance_domain::ingest::{
 use compliance_http::upload::MAX_DECOMPRESSED_BYTES;
 use compliance_http::ApiError;
 use compliance_services::scans::{self, NewScan, ScanFormat, Stored, StoredScan};
-use compliance_services::suppressions;
+use compliance_services::{compliance_settings, suppressions};
 use compliance_store::WriteOp;
 use compliance_uploads::records;
 use compliance_uploads::{Upload, UploadContentType, UploadResult};
@@ -84,7 +84,9 @@ pub(crate) async fn store(
     source: Source,
 ) -> Result<UploadResult, Outcome> {
     let content_type = claimed.content_type;
-    let policy = suppressions::policy(p.state.store.as_ref(), &claimed.org_id).await?;
+    let policy = compliance_settings::get(p.state.store.as_ref(), &claimed.org_id)
+        .await?
+        .suppressions;
     let parsed = tokio::task::spawn_blocking(move || parse(content_type, &source, policy))
         .await
         .map_err(ApiError::internal)??;

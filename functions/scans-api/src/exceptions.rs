@@ -16,9 +16,9 @@ use compliance_http::{
 };
 use compliance_services::exceptions::{
     self, check_expiry, Decided, Decision, Exception, ExceptionKind, ExceptionState, ExpiryProblem,
-    Filter, NewException, Scope, Target, DEFAULT_MAX_DAYS,
+    Filter, NewException, Scope, Target,
 };
-use compliance_services::repos;
+use compliance_services::{compliance_settings, repos};
 use serde::{Deserialize, Serialize};
 
 const MAX_JUSTIFICATION: usize = 2_000;
@@ -203,14 +203,17 @@ async fn request(
     body: RequestException,
 ) -> Result<(StatusCode, Json<ExceptionView>), ApiError> {
     let ctx = state.audit(principal, meta);
-    if let Err(problem) = check_expiry(body.kind, body.expires_at, ctx.at, DEFAULT_MAX_DAYS) {
+    let max_days = compliance_settings::get(state.store.as_ref(), &principal.org_id)
+        .await?
+        .exception_max_days;
+    if let Err(problem) = check_expiry(body.kind, body.expires_at, ctx.at, i64::from(max_days)) {
         let message = match problem {
             ExpiryProblem::Required(kind) => {
                 format!("required for a {kind} exception: it accepts a risk until a date")
             }
             ExpiryProblem::NotInFuture => "must be in the future".to_string(),
             ExpiryProblem::BeyondMaximum(latest) => format!(
-                "at most {DEFAULT_MAX_DAYS} days from now (no later than {})",
+                "at most {max_days} days from now, the org's maximum (no later than {})",
                 rfc3339(latest)
             ),
         };

@@ -11,7 +11,7 @@ use compliance_http::{
     RawBody,
 };
 use compliance_services::scans::{self, NewScan, ScanFormat, Stored, StoredScan};
-use compliance_services::suppressions;
+use compliance_services::{compliance_settings, suppressions};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -130,7 +130,9 @@ pub async fn ingest(
     // (compressed) body until it is decoded.
     drop(body);
     let format = body::format(&headers, &report)?;
-    let policy = suppressions::policy(state.store.as_ref(), &principal.org_id).await?;
+    let policy = compliance_settings::get(state.store.as_ref(), &principal.org_id)
+        .await?
+        .suppressions;
     // Parsing a large report is CPU work: keep it off the async workers. A SARIF report is read
     // in one pass straight into its bounded summary (no DOM, no list of every finding); the
     // report's bytes are freed as soon as they are read and hashed.

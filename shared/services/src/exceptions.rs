@@ -53,9 +53,6 @@ labels! {
     }
 }
 
-/// The longest an exception may run, from its request, unless the org sets less.
-pub const DEFAULT_MAX_DAYS: i64 = 365;
-
 /// Which findings an exception covers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]

@@ -6,6 +6,7 @@
 pub mod api_keys;
 pub mod audit_log;
 pub mod chunks;
+pub mod compliance_settings;
 pub mod custom_frameworks;
 pub mod exceptions;
 pub mod key_secrets;

@@ -4,53 +4,11 @@
 //! to decide; with `honour` the result is excluded as the tool asked (counted as `suppressed`).
 
 use compliance_domain::ids::{OrgId, RepoId};
-use compliance_domain::ingest::{SuppressionPolicy, SuppressionRequest, Suppressions};
-use compliance_store::record::{Record, Records};
-use compliance_store::{keys, Key, Query, Store, StoreError};
-use serde::{Deserialize, Serialize};
-use serde_json::json;
+use compliance_domain::ingest::{SuppressionRequest, Suppressions};
+use compliance_store::{keys, Query, Store, StoreError};
 
-use crate::audit_log::{self, AuditAction, AuditContext};
+use crate::audit_log::AuditContext;
 use crate::exceptions::{self, ExceptionKind, NewException, Scope, Target};
-
-/// The org's choice, when it made one.
-#[derive(Serialize, Deserialize)]
-struct StoredPolicy {
-    org_id: OrgId,
-    suppressions: SuppressionPolicy,
-}
-
-impl Record for StoredPolicy {
-    const ENTITY: &'static str = "suppression_policy";
-
-    fn key(&self) -> Key {
-        keys::suppression_policy(&self.org_id)
-    }
-}
-
-/// The org's policy: `require_approval` until it chooses otherwise.
-pub async fn policy(store: &dyn Store, org: &OrgId) -> Result<SuppressionPolicy, StoreError> {
-    let stored: Option<StoredPolicy> = store.get_record(&keys::suppression_policy(org)).await?;
-    Ok(stored.map_or(SuppressionPolicy::RequireApproval, |s| s.suppressions))
-}
-
-/// Sets the org's policy, with its audit entry (`COMPLIANCE_SETTINGS_UPDATED`).
-pub async fn set_policy(
-    store: &dyn Store,
-    ctx: &AuditContext,
-    to: SuppressionPolicy,
-) -> Result<(), StoreError> {
-    let before = policy(store, &ctx.org_id).await?;
-    let op = StoredPolicy {
-        org_id: ctx.org_id.clone(),
-        suppressions: to,
-    }
-    .put();
-    let metadata = json!({"before": {"suppressions": before}, "after": {"suppressions": to}});
-    let action = AuditAction::ComplianceSettingsUpdated;
-    audit_log::commit(store, vec![op], ctx, action, metadata).await?;
-    Ok(())
-}
 
 /// Turns the scan's reported suppressions into requested exceptions (by fingerprint), asked by
 /// the sender of the report, each with its audit entry; a finding some exception of the

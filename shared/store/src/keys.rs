@@ -212,10 +212,10 @@ pub const ITEM_TYPES: &[ItemType] = &[
         sample: || scan_finding_keys(&samples::org(), samples::repo(), &samples::scan(), 7),
     },
     ItemType {
-        item: "suppression_policy",
+        item: "compliance_settings",
         pk: "ORG#{org}",
-        sk: "SUPPRESSIONS",
-        sample: || suppression_policy(&samples::org()),
+        sk: "COMPLIANCE_SETTINGS",
+        sample: || compliance_settings(&samples::org()),
     },
     ItemType {
         item: "exception",
@@ -644,7 +644,8 @@ pub fn scan_finding_keys_all(org: &OrgId, repo: RepoId, scan: &ScanId) -> (Strin
     )
 }
 
-/// What the org's accepted SARIF suppressions do (`require_approval` when absent).
-pub fn suppression_policy(org: &OrgId) -> Key {
-    Key::new(org_pk(org), "SUPPRESSIONS")
+/// The org's compliance settings: what accepted SARIF suppressions do, how long an exception
+/// may run (the defaults when absent).
+pub fn compliance_settings(org: &OrgId) -> Key {
+    Key::new(org_pk(org), "COMPLIANCE_SETTINGS")
 }
