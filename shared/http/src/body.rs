@@ -105,9 +105,15 @@ impl<'p, 'v> Field<'p, 'v> {
         }
     }
 
-    /// A whole number within `min..=max`.
+    /// A whole number within `min..=max` (`110.0` is one, as JSON Schema counts integers).
     pub fn integer(self, min: i64, max: i64) -> Option<i64> {
-        match self.value.as_i64() {
+        let whole = self.value.as_i64().or_else(|| {
+            self.value
+                .as_f64()
+                .filter(|v| v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_992.0)
+                .map(|v| v as i64)
+        });
+        match whole {
             Some(v) if (min..=max).contains(&v) => Some(v),
             Some(_) => self.invalid(format!("must be an integer from {min} to {max}")),
             None if self.value.is_number() => {
