@@ -524,6 +524,15 @@ async fn approved_exceptions_set_findings_aside(backend: Backend) {
     }
     let overall = |s: &Value| s["executive_summary"]["overall_score"].as_u64().unwrap();
     assert!(overall(&after) >= overall(&before));
+    // The Statement of Applicability counts them per control across repositories.
+    let soa = app.get("/api/compliance/frameworks/owasp/soa").await.body;
+    let a03 = soa["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "A03:2021")
+        .unwrap();
+    assert_eq!(a03["implementation"]["excepted_findings"], 1, "{a03}");
 
     // Revoked, the finding counts again.
     let revoked = app.post(&format!("{base}/{id}/revoke"), json!({})).await;

@@ -42,6 +42,16 @@ pub struct Implementation {
     /// When the latest scan that had evidence for the control completed.
     #[serde(with = "compliance_domain::time::micros::option")]
     pub latest_evidence_at: Option<DateTime<Utc>>,
+    /// Findings approved exceptions set aside for the control, across the repositories (absent
+    /// when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excepted_findings: Option<u64>,
+    /// When the soonest of those counts again (absent when none ever does).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "compliance_domain::time::micros::option::serialize"
+    )]
+    pub exceptions_expire_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -128,6 +138,13 @@ fn statement<'a>(
                 ControlStatus::Fail => counts.fail += 1,
                 ControlStatus::NoEvidence => counts.no_evidence += 1,
                 ControlStatus::Disabled => continue,
+            }
+            if let Some(n) = control.evidence.excepted {
+                *counts.excepted_findings.get_or_insert(0) += n;
+                if let Some(at) = control.evidence.exceptions_expire_at {
+                    let soonest = counts.exceptions_expire_at.map_or(at, |s| s.min(at));
+                    counts.exceptions_expire_at = Some(soonest);
+                }
             }
             if control.status != ControlStatus::NoEvidence {
                 if let Some(s) = scan {
