@@ -331,13 +331,15 @@ pub async fn list(
     ))
 }
 
-/// The scopes of a page of exceptions (`query` of their keys).
-pub async fn scopes(
+/// The scopes of every exception of the repository, whatever their state.
+pub async fn repo_scopes(
     store: &dyn Store,
-    query: &Query,
-) -> Result<(Vec<Scope>, Option<Cursor>), StoreError> {
-    let (page, next): (Vec<StoredException>, _) = store.query_records(query).await?;
-    Ok((page.into_iter().map(|s| s.exception.scope).collect(), next))
+    org: &OrgId,
+    repo: RepoId,
+) -> Result<Vec<Scope>, StoreError> {
+    let (pk, range) = keys::repo_exceptions(org, repo);
+    let all: Vec<StoredException> = paging::all(store, Query::new(pk, range)).await?;
+    Ok(all.into_iter().map(|s| s.exception.scope).collect())
 }
 
 /// Every exception of the org (its repositories' and its own) that applies at `now`: what
@@ -348,23 +350,12 @@ pub async fn applying(
     now: DateTime<Utc>,
 ) -> Result<Vec<Exception>, StoreError> {
     let (pk, range) = keys::all_exceptions(org);
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let query = Query::new(pk.clone(), range.clone())
-            .limit(paging::PAGE)
-            .after(cursor);
-        let (page, next): (Vec<StoredException>, _) = store.query_records(&query).await?;
-        out.extend(
-            page.into_iter()
-                .map(|s| s.exception)
-                .filter(|e| e.applies_at(now)),
-        );
-        match next {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+    let all: Vec<StoredException> = paging::all(store, Query::new(pk, range)).await?;
+    Ok(all
+        .into_iter()
+        .map(|s| s.exception)
+        .filter(|e| e.applies_at(now))
+        .collect())
 }
 
 /// Of the org's applying exceptions, those for `repo` (its own and the org's), as scoring
@@ -408,54 +399,45 @@ pub async fn resolve_absent(
     keys: &[FindingKey],
 ) -> Result<Vec<Uuid>, StoreError> {
     let (pk, range) = keys::repo_exceptions(&ctx.org_id, repo);
+    let all: Vec<StoredException> = paging::all(store, Query::new(pk, range)).await?;
     let mut closed = Vec::new();
-    let mut cursor = None;
-    loop {
-        let query = Query::new(pk.clone(), range.clone())
-            .limit(paging::PAGE)
-            .after(cursor);
-        let (page, next): (Vec<StoredException>, _) = store.query_records(&query).await?;
-        for stored in page {
-            let e = &stored.exception;
-            let covers = e.scope.covers();
-            if !e.applies_at(ctx.at) || keys.iter().any(|k| covers.covers(k)) {
-                continue;
-            }
-            let mut after = e.clone();
-            after.state = ExceptionState::Resolved;
-            after.history.push(Transition {
-                state: ExceptionState::Resolved,
-                by: ctx.actor.clone(),
-                at: ctx.at,
-                reason: Some("no finding it covers in the repository's latest scan".into()),
-            });
-            let op = StoredException {
-                exception: after,
-                org_id: ctx.org_id.clone(),
-            }
-            .put_if(Condition::Equals(
-                "state".into(),
-                json!(ExceptionState::Approved),
-            ));
-            let metadata = json!({
-                "exception_id": e.exception_id,
-                "repo_id": repo,
-                "before": {"state": ExceptionState::Approved},
-                "after": {"state": ExceptionState::Resolved},
-            });
-            let action = AuditAction::ExceptionResolved;
-            match audit_log::commit(store, vec![op], ctx, action, metadata).await {
-                Ok(_) => closed.push(e.exception_id.clone()),
-                // Decided meanwhile (revoked, or resolved by a redelivery): nothing to do.
-                Err(StoreError::ConditionFailed { .. }) => {}
-                Err(err) => return Err(err),
-            }
+    for stored in all {
+        let e = &stored.exception;
+        let covers = e.scope.covers();
+        if !e.applies_at(ctx.at) || keys.iter().any(|k| covers.covers(k)) {
+            continue;
         }
-        match next {
-            Some(c) => cursor = Some(c),
-            None => return Ok(closed),
+        let mut after = e.clone();
+        after.state = ExceptionState::Resolved;
+        after.history.push(Transition {
+            state: ExceptionState::Resolved,
+            by: ctx.actor.clone(),
+            at: ctx.at,
+            reason: Some("no finding it covers in the repository's latest scan".into()),
+        });
+        let op = StoredException {
+            exception: after,
+            org_id: ctx.org_id.clone(),
+        }
+        .put_if(Condition::Equals(
+            "state".into(),
+            json!(ExceptionState::Approved),
+        ));
+        let metadata = json!({
+            "exception_id": e.exception_id,
+            "repo_id": repo,
+            "before": {"state": ExceptionState::Approved},
+            "after": {"state": ExceptionState::Resolved},
+        });
+        let action = AuditAction::ExceptionResolved;
+        match audit_log::commit(store, vec![op], ctx, action, metadata).await {
+            Ok(_) => closed.push(e.exception_id.clone()),
+            // Decided meanwhile (revoked, or resolved by a redelivery): nothing to do.
+            Err(StoreError::ConditionFailed { .. }) => {}
+            Err(err) => return Err(err),
         }
     }
+    Ok(closed)
 }
 
 /// A decision on an exception.

@@ -47,3 +47,23 @@ pub async fn filtered<T: Record>(
         }
     }
 }
+
+/// Every item of `query` (its direction and range), page after page: for reads that need all of
+/// a bounded set (an org's exceptions, a scan's key chunks).
+pub async fn all<T: Record>(store: &dyn Store, query: Query) -> Result<Vec<T>, StoreError> {
+    let mut out = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page_query = Query {
+            limit: PAGE,
+            cursor: cursor.take(),
+            ..query.clone()
+        };
+        let (page, next): (Vec<T>, _) = store.query_records(&page_query).await?;
+        out.extend(page);
+        match next {
+            Some(c) => cursor = Some(c),
+            None => return Ok(out),
+        }
+    }
+}

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit_log::{self, AuditAction, AuditContext};
-use crate::chunks;
+use crate::{chunks, paging};
 
 /// How long a re-sent report (same bytes, or same `Idempotency-Key`) maps to the first scan.
 pub const DEDUP_DAYS: i64 = 30;
@@ -111,22 +111,15 @@ pub async fn finding_keys(
         return Ok(Vec::new());
     }
     let (pk, range) = keys::scan_finding_keys_all(org, scan.repo_id, &scan.scan_id);
+    let all: Vec<KeysChunk> = paging::all(store, Query::new(pk, range)).await?;
     let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let query = Query::new(pk.clone(), range.clone()).after(cursor);
-        let (page, next): (Vec<KeysChunk>, _) = store.query_records(&query).await?;
-        for chunk in page {
-            out.extend(chunks::decode::<FindingKey>(
-                &chunk.keys_gzip,
-                "finding keys",
-            )?);
-        }
-        match next {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
+    for chunk in all {
+        out.extend(chunks::decode::<FindingKey>(
+            &chunk.keys_gzip,
+            "finding keys",
+        )?);
     }
+    Ok(out)
 }
 
 /// A scan as stored: with its org, which the rescoring function reads from the stream image.

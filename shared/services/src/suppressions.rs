@@ -5,7 +5,9 @@
 
 use compliance_domain::ids::{OrgId, RepoId};
 use compliance_domain::ingest::{SuppressionRequest, Suppressions};
-use compliance_store::{keys, Query, Store, StoreError};
+use std::collections::HashSet;
+
+use compliance_store::{Store, StoreError};
 
 use crate::audit_log::AuditContext;
 use crate::exceptions::{self, ExceptionKind, NewException, Scope, Target};
@@ -63,21 +65,13 @@ async fn named_fingerprints(
     store: &dyn Store,
     org: &OrgId,
     repo: RepoId,
-) -> Result<std::collections::HashSet<String>, StoreError> {
-    let (pk, range) = keys::repo_exceptions(org, repo);
-    let mut out = std::collections::HashSet::new();
-    let mut cursor = None;
-    loop {
-        let query = Query::new(pk.clone(), range.clone()).after(cursor);
-        let (page, next) = exceptions::scopes(store, &query).await?;
-        for scope in page {
-            if let Scope::Fingerprints { fingerprints } = scope {
-                out.extend(fingerprints);
-            }
-        }
-        match next {
-            Some(c) => cursor = Some(c),
-            None => return Ok(out),
-        }
-    }
+) -> Result<HashSet<String>, StoreError> {
+    let scopes = exceptions::repo_scopes(store, org, repo).await?;
+    Ok(scopes
+        .into_iter()
+        .flat_map(|scope| match scope {
+            Scope::Fingerprints { fingerprints } => fingerprints,
+            _ => Vec::new(),
+        })
+        .collect())
 }
