@@ -63,7 +63,7 @@ async fn resolve_absent(
     }
     let keys = scans::finding_keys(store, org_id, scan).await?;
     let ctx = AuditContext::system(org_id, ActorKind::System, "rescore", DEFAULT_RETENTION_DAYS);
-    let closed = exceptions::resolve_absent(store, &ctx, scan.repo_id, &keys).await?;
+    let closed = exceptions::resolve_absent(store, &ctx, scan.repo_id, applying, &keys).await?;
     Ok(closed.len())
 }
 

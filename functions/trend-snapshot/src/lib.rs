@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::{OrgId, RepoId};
+use compliance_services::exceptions::{self, Exception};
 use compliance_services::org_view::OrgView;
 use compliance_services::repos::IndexEntry;
 use compliance_services::scans;
@@ -81,20 +82,33 @@ async fn load_progress(store: &dyn Store, day: &str) -> Result<Progress, StoreEr
         }))
 }
 
-/// Org views are read once per org and run, however many repositories the org has, and however
-/// many of them are scored at the same moment: the first task to need an org's view loads it, the
-/// others wait for that load (a failed load is retried by the next task that needs it).
-type Views = Arc<Mutex<HashMap<OrgId, Arc<OnceCell<Arc<OrgView>>>>>>;
+/// What scoring needs of an org: its view and the exceptions that apply at the run's time.
+struct OrgInputs {
+    view: OrgView,
+    exceptions: Vec<Exception>,
+}
 
-async fn view_of(
+/// Org inputs are read once per org and run, however many repositories the org has, and however
+/// many of them are scored at the same moment: the first task to need an org's inputs loads
+/// them, the others wait for that load (a failed load is retried by the next task that needs it).
+type Views = Arc<Mutex<HashMap<OrgId, Arc<OnceCell<Arc<OrgInputs>>>>>>;
+
+async fn inputs_of(
     store: &dyn Store,
     views: &Views,
     org: &OrgId,
-) -> Result<Arc<OrgView>, StoreError> {
+    now: DateTime<Utc>,
+) -> Result<Arc<OrgInputs>, StoreError> {
     let cell = views.lock().await.entry(org.clone()).or_default().clone();
-    cell.get_or_try_init(|| async { Ok(Arc::new(OrgView::load(store, org).await?)) })
-        .await
-        .cloned()
+    cell.get_or_try_init(|| async {
+        let (view, exceptions) = tokio::try_join!(
+            OrgView::load(store, org),
+            exceptions::applying(store, org, now)
+        )?;
+        Ok(Arc::new(OrgInputs { view, exceptions }))
+    })
+    .await
+    .cloned()
 }
 
 /// Scores one repository and writes its point of the day; `Ok(false)` when it had no scan yet
@@ -109,9 +123,9 @@ async fn snapshot_repo(
     let Some(scan) = scans::latest(store.as_ref(), &org, repo_id).await? else {
         return Ok(false);
     };
-    let view = view_of(store.as_ref(), &views, &org).await?;
-    let excepting = scores::excepting_repo(store.as_ref(), &org, Some(&scan), now).await?;
-    let report = score_repo(&view, Some(&scan), excepting.as_ref(), None, now);
+    let inputs = inputs_of(store.as_ref(), &views, &org, now).await?;
+    let excepting = scores::excepting(store.as_ref(), &org, &inputs.exceptions, &scan, now).await?;
+    let report = score_repo(&inputs.view, Some(&scan), excepting.as_ref(), None, now);
     let point = TrendPoint::from_report(&report, now, Source::Snapshot, Some(&scan.scan_id));
     trends::record(
         store.as_ref(),

@@ -137,10 +137,18 @@ pub struct Exception {
 impl Exception {
     /// The exception as it stands at `now`: an approved one past its expiry is `expired`.
     pub fn as_of(mut self, now: DateTime<Utc>) -> Self {
-        if self.state == ExceptionState::Approved && self.expires_at.is_some_and(|at| at <= now) {
-            self.state = ExceptionState::Expired;
-        }
+        self.state = self.state_at(now);
         self
+    }
+
+    /// Its state at `now`: an approved one past its expiry is `expired`.
+    pub fn state_at(&self, now: DateTime<Utc>) -> ExceptionState {
+        match self.state {
+            ExceptionState::Approved if self.expires_at.is_some_and(|at| at <= now) => {
+                ExceptionState::Expired
+            }
+            state => state,
+        }
     }
 
     /// Whether the exception makes its findings not count at `now`.
@@ -295,12 +303,13 @@ pub struct Filter {
 }
 
 impl Filter {
-    fn keeps(&self, e: &Exception) -> bool {
+    /// Whether the filter keeps `e` as it stands at `now`.
+    fn keeps(&self, e: &Exception, now: DateTime<Utc>) -> bool {
         let rule = match &e.scope {
             Scope::Rule { rule_id, .. } => Some(rule_id.as_str()),
             _ => None,
         };
-        self.state.is_none_or(|s| s == e.state)
+        self.state.is_none_or(|s| s == e.state_at(now))
             && self.kind.is_none_or(|k| k == e.kind)
             && self.rule_id.as_deref().is_none_or(|r| Some(r) == rule)
     }
@@ -322,7 +331,7 @@ pub async fn list(
         Query::new(pk, range),
         limit,
         cursor,
-        |s: &StoredException| filter.keeps(&s.exception.clone().as_of(now)),
+        |s: &StoredException| filter.keeps(&s.exception, now),
     )
     .await?;
     Ok((
@@ -387,22 +396,21 @@ impl Scope {
     }
 }
 
-/// Closes the repository's approved exceptions that cover none of the counted findings of its
-/// latest scan (`keys`, which must be all of them: with keys left out, nothing can be told and
-/// nothing is closed), so that a finding that comes back counts again. Org-wide exceptions stay:
-/// other repositories may still have their findings. Each closure is conditioned on the state
-/// read and written with its audit entry (`EXCEPTION_RESOLVED`); the ids closed.
+/// Closes the repository's approved exceptions among `exceptions` (the org's, as read by
+/// [`applying`]) that cover none of the counted findings of its latest scan (`keys`, which must
+/// be all of them: with keys left out, nothing can be told and nothing is closed), so that a
+/// finding that comes back counts again. Org-wide exceptions stay: other repositories may still
+/// have their findings. Each closure is conditioned on the state read and written with its
+/// audit entry (`EXCEPTION_RESOLVED`); the ids closed.
 pub async fn resolve_absent(
     store: &dyn Store,
     ctx: &AuditContext,
     repo: RepoId,
+    exceptions: &[Exception],
     keys: &[FindingKey],
 ) -> Result<Vec<Uuid>, StoreError> {
-    let (pk, range) = keys::repo_exceptions(&ctx.org_id, repo);
-    let all: Vec<StoredException> = paging::all(store, Query::new(pk, range)).await?;
     let mut closed = Vec::new();
-    for stored in all {
-        let e = &stored.exception;
+    for e in exceptions.iter().filter(|e| e.repo_id == Some(repo)) {
         let covers = e.scope.covers();
         if !e.applies_at(ctx.at) || keys.iter().any(|k| covers.covers(k)) {
             continue;
@@ -519,7 +527,7 @@ pub async fn decide(
     if decision.is_review() && before.requested_by_the_same(&ctx.actor) {
         return Ok(Decided::OwnRequest);
     }
-    let now_state = before.clone().as_of(ctx.at).state;
+    let now_state = before.state_at(ctx.at);
     if !decision.from().contains(&now_state) {
         return Ok(Decided::NotAllowed(now_state));
     }

@@ -56,20 +56,6 @@ pub async fn excepting(
     }))
 }
 
-/// [`excepting`] for one repository's latest scan, the org's exceptions read first.
-pub async fn excepting_repo(
-    store: &dyn Store,
-    org: &OrgId,
-    scan: Option<&StoredScan>,
-    now: DateTime<Utc>,
-) -> Result<Option<Excepting>, StoreError> {
-    let Some(scan) = scan else {
-        return Ok(None);
-    };
-    let applying = exceptions::applying(store, org, now).await?;
-    excepting(store, org, &applying, scan, now).await
-}
-
 /// The enabled, applicable controls of `view` some of whose findings in `scan` the exception
 /// sets aside (framework key, control id): what an export relates the exception to.
 pub fn exception_controls(
