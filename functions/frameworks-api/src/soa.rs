@@ -107,7 +107,7 @@ async fn latest_scans(
 fn statement<'a>(
     view: &'a OrgView,
     framework: &'a Framework,
-    scans: &[(Option<StoredScan>, Option<Excepting>)],
+    scans: &[(Option<StoredScan>, Option<Arc<Excepting>>)],
     now: DateTime<Utc>,
 ) -> StatementOfApplicability<'a> {
     let disabled = view.settings.disabled(&framework.key);
@@ -280,7 +280,7 @@ pub async fn get(
     let mut judged = Vec::with_capacity(scans.len());
     for scan in scans {
         let excepting = match &scan {
-            Some(s) => scores::excepting(store.as_ref(), org, &applying, s, now).await?,
+            Some(s) => scores::excepting(store.as_ref(), org, &applying, s).await?,
             None => None,
         };
         judged.push((scan, excepting));

@@ -21,11 +21,11 @@ async fn rescore(store: &dyn Store, record: EventRecord) -> Result<(), StoreErro
     let view = OrgView::load(store, &org_id).await?;
     // Scored as of the scan itself, so a retried record writes the very same point.
     let applying = exceptions::applying(store, &org_id, scan.scanned_at).await?;
-    let excepting = scores::excepting(store, &org_id, &applying, &scan, scan.scanned_at).await?;
+    let excepting = scores::excepting(store, &org_id, &applying, &scan).await?;
     let report = score_repo(
         &view,
         Some(&scan),
-        excepting.as_ref(),
+        excepting.as_deref(),
         None,
         scan.scanned_at,
     );

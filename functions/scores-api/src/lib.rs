@@ -172,13 +172,13 @@ async fn score(
     }
     let after = resume_after(query.cursor.as_deref())?;
     let excepting = match &latest {
-        Some(scan) => scores::excepting(store, org, &applying, scan, now).await?,
+        Some(scan) => scores::excepting(store, org, &applying, scan).await?,
         None => None,
     };
     let report = evaluate_repo(
         &view,
         latest.as_ref(),
-        excepting.as_ref(),
+        excepting.as_deref(),
         query.framework.as_deref(),
         now,
     );

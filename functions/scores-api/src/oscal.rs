@@ -41,10 +41,10 @@ pub async fn assessment_results(
     let now = state.now();
     let applying = exceptions::applying(store, org_id, now).await?;
     let excepting = match &latest {
-        Some(scan) => scores::excepting(store, org_id, &applying, scan, now).await?,
+        Some(scan) => scores::excepting(store, org_id, &applying, scan).await?,
         None => None,
     };
-    let report = score_repo(&view, latest.as_ref(), excepting.as_ref(), None, now);
+    let report = score_repo(&view, latest.as_ref(), excepting.as_deref(), None, now);
     let exceptions: Vec<ExceptionEvidence> = match (&latest, &excepting) {
         (Some(scan), Some(excepting)) => applying
             .iter()

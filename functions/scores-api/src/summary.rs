@@ -51,13 +51,13 @@ pub async fn summary(
     for e in &entries {
         let e: &RepoLatest = e;
         let excepting = match &e.scan {
-            Some(scan) => scores::excepting(store, org, &applying, scan, now).await?,
+            Some(scan) => scores::excepting(store, org, &applying, scan).await?,
             None => None,
         };
         reports.push(score_repo(
             &view,
             e.scan.as_ref(),
-            excepting.as_ref(),
+            excepting.as_deref(),
             None,
             now,
         ));

@@ -124,8 +124,8 @@ async fn snapshot_repo(
         return Ok(false);
     };
     let inputs = inputs_of(store.as_ref(), &views, &org, now).await?;
-    let excepting = scores::excepting(store.as_ref(), &org, &inputs.exceptions, &scan, now).await?;
-    let report = score_repo(&inputs.view, Some(&scan), excepting.as_ref(), None, now);
+    let excepting = scores::excepting(store.as_ref(), &org, &inputs.exceptions, &scan).await?;
+    let report = score_repo(&inputs.view, Some(&scan), excepting.as_deref(), None, now);
     let point = TrendPoint::from_report(&report, now, Source::Snapshot, Some(&scan.scan_id));
     trends::record(
         store.as_ref(),

@@ -3,7 +3,7 @@
 //! the score endpoint re-reading and re-scoring what did not change.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::{DateTime, Utc};
 
@@ -13,7 +13,7 @@ use crate::scans::{self, StoredScan};
 use compliance_domain::ids::{OrgId, RepoId};
 use compliance_domain::ingest::{FindingKey, ScanSummary};
 use compliance_domain::scoring::{
-    self, Applying, Evaluation, Excepted, FrameworkInput, Report, ScanInput,
+    self, Applying, Evaluation, Excepted, FrameworkInput, MatchMemo, Report, ScanInput,
 };
 use compliance_store::{ChangeMarker, Store, StoreError};
 
@@ -28,32 +28,45 @@ pub struct Excepting {
     pub keys: Vec<FindingKey>,
 }
 
+/// The findings of each scan matched against the exceptions that applied (see [`MatchMemo`]).
+static MATCHES: LazyLock<MatchMemo<Excepting>> = LazyLock::new(MatchMemo::new);
+
 /// The approved exceptions of `applying` (the org's, [`exceptions::applying`]) for the scan's
-/// repository at `now`, applied to the scan; `None` when none applies (nothing to read).
+/// repository, applied to the scan; `None` when none applies (nothing to read). The match is
+/// made once per scan and set of exceptions, and reused while the same set applies.
 pub async fn excepting(
     store: &dyn Store,
     org: &OrgId,
     applying: &[Exception],
     scan: &StoredScan,
-    now: DateTime<Utc>,
-) -> Result<Option<Excepting>, StoreError> {
-    let rules = exceptions::for_repo(applying, scan.repo_id);
-    if rules.is_empty() {
+) -> Result<Option<Arc<Excepting>>, StoreError> {
+    let of_repo: Vec<&Exception> = applying
+        .iter()
+        .filter(|e| e.repo_id.is_none_or(|r| r == scan.repo_id))
+        .collect();
+    if of_repo.is_empty() {
         return Ok(None);
     }
+    let memo_key = format!("{org}\n{}\n{}", scan.repo_id, scan.scan_id);
+    let set: Vec<&str> = of_repo.iter().map(|e| e.exception_id.as_str()).collect();
+    if let Some(kept) = MATCHES.get(&memo_key, &set) {
+        return Ok(Some(kept));
+    }
+    let rules = exceptions::for_repo(applying, scan.repo_id);
     let keys = scans::finding_keys(store, org, scan).await?;
     let (summary, excepted) = scoring::apply_exceptions(&scan.summary, &keys, &rules);
-    let until = rules
-        .iter()
-        .filter_map(|r| r.expires_at)
-        .filter(|t| *t > now)
-        .min();
-    Ok(Some(Excepting {
+    // Every exception of the set applies until its expiry, so the first expiry is the set's end.
+    let until = rules.iter().filter_map(|r| r.expires_at).min();
+    let bytes = keys.iter().map(FindingKey::weight).sum::<usize>() + 4096;
+    let made = Arc::new(Excepting {
         summary,
         excepted,
         until,
         keys,
-    }))
+    });
+    let set = set.into_iter().map(str::to_string).collect();
+    MATCHES.put(memo_key, set, made.clone(), bytes);
+    Ok(Some(made))
 }
 
 /// The enabled, applicable controls of `view` some of whose findings in `scan` the exception

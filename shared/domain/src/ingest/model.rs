@@ -89,6 +89,15 @@ impl FindingKey {
             severity: f.severity,
         }
     }
+
+    /// About how many bytes it holds (for bounding what is kept of many).
+    pub fn weight(&self) -> usize {
+        std::mem::size_of::<FindingKey>()
+            + self.fingerprint.len()
+            + self.rule_id.len()
+            + self.path.as_ref().map_or(0, String::len)
+            + 4 * self.cwe.len()
+    }
 }
 
 /// The keys of a scan's counted findings, in report order: the first [`FINDING_KEYS_MAX`], and

@@ -137,6 +137,7 @@
 
 mod excepting;
 mod judge;
+mod match_memo;
 mod matching;
 mod reason;
 mod recommend;
@@ -161,6 +162,7 @@ use crate::ingest::{PullRequestStats, QualityGate, ScanSummary, SeverityCounts};
 
 pub use crate::ingest::FindingKey;
 pub use excepting::{apply as apply_exceptions, Applying, Covers, Excepted, Glob};
+pub use match_memo::MatchMemo;
 pub use matching::MATCHED_CWE_MAX;
 pub use reason::Reason;
 pub use recommend::refine_recommendation;
