@@ -4,6 +4,7 @@
 //! `test-support` crate.
 
 mod api_keys;
+mod attestations;
 mod audit_export;
 mod audit_logs;
 mod audit_runs;

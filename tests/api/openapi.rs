@@ -546,6 +546,50 @@ async fn every_operation_answers_as_documented() {
     w.call(M::DELETE, &format!("{custom}/gone_soon"), admin, None, 404)
         .await;
 
+    // Attestations: an admin attests, anyone reads, an admin withdraws.
+    let attestation = "/api/compliance/frameworks/internal_sec/controls/ISP-2/attestation";
+    let statement = json!({"statement": "Branch protection reviewed.", "owner": "platform@example.com",
+        "effective_at": "2026-01-01T00:00:00Z", "review_interval": "annual"});
+    w.call(M::PUT, attestation, admin, Some(statement.clone()), 200)
+        .await;
+    w.call(M::PUT, attestation, member, Some(statement), 403)
+        .await;
+    w.call(
+        M::PUT,
+        attestation,
+        admin,
+        Some(json!({"statement": "x"})),
+        400,
+    )
+    .await;
+    w.call(M::GET, attestation, viewer, None, 200).await;
+    w.call(
+        M::GET,
+        "/api/compliance/frameworks/internal_sec/controls/ISP-9/attestation",
+        viewer,
+        None,
+        404,
+    )
+    .await;
+    w.call(
+        M::GET,
+        "/api/compliance/attestations?state=current",
+        viewer,
+        None,
+        200,
+    )
+    .await;
+    w.call(
+        M::GET,
+        "/api/compliance/attestations?state=stale",
+        viewer,
+        None,
+        400,
+    )
+    .await;
+    w.call(M::DELETE, attestation, admin, None, 200).await;
+    w.call(M::DELETE, attestation, admin, None, 404).await;
+
     // Repositories and scans.
     let repo = w
         .call(M::POST, "/api/repos", member, Some(json!({"name": "checkout-service", "default_branch": "main", "languages": ["Python"]})), 201)

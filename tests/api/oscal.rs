@@ -56,7 +56,7 @@ fn validate(doc: &Value, name: &str) -> Result<String, String> {
     }
 }
 
-fn assert_valid(doc: &Value, name: &str) {
+pub(crate) fn assert_valid(doc: &Value, name: &str) {
     match validate(doc, name) {
         Ok(text) => {
             assert!(text.contains("valid (NIST JSON schema"), "{text}");

@@ -403,8 +403,8 @@ async fn a_page_is_one_query_of_the_org_partition(backend: Backend) {
     assert!(settings_reads.iter().all(|pk| *pk == org_pk));
     let settings_reads = settings_reads.len();
     assert_eq!(
-        settings_reads, 4,
-        "profile, selection, disabled controls, custom frameworks"
+        settings_reads, 5,
+        "profile, selection, disabled controls, custom frameworks, attestations"
     );
 
     let mut state = app.state.clone();

@@ -15,7 +15,9 @@ use chrono::{DateTime, Utc};
 use compliance_domain::catalog::{CheckType, Framework};
 use compliance_domain::csv::CsvWriter;
 use compliance_domain::ids::OrgId;
-use compliance_domain::scoring::{self, ControlStatus, FrameworkInput, ScanInput};
+use compliance_domain::scoring::{
+    self, AttestationState, ControlStatus, FrameworkInput, ReviewInterval, ScanInput,
+};
 use compliance_http::{ApiError, AppState, Caller, Params};
 use compliance_services::exceptions;
 use compliance_services::org_view::OrgView;
@@ -52,6 +54,24 @@ pub struct Implementation {
         serialize_with = "compliance_domain::time::micros::option::serialize"
     )]
     pub exceptions_expire_at: Option<DateTime<Utc>>,
+    /// Repositories where the control passes by the org's attestation, having no scan evidence
+    /// (absent when none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passed_by_attestation: Option<u32>,
+}
+
+/// The org's attestation of a control, as the statement shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SoaAttestation<'a> {
+    pub owner: &'a str,
+    pub state: AttestationState,
+    pub review_interval: ReviewInterval,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub effective_at: DateTime<Utc>,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub due_at: DateTime<Utc>,
+    /// The SHA-256 of the evidence file, when one was attached.
+    pub file_sha256: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -66,6 +86,8 @@ pub struct SoaControl<'a> {
     pub justification: Option<&'a str>,
     /// `null` for a control that does not apply (it is not judged).
     pub implementation: Option<Implementation>,
+    /// The org's attestation of the control in force (`null`: none).
+    pub attestation: Option<SoaAttestation<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,6 +138,7 @@ fn statement<'a>(
     let input = [FrameworkInput {
         framework,
         disabled,
+        attested: view.attested(&framework.key),
     }];
     for (scan, excepting) in scans {
         let evidence = scan.as_ref().map(|s| ScanInput {
@@ -146,7 +169,13 @@ fn statement<'a>(
                     counts.exceptions_expire_at = Some(soonest);
                 }
             }
-            if control.status != ControlStatus::NoEvidence {
+            if control
+                .evidence
+                .attestation
+                .is_some_and(|a| a.by_attestation)
+            {
+                *counts.passed_by_attestation.get_or_insert(0) += 1;
+            } else if control.status != ControlStatus::NoEvidence {
                 if let Some(s) = scan {
                     counts.latest_evidence_at = counts.latest_evidence_at.max(Some(s.scanned_at));
                 }
@@ -169,6 +198,18 @@ fn statement<'a>(
                     .map(String::as_str),
                 implementation: applicable
                     .then(|| by_control.get(c.id.as_str()).cloned().unwrap_or_default()),
+                attestation: view
+                    .attestations
+                    .iter()
+                    .find(|a| a.framework.as_str() == framework.key && a.control_id == c.id)
+                    .map(|a| SoaAttestation {
+                        owner: &a.owner,
+                        state: a.state_at(now),
+                        review_interval: a.review_interval,
+                        effective_at: a.effective_at,
+                        due_at: a.due_at,
+                        file_sha256: a.file.as_ref().map(|f| f.sha256.as_str()),
+                    }),
             }
         })
         .collect();
@@ -210,7 +251,7 @@ pub fn wants_csv(headers: &HeaderMap) -> bool {
     csv > json
 }
 
-pub const CSV_HEADER: [&str; 13] = [
+pub const CSV_HEADER: [&str; 19] = [
     "framework_key",
     "control_id",
     "name",
@@ -224,6 +265,12 @@ pub const CSV_HEADER: [&str; 13] = [
     "no_evidence",
     "repositories",
     "latest_evidence_at",
+    "excepted_findings",
+    "exceptions_expire_at",
+    "passed_by_attestation",
+    "attestation_owner",
+    "attestation_state",
+    "attestation_due_at",
 ];
 
 /// The statement as CSV (the product's one writer: every text cell quoted, formulas
@@ -248,6 +295,24 @@ pub fn to_csv(soa: &StatementOfApplicability) -> String {
             .optional_text(
                 imp.and_then(|i| i.latest_evidence_at)
                     .map(compliance_domain::time::rfc3339)
+                    .as_deref(),
+            )
+            // An applicable control's counts are numbers (0 when none), as a spreadsheet sums.
+            .optional_number(
+                imp.map(|i| i.excepted_findings.unwrap_or(0).min(i64::MAX as u64) as i64),
+            )
+            .optional_text(
+                imp.and_then(|i| i.exceptions_expire_at)
+                    .map(compliance_domain::time::rfc3339)
+                    .as_deref(),
+            )
+            .optional_number(imp.map(|i| i.passed_by_attestation.unwrap_or(0)))
+            .optional_text(c.attestation.as_ref().map(|a| a.owner))
+            .optional_text(c.attestation.as_ref().map(|a| a.state.as_str()))
+            .optional_text(
+                c.attestation
+                    .as_ref()
+                    .map(|a| compliance_domain::time::rfc3339(a.due_at))
                     .as_deref(),
             )
             .end_row();

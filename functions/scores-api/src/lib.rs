@@ -205,7 +205,14 @@ async fn score(
     check_rendered(&rendered, now, &head, &tail);
     if let Some(ticket) = ticket {
         let bytes = rendered.bytes();
-        let until = excepting.as_ref().and_then(|e| e.until);
+        // Held until an exception it applied ends or an attestation changes state.
+        let until = [
+            excepting.as_ref().and_then(|e| e.until),
+            view.attestations_change_at(now),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         MEMO.put(ticket, scanned_at, until, now, Arc::new(rendered), bytes);
     }
     Ok(response)

@@ -7,9 +7,11 @@ use compliance_http::ids::{repo_in_path, repo_not_found};
 use compliance_http::{ApiError, AppState, Caller, Params};
 use compliance_oscal::model::Document;
 use compliance_oscal::scores::{
-    repo_assessment, ExceptionEvidence, FrameworkInput, RepoEvaluation, ScanEvidence,
+    repo_assessment, AttestationInput, ExceptionEvidence, FrameworkInput, RepoEvaluation,
+    ScanEvidence,
 };
 use compliance_oscal::Org;
+use compliance_services::audit_log::Actor;
 use compliance_services::exceptions::{Exception, Scope};
 use compliance_services::org_view::OrgView;
 use compliance_services::scores::{self, score_repo};
@@ -67,6 +69,27 @@ pub async fn assessment_results(
             justifications: view.settings.justifications(&f.key),
         })
         .collect();
+    let attestations = view
+        .attestations
+        .iter()
+        .filter(|a| {
+            view.find(a.framework.as_str())
+                .is_some_and(|f| view.enabled(f))
+        })
+        .map(|a| AttestationInput {
+            framework: a.framework.as_str(),
+            control_id: &a.control_id,
+            statement: &a.statement,
+            owner: &a.owner,
+            review_interval: a.review_interval.as_str(),
+            state: a.state_at(now).as_str(),
+            effective_at: a.effective_at,
+            due_at: a.due_at,
+            recorded_by: who(&a.recorded_by),
+            version: a.version,
+            file_sha256: a.file.as_ref().map(|f| f.sha256.as_str()),
+        })
+        .collect();
     let evaluation = RepoEvaluation {
         org: Org {
             id: org_id.as_str(),
@@ -83,8 +106,14 @@ pub async fn assessment_results(
         report: &report,
         evaluated_at: now,
         exceptions,
+        attestations,
     };
     Ok(Json(repo_assessment(&evaluation)))
+}
+
+/// A principal as the export names it (`api_key 9f…`, `user alice`).
+fn who(a: &Actor) -> String {
+    format!("{} {}", a.kind.as_str(), a.id)
 }
 
 /// An applying exception as the export shows it (approved: it applies, so it has a decision).
@@ -103,7 +132,6 @@ fn evidence(e: &Exception, controls: Vec<(String, String)>) -> ExceptionEvidence
         } => format!("rule {rule_id}"),
         Scope::Cwe { cwe } => format!("CWE-{cwe}"),
     };
-    let who = |a: &compliance_services::audit_log::Actor| format!("{} {}", a.kind.as_str(), a.id);
     ExceptionEvidence {
         exception_id: e.exception_id.as_str(),
         kind: e.kind.as_str(),

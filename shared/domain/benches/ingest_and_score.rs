@@ -151,6 +151,7 @@ fn scoring(c: &mut Criterion) {
         .map(|f| FrameworkInput {
             framework: f,
             disabled: &disabled,
+            attested: &[],
         })
         .collect();
     let now = Utc::now();

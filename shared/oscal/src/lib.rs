@@ -103,6 +103,8 @@ struct ObservationInput {
     title: String,
     description: String,
     props: Vec<Option<Property>>,
+    /// How it was gathered: `TEST` (a scan ran), `EXAMINE` (someone reviewed and attested).
+    method: &'static str,
     collected: DateTime<Utc>,
 }
 
@@ -177,7 +179,7 @@ impl Assessment<'_> {
                 title: text_or(&o.title, "Observation"),
                 description: text_or(&o.description, "Evidence collected by the compliance API."),
                 props: o.props.iter().flatten().cloned().collect(),
-                methods: vec!["TEST"],
+                methods: vec![o.method],
                 collected: timestamp(o.collected),
             })
             .collect();

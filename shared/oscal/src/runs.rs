@@ -85,6 +85,7 @@ pub fn run_assessment(e: &RunEvaluation) -> Document {
                     r.threshold
                         .and_then(|t| prop("threshold", threshold_text(t))),
                 ],
+                method: "TEST",
                 collected: e.finished_at,
             }
         })

@@ -49,6 +49,64 @@ pub struct ExceptionEvidence<'a> {
     pub controls: Vec<(String, String)>,
 }
 
+/// The org's attestation of a control in force at the evaluation: evidence someone examined.
+#[derive(Debug, Clone)]
+pub struct AttestationInput<'a> {
+    pub framework: &'a str,
+    pub control_id: &'a str,
+    pub statement: &'a str,
+    pub owner: &'a str,
+    /// `monthly`, `quarterly`, `semi_annual` or `annual`.
+    pub review_interval: &'a str,
+    /// `current`, `due_soon` or `overdue` at the evaluation.
+    pub state: &'a str,
+    pub effective_at: DateTime<Utc>,
+    pub due_at: DateTime<Utc>,
+    pub recorded_by: String,
+    pub version: u32,
+    /// SHA-256 of the file attached as evidence, when one was.
+    pub file_sha256: Option<&'a str>,
+}
+
+fn attestation_key(framework: &str, control_id: &str) -> String {
+    format!("attestation/{framework}/{control_id}")
+}
+
+/// An attestation as an observation made by examining (OSCAL's `EXAMINE` method), collected
+/// when its evidence became true.
+fn attestation_observation(a: &AttestationInput) -> ObservationInput {
+    ObservationInput {
+        key: attestation_key(a.framework, a.control_id),
+        title: format!(
+            "Attestation of {} {} by {}",
+            a.framework, a.control_id, a.owner
+        ),
+        description: format!(
+            "{} (true since {}, reviewed {}, due for review on {}; {} at this evaluation; \
+             recorded by {}, version {}).",
+            a.statement.trim_end_matches('.'),
+            crate::text::timestamp(a.effective_at),
+            a.review_interval.replace('_', "-"),
+            crate::text::timestamp(a.due_at),
+            a.state.replace('_', " "),
+            a.recorded_by,
+            a.version
+        ),
+        props: vec![
+            prop("framework", a.framework),
+            prop("control-id", a.control_id),
+            prop("attestation-owner", a.owner),
+            prop("attestation-state", a.state),
+            prop("review-interval", a.review_interval),
+            prop("due-at", crate::text::timestamp(a.due_at)),
+            prop("attestation-version", a.version.to_string()),
+            a.file_sha256.and_then(|h| prop("evidence-sha256", h)),
+        ],
+        method: "EXAMINE",
+        collected: a.effective_at,
+    }
+}
+
 /// A repository's evaluation: the report the score endpoint answers, with what it was made of.
 #[derive(Debug, Clone)]
 pub struct RepoEvaluation<'a> {
@@ -63,6 +121,8 @@ pub struct RepoEvaluation<'a> {
     pub evaluated_at: DateTime<Utc>,
     /// The approved exceptions that applied (OSCAL risks, `deviation-approved`).
     pub exceptions: Vec<ExceptionEvidence<'a>>,
+    /// The org's attestations in force of the enabled frameworks' controls.
+    pub attestations: Vec<AttestationInput<'a>>,
 }
 
 fn risk_key(e: &ExceptionEvidence) -> String {
@@ -178,6 +238,7 @@ fn observations(repo: &str, scan: &ScanEvidence) -> Vec<ObservationInput> {
             prop("tool-runs", s.totals.runs.to_string()),
             prop("failed-tool-runs", s.totals.failed_runs.to_string()),
         ],
+        method: "TEST",
         collected: scan.scanned_at,
     });
     for (i, tool) in s.tools.iter().enumerate() {
@@ -223,6 +284,7 @@ fn observations(repo: &str, scan: &ScanEvidence) -> Vec<ObservationInput> {
                 prop("results-excluded", tool.results_excluded.to_string()),
                 prop("covered", covered.join(" ")),
             ],
+            method: "TEST",
             collected: scan.scanned_at,
         });
     }
@@ -236,11 +298,12 @@ pub fn repo_assessment(e: &RepoEvaluation) -> Document {
         "compliance-api/org/{}/repo/{}/scan/{scan_name}",
         e.org.id, e.repo_id
     );
-    let observations = e
+    let mut observations = e
         .scan
         .as_ref()
         .map(|s| observations(e.repo_name, s))
         .unwrap_or_default();
+    observations.extend(e.attestations.iter().map(attestation_observation));
     let mut selections = Vec::new();
     let mut findings = Vec::new();
     for input in &e.frameworks {
@@ -275,6 +338,12 @@ pub fn repo_assessment(e: &RepoEvaluation) -> Document {
                         related.push(tool_key(i, &tool.tool));
                     }
                 }
+            }
+            if e.attestations
+                .iter()
+                .any(|a| a.framework == framework.key && a.control_id == control.id)
+            {
+                related.push(attestation_key(&framework.key, &control.id));
             }
             let remarks = match verdict {
                 Verdict::NoEvidence => {

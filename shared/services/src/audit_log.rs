@@ -48,6 +48,10 @@ labels! {
         ExceptionRevoked => "EXCEPTION_REVOKED",
         /// An approved exception closed: the repository's latest scan has none of its findings.
         ExceptionResolved => "EXCEPTION_RESOLVED",
+        /// A control's attestation recorded or renewed (a new version).
+        AttestationRecorded => "ATTESTATION_RECORDED",
+        /// A control's attestation withdrawn: it is judged without one from then on.
+        AttestationWithdrawn => "ATTESTATION_WITHDRAWN",
     }
 }
 

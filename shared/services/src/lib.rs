@@ -4,6 +4,7 @@
 //! functions, the local server and the operator CLI; nothing here knows about HTTP.
 
 pub mod api_keys;
+pub mod attestations;
 pub mod audit_log;
 pub mod chunks;
 pub mod compliance_settings;

@@ -1,12 +1,18 @@
 //! What one org sees of the catalog: the built-in frameworks and its own, with its plan and
 //! settings, and the rules that combine them (plan locks, enabled state).
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::attestations::{self, Attestation};
 use crate::custom_frameworks;
 use crate::orgs;
 use crate::settings::{self, OrgSettings};
 use compliance_domain::catalog::{builtin, Framework};
 use compliance_domain::ids::{FrameworkKey, OrgId};
 use compliance_domain::plans::Plan;
+use compliance_domain::scoring::AttestedControl;
 use compliance_store::{Store, StoreError};
 
 pub struct OrgView {
@@ -14,26 +20,62 @@ pub struct OrgView {
     pub settings: OrgSettings,
     /// Built-ins first (catalog order), then the org's custom frameworks (key order).
     pub frameworks: Vec<Framework>,
+    /// The org's attestations in force (of every framework, or of the one loaded).
+    pub attestations: Vec<Attestation>,
+    /// The same by framework key, as scoring takes them.
+    attested: HashMap<String, Vec<AttestedControl>>,
 }
 
 impl OrgView {
-    /// Three reads of the org's own partition, concurrently.
+    /// Four reads of the org's own partition, concurrently.
     pub async fn load(store: &dyn Store, org_id: &OrgId) -> Result<OrgView, StoreError> {
-        let (org, settings, custom) = tokio::try_join!(
+        let (org, settings, custom, attestations) = tokio::try_join!(
             orgs::get(store, org_id),
             settings::load(store, org_id),
             custom_frameworks::list(store, org_id),
+            attestations::all(store, org_id),
         )?;
         let plan = org
             .ok_or_else(|| StoreError::Backend(format!("org {org_id} has no profile")))?
             .plan;
         let mut frameworks = builtin().to_vec();
         frameworks.extend(custom.iter().map(|c| c.to_framework()));
-        Ok(OrgView {
+        Ok(OrgView::new(plan, settings, frameworks, attestations))
+    }
+
+    fn new(
+        plan: Plan,
+        settings: OrgSettings,
+        frameworks: Vec<Framework>,
+        attestations: Vec<Attestation>,
+    ) -> OrgView {
+        let attested = frameworks
+            .iter()
+            .map(|f| {
+                (
+                    f.key.clone(),
+                    attestations::of_framework(&attestations, &f.key),
+                )
+            })
+            .filter(|(_, of)| !of.is_empty())
+            .collect();
+        OrgView {
             plan,
             settings,
             frameworks,
-        })
+            attestations,
+            attested,
+        }
+    }
+
+    /// The org's attestations of the framework's controls, sorted by control id.
+    pub fn attested(&self, framework: &str) -> &[AttestedControl] {
+        self.attested.get(framework).map_or(&[], Vec::as_slice)
+    }
+
+    /// The next time an attestation changes state after `now` (a score holds until then).
+    pub fn attestations_change_at(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        attestations::next_change(&self.attestations, now)
     }
 
     /// The same view holding only the framework `key` (when it exists): what a request about
@@ -55,19 +97,25 @@ impl OrgView {
                 },
             }
         };
-        let (org, settings, framework) = tokio::try_join!(
+        let (org, settings, framework, attestations) = tokio::try_join!(
             orgs::get(store, org_id),
             settings::load(store, org_id),
             custom,
+            attestations::all(store, org_id),
         )?;
         let plan = org
             .ok_or_else(|| StoreError::Backend(format!("org {org_id} has no profile")))?
             .plan;
-        Ok(OrgView {
+        let attestations = attestations
+            .into_iter()
+            .filter(|a| a.framework.as_str() == key)
+            .collect();
+        Ok(OrgView::new(
             plan,
             settings,
-            frameworks: framework.into_iter().collect(),
-        })
+            framework.into_iter().collect(),
+            attestations,
+        ))
     }
 
     pub fn find(&self, key: &str) -> Option<&Framework> {

@@ -128,6 +128,7 @@ pub fn evaluate_repo<'a>(
         .map(|f| FrameworkInput {
             framework: f,
             disabled: view.settings.disabled(&f.key),
+            attested: view.attested(&f.key),
         })
         .collect();
     let input = scan.map(|s| ScanInput {
@@ -149,7 +150,8 @@ const MEMO_MAX_BYTES: usize = 32 * 1024 * 1024;
 ///   repository). A store that cannot tell (DynamoDB) never reuses anything;
 /// - the evaluation time is in the same [`scoring::age_class`] of the latest scan: the report
 ///   reads the time only through the scan's age;
-/// - no exception it applied has ended since (an exception's end needs no write).
+/// - no exception it applied has ended since, and no attestation of the org has changed state
+///   (neither needs a write).
 ///
 /// Keyed by the store, the caller's org (tenancy: an org only ever sees its own entries), the
 /// repository, and the request's `variant` (its framework filter and page).
@@ -164,7 +166,8 @@ struct Entries<V> {
 
 struct Entry<V> {
     marker: ChangeMarker,
-    /// When an exception it applied ends: from then on it is not reused.
+    /// When an exception it applied ends or an attestation changes state: from then on it is
+    /// not reused.
     until: Option<DateTime<Utc>>,
     scanned_at: Option<DateTime<Utc>>,
     age_class: Option<(u64, bool)>,

@@ -230,6 +230,18 @@ pub const ITEM_TYPES: &[ItemType] = &[
         sample: || org_exception(&samples::org(), &samples::uuid()),
     },
     ItemType {
+        item: "attestation",
+        pk: "ORG#{org}",
+        sk: "ATTESTATION#{framework_key}#{control_id}",
+        sample: || attestation(&samples::org(), &samples::framework(), "c1"),
+    },
+    ItemType {
+        item: "attestation_version",
+        pk: "ORG#{org}",
+        sk: "ATTESTATIONLOG#{framework_key}#{control_id}#{version:06}",
+        sample: || attestation_version(&samples::org(), &samples::framework(), "c1", 7),
+    },
+    ItemType {
         item: "upload",
         pk: "ORG#{org}",
         sk: "UPLOAD#{upload_id}",
@@ -266,6 +278,8 @@ pub mod samples {
         ("{chunk:04}", "0007"),
         ("{upload_id}", "00000000-0000-0000-0000-000000000001"),
         ("{exception_id}", "00000000-0000-0000-0000-000000000001"),
+        ("{control_id}", "c1"),
+        ("{version:06}", "000007"),
     ];
 
     pub fn org() -> OrgId {
@@ -641,6 +655,42 @@ pub fn scan_finding_keys_all(org: &OrgId, repo: RepoId, scan: &ScanId) -> (Strin
     (
         repo_pk(org, repo),
         SortKeyRange::Prefix(format!("FINDINGKEYS#{scan}#")),
+    )
+}
+
+/// A control's attestation in force. Control ids hold no `#` (letters, digits and `._:()-/`),
+/// so a prefix of framework and control id names one control's items.
+pub fn attestation(org: &OrgId, framework: &FrameworkKey, control_id: &str) -> Key {
+    Key::new(org_pk(org), format!("ATTESTATION#{framework}#{control_id}"))
+}
+
+/// Every attestation in force in the org (not their versions: `ATTESTATIONLOG#` sorts apart).
+pub fn attestations(org: &OrgId) -> (String, SortKeyRange) {
+    (org_pk(org), SortKeyRange::Prefix("ATTESTATION#".into()))
+}
+
+/// One version of a control's attestation, numbered from 1.
+pub fn attestation_version(
+    org: &OrgId,
+    framework: &FrameworkKey,
+    control_id: &str,
+    version: u32,
+) -> Key {
+    Key::new(
+        org_pk(org),
+        format!("ATTESTATIONLOG#{framework}#{control_id}#{version:06}"),
+    )
+}
+
+/// Every version of a control's attestation, oldest first.
+pub fn attestation_versions(
+    org: &OrgId,
+    framework: &FrameworkKey,
+    control_id: &str,
+) -> (String, SortKeyRange) {
+    (
+        org_pk(org),
+        SortKeyRange::Prefix(format!("ATTESTATIONLOG#{framework}#{control_id}#")),
     )
 }
 

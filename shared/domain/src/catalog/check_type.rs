@@ -11,6 +11,9 @@ labels! {
         ScaVulns => "sca_vulns",
         CodeQuality => "code_quality",
         IacIssues => "iac_issues",
+        /// What no scanner can prove (a policy reviewed, an access review done): judged by the
+        /// org's attestation only.
+        Manual => "manual",
     }
 }
 
@@ -19,7 +22,10 @@ impl CheckType {
     pub fn is_finding_based(self) -> bool {
         !matches!(
             self,
-            CheckType::ScanRecency | CheckType::QualityGates | CheckType::PrReviews
+            CheckType::ScanRecency
+                | CheckType::QualityGates
+                | CheckType::PrReviews
+                | CheckType::Manual
         )
     }
 

@@ -64,7 +64,10 @@ impl FindingNoun {
             CheckType::ScaVulns => Some(FindingNoun::Vulns),
             CheckType::IacIssues => Some(FindingNoun::Misconfigs),
             CheckType::CodeQuality => Some(FindingNoun::Issues),
-            CheckType::ScanRecency | CheckType::QualityGates | CheckType::PrReviews => None,
+            CheckType::ScanRecency
+            | CheckType::QualityGates
+            | CheckType::PrReviews
+            | CheckType::Manual => None,
         }
     }
 
@@ -90,6 +93,7 @@ impl FindingNoun {
 /// | `quality_gate_passed` | [`PassCondition::QualityGatePassed`] |
 /// | `pr_review_rate_at_least_<P>` | [`PassCondition::ReviewRateAtLeast`] |
 /// | `min_approvals_<N>` | [`PassCondition::MinApprovals`] |
+/// | `attested` | [`PassCondition::Attested`] |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PassCondition {
     /// `no_findings`, every finding-based check type. The standard rule: **pass** with no
@@ -127,6 +131,10 @@ pub enum PassCondition {
     /// change was approved, some by fewer reviewers than required); **fail** when `m = 0` (some
     /// change merged unapproved).
     MinApprovals(u8),
+    /// `attested`, check type `manual`: **pass** while the org's attestation of the control is
+    /// current or due soon; no evidence without one, or once it is overdue. Never partial or
+    /// fail: a person vouches for it, or nobody does.
+    Attested,
 }
 
 /// One form of the pass-condition vocabulary, for documentation and error messages.
@@ -175,6 +183,7 @@ impl PassCondition {
             CheckType::ScanRecency => PassCondition::ScannedWithinDays(7),
             CheckType::QualityGates => PassCondition::QualityGatePassed,
             CheckType::PrReviews => PassCondition::ReviewRateAtLeast(100),
+            CheckType::Manual => PassCondition::Attested,
             _ => PassCondition::NoFindings,
         }
     }
@@ -198,6 +207,7 @@ impl PassCondition {
             PassCondition::ReviewRateAtLeast(_) | PassCondition::MinApprovals(_) => {
                 vec![CheckType::PrReviews]
             }
+            PassCondition::Attested => vec![CheckType::Manual],
         }
     }
 
@@ -230,6 +240,7 @@ impl fmt::Display for PassCondition {
                 write!(f, "pr_review_rate_at_least_{percent}")
             }
             PassCondition::MinApprovals(n) => write!(f, "min_approvals_{n}"),
+            PassCondition::Attested => f.write_str("attested"),
         }
     }
 }
@@ -306,6 +317,15 @@ pub fn vocabulary() -> Vec<ConditionForm> {
                       each had at least one; fail when any merged without approval.",
             example: "min_approvals_2",
         },
+        ConditionForm {
+            pattern: "attested",
+            check_types: vec![CheckType::Manual],
+            parameters: "none",
+            meaning: "Judged by the org's attestation only. Pass while the control's attestation \
+                      is current or due for review soon; no evidence without one or once it is \
+                      overdue. Never partial or fail.",
+            example: "attested",
+        },
     ]
 }
 
@@ -325,6 +345,7 @@ pub fn patterns_for(check_type: CheckType) -> Vec<String> {
                 vec![format!("scanned_within_<N>_days (N 1-{MAX_SCAN_AGE_DAYS})")]
             }
             CheckType::QualityGates => vec!["quality_gate_passed".to_string()],
+            CheckType::Manual => vec!["attested".to_string()],
             _ => vec![
                 "pr_review_rate_at_least_<P> (P 1-100)".to_string(),
                 format!("min_approvals_<N> (N 1-{MAX_APPROVALS})"),
@@ -356,6 +377,9 @@ fn recognise(text: &str) -> Option<Recognised> {
     if text == "no_findings" {
         let condition = PassCondition::NoFindings;
         return Some((condition.check_types(), Ok(condition)));
+    }
+    if text == "attested" {
+        return Some((vec![CheckType::Manual], Ok(PassCondition::Attested)));
     }
     if text == "quality_gate_passed" {
         return Some((

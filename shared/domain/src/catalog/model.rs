@@ -58,7 +58,7 @@ impl Domain {
             CheckType::SastAuth => Domain::Auth,
             CheckType::ScaVulns => Domain::Dependencies,
             CheckType::IacIssues => Domain::Iac,
-            CheckType::ScanRecency | CheckType::PrReviews => Domain::Process,
+            CheckType::ScanRecency | CheckType::PrReviews | CheckType::Manual => Domain::Process,
             CheckType::QualityGates | CheckType::CodeQuality => Domain::Quality,
         }
     }

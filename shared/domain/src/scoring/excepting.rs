@@ -537,6 +537,7 @@ mod tests {
         let inputs = [FrameworkInput {
             framework: &fw,
             disabled: &[],
+            attested: &[],
         }];
         let exceptions = [
             rule("js/sql-injection", Some("test/**"), Some(30)),

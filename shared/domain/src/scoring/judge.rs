@@ -7,7 +7,9 @@ use crate::ingest::{PullRequestStats, QualityGate, ScanSummary, SeverityCounts, 
 
 use super::matching;
 use super::reason::{MatchedText, Reason};
-use super::{ControlStatus, ControlVerdict, Evidence, Matched, ScanInput};
+use super::{
+    AttestationEvidence, Attested, ControlStatus, ControlVerdict, Evidence, Matched, ScanInput,
+};
 
 const SECONDS_PER_DAY: i64 = 86_400;
 
@@ -96,12 +98,19 @@ impl Verdict {
     }
 }
 
-/// The verdict of an enabled control (`facts`: the latest scan's, `None` without a scan).
+/// The verdict of an enabled control (`facts`: the latest scan's, `None` without a scan;
+/// `attested`: the org's attestation of it) at `now`.
 pub(super) fn control_result<'a>(
     control: &'a Control,
     facts: Option<&ScanFacts>,
+    attested: Option<&Attested>,
+    now: DateTime<Utc>,
 ) -> ControlVerdict<'a> {
-    let verdict = match facts {
+    let mut verdict = match facts {
+        _ if control.pass_condition == PassCondition::Attested => Verdict::no_evidence(
+            Evidence::default(),
+            Reason::text("Judged by attestation only: the org has not attested this control"),
+        ),
         None => Verdict::no_evidence(
             Evidence::default(),
             Reason::text("No scan of this repository yet: run a scan to collect evidence"),
@@ -119,7 +128,34 @@ pub(super) fn control_result<'a>(
             verdict
         }
     };
+    if let Some(attested) = attested {
+        verdict.attest(
+            attested,
+            control.pass_condition == PassCondition::Attested,
+            now,
+        );
+    }
     result(control, verdict)
+}
+
+impl Verdict {
+    /// The control's attestation joins its evidence; without scan evidence, a current one makes
+    /// it pass, and an overdue one says so. It never changes what a scan judged.
+    fn attest(&mut self, attested: &Attested, manual: bool, now: DateTime<Utc>) {
+        self.evidence.attestation = Some(AttestationEvidence::at(attested, now));
+        if self.status != ControlStatus::NoEvidence {
+            return;
+        }
+        let counts = attested.counts_at(now);
+        if counts {
+            self.status = ControlStatus::Pass;
+            if let Some(a) = self.evidence.attestation.as_mut() {
+                a.by_attestation = true;
+            }
+        }
+        let reason = std::mem::replace(&mut self.reason, Reason::text(""));
+        self.reason = reason.attested(attested.due_at, counts, manual);
+    }
 }
 
 /// A control the org marked Not Applicable.
@@ -170,6 +206,8 @@ fn judge(control: &Control, facts: &ScanFacts) -> Verdict {
         PassCondition::MinApprovals(n) => {
             judge_merged_prs(signals, |stats, ev| judge_approvals(n, stats, ev))
         }
+        // Judged before any scan is looked at (`control_result`).
+        PassCondition::Attested => unreachable!("a manual control is judged by attestation"),
     }
 }
 

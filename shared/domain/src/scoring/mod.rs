@@ -135,6 +135,7 @@
 //!
 //! An upgrade that would not change the badge (already `required`) keeps the baseline reason.
 
+mod attesting;
 mod excepting;
 mod judge;
 mod match_memo;
@@ -161,6 +162,9 @@ use crate::catalog::{CheckType, Framework, PassCondition};
 use crate::ingest::{PullRequestStats, QualityGate, ScanSummary, SeverityCounts};
 
 pub use crate::ingest::FindingKey;
+pub use attesting::{
+    AttestationEvidence, AttestationState, Attested, AttestedControl, ReviewInterval, DUE_SOON_DAYS,
+};
 pub use excepting::{apply as apply_exceptions, Applying, Covers, Excepted, Glob};
 pub use match_memo::MatchMemo;
 pub use matching::MATCHED_CWE_MAX;
@@ -182,12 +186,14 @@ pub struct ScanInput<'a> {
     pub excepted: Option<&'a Excepted>,
 }
 
-/// One enabled framework and the ids of its controls the org marked Not Applicable (ids that
-/// are not in the framework are ignored).
+/// One enabled framework, the ids of its controls the org marked Not Applicable (ids that are
+/// not in the framework are ignored), and the org's attestations of its controls (sorted by
+/// control id).
 #[derive(Debug, Clone, Copy)]
 pub struct FrameworkInput<'a> {
     pub framework: &'a Framework,
     pub disabled: &'a [String],
+    pub attested: &'a [AttestedControl],
 }
 
 labels! {
@@ -244,6 +250,10 @@ pub struct Evidence {
         serialize_with = "crate::time::micros::option::serialize"
     )]
     pub exceptions_expire_at: Option<DateTime<Utc>>,
+    /// The org's attestation of the control, as it stands at the evaluation time (absent when
+    /// there is none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attestation: Option<AttestationEvidence>,
 }
 
 /// The findings counted against a control judged by its weaknesses (module documentation,
@@ -477,7 +487,7 @@ pub fn evaluate<'a>(
     let results: Vec<FrameworkVerdict<'a>> = frameworks
         .iter()
         .filter(|input| seen.insert(input.framework.key.as_str()))
-        .map(|input| score_framework(input, facts.as_ref()))
+        .map(|input| score_framework(input, facts.as_ref(), now))
         .collect();
     let mut executive_summary = summary::executive_summary(&results, scan.is_some());
     executive_summary.exceptions =
@@ -515,6 +525,7 @@ const DISABLED_LINEAR_MAX: usize = 16;
 fn score_framework<'a>(
     input: &FrameworkInput<'a>,
     facts: Option<&judge::ScanFacts>,
+    now: DateTime<Utc>,
 ) -> FrameworkVerdict<'a> {
     let sorted: Option<Vec<&str>> = (input.disabled.len() > DISABLED_LINEAR_MAX).then(|| {
         let mut ids: Vec<&str> = input.disabled.iter().map(String::as_str).collect();
@@ -533,7 +544,8 @@ fn score_framework<'a>(
             if is_disabled(&control.id) {
                 judge::disabled(control)
             } else {
-                judge::control_result(control, facts)
+                let attested = attesting::find(input.attested, &control.id);
+                judge::control_result(control, facts, attested, now)
             }
         })
         .collect();

@@ -426,7 +426,7 @@ proptest! {
         let scan = scan.as_ref().zip(completed_at).map(|((s, _), at)| (s, at));
         let inputs: Vec<FrameworkInput> = fws
             .iter()
-            .map(|(framework, disabled)| FrameworkInput { framework, disabled })
+            .map(|(framework, disabled)| FrameworkInput { framework, disabled, attested: &[] })
             .collect();
         let scan = scan.map(|(summary, completed_at)| ScanInput { summary, completed_at, excepted: None });
         prop_assert_eq!(score(&inputs, scan.as_ref(), a), score(&inputs, scan.as_ref(), b));
@@ -437,7 +437,7 @@ proptest! {
     fn an_evaluation_serialises_as_its_report(fws in frameworks(), scan in scan()) {
         let inputs: Vec<FrameworkInput> = fws
             .iter()
-            .map(|(framework, disabled)| FrameworkInput { framework, disabled })
+            .map(|(framework, disabled)| FrameworkInput { framework, disabled, attested: &[] })
             .collect();
         let at = scan.as_ref().map(|(s, age)| (s, now() - Duration::hours(*age)));
         let scan = at.map(|(summary, completed_at)| ScanInput { summary, completed_at, excepted: None });
@@ -512,7 +512,7 @@ proptest! {
         let (kept, excepted) = apply_exceptions(&summary, &keys, &exceptions);
         let inputs: Vec<FrameworkInput> = fws
             .iter()
-            .map(|(framework, disabled)| FrameworkInput { framework, disabled })
+            .map(|(framework, disabled)| FrameworkInput { framework, disabled, attested: &[] })
             .collect();
         let at = now() - Duration::hours(1);
         let plain = ScanInput { summary: &summary, completed_at: at, excepted: None };

@@ -4,6 +4,7 @@
 
 use std::fmt::{self, Write as _};
 
+use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
 use crate::catalog::{CheckType, PassCondition, Severity, STANDARD_PARTIAL_MAX};
@@ -33,6 +34,14 @@ enum Why {
     ApprovalsUndecided { merged: u32, cond: PassCondition },
     /// The reason, then how many of the control's findings approved exceptions set aside.
     Excepted { reason: Box<Why>, excepted: u64 },
+    /// No scan evidence (the reason, unless the control is manual), and the control's
+    /// attestation: counting (pass by attestation) or overdue.
+    Attested {
+        reason: Box<Why>,
+        due_at: DateTime<Utc>,
+        counts: bool,
+        manual: bool,
+    },
 }
 
 #[derive(Clone)]
@@ -208,6 +217,17 @@ impl Reason {
         })
     }
 
+    /// This no-evidence reason with the control's attestation, due at `due_at`: `counts` it
+    /// makes the control pass, otherwise it is overdue; a `manual` control has no scan reason.
+    pub(super) fn attested(self, due_at: DateTime<Utc>, counts: bool, manual: bool) -> Reason {
+        Reason(Why::Attested {
+            reason: Box::new(self.0),
+            due_at,
+            counts,
+            manual,
+        })
+    }
+
     /// Whether the text is `text`, without building it.
     fn is(&self, text: &str) -> bool {
         let mut rest = Rest(Some(text));
@@ -277,6 +297,30 @@ impl fmt::Display for Why {
                 "All {merged} merged pull requests were approved, but the scan reports no \
                  per-pull-request approval count to judge {cond}"
             ),
+            Why::Attested {
+                reason,
+                due_at,
+                counts,
+                manual,
+            } => {
+                let due = due_at.format("%Y-%m-%d");
+                match (counts, manual) {
+                    (true, true) => write!(f, "Passed by attestation, due for review on {due}"),
+                    (true, false) => write!(
+                        f,
+                        "Passed by attestation, due for review on {due}; no scan evidence: {reason}"
+                    ),
+                    (false, true) => write!(
+                        f,
+                        "Attestation overdue since {due}: counts as no evidence until renewed"
+                    ),
+                    (false, false) => write!(
+                        f,
+                        "{reason}; the attestation is overdue since {due} and counts for nothing \
+                         until renewed"
+                    ),
+                }
+            }
             Why::Excepted { reason, excepted } => write!(
                 f,
                 "{reason} ({excepted} more finding{} excepted by approved exceptions)",

@@ -173,6 +173,7 @@ pub fn run(
         .map(|(framework, disabled)| FrameworkInput {
             framework,
             disabled,
+            attested: &[],
         })
         .collect();
     let scan = scan.map(|(summary, completed_at)| ScanInput {

@@ -181,7 +181,7 @@ fn no_scan_makes_every_control_no_evidence() {
     assert!(f.controls.iter().all(|c| c.status == NoEvidence));
     assert_eq!(
         (f.fail, f.no_evidence, f.total, f.score),
-        (10, 10, 10, Some(0))
+        (11, 11, 11, Some(0))
     );
     let summary = &report.executive_summary;
     assert_eq!(summary.overall_score, 0);
