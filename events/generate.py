@@ -113,6 +113,15 @@ EVENTS = {
         "get-soa.json": event("GET", "/api/compliance/frameworks/soc2/soa",
                               "/api/compliance/frameworks/{framework_key}/soa",
                               path_params={"framework_key": "soc2"}),
+        "record-attestation.json": event(
+            "PUT", "/api/compliance/frameworks/internal_sec/controls/ISP-1/attestation",
+            "/api/compliance/frameworks/{framework_key}/controls/{control_id}/attestation",
+            body=j({"statement": "Secrets are only in the secret manager; reviewed by security.",
+                    "owner": "security@example.com", "effective_at": "2026-11-20T00:00:00Z",
+                    "review_interval": "quarterly"}),
+            path_params={"framework_key": "internal_sec", "control_id": "ISP-1"}),
+        "list-attestations.json": event("GET", "/api/compliance/attestations",
+                                        "/api/compliance/attestations", query="state=current"),
     },
     "custom-frameworks-api": {
         "save-custom-framework.json": event(

@@ -24,6 +24,7 @@ import tempfile
 import time
 import traceback
 import urllib.request
+from datetime import datetime, timedelta, timezone
 
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException, TimeoutException
@@ -535,6 +536,33 @@ def main():
             assert f"{excepted} set aside" in card.text, (card.text, excepted)
             no_csp_violation()
 
+        def attestations_due_and_on_the_repository_page():
+            # A manual control attested 350 days ago, reviewed annually: due within 30 days.
+            status, body = api.call("POST", "/api/compliance/custom-frameworks", {
+                "key": "policies", "name": "Company policies",
+                "controls": [{"id": "POL-1", "name": "Access review done", "check_type": "manual"}]})
+            assert status == 200, (status, body)
+            effective = (datetime.now(timezone.utc) - timedelta(days=350)).replace(microsecond=0)
+            status, attested = api.call("PUT", "/api/compliance/frameworks/policies/controls/POL-1/attestation", {
+                "statement": f"Access review done {XSS}", "owner": "secops@example.com",
+                "effective_at": effective.isoformat(), "review_interval": "annual"})
+            assert status == 200 and attested["state"] == "due_soon", (status, attested)
+            go("#/")
+            row = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#attestations tr[data-control='POL-1']")))
+            assert "due soon" in row.text and "secops@example.com" in row.text, row.text
+            assert XSS in row.text, "the statement renders as text"
+            counts = driver.find_element(By.ID, "attestation-counts").text
+            assert "1 due within 30 days" in counts, counts
+            shot("10-attestations-due")
+            axe("overview with attestations due")
+            go(f"#/repos/{repo_id}")
+            cell = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#controls tr[data-framework='policies'][data-control='POL-1'] [data-field='attestation']")))
+            assert "attested, due soon" in cell.text and "passes by attestation" in cell.text, cell.text
+            tr = driver.find_element(By.CSS_SELECTOR, "#controls tr[data-framework='policies'][data-control='POL-1']")
+            assert tr.get_attribute("data-status") == "pass", tr.get_attribute("data-status")
+            axe("repository with an attested control")
+            no_csp_violation()
+
         run.check("the dashboard is served with its policy and leaves the API alone", headers_and_policy)
         run.check("sign in keeps the key in sessionStorage only", sign_in_page)
         run.check("the overview's score is the API's", overview_score_is_the_apis)
@@ -549,6 +577,7 @@ def main():
         run.check("an audit from a pack: create, run, findings with citations", audits_create_run_findings)
         run.check("the exports page", exports_page)
         run.check("the exceptions queue: approve another's request, never one's own", exceptions_queue_with_four_eyes)
+        run.check("attestations due on the overview and on the repository page", attestations_due_and_on_the_repository_page)
         run.check("sign in with a bearer token", bearer_token_sign_in)
         run.check("a locked framework shows the upgrade prompt", locked_framework_shows_the_upgrade_prompt)
     finally:

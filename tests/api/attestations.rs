@@ -113,6 +113,16 @@ async fn attest_and_withdraw(backend: Backend) {
     assert_eq!(pol["implementation"]["passed_by_attestation"], 1);
     assert_eq!(pol["implementation"]["pass"], 1);
 
+    // The org summary counts it, with its due date.
+    let summary = app.get("/api/compliance/summary").await;
+    assert_eq!(summary.status, StatusCode::OK, "{:?}", summary.body);
+    assert_eq!(summary.body["attestations"]["current"], 1);
+    assert_eq!(summary.body["attestations"]["overdue"], 0);
+    assert_eq!(
+        summary.body["attestations"]["next_due_at"],
+        read.body["attestation"]["due_at"]
+    );
+
     // In OSCAL: an observation made by examining, collected when the evidence became true, that
     // the control's finding relates to; the document passes both validators.
     let oscal = app

@@ -9,7 +9,9 @@ use compliance_domain::ids::FrameworkKey;
 use compliance_domain::scoring::{AttestationState, ReviewInterval};
 use compliance_http::body::{FromBody, Object, Text};
 use compliance_http::{Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta, Params};
-use compliance_services::attestations::{self, Attestation, NewAttestation, Withdrawn};
+use compliance_services::attestations::{
+    self, Attestation, NewAttestation, StateCounts, Withdrawn,
+};
 use compliance_services::audit_log::Actor;
 use compliance_services::org_view::OrgView;
 use serde::{Deserialize, Serialize};
@@ -220,14 +222,6 @@ pub struct ListQuery {
     framework: Option<String>,
 }
 
-/// How many of the org's attestations are in each state.
-#[derive(Debug, Default, Serialize)]
-pub struct StateCounts {
-    pub current: u32,
-    pub due_soon: u32,
-    pub overdue: u32,
-}
-
 #[derive(Serialize)]
 pub struct AttestationListing {
     /// Soonest due first.
@@ -248,12 +242,8 @@ pub async fn list(
     let mut counts = StateCounts::default();
     let mut listed: Vec<AttestationView> = Vec::new();
     for a in all {
+        counts.add(&a, now);
         let at = a.state_at(now);
-        match at {
-            AttestationState::Current => counts.current += 1,
-            AttestationState::DueSoon => counts.due_soon += 1,
-            AttestationState::Overdue => counts.overdue += 1,
-        }
         let keep = query.state.is_none_or(|s| s == at)
             && query
                 .framework

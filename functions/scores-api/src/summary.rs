@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use compliance_http::{page_args, ApiError, AppState, Caller, PageParams, Params};
+use compliance_services::attestations::StateCounts;
 use compliance_services::exceptions;
 use compliance_services::org_view::OrgView;
 use compliance_services::scores::{self, score_repo};
@@ -31,6 +32,8 @@ pub struct Summary {
     /// Every enabled framework, by key.
     pub frameworks: BTreeMap<String, FrameworkAggregate>,
     pub next_cursor: Option<String>,
+    /// The org's attestations by state (of every page), and the soonest due.
+    pub attestations: StateCounts,
 }
 
 pub async fn summary(
@@ -86,5 +89,6 @@ pub async fn summary(
         overall: aggregates.overall,
         frameworks: aggregates.frameworks,
         next_cursor: next.map(|c| c.encode()),
+        attestations: StateCounts::of(&view.attestations, now),
     }))
 }

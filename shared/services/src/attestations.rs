@@ -163,6 +163,37 @@ pub fn of_framework(all: &[Attestation], framework: &str) -> Vec<AttestedControl
 
 /// The next time after `now` that one of `all` changes state (a score made at `now` holds
 /// until then).
+/// How many of the org's attestations are in each state, and when the soonest in force is due.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StateCounts {
+    pub current: u32,
+    pub due_soon: u32,
+    pub overdue: u32,
+    /// The soonest review date of those not yet overdue (absent when none).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "compliance_domain::time::micros::option::serialize"
+    )]
+    pub next_due_at: Option<DateTime<Utc>>,
+}
+
+impl StateCounts {
+    pub fn add(&mut self, a: &Attestation, now: DateTime<Utc>) {
+        match a.state_at(now) {
+            AttestationState::Current => self.current += 1,
+            AttestationState::DueSoon => self.due_soon += 1,
+            AttestationState::Overdue => return self.overdue += 1,
+        }
+        self.next_due_at = Some(self.next_due_at.map_or(a.due_at, |d| d.min(a.due_at)));
+    }
+
+    pub fn of(all: &[Attestation], now: DateTime<Utc>) -> StateCounts {
+        let mut counts = StateCounts::default();
+        all.iter().for_each(|a| counts.add(a, now));
+        counts
+    }
+}
+
 pub fn next_change(all: &[Attestation], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     all.iter()
         .filter_map(|a| a.attested().next_change(now))

@@ -1,5 +1,5 @@
 // Overview: every repository with its overall score, posture, 30-day sparkline, latest scan and
-// weakest framework; the org's frameworks.
+// weakest framework; the attestations due for review; the org's frameworks.
 import { api, all } from "./api.js";
 import { h, postureBadge, formatTime, table } from "./dom.js";
 import { sparkline } from "./charts.js";
@@ -68,8 +68,44 @@ async function scoredRepos() {
   };
 }
 
+const STATE_TEXT = { current: "current", due_soon: "due soon", overdue: "overdue" };
+
+/** The attestations due within 30 days or overdue, soonest first; null on a server without them. */
+async function dueAttestations() {
+  try {
+    const [soon, late] = await Promise.all(["due_soon", "overdue"].map((state) => api("/api/compliance/attestations", { query: { state } })));
+    return { counts: soon.counts, due: [...late.attestations, ...soon.attestations] };
+  } catch (err) {
+    if (err.status === 404) return null;
+    throw err;
+  }
+}
+
+function attestationsSection(attestations) {
+  if (!attestations) return null;
+  const { counts, due } = attestations;
+  const rows = due.map((a) =>
+    h(
+      "tr",
+      { dataset: { framework: a.framework_key, control: a.control_id, state: a.state } },
+      h("th", { scope: "row" }, h("code", {}, `${a.framework_key} ${a.control_id}`)),
+      h("td", {}, h("span", { class: `status attestation-${a.state}` }, STATE_TEXT[a.state] || a.state)),
+      h("td", {}, formatTime(a.due_at)),
+      h("td", {}, a.owner),
+      h("td", {}, a.statement),
+    ),
+  );
+  return h(
+    "section",
+    { "aria-labelledby": "attestations-title", id: "attestations-due" },
+    h("h2", { id: "attestations-title" }, "Attestations due"),
+    h("p", { class: "muted", id: "attestation-counts" }, `${counts.current} current, ${counts.due_soon} due within 30 days, ${counts.overdue} overdue (an overdue attestation counts as no evidence).`),
+    rows.length === 0 ? h("p", {}, "Nothing due for review in the next 30 days.") : table("Attestations due for review or overdue, soonest first", ["Control", "State", "Due", "Owner", "Statement"], rows, { id: "attestations" }),
+  );
+}
+
 export async function renderOverview() {
-  const [{ repos, overall }, frameworks] = await Promise.all([scoredRepos(), api("/api/compliance/frameworks")]);
+  const [{ repos, overall }, frameworks, attestations] = await Promise.all([scoredRepos(), api("/api/compliance/frameworks"), dueAttestations()]);
   const trends = await pool(repos, 4, (repo) => api(`/api/compliance/trend/${repo.repo_id}`, { query: { days: 30 } }));
 
   const rows = repos.map((repo, i) => {
@@ -115,6 +151,7 @@ export async function renderOverview() {
     repos.length === 0
       ? h("p", { class: "card" }, "No repository yet. Create one with POST /api/repos and send it a scan.")
       : table("Repositories", ["Repository", "Overall score", "Posture", "Trend (30 days)", "Latest scan", "Weakest framework"], rows, { id: "repos" }),
+    attestationsSection(attestations),
     h("h2", {}, "Frameworks"),
     table("The org's frameworks", ["Framework", "Kind", "Controls", "Status"], fwRows, { id: "frameworks" }),
   );

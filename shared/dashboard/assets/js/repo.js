@@ -6,6 +6,23 @@ import { trendChart, trendLegend } from "./charts.js";
 
 const STATUSES = [["", "Every status"], ["pass", "Pass"], ["partial", "Partial"], ["fail", "Fail"], ["no_evidence", "No evidence"], ["disabled", "Not applicable"]];
 
+const ATTESTATION_TEXT = { current: "current", due_soon: "due soon", overdue: "overdue" };
+
+/** What people added to the scanners' evidence: findings set aside by exceptions, an attestation. */
+function humanEvidence(evidence) {
+  const parts = [];
+  if (evidence?.excepted) {
+    const until = evidence.exceptions_expire_at ? `, first counts again ${formatTime(evidence.exceptions_expire_at)}` : "";
+    parts.push(h("div", { dataset: { field: "excepted" } }, h("a", { href: "#/exceptions" }, `${evidence.excepted} finding${evidence.excepted === 1 ? "" : "s"} excepted`), until));
+  }
+  const a = evidence?.attestation;
+  if (a) {
+    const how = a.by_attestation ? "passes by attestation" : a.state === "overdue" ? "counts for nothing until renewed" : "scan evidence decides";
+    parts.push(h("div", { dataset: { field: "attestation" } }, h("span", { class: `status attestation-${a.state}` }, `attested, ${ATTESTATION_TEXT[a.state] || a.state}`), ` due ${formatTime(a.due_at)}; ${how}`));
+  }
+  return parts.length ? parts : "—";
+}
+
 function evidenceText(evidence) {
   if (!evidence) return "—";
   const parts = [];
@@ -17,7 +34,7 @@ function evidenceText(evidence) {
   if (evidence.scan_age_days !== undefined) parts.push(`scan ${evidence.scan_age_days} days old`);
   if (evidence.covered === false) parts.push("not covered by the latest scan");
   for (const [k, v] of Object.entries(evidence)) {
-    if (["counts", "scan_age_days", "scan_age_hours", "covered"].includes(k)) continue;
+    if (["counts", "scan_age_days", "scan_age_hours", "covered", "excepted", "exceptions_expire_at", "attestation"].includes(k)) continue;
     const value = v && typeof v === "object" ? Object.entries(v).map(([a, b]) => `${a.replaceAll("_", " ")} ${b}`).join(", ") : v;
     parts.push(`${k.replaceAll("_", " ")}: ${value}`);
   }
@@ -155,6 +172,7 @@ function controlsSection(repoId, frameworks) {
         h("th", { scope: "row" }, h("code", {}, c.id), " ", c.name),
         h("td", {}, statusBadge(c.status)),
         h("td", {}, evidenceText(c.evidence)),
+        h("td", {}, humanEvidence(c.evidence)),
         h("td", {}, c.reason || ""),
         h("td", {}, toggle),
       );
@@ -189,7 +207,7 @@ function controlsSection(repoId, frameworks) {
       "table",
       { id: "controls" },
       h("caption", {}, "Controls, their status, the evidence they were judged on and why"),
-      h("thead", {}, h("tr", {}, ["Framework", "Control", "Status", "Evidence", "Reason", "Not applicable"].map((t) => h("th", { scope: "col" }, t)))),
+      h("thead", {}, h("tr", {}, ["Framework", "Control", "Status", "Evidence", "Exceptions and attestation", "Reason", "Not applicable"].map((t) => h("th", { scope: "col" }, t)))),
       body,
     ),
   );
