@@ -120,6 +120,16 @@ EVENTS = {
                     "owner": "security@example.com", "effective_at": "2026-11-20T00:00:00Z",
                     "review_interval": "quarterly"}),
             path_params={"framework_key": "internal_sec", "control_id": "ISP-1"}),
+        "attach-attestation-file.json": event(
+            "PUT", "/api/compliance/frameworks/internal_sec/controls/ISP-1/attestation/file",
+            "/api/compliance/frameworks/{framework_key}/controls/{control_id}/attestation/file",
+            body="Secret manager access review, 2026-11-20: 14 secrets, 0 outside the manager.\n",
+            content_type="text/plain", query="name=secrets-review.txt",
+            path_params={"framework_key": "internal_sec", "control_id": "ISP-1"}),
+        "get-attestation-file.json": event(
+            "GET", "/api/compliance/frameworks/internal_sec/controls/ISP-1/attestation/file",
+            "/api/compliance/frameworks/{framework_key}/controls/{control_id}/attestation/file",
+            path_params={"framework_key": "internal_sec", "control_id": "ISP-1"}),
         "list-attestations.json": event("GET", "/api/compliance/attestations",
                                         "/api/compliance/attestations", query="state=current"),
     },

@@ -39,8 +39,11 @@ PLAN = [
     ("frameworks-api", "list-controls.json", 200),
     ("frameworks-api", "set-disabled-controls.json", 200),
     ("custom-frameworks-api", "save-custom-framework.json", 200),
-    # A control of the framework just saved, attested, and the org's attestations listed.
+    # A control of the framework just saved, attested with a file (read back), and the org's
+    # attestations listed.
     ("frameworks-api", "record-attestation.json", 200),
+    ("frameworks-api", "attach-attestation-file.json", 200),
+    ("frameworks-api", "get-attestation-file.json", 200),
     ("frameworks-api", "list-attestations.json", 200),
     ("custom-frameworks-api", "list-custom-frameworks.json", 200),
     ("custom-frameworks-api", "delete-custom-framework.json", 200),

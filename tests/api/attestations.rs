@@ -11,7 +11,7 @@ use compliance_domain::plans::{Plan, Role};
 use compliance_domain::time::ManualClock;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use test_support::{spawn_app_on, spawn_app_with, store_for, Backend, TestApp};
+use test_support::{spawn_app_on, spawn_app_with, store_for, Backend, Response, TestApp};
 
 const CUSTOM: &str = "/api/compliance/custom-frameworks";
 
@@ -203,6 +203,169 @@ async fn attest_and_withdraw_on_dynamodb() {
 
 /// A manual control passes while its attestation is current or due soon, and has no evidence
 /// from the second it is overdue, with no write; the listing counts it as overdue.
+const POL1_FILE: &str = "/api/compliance/frameworks/policies/controls/POL-1/attestation/file";
+
+/// A file of `len` bytes that is not text (every byte value), as a PDF or an image is.
+fn binary_file(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i * 131 % 251) as u8).collect()
+}
+
+/// The file as served, byte for byte, with its headers.
+async fn download(app: &TestApp, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    let resp = app
+        .request(Method::GET, path)
+        .header("X-API-Key", &app.admin_key)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    (status, headers, resp.bytes().await.unwrap().to_vec())
+}
+
+async fn attach(app: &TestApp, key: &str, content_type: &str, body: Vec<u8>) -> Response {
+    app.send(
+        app.request(Method::PUT, &format!("{POL1_FILE}?name=access-review.pdf"))
+            .header("X-API-Key", key)
+            .header("Content-Type", content_type)
+            .body(body),
+    )
+    .await
+}
+
+/// A file of three parts (over 512 KiB) attached as a new version, answered byte for byte with
+/// its SHA-256; the earlier version keeps no file, a renewal starts without one.
+async fn an_attestation_keeps_its_file(backend: Backend) {
+    use sha2::{Digest, Sha256};
+    let app = spawn_app_on(backend).await;
+    policies(&app).await;
+    let file = binary_file(600 * 1024);
+    let sha = hex::encode(Sha256::digest(&file));
+
+    let none = attach(&app, &app.admin_key, "application/pdf", file.clone()).await;
+    assert_eq!(none.status, StatusCode::NOT_FOUND, "{:?}", none.body);
+    let effective = (Utc::now() - Duration::days(1)).trunc_subsecs(0);
+    assert_eq!(
+        app.put(POL1, attestation(effective, "annual")).await.status,
+        StatusCode::OK
+    );
+
+    let resp = attach(&app, &app.admin_key, "application/pdf", file.clone()).await;
+    assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+    assert_eq!(resp.body["version"], 2);
+    assert_eq!(
+        resp.body["effective_at"],
+        app.get(POL1).await.body["attestation"]["effective_at"]
+    );
+    assert_eq!(
+        resp.body["file"],
+        json!({"name": "access-review.pdf", "content_type": "application/pdf",
+               "bytes": file.len(), "sha256": sha})
+    );
+    let (status, headers, bytes) = download(&app, POL1_FILE).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(bytes == file, "the file comes back byte for byte");
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(headers["etag"], format!("\"{sha}\"").as_str());
+    assert_eq!(
+        headers["content-disposition"],
+        "attachment; filename=\"access-review.pdf\""
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    // Through the contract check too (the document's binary response).
+    let served = app
+        .send(
+            app.request(Method::GET, POL1_FILE)
+                .header("X-API-Key", &app.admin_key),
+        )
+        .await;
+    assert_eq!(served.status, StatusCode::OK);
+    let (status, _, bytes) = download(&app, &format!("{POL1_FILE}?version=2")).await;
+    assert_eq!((status, bytes == file), (StatusCode::OK, true));
+    let (status, _, _) = download(&app, &format!("{POL1_FILE}?version=1")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "version 1 had no file");
+
+    // In the SoA and OSCAL, by its SHA-256.
+    let soa = app
+        .get("/api/compliance/frameworks/policies/soa")
+        .await
+        .body;
+    assert_eq!(
+        soa["controls"][0]["attestation"]["file_sha256"],
+        sha.as_str()
+    );
+
+    // A renewal is new evidence: it starts without a file; the old one stays with its version.
+    assert_eq!(
+        app.put(POL1, attestation(Utc::now(), "annual")).await.body["version"],
+        3
+    );
+    let (status, _, _) = download(&app, POL1_FILE).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, bytes) = download(&app, &format!("{POL1_FILE}?version=2")).await;
+    assert_eq!((status, bytes == file), (StatusCode::OK, true));
+
+    // The documented maximum is taken; one byte more is a 413 naming the limit; other types,
+    // an empty body, a viewer: refused, and nothing recorded.
+    let max = binary_file(1024 * 1024);
+    let resp = attach(&app, &app.admin_key, "image/png", max.clone()).await;
+    assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+    assert_eq!(resp.body["file"]["bytes"], 1024 * 1024);
+    let (_, _, bytes) = download(&app, POL1_FILE).await;
+    assert!(bytes == max);
+    let over = attach(
+        &app,
+        &app.admin_key,
+        "image/png",
+        binary_file(1024 * 1024 + 1),
+    )
+    .await;
+    assert_eq!(
+        over.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{:?}",
+        over.body
+    );
+    assert!(
+        over.body["detail"].as_str().unwrap().contains("1024 KiB"),
+        "{:?}",
+        over.body
+    );
+    let html = attach(
+        &app,
+        &app.admin_key,
+        "text/html",
+        b"<script>1</script>".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        html.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{:?}",
+        html.body
+    );
+    let empty = attach(&app, &app.admin_key, "text/plain", Vec::new()).await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST, "{:?}", empty.body);
+    let member = app.key_for(&app.org_id, Role::Member).await;
+    let denied = attach(&app, &member, "text/plain", b"x".to_vec()).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let history = app.get(POL1).await.body["history"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(history, 4, "only the accepted file made a version");
+}
+
+#[tokio::test]
+async fn an_attestation_keeps_its_file_on_the_embedded_store() {
+    an_attestation_keeps_its_file(Backend::Embedded).await;
+}
+
+#[tokio::test]
+async fn an_attestation_keeps_its_file_on_dynamodb() {
+    an_attestation_keeps_its_file(Backend::Dynamo).await;
+}
+
 #[tokio::test]
 async fn an_overdue_attestation_counts_for_nothing() {
     let start = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();

@@ -84,6 +84,24 @@ async fn custom_frameworks_api() {
     assert_eq!(saved.body["message"], "Framework saved");
     let listed = invoke_lambda(&app, &ev("list-custom-frameworks.json")).await;
     assert_eq!(listed.body["frameworks"][0]["key"], "internal_sec");
+    // A control of the saved framework attested, with a file, through frameworks-api's events.
+    let frameworks = frameworks_api::app(h.state.clone());
+    let fw = |name: &str| event_fixture("frameworks-api", name, Some(&key));
+    let attested = invoke_lambda(&frameworks, &fw("record-attestation.json")).await;
+    assert_eq!(attested.status.as_u16(), 200, "{:?}", attested.body);
+    assert_eq!(attested.body["review_interval"], "quarterly");
+    let filed = invoke_lambda(&frameworks, &fw("attach-attestation-file.json")).await;
+    assert_eq!(filed.status.as_u16(), 200, "{:?}", filed.body);
+    assert_eq!(filed.body["file"]["name"], "secrets-review.txt");
+    let file = invoke_lambda(&frameworks, &fw("get-attestation-file.json")).await;
+    assert_eq!(file.status.as_u16(), 200);
+    assert!(file
+        .body
+        .as_str()
+        .unwrap()
+        .starts_with("Secret manager access review"));
+    let listed = invoke_lambda(&frameworks, &fw("list-attestations.json")).await;
+    assert_eq!(listed.body["counts"]["current"], 1, "{:?}", listed.body);
     let deleted = invoke_lambda(&app, &ev("delete-custom-framework.json")).await;
     assert_eq!(deleted.body, json!({"message": "Framework deleted"}));
 }

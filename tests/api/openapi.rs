@@ -587,6 +587,20 @@ async fn every_operation_answers_as_documented() {
         400,
     )
     .await;
+    let file = format!("{attestation}/file");
+    let attach = |content_type: &'static str| {
+        app.request(M::PUT, &format!("{file}?name=review.txt"))
+            .header("X-API-Key", &admin_key)
+            .header("Content-Type", content_type)
+            .body("Reviewed on 2026-01-01.")
+    };
+    w.send(M::PUT, &file, attach("text/plain"), 200).await;
+    w.send(M::PUT, &file, attach("text/html"), 415).await;
+    w.call(M::GET, &file, viewer, None, 200).await;
+    w.call(M::GET, &format!("{file}?version=1"), viewer, None, 404)
+        .await;
+    w.call(M::GET, &format!("{file}?version=0"), viewer, None, 400)
+        .await;
     w.call(M::DELETE, attestation, admin, None, 200).await;
     w.call(M::DELETE, attestation, admin, None, 404).await;
 

@@ -10,7 +10,7 @@ use compliance_domain::scoring::{AttestationState, ReviewInterval};
 use compliance_http::body::{FromBody, Object, Text};
 use compliance_http::{Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta, Params};
 use compliance_services::attestations::{
-    self, Attestation, NewAttestation, StateCounts, Withdrawn,
+    self, Attestation, EvidenceFile, NewAttestation, StateCounts, Withdrawn,
 };
 use compliance_services::audit_log::Actor;
 use compliance_services::org_view::OrgView;
@@ -75,13 +75,16 @@ pub struct AttestationView {
     #[serde(with = "compliance_domain::time::micros")]
     pub recorded_at: DateTime<Utc>,
     pub version: u32,
+    /// The file kept as its evidence (absent when none): name, type, size and SHA-256.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<EvidenceFile>,
     /// Only on the version that withdrew it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub withdrawn: bool,
 }
 
 impl AttestationView {
-    fn of(a: Attestation, now: DateTime<Utc>) -> AttestationView {
+    pub(crate) fn of(a: Attestation, now: DateTime<Utc>) -> AttestationView {
         AttestationView {
             state: a.state_at(now),
             framework_key: a.framework,
@@ -94,6 +97,7 @@ impl AttestationView {
             recorded_by: a.recorded_by,
             recorded_at: a.recorded_at,
             version: a.version,
+            file: a.file,
             withdrawn: a.withdrawn,
         }
     }
@@ -109,7 +113,7 @@ pub struct ControlAttestation {
 }
 
 /// The framework's key and the control's id, once both are known to the org.
-async fn control_of(
+pub(crate) async fn control_of(
     state: &AppState,
     principal_org: &compliance_domain::ids::OrgId,
     key: &str,
@@ -237,6 +241,11 @@ pub async fn list(
     Caller(principal): Caller,
     Params(query): Params<ListQuery>,
 ) -> Result<Json<AttestationListing>, ApiError> {
+    if let Some(key) = &query.framework {
+        FrameworkKey::parse(key).map_err(|e| {
+            ApiError::InvalidQuery(vec![FieldError::at("framework", e.to_string())])
+        })?;
+    }
     let all = attestations::all(state.store.as_ref(), &principal.org_id).await?;
     let now = state.now();
     let mut counts = StateCounts::default();

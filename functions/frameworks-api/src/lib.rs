@@ -2,6 +2,7 @@
 //! it marks Not Applicable (reference: Framework Selection, Per-Control Selection), which
 //! controls of which frameworks a weakness (CWE) maps to, and the org's attestations of controls.
 
+mod attestation_files;
 mod attestations;
 mod controls;
 mod mappings;
@@ -16,6 +17,18 @@ use compliance_http::{finish, with_body_limit, AppState, Routes};
 const BODY_LIMIT: usize = 64 * 1024;
 
 pub fn routes() -> Routes {
+    document_routes().merge(file_routes())
+}
+
+/// The route that takes an attestation's evidence file: up to its own limit.
+fn file_routes() -> Routes {
+    Routes::new().put(
+        "/api/compliance/frameworks/{framework_key}/controls/{control_id}/attestation/file",
+        attestation_files::put,
+    )
+}
+
+fn document_routes() -> Routes {
     Routes::new()
         .get("/api/compliance/frameworks", selection::list)
         .put("/api/compliance/frameworks/enabled", selection::set_enabled)
@@ -40,6 +53,10 @@ pub fn routes() -> Routes {
             "/api/compliance/frameworks/{framework_key}/controls/{control_id}/attestation",
             attestations::delete,
         )
+        .get(
+            "/api/compliance/frameworks/{framework_key}/controls/{control_id}/attestation/file",
+            attestation_files::get,
+        )
         .get("/api/compliance/attestations", attestations::list)
         .get("/api/compliance/mappings", mappings::list)
         .get("/api/compliance/settings", org_settings::get)
@@ -47,7 +64,12 @@ pub fn routes() -> Routes {
 }
 
 pub fn router(state: AppState) -> Router {
-    with_body_limit(routes().into_router(state), BODY_LIMIT)
+    with_body_limit(document_routes().into_router(state.clone()), BODY_LIMIT).merge(
+        with_body_limit(
+            file_routes().into_router(state),
+            attestation_files::BODY_LIMIT,
+        ),
+    )
 }
 
 pub fn app(state: AppState) -> Router {

@@ -307,6 +307,158 @@ pub async fn withdraw(
     }
 }
 
+/// The largest file an attestation keeps (in the table, beside its version).
+pub const MAX_FILE_BYTES: usize = 1024 * 1024;
+/// A part's bytes stay under this, so its item (base64) stays under DynamoDB's 400 KB.
+const FILE_PART_BYTES: usize = 256 * 1024;
+
+/// A part of the file kept with a version of an attestation.
+#[derive(Serialize, Deserialize)]
+struct FilePart {
+    org_id: OrgId,
+    framework: FrameworkKey,
+    control_id: String,
+    version: u32,
+    part: u32,
+    /// The part's bytes, base64.
+    data: String,
+}
+
+impl Record for FilePart {
+    const ENTITY: &'static str = "attestation_file_part";
+
+    fn key(&self) -> Key {
+        keys::attestation_file_part(
+            &self.org_id,
+            &self.framework,
+            &self.control_id,
+            self.version,
+            self.part,
+        )
+    }
+}
+
+/// A file to attach (checked by the HTTP layer: its type, at most [`MAX_FILE_BYTES`]).
+pub struct NewFile {
+    pub name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// How attaching a file went.
+#[derive(Debug)]
+pub enum Attached {
+    Done(Box<Attestation>),
+    /// The control has no attestation in force.
+    NotFound,
+    /// Another change was recorded meanwhile (nothing written).
+    Conflict,
+}
+
+/// Attaches `file` to the control's attestation in force as its evidence: a new version that
+/// carries the file's name, type, size and SHA-256, written with the file's parts and its audit
+/// entry (`ATTESTATION_RECORDED`) in one transaction.
+pub async fn attach(
+    store: &dyn Store,
+    ctx: &AuditContext,
+    framework: &FrameworkKey,
+    control_id: &str,
+    file: NewFile,
+) -> Result<Attached, StoreError> {
+    use sha2::{Digest, Sha256};
+    let org = &ctx.org_id;
+    let Some(before) = get(store, org, framework, control_id).await? else {
+        return Ok(Attached::NotFound);
+    };
+    let last = last_version(store, org, framework, control_id).await?;
+    let mut after = before.clone();
+    after.version = last + 1;
+    after.recorded_by = ctx.actor.clone();
+    after.recorded_at = ctx.at;
+    after.file = Some(EvidenceFile {
+        name: file.name,
+        content_type: file.content_type,
+        bytes: file.bytes.len() as u64,
+        sha256: hex::encode(Sha256::digest(&file.bytes)),
+    });
+    let current = Current {
+        attestation: after.clone(),
+        org_id: org.clone(),
+    };
+    let version = Version {
+        attestation: after.clone(),
+        org_id: org.clone(),
+    };
+    let mut ops = vec![
+        current.put_if(Condition::Equals("version".into(), json!(before.version))),
+        version.put_if(Condition::NotExists),
+    ];
+    for (part, bytes) in file.bytes.chunks(FILE_PART_BYTES).enumerate() {
+        let part = FilePart {
+            org_id: org.clone(),
+            framework: framework.clone(),
+            control_id: control_id.to_string(),
+            version: after.version,
+            part: part as u32,
+            data: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes),
+        };
+        ops.push(part.put_if(Condition::NotExists));
+    }
+    let metadata = json!({
+        "framework": framework,
+        "control_id": control_id,
+        "before": summary(&before),
+        "after": summary(&after),
+    });
+    let action = AuditAction::AttestationRecorded;
+    match audit_log::commit(store, ops, ctx, action, metadata).await {
+        Ok(_) => Ok(Attached::Done(Box::new(after))),
+        Err(StoreError::ConditionFailed { .. }) => Ok(Attached::Conflict),
+        Err(e) => Err(e),
+    }
+}
+
+/// The file kept with `version` of the control's attestation (the one in force when `None`),
+/// with what the version says of it; `None` when that version has no file. Its bytes are
+/// checked against the recorded SHA-256 before they are answered.
+pub async fn file(
+    store: &dyn Store,
+    org: &OrgId,
+    framework: &FrameworkKey,
+    control_id: &str,
+    version: Option<u32>,
+) -> Result<Option<(EvidenceFile, Vec<u8>)>, StoreError> {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let attestation = match version {
+        None => get(store, org, framework, control_id).await?,
+        Some(v) => store
+            .get_record::<Version>(&keys::attestation_version(org, framework, control_id, v))
+            .await?
+            .map(|v| v.attestation),
+    };
+    let Some(meta) = attestation.and_then(|a| a.file.map(|f| (a.version, f))) else {
+        return Ok(None);
+    };
+    let (version, meta) = meta;
+    let (pk, range) = keys::attestation_file_parts(org, framework, control_id, version);
+    let parts: Vec<FilePart> = paging::all(store, Query::new(pk, range)).await?;
+    let mut bytes = Vec::with_capacity(meta.bytes as usize);
+    for part in parts {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(&part.data)
+            .map_err(|e| StoreError::Backend(format!("malformed attestation file part: {e}")))?;
+        bytes.extend_from_slice(&decoded);
+    }
+    if hex::encode(Sha256::digest(&bytes)) != meta.sha256 {
+        return Err(StoreError::Backend(format!(
+            "the file of attestation {framework}/{control_id} version {version} does not match \
+             its SHA-256"
+        )));
+    }
+    Ok(Some((meta, bytes)))
+}
+
 /// The number of the control's latest version (0 without any).
 async fn last_version(
     store: &dyn Store,

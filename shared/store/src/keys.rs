@@ -242,6 +242,12 @@ pub const ITEM_TYPES: &[ItemType] = &[
         sample: || attestation_version(&samples::org(), &samples::framework(), "c1", 7),
     },
     ItemType {
+        item: "attestation_file_part",
+        pk: "ORG#{org}",
+        sk: "ATTESTFILE#{framework_key}#{control_id}#{version:06}#{part:02}",
+        sample: || attestation_file_part(&samples::org(), &samples::framework(), "c1", 7, 3),
+    },
+    ItemType {
         item: "upload",
         pk: "ORG#{org}",
         sk: "UPLOAD#{upload_id}",
@@ -280,6 +286,7 @@ pub mod samples {
         ("{exception_id}", "00000000-0000-0000-0000-000000000001"),
         ("{control_id}", "c1"),
         ("{version:06}", "000007"),
+        ("{part:02}", "03"),
     ];
 
     pub fn org() -> OrgId {
@@ -691,6 +698,34 @@ pub fn attestation_versions(
     (
         org_pk(org),
         SortKeyRange::Prefix(format!("ATTESTATIONLOG#{framework}#{control_id}#")),
+    )
+}
+
+/// One part of the file kept with a version of a control's attestation (a file spans a few
+/// items, each under DynamoDB's 400 KB).
+pub fn attestation_file_part(
+    org: &OrgId,
+    framework: &FrameworkKey,
+    control_id: &str,
+    version: u32,
+    part: u32,
+) -> Key {
+    Key::new(
+        org_pk(org),
+        format!("ATTESTFILE#{framework}#{control_id}#{version:06}#{part:02}"),
+    )
+}
+
+/// Every part of the file of a version of a control's attestation, in order.
+pub fn attestation_file_parts(
+    org: &OrgId,
+    framework: &FrameworkKey,
+    control_id: &str,
+    version: u32,
+) -> (String, SortKeyRange) {
+    (
+        org_pk(org),
+        SortKeyRange::Prefix(format!("ATTESTFILE#{framework}#{control_id}#{version:06}#")),
     )
 }
 

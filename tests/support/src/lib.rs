@@ -432,7 +432,9 @@ pub async fn invoke_lambda(app: &axum::Router, event_json: &str) -> Response {
     let body = if bytes.is_empty() {
         Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap()
+        // JSON, or a file answered as it is (text here).
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
     };
     Response {
         status,
