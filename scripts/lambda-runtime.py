@@ -70,6 +70,8 @@ PLAN = [
     ("audits-api", "run-audit.json", 201),
     ("audits-api", "run-audit-csv-gzip.json", 201),
     ("audits-api", "list-audit-runs.json", 200),
+    ("audits-api", "list-alerts.json", 200),
+    ("audits-api", "set-reviewers.json", 200),
     # aml-ctr-001 is not a rule of that audit's policy.
     ("audits-api", "tune-rule.json", 404),
     ("audits-api", "evaluate-pack.json", 200),

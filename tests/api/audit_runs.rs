@@ -9,11 +9,15 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use test_support::{gzip, hs256_token, spawn_app, spawn_app_on, Backend, Response, TestApp};
 
-fn user(app: &TestApp, sub: &str) -> String {
+pub(crate) fn user(app: &TestApp, sub: &str) -> String {
     hs256_token(&app.org_id, "member", json!({"sub": sub}))
 }
 
-async fn create_audit(app: &TestApp, token: &str, policy_type: &str) -> (String, String) {
+pub(crate) async fn create_audit(
+    app: &TestApp,
+    token: &str,
+    policy_type: &str,
+) -> (String, String) {
     let resp = app
         .with_bearer(
             Method::POST,
@@ -52,11 +56,11 @@ async fn send_records(
 }
 
 /// A run over NDJSON records.
-async fn run_ndjson(app: &TestApp, token: &str, runs: &str, body: Vec<u8>) -> Response {
+pub(crate) async fn run_ndjson(app: &TestApp, token: &str, runs: &str, body: Vec<u8>) -> Response {
     send_records(app, token, runs, "application/x-ndjson", body, false).await
 }
 
-fn ndjson(records: &[Value]) -> Vec<u8> {
+pub(crate) fn ndjson(records: &[Value]) -> Vec<u8> {
     records
         .iter()
         .map(|r| format!("{r}\n"))
@@ -88,13 +92,13 @@ fn csv(records: &[Value]) -> Vec<u8> {
     out.into_bytes()
 }
 
-fn at(days_ago: i64, hour: u32) -> String {
+pub(crate) fn at(days_ago: i64, hour: u32) -> String {
     let day = (Utc::now() - Duration::days(days_ago)).date_naive();
     format!("{day}T{hour:02}:00:00Z")
 }
 
 /// A Wednesday some weeks back, so a business day does not span a weekend.
-fn wednesday(weeks_ago: i64, hour: u32) -> String {
+pub(crate) fn wednesday(weeks_ago: i64, hour: u32) -> String {
     use chrono::Datelike;
     let today = Utc::now().date_naive();
     let back = (today.weekday().num_days_from_monday() as i64 + 5) % 7;
@@ -106,7 +110,7 @@ fn wednesday(weeks_ago: i64, hour: u32) -> String {
 /// without a CTR (t2 is the finding); C2 makes three cash deposits between 80 % and 100 % of
 /// the threshold within a week (structuring: s2 and s3); w1 is a wire over 3 000 without its
 /// originator's address (travel rule). A `memo` no rule reads must never be stored.
-fn aml_records() -> Vec<Value> {
+pub(crate) fn aml_records() -> Vec<Value> {
     let tx = |id: &str, at: String, customer: &str, amount: f64, instrument: &str| {
         json!({"id": id, "timestamp": at, "customer_id": customer, "account_id": format!("A-{customer}"),
                "direction": "in", "instrument": instrument, "amount_usd": amount,

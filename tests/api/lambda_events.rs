@@ -210,6 +210,17 @@ async fn audits_api() {
     assert_eq!(tuned.body["threshold"], 5000, "{:?}", tuned.body);
     let runs = invoke_lambda(&app, &ids("list-audit-runs.json")).await;
     assert_eq!(runs.body["runs"].as_array().unwrap().len(), 2);
+    // The two runs found the same thing: one alert, two occurrences.
+    let alerts = invoke_lambda(&app, &ids("list-alerts.json")).await;
+    assert_eq!(alerts.status.as_u16(), 200, "{:?}", alerts.body);
+    assert_eq!(alerts.body["alerts"].as_array().unwrap().len(), 1);
+    assert_eq!(alerts.body["alerts"][0]["occurrences"], 2);
+    let reviewers = invoke_lambda(&app, &ids("set-reviewers.json")).await;
+    assert_eq!(
+        reviewers.body["reviewers"][0]["kind"], "user",
+        "{:?}",
+        reviewers.body
+    );
     let dry = invoke_lambda(&app, &ids("evaluate-pack.json")).await;
     assert_eq!(dry.status.as_u16(), 200, "{:?}", dry.body);
     assert_eq!(dry.body["findings_total"], 2, "both deposits exceed 5 000");

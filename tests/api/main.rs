@@ -3,6 +3,7 @@
 //! events of each function, or through the storage port on both adapters. The harness is the
 //! `test-support` crate.
 
+mod alerts;
 mod api_keys;
 mod attestations;
 mod audit_export;

@@ -1286,6 +1286,143 @@ async fn every_operation_answers_as_documented() {
         .await;
     w.call(M::GET, &format!("{runs}/{run_id}/oscal"), admin, None, 404)
         .await;
+
+    // Alerts: the run's finding opened one; worked by the creator, decided by a reviewer.
+    let alerts = format!("/api/audits/{aml_audit}/alerts");
+    let page = w
+        .call(
+            M::GET,
+            &format!("{alerts}?status=open&limit=10"),
+            member,
+            None,
+            200,
+        )
+        .await;
+    let alert_id = page["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    w.call(
+        M::GET,
+        &format!("{alerts}?severity=urgent"),
+        member,
+        None,
+        400,
+    )
+    .await;
+    w.call(M::GET, &alerts, admin, None, 404).await;
+    let alert = format!("{alerts}/{alert_id}");
+    w.call(M::GET, &alert, member, None, 200).await;
+    w.call(M::GET, &format!("{alerts}/0000"), member, None, 404)
+        .await;
+    let step = |path: &str| format!("{alert}/{path}");
+    w.call(
+        M::POST,
+        &step("assignment"),
+        member,
+        Some(json!({"assignee": "analyst-2"})),
+        200,
+    )
+    .await;
+    w.call(
+        M::POST,
+        &step("comments"),
+        member,
+        Some(json!({"text": "Deposit slips requested."})),
+        200,
+    )
+    .await;
+    w.call(
+        M::POST,
+        &step("comments"),
+        viewer,
+        Some(json!({"text": "x"})),
+        403,
+    )
+    .await;
+    w.call(
+        M::POST,
+        &step("transitions"),
+        member,
+        Some(json!({"to": "closed"})),
+        400,
+    )
+    .await;
+    w.call(
+        M::POST,
+        &step("transitions"),
+        member,
+        Some(json!({"to": "closed", "outcome": "confirmed_risk", "reason": "CTR missing."})),
+        200,
+    )
+    .await;
+    w.call(
+        M::POST,
+        &step("transitions"),
+        member,
+        Some(json!({"to": "closed", "outcome": "confirmed_risk", "reason": "again"})),
+        409,
+    )
+    .await;
+    w.call(
+        M::POST,
+        &step("recommendation"),
+        member,
+        Some(json!({"recommendation": "file_report", "narrative": "11,000 in cash, no CTR."})),
+        200,
+    )
+    .await;
+    let filed = json!({"decision": "report_filed", "reference": "BSA-1", "filed_on": "2026-12-01"});
+    w.call(M::POST, &step("decision"), member, Some(filed.clone()), 403)
+        .await;
+    let listed_keys = app.get("/api/api-keys?limit=100").await.body;
+    let second_admin_id = listed_keys["api_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| second_admin_key.starts_with(k["prefix"].as_str().unwrap().trim_end_matches('…')))
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reviewers = format!("/api/audits/{aml_audit}/reviewers");
+    w.call(
+        M::PUT,
+        &reviewers,
+        member,
+        Some(json!({"reviewers": [second_admin_id]})),
+        200,
+    )
+    .await;
+    w.call(
+        M::PUT,
+        &reviewers,
+        member,
+        Some(json!({"reviewers": ["key_ffffffffffffffff"]})),
+        400,
+    )
+    .await;
+    w.call(M::GET, &reviewers, second_admin, None, 200).await;
+    w.call(M::POST, &step("decision"), second_admin, Some(filed), 200)
+        .await;
+    w.call(M::GET, &step("case"), second_admin, None, 200).await;
+    let until = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let snoozes = format!("/api/audits/{aml_audit}/snoozes");
+    w.call(
+        M::POST,
+        &snoozes,
+        member,
+        Some(json!({"rule_id": "aml-ctr-001",
+        "group_value": "customer_id=C1, direction=in", "until": until, "reason": "Reviewed."})),
+        201,
+    )
+    .await;
+    w.call(
+        M::POST,
+        &snoozes,
+        member,
+        Some(json!({"rule_id": "no-such-rule",
+        "group_value": "x", "until": until, "reason": "r"})),
+        400,
+    )
+    .await;
     let found = format!("{runs}/{run_id}/findings");
     w.call(
         M::GET,

@@ -3,6 +3,7 @@
 //! policy's rules, the packs and their categories), the rules tuned, and audits run over
 //! records (runs, their findings, and dry runs of a pack), all in the Audits API's error shape.
 
+pub mod alerts;
 mod handlers;
 mod oscal;
 
@@ -10,6 +11,7 @@ mod body;
 pub mod envelope;
 mod packs;
 mod records;
+mod reviewers;
 pub mod runs;
 mod thresholds;
 mod tuning;
@@ -44,6 +46,35 @@ fn document_routes() -> Routes {
             "/api/audits/{audit_id}/runs/{run_id}/oscal",
             oscal::assessment_results,
         )
+        .get("/api/audits/{audit_id}/reviewers", reviewers::get)
+        .put("/api/audits/{audit_id}/reviewers", reviewers::set)
+        .get("/api/audits/{audit_id}/alerts", alerts::list)
+        .get("/api/audits/{audit_id}/alerts/{alert_id}", alerts::get)
+        .get(
+            "/api/audits/{audit_id}/alerts/{alert_id}/case",
+            alerts::case::get,
+        )
+        .post(
+            "/api/audits/{audit_id}/alerts/{alert_id}/transitions",
+            alerts::transition,
+        )
+        .post(
+            "/api/audits/{audit_id}/alerts/{alert_id}/assignment",
+            alerts::assign,
+        )
+        .post(
+            "/api/audits/{audit_id}/alerts/{alert_id}/comments",
+            alerts::comment,
+        )
+        .post(
+            "/api/audits/{audit_id}/alerts/{alert_id}/recommendation",
+            alerts::recommend,
+        )
+        .post(
+            "/api/audits/{audit_id}/alerts/{alert_id}/decision",
+            alerts::decide,
+        )
+        .post("/api/audits/{audit_id}/snoozes", alerts::snooze)
         .post("/api/audits/{audit_id}/uploads", uploads::announce)
         .get(
             "/api/audits/{audit_id}/uploads/{upload_id}",

@@ -10,8 +10,9 @@ use compliance_oscal::runs::{run_assessment, RuleRun, RunEvaluation};
 use compliance_oscal::Org;
 use compliance_services::orgs;
 
-use crate::records::{self, owner};
-use crate::runs::{own_audit, own_run};
+use crate::records;
+use crate::reviewers::access;
+use crate::runs::own_run;
 
 pub async fn assessment_results(
     State(state): State<AppState>,
@@ -20,11 +21,10 @@ pub async fn assessment_results(
 ) -> Result<Json<Document>, ApiError> {
     let store = state.store.as_ref();
     let org_id = &principal.org_id;
-    let audit = own_audit(&state, &principal, &audit_id).await?;
-    let run = own_run(&state, &principal, &audit_id, &run_id).await?;
-    let owner = owner(&principal);
+    let audit = access(&state, &principal, &audit_id).await?.audit;
+    let (home, run) = own_run(&state, &principal, &audit_id, &run_id).await?;
     let (rules, org) = tokio::try_join!(
-        records::rules(store, org_id, &owner, &audit.policy_id),
+        records::rules(store, org_id, &home.owner, &audit.policy_id),
         orgs::get(store, org_id),
     )?;
     let org = org.ok_or_else(|| ApiError::Internal(format!("org {org_id} has no profile")))?;

@@ -148,6 +148,18 @@ pub async fn list(
     Ok((stored.into_iter().map(|s| s.info).collect(), next))
 }
 
+/// An active key of the org, by id.
+pub async fn get(
+    store: &dyn Store,
+    org_id: &OrgId,
+    key_id: &KeyId,
+) -> Result<Option<ApiKeyInfo>, StoreError> {
+    let found: Option<StoredKey> = store.get_record(&keys::api_key(org_id, key_id)).await?;
+    Ok(found
+        .filter(|k| k.status == KeyStatus::Active)
+        .map(|k| k.info))
+}
+
 pub enum Revoked {
     Done {
         info: ApiKeyInfo,

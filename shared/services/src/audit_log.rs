@@ -52,6 +52,18 @@ labels! {
         AttestationRecorded => "ATTESTATION_RECORDED",
         /// A control's attestation withdrawn: it is judged without one from then on.
         AttestationWithdrawn => "ATTESTATION_WITHDRAWN",
+        /// An audit's creator named who else sees and works its runs and alerts.
+        AuditReviewersUpdated => "AUDIT_REVIEWERS_UPDATED",
+        /// An alert moved in its workflow (investigating, closed with an outcome, reopened).
+        AlertTransitioned => "ALERT_TRANSITIONED",
+        AlertAssigned => "ALERT_ASSIGNED",
+        AlertCommented => "ALERT_COMMENTED",
+        /// A (rule, group value) of an audit snoozed: its occurrences do not reopen alerts.
+        AlertSnoozed => "ALERT_SNOOZED",
+        /// The investigator's recommendation on a confirmed risk (file a report or not).
+        AlertRecommended => "ALERT_RECOMMENDED",
+        /// A second principal's decision on that recommendation.
+        AlertDecided => "ALERT_DECIDED",
     }
 }
 

@@ -206,6 +206,71 @@ pub const ITEM_TYPES: &[ItemType] = &[
         },
     },
     ItemType {
+        item: "audit_reviewers",
+        pk: "ORG#{org}#OWNER#{owner}#AUDIT#{audit_id}",
+        sk: "REVIEWERS",
+        sample: || audit_reviewers(&samples::org(), &samples::owner(), &samples::uuid()),
+    },
+    ItemType {
+        item: "audit_review_grant",
+        pk: "ORG#{org}#OWNER#{owner}",
+        sk: "REVIEWING#{audit_id}",
+        sample: || audit_review_grant(&samples::org(), &samples::owner(), &samples::uuid()),
+    },
+    ItemType {
+        item: "alert",
+        pk: "ORG#{org}#OWNER#{owner}#AUDIT#{audit_id}",
+        sk: "ALERT#{alert_id}",
+        sample: || alert(&samples::org(), &samples::owner(), &samples::uuid(), "a1"),
+    },
+    ItemType {
+        item: "alert_occurrence",
+        pk: "ORG#{org}#OWNER#{owner}#AUDIT#{audit_id}",
+        sk: "ALERTOCC#{alert_id}#{run_id}",
+        sample: || {
+            alert_occurrence(
+                &samples::org(),
+                &samples::owner(),
+                &samples::uuid(),
+                "a1",
+                &samples::uuid(),
+            )
+        },
+    },
+    ItemType {
+        item: "alert_trail_entry",
+        pk: "ORG#{org}#OWNER#{owner}#AUDIT#{audit_id}",
+        sk: "ALERTLOG#{alert_id}#{seq:06}",
+        sample: || {
+            alert_trail_entry(
+                &samples::org(),
+                &samples::owner(),
+                &samples::uuid(),
+                "a1",
+                7,
+            )
+        },
+    },
+    ItemType {
+        item: "alert_sync",
+        pk: "ORG#{org}#OWNER#{owner}#AUDIT#{audit_id}",
+        sk: "ALERTSYNC#{run_id}",
+        sample: || {
+            alert_sync(
+                &samples::org(),
+                &samples::owner(),
+                &samples::uuid(),
+                &samples::uuid(),
+            )
+        },
+    },
+    ItemType {
+        item: "alert_snooze",
+        pk: "ORG#{org}#OWNER#{owner}#AUDIT#{audit_id}",
+        sk: "SNOOZE#{snooze_key}",
+        sample: || alert_snooze(&samples::org(), &samples::owner(), &samples::uuid(), "s1"),
+    },
+    ItemType {
         item: "scan_finding_keys",
         pk: "ORG#{org}#REPO#{repo_id:010}",
         sk: "FINDINGKEYS#{scan_id}#{chunk:04}",
@@ -287,6 +352,9 @@ pub mod samples {
         ("{control_id}", "c1"),
         ("{version:06}", "000007"),
         ("{part:02}", "03"),
+        ("{alert_id}", "a1"),
+        ("{seq:06}", "000007"),
+        ("{snooze_key}", "s1"),
     ];
 
     pub fn org() -> OrgId {
@@ -611,6 +679,116 @@ pub fn audit_run_findings_chunks(
     (
         audit_runs_pk(org, owner, audit_id),
         SortKeyRange::Prefix(format!("FINDINGS#{run_id}#")),
+    )
+}
+
+/// The reviewers an audit's creator named: in the audit's partition.
+pub fn audit_reviewers(org: &OrgId, owner: &str, audit_id: &Uuid) -> Key {
+    Key::new(audit_runs_pk(org, owner, audit_id), "REVIEWERS")
+}
+
+/// A reviewer's way to an audit it was named on: in the reviewer's own partition (the only one
+/// its requests name), holding the audit's owner.
+pub fn audit_review_grant(org: &OrgId, reviewer: &str, audit_id: &Uuid) -> Key {
+    Key::new(owner_pk(org, reviewer), format!("REVIEWING#{audit_id}"))
+}
+
+/// An alert of an audit: what runs found about one (rule, group value, window), deduplicated.
+/// Alert ids are hex digests (no `#`), so `ALERT#` never prefixes the `ALERTOCC#`, `ALERTLOG#`
+/// and `ALERTSYNC#` items beside them.
+pub fn alert(org: &OrgId, owner: &str, audit_id: &Uuid, alert_id: &str) -> Key {
+    Key::new(
+        audit_runs_pk(org, owner, audit_id),
+        format!("ALERT#{alert_id}"),
+    )
+}
+
+pub fn alerts(org: &OrgId, owner: &str, audit_id: &Uuid) -> (String, SortKeyRange) {
+    (
+        audit_runs_pk(org, owner, audit_id),
+        SortKeyRange::Prefix("ALERT#".into()),
+    )
+}
+
+/// One run's occurrence of an alert (run ids are time-ordered: oldest first).
+pub fn alert_occurrence(
+    org: &OrgId,
+    owner: &str,
+    audit_id: &Uuid,
+    alert_id: &str,
+    run_id: &Uuid,
+) -> Key {
+    Key::new(
+        audit_runs_pk(org, owner, audit_id),
+        format!("ALERTOCC#{alert_id}#{run_id}"),
+    )
+}
+
+pub fn alert_occurrences(
+    org: &OrgId,
+    owner: &str,
+    audit_id: &Uuid,
+    alert_id: &str,
+) -> (String, SortKeyRange) {
+    (
+        audit_runs_pk(org, owner, audit_id),
+        SortKeyRange::Prefix(format!("ALERTOCC#{alert_id}#")),
+    )
+}
+
+/// An entry of an alert's trail (its hash chain), numbered from 1.
+pub fn alert_trail_entry(
+    org: &OrgId,
+    owner: &str,
+    audit_id: &Uuid,
+    alert_id: &str,
+    seq: u32,
+) -> Key {
+    Key::new(
+        audit_runs_pk(org, owner, audit_id),
+        format!("ALERTLOG#{alert_id}#{seq:06}"),
+    )
+}
+
+pub fn alert_trail(
+    org: &OrgId,
+    owner: &str,
+    audit_id: &Uuid,
+    alert_id: &str,
+) -> (String, SortKeyRange) {
+    (
+        audit_runs_pk(org, owner, audit_id),
+        SortKeyRange::Prefix(format!("ALERTLOG#{alert_id}#")),
+    )
+}
+
+/// Marks a run whose findings have opened or updated the audit's alerts.
+pub fn alert_sync(org: &OrgId, owner: &str, audit_id: &Uuid, run_id: &Uuid) -> Key {
+    Key::new(
+        audit_runs_pk(org, owner, audit_id),
+        format!("ALERTSYNC#{run_id}"),
+    )
+}
+
+pub fn alert_syncs(org: &OrgId, owner: &str, audit_id: &Uuid) -> (String, SortKeyRange) {
+    (
+        audit_runs_pk(org, owner, audit_id),
+        SortKeyRange::Prefix("ALERTSYNC#".into()),
+    )
+}
+
+/// A snooze of one (rule, group value) of an audit; `snooze_key` is their digest.
+pub fn alert_snooze(org: &OrgId, owner: &str, audit_id: &Uuid, snooze_key: &str) -> Key {
+    Key::new(
+        audit_runs_pk(org, owner, audit_id),
+        format!("SNOOZE#{snooze_key}"),
+    )
+}
+
+pub fn alert_snoozes(org: &OrgId, owner: &str, audit_id: &Uuid) -> (String, SortKeyRange) {
+    (
+        audit_runs_pk(org, owner, audit_id),
+        SortKeyRange::Prefix("SNOOZE#".into()),
     )
 }
 

@@ -3,7 +3,7 @@
 
 pub mod input;
 pub mod model;
-mod store;
+pub(crate) mod store;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -17,8 +17,10 @@ use compliance_packs::{Rule, RuleSeverity};
 use compliance_store::Cursor;
 use serde::{Deserialize, Serialize};
 
+use crate::alerts::store::{self as alert_store, AuditHome, MAX_ALERTS_PER_RUN};
 pub use crate::records::AuditSession;
 use crate::records::{self, owner};
+use crate::reviewers::access;
 use chrono::{DateTime, Utc};
 use compliance_packs::engine::Evaluation;
 use compliance_services::audit_log::AuditContext;
@@ -161,6 +163,7 @@ pub async fn store_run(
         findings_stored: 0,
     };
     let owner = owner(principal);
+    let alerting: Vec<StoredFinding> = findings.iter().take(MAX_ALERTS_PER_RUN).cloned().collect();
     let new = store::NewRun {
         org: &principal.org_id,
         owner: &owner,
@@ -168,9 +171,65 @@ pub async fn store_run(
         findings,
         also,
     };
-    store::create(state.store.as_ref(), ctx, new)
+    let stored = store::create(state.store.as_ref(), ctx, new)
         .await
-        .map_err(|e| ApiError::Failed("Failed to store the run", e.to_string()))
+        .map_err(|e| ApiError::Failed("Failed to store the run", e.to_string()))?;
+    // The run stands; its alerts follow. A stop in between is caught up when alerts are read.
+    let home = AuditHome {
+        org: principal.org_id.clone(),
+        owner,
+        audit_id: audit.audit_id.clone(),
+    };
+    let kept = alerting
+        .into_iter()
+        .take(stored.findings_stored as usize)
+        .collect();
+    if let Err(e) =
+        alert_store::take_in_run(state.store.clone(), &home, &system_actor(), &stored, kept).await
+    {
+        tracing::warn!(run_id = %stored.run_id, error = %e, "alerts not taken in yet");
+    }
+    Ok(stored)
+}
+
+/// Who opens and updates alerts from runs' findings.
+fn system_actor() -> compliance_services::audit_log::Actor {
+    compliance_services::audit_log::Actor {
+        kind: compliance_domain::identity::ActorKind::System,
+        id: "alerts".into(),
+        email: None,
+    }
+}
+
+/// Takes a stored run's findings into its audit's alerts (a catch-up after a stop).
+pub(crate) async fn take_in_alerts(
+    state: &AppState,
+    home: &AuditHome,
+    run_id: &Uuid,
+) -> Result<(), ApiError> {
+    let store = state.store.as_ref();
+    let run = store::get(store, &home.org, &home.owner, &home.audit_id, run_id)
+        .await?
+        .ok_or_else(run_not_found)?;
+    let (findings, _) = store::findings(
+        store,
+        &home.org,
+        &home.owner,
+        &run,
+        0,
+        MAX_ALERTS_PER_RUN,
+        |_| true,
+    )
+    .await?;
+    alert_store::take_in_run(
+        state.store.clone(),
+        home,
+        &system_actor(),
+        &run.summary,
+        findings,
+    )
+    .await?;
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -194,12 +253,12 @@ pub async fn list(
     Params(page): Params<RunPage>,
 ) -> Result<Json<RunList>, ApiError> {
     let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
-    let audit = own_audit(&state, &principal, &audit_id).await?;
+    let home = access(&state, &principal, &audit_id).await?.home;
     let (runs, next) = store::list(
         state.store.as_ref(),
-        &principal.org_id,
-        &owner(&principal),
-        &audit.audit_id,
+        &home.org,
+        &home.owner,
+        &home.audit_id,
         limit,
         cursor,
     )
@@ -215,18 +274,19 @@ pub(crate) async fn own_run(
     principal: &compliance_domain::identity::Principal,
     audit_id: &str,
     run_id: &str,
-) -> Result<store::StoredRun, ApiError> {
-    let audit = own_audit(state, principal, audit_id).await?;
+) -> Result<(AuditHome, store::StoredRun), ApiError> {
+    let home = access(state, principal, audit_id).await?.home;
     let run_id = Uuid::parse(run_id).map_err(|_| run_not_found())?;
-    store::get(
+    let run = store::get(
         state.store.as_ref(),
-        &principal.org_id,
-        &owner(principal),
-        &audit.audit_id,
+        &home.org,
+        &home.owner,
+        &home.audit_id,
         &run_id,
     )
     .await?
-    .ok_or_else(run_not_found)
+    .ok_or_else(run_not_found)?;
+    Ok((home, run))
 }
 
 /// `GET /api/audits/{audit_id}/runs/{run_id}`.
@@ -235,7 +295,7 @@ pub async fn get(
     Caller(principal): Caller,
     Path((audit_id, run_id)): Path<(String, String)>,
 ) -> Result<Json<RunSummary>, ApiError> {
-    let run = own_run(&state, &principal, &audit_id, &run_id).await?;
+    let (_, run) = own_run(&state, &principal, &audit_id, &run_id).await?;
     Ok(Json(run.summary))
 }
 
@@ -286,7 +346,7 @@ pub async fn findings(
             })
         })
         .transpose()?;
-    let run = own_run(&state, &principal, &audit_id, &run_id).await?;
+    let (home, run) = own_run(&state, &principal, &audit_id, &run_id).await?;
     let summary = &run.summary;
     if let Some(rule_id) = &query.rule_id {
         if !summary
@@ -309,8 +369,8 @@ pub async fn findings(
     }
     let (findings, next) = store::findings(
         state.store.as_ref(),
-        &principal.org_id,
-        &owner(&principal),
+        &home.org,
+        &home.owner,
         &run,
         from,
         limit,

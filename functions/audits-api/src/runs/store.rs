@@ -175,6 +175,19 @@ pub(crate) async fn get(
     Ok(found.map(|o| o.record))
 }
 
+/// Every run of the audit, oldest first (their ids only).
+pub(crate) async fn run_ids(
+    store: &dyn Store,
+    org: &OrgId,
+    owner: &str,
+    audit_id: &Uuid,
+) -> Result<Vec<Uuid>, StoreError> {
+    let (pk, range) = keys::audit_runs(org, owner, audit_id);
+    let all: Vec<Owned<StoredRun>> =
+        compliance_services::paging::all(store, Query::new(pk, range)).await?;
+    Ok(all.into_iter().map(|o| o.record.summary.run_id).collect())
+}
+
 /// Newest first.
 pub(crate) async fn list(
     store: &dyn Store,

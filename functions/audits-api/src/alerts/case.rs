@@ -1,0 +1,101 @@
+//! The case file of an alert: everything an examiner needs in one document (the alert, every
+//! occurrence with the records' ids and the values that triggered it, the rule with its policy
+//! section and excerpt, and the trail of every step), and a trail that proves itself: each
+//! entry's `sha256` is SHA-256 over the previous entry's `sha256` (64 zeros for the first) and
+//! the entry's `payload`, so an edit or a removal anywhere breaks the chain (docs/alerts.md).
+
+use axum::extract::{Path, State};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use compliance_http::{ApiError, AppState, Caller};
+use serde::Serialize;
+
+use super::model::{Occurrence, GENESIS};
+use super::store::{self, TrailEntry};
+use super::AlertView;
+use crate::records;
+use crate::reviewers::access;
+
+/// How to check the trail with the document alone.
+pub const VERIFY: &str =
+    "For each trail entry in order: prev_sha256 equals the previous entry's sha256 \
+(64 zeros for the first), and sha256 equals the lowercase hex SHA-256 of the UTF-8 bytes of \
+prev_sha256 followed by payload. The last entry's sha256 is trail_sha256.";
+
+#[derive(Serialize)]
+pub struct CaseRule {
+    pub rule_id: String,
+    pub name: String,
+    pub description: String,
+    pub severity: compliance_packs::RuleSeverity,
+    pub category: String,
+    pub policy_section: String,
+    pub policy_excerpt: String,
+    #[serde(serialize_with = "compliance_packs::serialize_threshold")]
+    pub threshold: Option<f64>,
+}
+
+#[derive(Serialize)]
+pub struct CaseFile {
+    pub audit_id: compliance_domain::ids::Uuid,
+    pub audit_name: String,
+    pub policy_type: compliance_packs::PolicyType,
+    pub alert: AlertView,
+    /// The rule as the audit's policy holds it now (its threshold may have changed since an
+    /// occurrence: each occurrence names the threshold it ran with).
+    pub rule: Option<CaseRule>,
+    /// Oldest first.
+    pub occurrences: Vec<Occurrence>,
+    pub trail: Vec<TrailEntry>,
+    pub genesis_sha256: &'static str,
+    pub trail_sha256: String,
+    pub verification: &'static str,
+    #[serde(with = "compliance_domain::time::micros")]
+    pub generated_at: DateTime<Utc>,
+}
+
+/// `GET /api/audits/{audit_id}/alerts/{alert_id}/case`.
+pub async fn get(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    Path((audit_id, alert_id)): Path<(String, String)>,
+) -> Result<Json<CaseFile>, ApiError> {
+    let access = access(&state, &principal, &audit_id).await?;
+    let store = state.store.as_ref();
+    let home = &access.home;
+    let alert = store::get(store, home, &alert_id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound("Alert not found".into()))?;
+    let (occurrences, trail, rules) = tokio::try_join!(
+        store::occurrences(store, home, &alert_id),
+        store::trail(store, home, &alert_id),
+        records::rules(store, &home.org, &home.owner, &access.audit.policy_id),
+    )?;
+    let rule = rules
+        .into_iter()
+        .find(|r| r.rule.rule_id == alert.rule_id)
+        .map(|r| CaseRule {
+            rule_id: r.rule.rule_id,
+            name: r.rule.name,
+            description: r.rule.description,
+            severity: r.rule.severity,
+            category: r.rule.category,
+            policy_section: r.rule.policy_section,
+            policy_excerpt: r.rule.policy_excerpt,
+            threshold: r.rule.threshold,
+        });
+    let now = state.now();
+    Ok(Json(CaseFile {
+        audit_id: access.audit.audit_id.clone(),
+        audit_name: access.audit.name.clone(),
+        policy_type: access.audit.policy_type,
+        trail_sha256: alert.trail_sha256.clone(),
+        alert: AlertView::of(alert, now),
+        rule,
+        occurrences,
+        trail,
+        genesis_sha256: GENESIS,
+        verification: VERIFY,
+        generated_at: now,
+    }))
+}
