@@ -27,7 +27,7 @@ import urllib.request
 from datetime import datetime, timedelta, timezone
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import NoAlertPresentException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -51,6 +51,16 @@ class Api:
         req.add_header("X-API-Key", self.key)
         if data is not None:
             req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.loads(resp.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+    def raw(self, method, path, data, content_type):
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("X-API-Key", self.key)
+        req.add_header("Content-Type", content_type)
         try:
             with urllib.request.urlopen(req, timeout=30) as resp:
                 return resp.status, json.loads(resp.read() or b"null")
@@ -563,6 +573,61 @@ def main():
             axe("repository with an attested control")
             no_csp_violation()
 
+        def alert_queue_and_four_eyes_decision():
+            # An AML run finds a cash deposit over the CTR threshold; the signed-in key closes it
+            # as a confirmed risk and recommends filing (through the API).
+            status, audit = api.call("POST", "/api/audits", {"name": "Branch review", "policy_type": "aml"})
+            assert status == 201, (status, audit)
+            aid = audit["audit_id"]
+            records = "\n".join(json.dumps(r) for r in [
+                {"id": "t1", "timestamp": "2025-03-05T09:00:00Z", "customer_id": "C1", "direction": "in", "instrument": "cash", "amount_usd": 6000},
+                {"id": "t2", "timestamp": "2025-03-05T15:00:00Z", "customer_id": "C1", "direction": "in", "instrument": "cash", "amount_usd": 5000},
+            ]).encode()
+            status, body = api.raw("POST", f"/api/audits/{aid}/runs", records, "application/x-ndjson")
+            assert status == 201, (status, body)
+            alert_id = api.get(f"/api/audits/{aid}/alerts")["alerts"][0]["alert_id"]
+            base = f"/api/audits/{aid}/alerts/{alert_id}"
+            status, body = api.call("POST", f"{base}/transitions", {"to": "closed", "outcome": "confirmed_risk", "reason": "Over the CTR threshold"})
+            assert status == 200, (status, body)
+            status, body = api.call("POST", f"{base}/recommendation", {"recommendation": "file_report", "narrative": f"Cash over 10,000 {XSS}"})
+            assert status == 200, (status, body)
+            go(f"#/audits/{aid}/alerts")
+            row = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"#alerts tr[data-alert-id='{alert_id}']")))
+            assert "file report" in row.text and "confirmed risk" in row.text, row.text
+            axe("alert queue")
+            row.find_element(By.CSS_SELECTOR, "a").click()
+            # The investigator's own recommendation: no decision form, a notice instead.
+            wait.until(EC.presence_of_element_located((By.ID, "decision-waits")))
+            assert not driver.find_elements(By.ID, "decision-form"), "the recommender never decides"
+            assert XSS in driver.find_element(By.ID, "recommendation-text").text, "the narrative renders as text"
+            driver.find_element(By.CSS_SELECTOR, "#comment-form textarea").send_keys("Deposit slips requested")
+            driver.find_element(By.CSS_SELECTOR, "#comment-form button[type=submit]").click()
+            # The view re-renders after the step: look the trail up afresh until it says so.
+            WebDriverWait(driver, 20, ignored_exceptions=[StaleElementReferenceException]).until(
+                lambda d: "Deposit slips requested" in d.find_element(By.ID, "trail").text)
+            shot("11-alert")
+            axe("alert case view")
+            # A second admin, named a reviewer by the creator, decides in the browser.
+            status, second = api.call("POST", "/api/api-keys", {"name": "second reviewer", "role": "admin"})
+            assert status == 201, (status, second)
+            status, body = api.call("PUT", f"/api/audits/{aid}/reviewers", {"reviewers": [second["id"]]})
+            assert status == 200, (status, body)
+            driver.execute_script("sessionStorage.clear()")
+            sign_in(second["key"])
+            go(f"#/audits/{aid}/alerts/{alert_id}")
+            form = wait.until(EC.presence_of_element_located((By.ID, "decision-form")))
+            axe("alert case view, decidable")
+            form.find_element(By.NAME, "reference").send_keys("BSA-2026-000777")
+            driver.execute_script("arguments[0].value = '2026-12-01'", form.find_element(By.NAME, "filed_on"))
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            WebDriverWait(driver, 20, ignored_exceptions=[StaleElementReferenceException]).until(
+                lambda d: "report filed (BSA-2026-000777)" in d.find_element(By.ID, "alert-decision").text)
+            decided = api.get(base)["alert"]["decision"]
+            assert decided["by"]["id"] == second["id"] and decided["filed_on"] == "2026-12-01", decided
+            no_csp_violation()
+            driver.execute_script("sessionStorage.clear()")
+            sign_in(key)
+
         run.check("the dashboard is served with its policy and leaves the API alone", headers_and_policy)
         run.check("sign in keeps the key in sessionStorage only", sign_in_page)
         run.check("the overview's score is the API's", overview_score_is_the_apis)
@@ -578,6 +643,7 @@ def main():
         run.check("the exports page", exports_page)
         run.check("the exceptions queue: approve another's request, never one's own", exceptions_queue_with_four_eyes)
         run.check("attestations due on the overview and on the repository page", attestations_due_and_on_the_repository_page)
+        run.check("the alert queue and a four-eyes decision", alert_queue_and_four_eyes_decision)
         run.check("sign in with a bearer token", bearer_token_sign_in)
         run.check("a locked framework shows the upgrade prompt", locked_framework_shows_the_upgrade_prompt)
     finally:

@@ -147,6 +147,25 @@ async fn triage(backend: Backend) {
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
+    // The queue as CSV, whole, for a spreadsheet.
+    let csv = app
+        .send(
+            app.request(Method::GET, &format!("{base}?rule_id=aml-ctr-001"))
+                .bearer_auth(&creator)
+                .header("Accept", "text/csv"),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let text = csv.body.as_str().unwrap();
+    let lines: Vec<&str> = text.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("\"alert_id\",\"rule_id\""));
+    assert!(
+        lines[1].contains(&ctr_id) && lines[1].contains(",2,0,"),
+        "{text}"
+    );
+
     // The workflow: closing needs an outcome and a reason.
     let transitions = format!("{one}/transitions");
     let move_to = |to: Value| call(&app, &creator, Method::POST, &transitions, Some(to));
@@ -203,11 +222,29 @@ async fn triage(backend: Backend) {
         closed.body
     );
 
+    // The org gives decisions 10 days (30 by default).
+    let settings = app
+        .put(
+            "/api/compliance/settings",
+            json!({"alert_decision_days": 10}),
+        )
+        .await;
+    assert_eq!(
+        settings.body["alert_decision_days"], 10,
+        "{:?}",
+        settings.body
+    );
     // The recommendation, then the four-eyes decision.
     let recommend = call(&app, &creator, Method::POST, &format!("{one}/recommendation"),
         Some(json!({"recommendation": "file_report", "narrative": "C1 deposited 11,000 in cash in one day without a CTR."}))).await;
     assert_eq!(recommend.status, StatusCode::OK, "{:?}", recommend.body);
     assert_eq!(recommend.body["decision_overdue"], false);
+    let at = |v: &Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    let rec = &recommend.body["recommendation"];
+    assert_eq!(
+        at(&rec["decision_due_at"]) - at(&rec["at"]),
+        chrono::Duration::days(10)
+    );
     let filed = json!({"decision": "report_filed", "reference": "BSA-2026-000123", "filed_on": "2026-12-01"});
     let own = call(
         &app,
@@ -279,6 +316,11 @@ async fn triage(backend: Backend) {
     )
     .await;
     assert_eq!(missing.status, StatusCode::BAD_REQUEST);
+    // The API says who may decide: never the recommender.
+    let theirs = as_key(&reviewer_key, Method::GET, &one, None).await.body;
+    assert_eq!(theirs["alert"]["can_decide"], true);
+    let mine = call(&app, &creator, Method::GET, &one, None).await.body;
+    assert_eq!(mine["alert"]["can_decide"], false);
     let decided = as_key(
         &reviewer_key,
         Method::POST,
@@ -338,6 +380,59 @@ async fn triage(backend: Backend) {
         "a closed alert reopens on a new occurrence: {c}"
     );
     assert!(c.get("outcome").is_none());
+
+    // The org's queue counts every audit's alerts; anyone of the org may read them.
+    let viewer = app.key_for(&app.org_id, Role::Viewer).await;
+    let queue = as_key(&viewer, Method::GET, "/api/alerts/summary", None).await;
+    assert_eq!(queue.status, StatusCode::OK, "{:?}", queue.body);
+    assert_eq!(queue.body["audits"], 1);
+    let total = queue.body["open"].as_u64().unwrap()
+        + queue.body["investigating"].as_u64().unwrap()
+        + queue.body["closed"].as_u64().unwrap();
+    assert_eq!(total as usize, now.len());
+    assert_eq!(queue.body["closed"], 1, "the snoozed one");
+    assert_eq!(queue.body["awaiting_decision"], 0, "decided");
+
+    // The third run's OSCAL marks the finding whose alert was closed as a false positive, and
+    // passes both validators.
+    let run_id = third.body["run_id"].as_str().unwrap();
+    let oscal = call(
+        &app,
+        &creator,
+        Method::GET,
+        &format!("{runs}/{run_id}/oscal"),
+        None,
+    )
+    .await;
+    assert_eq!(oscal.status, StatusCode::OK);
+    let result = &oscal.body["assessment-results"]["results"][0];
+    let structuring = result["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["props"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "rule-id" && p["value"] == "aml-struct-001")
+        })
+        .unwrap();
+    let fp = structuring["props"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "false-positive-findings");
+    assert_eq!(
+        fp.map(|p| p["value"].clone()),
+        Some(json!("1")),
+        "{structuring}"
+    );
+    assert!(structuring["description"]
+        .as_str()
+        .unwrap()
+        .contains("closed as false positives"));
+    crate::oscal::assert_valid(&oscal.body, "run-with-false-positive");
 
     // The case file proves itself; an edited entry does not.
     let case = call(&app, &creator, Method::GET, &format!("{one}/case"), None).await;

@@ -715,7 +715,7 @@ async fn suppressions_need_approval(backend: Backend) {
     let base = format!("/api/repos/{repo}/exceptions");
     assert_eq!(
         app.get("/api/compliance/settings").await.body,
-        json!({"suppressions": "require_approval", "exception_max_days": 365})
+        json!({"suppressions": "require_approval", "exception_max_days": 365, "alert_decision_days": 30})
     );
     // Sent by a member's CI key: the suppressed result counts, and its suppression is a request.
     let ci = app.key_for(&app.org_id, Role::Member).await;
@@ -804,7 +804,7 @@ async fn suppressions_need_approval(backend: Backend) {
         .await;
     assert_eq!(
         set.body,
-        json!({"suppressions": "honour", "exception_max_days": 365})
+        json!({"suppressions": "honour", "exception_max_days": 365, "alert_decision_days": 30})
     );
     let other = new_repo(&app).await;
     let honoured = app
@@ -869,7 +869,7 @@ async fn the_org_sets_the_longest_exception() {
         .await;
     assert_eq!(
         set.body,
-        json!({"suppressions": "require_approval", "exception_max_days": 30})
+        json!({"suppressions": "require_approval", "exception_max_days": 30, "alert_decision_days": 30})
     );
     let ask = |days: i64| {
         json!({"scope": {"cwe": 79}, "kind": "risk_accepted", "justification": "x",

@@ -210,9 +210,14 @@ fn the_document_is_well_formed() {
         }
 
         // The family's error shape.
-        let audits = ["/api/audits", "/api/policies/", "/api/policy-packs"]
-            .iter()
-            .any(|p| path.starts_with(p));
+        let audits = [
+            "/api/audits",
+            "/api/alerts/",
+            "/api/policies/",
+            "/api/policy-packs",
+        ]
+        .iter()
+        .any(|p| path.starts_with(p));
         let shape = if audits { "AuditsError" } else { "Error" };
         for (code, response) in responses {
             if (!code.starts_with('4') && !code.starts_with('5')) || code == "402" {
@@ -1403,6 +1408,8 @@ async fn every_operation_answers_as_documented() {
     w.call(M::POST, &step("decision"), second_admin, Some(filed), 200)
         .await;
     w.call(M::GET, &step("case"), second_admin, None, 200).await;
+    w.call(M::GET, "/api/alerts/summary", viewer, None, 200)
+        .await;
     let until = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
     let snoozes = format!("/api/audits/{aml_audit}/snoozes");
     w.call(

@@ -75,6 +75,7 @@ fn document_routes() -> Routes {
             alerts::decide,
         )
         .post("/api/audits/{audit_id}/snoozes", alerts::snooze)
+        .get("/api/alerts/summary", alerts::queue::summary)
         .post("/api/audits/{audit_id}/uploads", uploads::announce)
         .get(
             "/api/audits/{audit_id}/uploads/{upload_id}",

@@ -10,6 +10,10 @@ use compliance_oscal::runs::{run_assessment, RuleRun, RunEvaluation};
 use compliance_oscal::Org;
 use compliance_services::orgs;
 
+use std::collections::{BTreeMap, HashSet};
+
+use crate::alerts::model::{alert_id, AlertOutcome, AlertStatus};
+use crate::alerts::store::{self as alert_store, AuditHome};
 use crate::records;
 use crate::reviewers::access;
 use crate::runs::own_run;
@@ -23,10 +27,12 @@ pub async fn assessment_results(
     let org_id = &principal.org_id;
     let audit = access(&state, &principal, &audit_id).await?.audit;
     let (home, run) = own_run(&state, &principal, &audit_id, &run_id).await?;
-    let (rules, org) = tokio::try_join!(
+    let (rules, org, alerts) = tokio::try_join!(
         records::rules(store, org_id, &home.owner, &audit.policy_id),
         orgs::get(store, org_id),
+        alert_store::all(store, &home),
     )?;
+    let false_positives = false_positives(&state, &home, &run, &alerts).await?;
     let org = org.ok_or_else(|| ApiError::Internal(format!("org {org_id} has no profile")))?;
     let summary = &run.summary;
     let ran = |id: &str| {
@@ -63,6 +69,10 @@ pub async fn assessment_results(
                 outcome: &r.outcome,
                 threshold: r.threshold,
                 policy_section: section(&r.outcome.rule_id),
+                false_positives: false_positives
+                    .get(r.outcome.rule_id.as_str())
+                    .copied()
+                    .unwrap_or(0),
             })
             .collect(),
         inactive: rules
@@ -73,4 +83,34 @@ pub async fn assessment_results(
         generated_at: state.now(),
     };
     Ok(Json(run_assessment(&evaluation)))
+}
+
+/// By rule, the run's stored findings whose alert is closed as a false positive.
+async fn false_positives(
+    state: &AppState,
+    home: &AuditHome,
+    run: &crate::runs::store::StoredRun,
+    alerts: &[crate::alerts::model::Alert],
+) -> Result<BTreeMap<String, u64>, ApiError> {
+    let dismissed: HashSet<&str> = alerts
+        .iter()
+        .filter(|a| {
+            a.status == AlertStatus::Closed && a.outcome == Some(AlertOutcome::FalsePositive)
+        })
+        .map(|a| a.alert_id.as_str())
+        .collect();
+    let mut out = BTreeMap::new();
+    if dismissed.is_empty() {
+        return Ok(out);
+    }
+    let store = state.store.as_ref();
+    let (findings, _) =
+        crate::runs::store::findings(store, &home.org, &home.owner, run, 0, usize::MAX, |f| {
+            dismissed.contains(alert_id(&f.finding).as_str())
+        })
+        .await?;
+    for f in findings {
+        *out.entry(f.finding.rule_id).or_insert(0) += 1;
+    }
+    Ok(out)
 }

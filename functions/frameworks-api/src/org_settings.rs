@@ -1,16 +1,21 @@
 //! `GET` and `PUT /api/compliance/settings`: the org's compliance settings beyond its framework
-//! selection (what accepted SARIF suppressions do, how long an exception may run).
+//! selection (what accepted SARIF suppressions do, how long an exception may run, when an alert's
+//! decision is due).
 
 use axum::extract::State;
 use axum::Json;
 use compliance_http::body::{FromBody, Object};
 use compliance_http::{Admin, ApiError, AppState, Caller, JsonBody, Meta};
-use compliance_services::compliance_settings::{self, ComplianceSettings, MAX_EXCEPTION_MAX_DAYS};
+use compliance_services::compliance_settings::{
+    self, ComplianceSettings, MAX_ALERT_DECISION_DAYS, MAX_EXCEPTION_MAX_DAYS,
+};
 
-/// `{"suppressions"?, "exception_max_days"?}`: the fields given change, the others stay.
+/// `{"suppressions"?, "exception_max_days"?, "alert_decision_days"?}`: the fields given change,
+/// the others stay.
 pub struct SetSettings {
     suppressions: Option<compliance_domain::ingest::SuppressionPolicy>,
     exception_max_days: Option<u32>,
+    alert_decision_days: Option<u32>,
 }
 
 impl FromBody for SetSettings {
@@ -20,9 +25,14 @@ impl FromBody for SetSettings {
             f.integer(1, i64::from(MAX_EXCEPTION_MAX_DAYS))
                 .map(|n| n as u32)
         });
+        let decision = body.optional("alert_decision_days", |f| {
+            f.integer(1, i64::from(MAX_ALERT_DECISION_DAYS))
+                .map(|n| n as u32)
+        });
         Some(SetSettings {
             suppressions: suppressions?,
             exception_max_days: max?,
+            alert_decision_days: decision?,
         })
     }
 }
@@ -48,6 +58,9 @@ pub async fn set(
         exception_max_days: body
             .exception_max_days
             .unwrap_or(current.exception_max_days),
+        alert_decision_days: body
+            .alert_decision_days
+            .unwrap_or(current.alert_decision_days),
     };
     let ctx = state.audit(&principal, meta);
     compliance_settings::set(store, &ctx, to).await?;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,6 +18,7 @@ use compliance_domain::ids::OrgId;
 use compliance_domain::scoring::{
     self, AttestationState, ControlStatus, FrameworkInput, ReviewInterval, ScanInput,
 };
+use compliance_http::negotiate::wants_csv;
 use compliance_http::{ApiError, AppState, Caller, Params};
 use compliance_services::exceptions;
 use compliance_services::org_view::OrgView;
@@ -225,30 +226,6 @@ fn statement<'a>(
         not_applicable: controls.len() as u32 - applicable,
         controls,
     }
-}
-
-/// Whether the client asked for CSV: `text/csv` (or `text/*`) ranks above JSON in `Accept`.
-pub fn wants_csv(headers: &HeaderMap) -> bool {
-    let Some(accept) = headers.get(ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let (mut csv, mut json) = (0.0f32, 0.0f32);
-    for range in accept.split(',') {
-        let mut parts = range.split(';');
-        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = parts
-            .filter_map(|p| p.trim().strip_prefix("q="))
-            .find_map(|q| q.trim().parse::<f32>().ok())
-            .unwrap_or(1.0);
-        match media.as_str() {
-            "text/csv" => csv = csv.max(q + 0.001),
-            "text/*" => csv = csv.max(q),
-            "application/json" => json = json.max(q + 0.001),
-            "application/*" | "*/*" => json = json.max(q),
-            _ => {}
-        }
-    }
-    csv > json
 }
 
 pub const CSV_HEADER: [&str; 19] = [

@@ -55,6 +55,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/settings.js", JS),
     asset!("js/audit_trail.js", JS),
     asset!("js/exceptions.js", JS),
+    asset!("js/alerts.js", JS),
     asset!("js/audits.js", JS),
     asset!("js/exports.js", JS),
     asset!("vendor/uplot/uPlot.esm.js", JS),

@@ -8,6 +8,7 @@ mod error;
 mod extract;
 pub mod ids;
 mod layers;
+pub mod negotiate;
 pub mod problem;
 mod routes;
 mod state;

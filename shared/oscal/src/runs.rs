@@ -18,6 +18,9 @@ pub struct RuleRun<'a> {
     pub threshold: Option<f64>,
     /// Where the policy states it (`31 CFR 1010.311`), when known.
     pub policy_section: Option<&'a str>,
+    /// Of the run's stored findings of the rule, those whose alert was closed as a false
+    /// positive after review.
+    pub false_positives: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -111,6 +114,14 @@ pub fn run_assessment(e: &RunEvaluation) -> Document {
                     o.not_evaluable
                 ),
             };
+            let description = if r.false_positives > 0 {
+                format!(
+                    "{description} {} of them were closed as false positives after review.",
+                    r.false_positives
+                )
+            } else {
+                description
+            };
             FindingInput {
                 catalog,
                 control_id: &o.rule_id,
@@ -124,6 +135,9 @@ pub fn run_assessment(e: &RunEvaluation) -> Document {
                     prop("severity", o.severity.as_str()),
                     prop("category", &o.category),
                     r.policy_section.and_then(|s| prop("policy-section", s)),
+                    (r.false_positives > 0)
+                        .then(|| prop("false-positive-findings", r.false_positives.to_string()))
+                        .flatten(),
                 ],
                 observations: vec![format!("rule/{}", o.rule_id)],
                 risks: vec![],

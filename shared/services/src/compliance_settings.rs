@@ -1,5 +1,5 @@
 //! The org's compliance settings beyond its framework selection: what accepted SARIF
-//! suppressions do, and how long an exception may run. One small item, read where it applies
+//! suppressions do, how long an exception may run, and when an alert's decision is due. One small item, read where it applies
 //! (ingest, exception requests); absent, the defaults.
 
 use compliance_domain::ids::OrgId;
@@ -15,6 +15,14 @@ use crate::audit_log::{self, AuditAction, AuditContext};
 pub const DEFAULT_EXCEPTION_MAX_DAYS: u32 = 365;
 /// The longest an org may let exceptions run.
 pub const MAX_EXCEPTION_MAX_DAYS: u32 = 1_095;
+/// How long after an alert's recommendation its decision is due, unless the org sets otherwise.
+pub const DEFAULT_ALERT_DECISION_DAYS: u32 = 30;
+/// The longest an org may give a decision.
+pub const MAX_ALERT_DECISION_DAYS: u32 = 365;
+
+fn default_alert_decision_days() -> u32 {
+    DEFAULT_ALERT_DECISION_DAYS
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ComplianceSettings {
@@ -23,6 +31,9 @@ pub struct ComplianceSettings {
     pub suppressions: SuppressionPolicy,
     /// The longest an exception may run from its request, in days (365 by default).
     pub exception_max_days: u32,
+    /// Days from an alert's recommendation to its decision's due date (30 by default).
+    #[serde(default = "default_alert_decision_days")]
+    pub alert_decision_days: u32,
 }
 
 impl Default for ComplianceSettings {
@@ -30,6 +41,7 @@ impl Default for ComplianceSettings {
         ComplianceSettings {
             suppressions: SuppressionPolicy::RequireApproval,
             exception_max_days: DEFAULT_EXCEPTION_MAX_DAYS,
+            alert_decision_days: DEFAULT_ALERT_DECISION_DAYS,
         }
     }
 }

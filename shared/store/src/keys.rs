@@ -265,6 +265,12 @@ pub const ITEM_TYPES: &[ItemType] = &[
         },
     },
     ItemType {
+        item: "alert_audit",
+        pk: "ORG#{org}",
+        sk: "ALERTAUDIT#{audit_id}",
+        sample: || alert_audit(&samples::org(), &samples::uuid()),
+    },
+    ItemType {
         item: "alert_snooze",
         pk: "ORG#{org}#OWNER#{owner}#AUDIT#{audit_id}",
         sk: "SNOOZE#{snooze_key}",
@@ -775,6 +781,16 @@ pub fn alert_syncs(org: &OrgId, owner: &str, audit_id: &Uuid) -> (String, SortKe
         audit_runs_pk(org, owner, audit_id),
         SortKeyRange::Prefix("ALERTSYNC#".into()),
     )
+}
+
+/// An audit that has alerts, in the org's partition with its owner: what the org's queue counts
+/// read (one Query finds every audit's partition).
+pub fn alert_audit(org: &OrgId, audit_id: &Uuid) -> Key {
+    Key::new(org_pk(org), format!("ALERTAUDIT#{audit_id}"))
+}
+
+pub fn alert_audits(org: &OrgId) -> (String, SortKeyRange) {
+    (org_pk(org), SortKeyRange::Prefix("ALERTAUDIT#".into()))
 }
 
 /// A snooze of one (rule, group value) of an audit; `snooze_key` is their digest.

@@ -5,12 +5,16 @@
 //! the entry's `payload`, so an edit or a removal anywhere breaks the chain (docs/alerts.md).
 
 use axum::extract::{Path, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::HeaderValue;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
+use compliance_domain::csv::CsvWriter;
 use compliance_http::{ApiError, AppState, Caller};
 use serde::Serialize;
 
-use super::model::{Occurrence, GENESIS};
+use super::model::{Alert, Occurrence, GENESIS};
 use super::store::{self, TrailEntry};
 use super::AlertView;
 use crate::records;
@@ -90,7 +94,7 @@ pub async fn get(
         audit_name: access.audit.name.clone(),
         policy_type: access.audit.policy_type,
         trail_sha256: alert.trail_sha256.clone(),
-        alert: AlertView::of(alert, now),
+        alert: AlertView::of(alert, now, &principal),
         rule,
         occurrences,
         trail,
@@ -98,4 +102,71 @@ pub async fn get(
         verification: VERIFY,
         generated_at: now,
     }))
+}
+
+/// The queue's columns, one row per alert.
+pub const QUEUE_CSV_HEADER: [&str; 18] = [
+    "alert_id",
+    "rule_id",
+    "severity",
+    "category",
+    "group_value",
+    "status",
+    "outcome",
+    "assignee",
+    "first_seen_at",
+    "last_seen_at",
+    "occurrences",
+    "snoozed_occurrences",
+    "recommendation",
+    "decision_due_at",
+    "decision_overdue",
+    "decision",
+    "report_reference",
+    "trail_sha256",
+];
+
+/// The alerts as CSV (the product's one writer: text quoted, formulas neutralised).
+pub fn queue_csv(
+    audit_id: &compliance_domain::ids::Uuid,
+    alerts: &[Alert],
+    now: DateTime<Utc>,
+) -> Response {
+    use compliance_domain::time::rfc3339;
+    let mut csv = CsvWriter::with_capacity(300 * (alerts.len() + 1));
+    csv.text_row(QUEUE_CSV_HEADER);
+    for a in alerts {
+        let rec = a.recommendation.as_ref();
+        let dec = a.decision.as_ref();
+        csv.text(&a.alert_id)
+            .text(&a.rule_id)
+            .text(a.severity.as_str())
+            .text(&a.category)
+            .text(&a.group_value)
+            .text(a.status.as_str())
+            .optional_text(a.outcome.map(|o| o.as_str()))
+            .optional_text(a.assignee.as_deref())
+            .text(&rfc3339(a.first_seen_at))
+            .text(&rfc3339(a.last_seen_at))
+            .number(a.occurrences)
+            .number(a.snoozed_occurrences)
+            .optional_text(rec.map(|r| r.recommendation.as_str()))
+            .optional_text(rec.map(|r| rfc3339(r.decision_due_at)).as_deref())
+            .text(if a.decision_overdue(now) { "yes" } else { "no" })
+            .optional_text(dec.map(|d| d.decision.as_str()))
+            .optional_text(dec.and_then(|d| d.reference.as_deref()))
+            .text(&a.trail_sha256)
+            .end_row();
+    }
+    let mut response = csv.finish().into_response();
+    let h = response.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"alerts-{audit_id}.csv\""))
+    {
+        h.insert(CONTENT_DISPOSITION, v);
+    }
+    response
 }

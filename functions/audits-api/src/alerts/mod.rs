@@ -6,17 +6,23 @@
 
 pub mod case;
 pub mod model;
+pub mod queue;
 pub mod store;
 
 use axum::extract::{FromRequestParts, Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
+use compliance_domain::identity::Principal;
 use compliance_http::body::{FromBody, Object, Text};
+use compliance_http::negotiate::wants_csv;
 use compliance_http::{
     page_args, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta, Params,
 };
 use compliance_packs::RuleSeverity;
 use compliance_services::audit_log::{Actor, AuditAction};
+use compliance_services::compliance_settings;
 use compliance_store::Cursor;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -30,8 +36,6 @@ use model::{
 };
 use store::{Changed, Snooze, TrailEntry};
 
-/// A decision on a recommendation is due this long after it.
-pub const DECISION_DUE_DAYS: i64 = 30;
 /// The longest snooze.
 pub const MAX_SNOOZE_DAYS: i64 = 180;
 const MAX_REASON: usize = 2_000;
@@ -78,12 +82,22 @@ pub struct AlertView {
     pub alert: Alert,
     /// A recommendation waits for its decision past the due date.
     pub decision_overdue: bool,
+    /// Whether the caller may decide its recommendation now (admin and above, not the
+    /// principal who recommended, not decided yet).
+    pub can_decide: bool,
 }
 
 impl AlertView {
-    fn of(alert: Alert, now: DateTime<Utc>) -> AlertView {
+    fn of(alert: Alert, now: DateTime<Utc>, caller: &Principal) -> AlertView {
+        let can_decide = caller.is_admin()
+            && alert.decision.is_none()
+            && alert
+                .recommendation
+                .as_ref()
+                .is_some_and(|r| !(r.by.kind == caller.kind && r.by.id == caller.actor_id));
         AlertView {
             decision_overdue: alert.decision_overdue(now),
+            can_decide,
             alert,
         }
     }
@@ -96,13 +110,15 @@ pub struct AlertPage {
 }
 
 /// `GET /api/audits/{audit_id}/alerts`: by alert id, filtered; a page may hold fewer than
-/// `limit` alerts when some were filtered out (follow `next_cursor`).
+/// `limit` alerts when some were filtered out (follow `next_cursor`). With `Accept: text/csv`,
+/// the whole queue as filtered, oldest first.
 pub async fn list(
     State(state): State<AppState>,
     Caller(principal): Caller,
     Path(audit_id): Path<String>,
     Params(q): Params<AlertFilters>,
-) -> Result<Json<AlertPage>, ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let (limit, cursor) = page_args(q.limit, q.cursor.as_deref())?;
     if q.min_age_days.is_some_and(|d| d > 3650) {
         return Err(invalid_query("min_age_days", "at most 3650"));
@@ -123,12 +139,23 @@ pub async fn list(
             && q.decision_overdue
                 .is_none_or(|o| a.decision_overdue(now) == o)
     };
+    if wants_csv(&headers) {
+        // The whole queue as filtered, for a spreadsheet: no paging.
+        let mut all = store::all(state.store.as_ref(), &access.home).await?;
+        all.retain(|a| keep(a));
+        all.sort_by(|a, b| (a.first_seen_at, &a.alert_id).cmp(&(b.first_seen_at, &b.alert_id)));
+        return Ok(case::queue_csv(&access.home.audit_id, &all, now));
+    }
     let (alerts, next) =
         store::page(state.store.as_ref(), &access.home, limit, cursor, keep).await?;
     Ok(Json(AlertPage {
-        alerts: alerts.into_iter().map(|a| AlertView::of(a, now)).collect(),
+        alerts: alerts
+            .into_iter()
+            .map(|a| AlertView::of(a, now, &principal))
+            .collect(),
         next_cursor: next.map(|c: Cursor| c.encode()),
-    }))
+    })
+    .into_response())
 }
 
 #[derive(Serialize)]
@@ -157,7 +184,7 @@ pub async fn get(
         store::trail(store, home, &alert_id),
     )?;
     Ok(Json(AlertDetail {
-        alert: AlertView::of(alert, state.now()),
+        alert: AlertView::of(alert, state.now(), &principal),
         occurrences,
         trail,
     }))
@@ -167,7 +194,7 @@ pub async fn get(
 /// step handler takes it, then its own body.
 pub struct AlertStep {
     state: AppState,
-    principal: compliance_domain::identity::Principal,
+    principal: Principal,
     meta: compliance_services::audit_log::RequestMeta,
     audit_id: String,
     alert_id: String,
@@ -215,7 +242,7 @@ impl AlertStep {
         })
         .await??;
         match done {
-            Changed::Done(a) => Ok(Json(AlertView::of(*a, at))),
+            Changed::Done(a) => Ok(Json(AlertView::of(*a, at, &self.principal))),
             Changed::NotFound => Err(alert_not_found()),
             Changed::Conflict => Err(ApiError::Conflict(
                 "The alert changed meanwhile: read it and try again".into(),
@@ -359,11 +386,15 @@ impl FromBody for Recommend {
 }
 
 /// `POST …/alerts/{alert_id}/recommendation` (member and above): on an alert closed as a
-/// confirmed risk, once; a decision falls due 30 days later.
+/// confirmed risk, once; a decision falls due the org's `alert_decision_days` later (30 by
+/// default).
 pub async fn recommend(
     step: AlertStep,
     JsonBody(body): JsonBody<Recommend>,
 ) -> Result<Json<AlertView>, ApiError> {
+    let settings =
+        compliance_settings::get(step.state.store.as_ref(), &step.principal.org_id).await?;
+    let due_days = i64::from(settings.alert_decision_days);
     let action = AuditAction::AlertRecommended;
     step.apply(action, |a, actor, at| {
         if a.outcome != Some(AlertOutcome::ConfirmedRisk) {
@@ -376,7 +407,7 @@ pub async fn recommend(
                 "The alert has a recommendation already".into(),
             ));
         }
-        let due = at + Duration::days(DECISION_DUE_DAYS);
+        let due = at + Duration::days(due_days);
         a.recommendation = Some(Recommendation {
             recommendation: body.recommendation,
             narrative: body.narrative.clone(),

@@ -128,6 +128,39 @@ struct SyncItem {
     alerts: usize,
 }
 
+/// An audit with alerts, indexed in the org's partition (see `keys::alert_audit`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct AlertAuditItem {
+    org_id: OrgId,
+    audit_id: Uuid,
+    owner: String,
+}
+
+impl Record for AlertAuditItem {
+    const ENTITY: &'static str = "alert_audit";
+
+    fn key(&self) -> Key {
+        keys::alert_audit(&self.org_id, &self.audit_id)
+    }
+}
+
+/// Where every audit of the org that has alerts is.
+pub async fn audits_with_alerts(
+    store: &dyn Store,
+    org: &OrgId,
+) -> Result<Vec<AuditHome>, StoreError> {
+    let (pk, range) = keys::alert_audits(org);
+    let all: Vec<AlertAuditItem> = paging::all(store, Query::new(pk, range)).await?;
+    Ok(all
+        .into_iter()
+        .map(|a| AuditHome {
+            org: a.org_id,
+            owner: a.owner,
+            audit_id: a.audit_id,
+        })
+        .collect())
+}
+
 impl Record for SyncItem {
     const ENTITY: &'static str = "alert_sync";
 
@@ -541,7 +574,12 @@ pub async fn take_in_run(
         owner: home.owner.clone(),
         alerts: count,
     };
-    store.write(vec![marker.put()]).await
+    let indexed = AlertAuditItem {
+        org_id: home.org.clone(),
+        audit_id: home.audit_id.clone(),
+        owner: home.owner.clone(),
+    };
+    store.write(vec![marker.put(), indexed.put()]).await
 }
 
 /// The audit's runs whose findings were not taken in yet (a process stopped in between).

@@ -9,6 +9,7 @@ import { renderAuditTrail } from "./audit_trail.js";
 import { renderAudits, renderAudit } from "./audits.js";
 import { renderExports } from "./exports.js";
 import { renderExceptions } from "./exceptions.js";
+import { renderAlerts, renderAlert } from "./alerts.js";
 
 const main = document.getElementById("main");
 
@@ -20,6 +21,8 @@ const routes = [
   [/^#\/audit-trail$/, renderAuditTrail, "Audit trail", "#/audit-trail"],
   [/^#\/audits$/, renderAudits, "Audits", "#/audits"],
   [/^#\/audits\/([\w-]+)$/, renderAudit, "Audit", "#/audits"],
+  [/^#\/audits\/([\w-]+)\/alerts$/, renderAlerts, "Alerts", "#/audits"],
+  [/^#\/audits\/([\w-]+)\/alerts\/([0-9a-f]+)$/, renderAlert, "Alert", "#/audits"],
   [/^#\/exports$/, renderExports, "Exports", "#/exports"],
 ];
 

@@ -76,6 +76,7 @@ export async function renderAudit(auditId) {
     h("p", {}, h("a", { href: "#/audits" }, "← Audits")),
     h("h1", {}, audit.name),
     h("p", { class: "muted" }, `${audit.policy_type} pack · ${audit.rule_count} rules · created ${formatTime(audit.created_at)}`),
+    h("p", {}, h("a", { href: `#/audits/${auditId}/alerts`, id: "alerts-link" }, "Alerts: work what the runs found")),
     h("h2", {}, "Rules"),
     table(
       "The audit's rules",
