@@ -24,7 +24,9 @@ fi
 cd "$work"
 [[ ! -e .data ]] || { echo "newcomer: a .data folder is present" >&2; exit 1; }
 [[ -z $tmp ]] && created="$work/.data"
-cmd="$(awk '/^```/{inb=!inb; next} inb' README.md | grep -m1 -E '^\s*(\$ )?cargo run' | sed 's/^\s*\$ //')"
+# One awk, no pipe: a reader that stops at the first match (grep -m1) would leave the writer to
+# die of SIGPIPE under pipefail once the README's code blocks outgrow a pipe write.
+cmd="$(awk '/^```/{inb=!inb; next} inb && /^[[:space:]]*(\$ )?cargo run/ {sub(/^[[:space:]]*\$ /, ""); sub(/^[[:space:]]+/, ""); print; exit}' README.md)"
 [[ -n $cmd ]] || { echo "newcomer: no 'cargo run' line in a README code block" >&2; exit 1; }
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 log="$(mktemp)"

@@ -342,6 +342,25 @@ async fn triage(backend: Backend) {
         StatusCode::CONFLICT
     );
 
+    // A reviewer taken off the list sees the audit no more; the others keep it.
+    let fewer = call(
+        &app,
+        &creator,
+        Method::PUT,
+        &format!("/api/audits/{audit}/reviewers"),
+        Some(json!({"reviewers": [reviewer_id]})),
+    )
+    .await;
+    assert_eq!(fewer.status, StatusCode::OK, "{:?}", fewer.body);
+    assert_eq!(
+        as_key(&member_key, Method::GET, &one, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        as_key(&reviewer_key, Method::GET, &one, None).await.status,
+        StatusCode::OK
+    );
+
     // A snoozed (rule, group value): a closed alert keeps its occurrences, stays closed; an
     // alert closed without a snooze reopens on its next occurrence.
     let structuring = by_rule(&again, "aml-struct-001");
