@@ -72,7 +72,7 @@ pub async fn get(
         .ok_or_else(|| ApiError::NotFound("Alert not found".into()))?;
     let (occurrences, trail, rules) = tokio::try_join!(
         store::occurrences(store, home, &alert_id),
-        store::trail(store, home, &alert_id),
+        store::trail(store, home, &alert_id, alert.trail_length),
         records::rules(store, &home.org, &home.owner, &access.audit.policy_id),
     )?;
     let rule = rules

@@ -55,7 +55,11 @@ fn invalid_query(field: &str, message: impl Into<String>) -> ApiError {
 async fn caught_up(state: &AppState, access: &AuditAccess) -> Result<(), ApiError> {
     let store = state.store.as_ref();
     for run_id in store::pending_runs(store, &access.home).await? {
-        runs::take_in_alerts(state, &access.home, &run_id).await?;
+        // A run that cannot be taken in now stays pending for the next read; the queue answers
+        // with what it has.
+        if let Err(e) = runs::take_in_alerts(state, &access.home, &run_id).await {
+            tracing::warn!(run_id = %run_id, error = ?e, "alerts of a run not taken in yet");
+        }
     }
     Ok(())
 }
@@ -181,7 +185,7 @@ pub async fn get(
         .ok_or_else(alert_not_found)?;
     let (occurrences, trail) = tokio::try_join!(
         store::occurrences(store, home, &alert_id),
-        store::trail(store, home, &alert_id),
+        store::trail(store, home, &alert_id, alert.trail_length),
     )?;
     Ok(Json(AlertDetail {
         alert: AlertView::of(alert, state.now(), &principal),
@@ -299,10 +303,14 @@ pub async fn transition(
                 a.status
             )));
         }
-        if body.to == AlertStatus::Open && body.reason.is_none() {
+        let reopening = a.status == AlertStatus::Closed;
+        if reopening && body.reason.is_none() {
             return Err(field("reason", "required to reopen"));
         }
         let from = a.status;
+        if reopening {
+            a.reopen();
+        }
         a.status = body.to;
         a.outcome = body.outcome;
         Ok((
@@ -460,6 +468,9 @@ pub async fn decide(
     step: AlertStep,
     JsonBody(body): JsonBody<Decide>,
 ) -> Result<Json<AlertView>, ApiError> {
+    if !step.principal.is_admin() {
+        return Err(ApiError::AdminRequired);
+    }
     match body.decision {
         DecisionKind::ReportFiled if body.reference.is_none() => {
             return Err(field("reference", "required when a report was filed"))
@@ -472,7 +483,6 @@ pub async fn decide(
         }
         _ => {}
     }
-    let is_admin = step.principal.is_admin();
     let action = AuditAction::AlertDecided;
     step.apply(action, |a, actor, at| {
         let Some(rec) = &a.recommendation else {
@@ -484,9 +494,6 @@ pub async fn decide(
             return Err(ApiError::Forbidden(
                 "Four eyes: the investigator who recommended cannot decide".into(),
             ));
-        }
-        if !is_admin {
-            return Err(ApiError::AdminRequired);
         }
         if a.decision.is_some() {
             return Err(ApiError::Conflict(

@@ -120,6 +120,15 @@ pub struct Alert {
 }
 
 impl Alert {
+    /// Open again: the outcome goes, and so does a recommendation and its decision (both stay in
+    /// the trail): a new closing gets its own.
+    pub fn reopen(&mut self) {
+        self.status = AlertStatus::Open;
+        self.outcome = None;
+        self.recommendation = None;
+        self.decision = None;
+    }
+
     /// A recommendation waits for its decision past the due date.
     pub fn decision_overdue(&self, now: DateTime<Utc>) -> bool {
         self.decision.is_none()
@@ -182,7 +191,15 @@ pub fn alert_id(finding: &Finding) -> String {
         .window
         .as_ref()
         .map_or(("", ""), |w| (w.from.as_str(), w.to.as_str()));
-    digest(&[&finding.rule_id, &group_value(finding), from, to])
+    // The group as canonical JSON (sorted keys, typed values), not its display text: values
+    // come from uploaded records and could spell another group's text.
+    let group = match &finding.group {
+        Some(group) if !group.is_empty() => {
+            serde_json::to_string(group).expect("a group serialises")
+        }
+        _ => serde_json::to_string(&finding.record_ids.first()).expect("an id serialises"),
+    };
+    digest(&[&finding.rule_id, &group, from, to])
 }
 
 /// The snooze a (rule, group value) is kept under.

@@ -309,14 +309,21 @@ pub async fn occurrences(
     Ok(all.into_iter().map(|o| o.occurrence).collect())
 }
 
+/// The alert's trail up to `length` entries: the alert as read says how long its chain is, so
+/// a change landing between the two reads does not show a chain longer than its head.
 pub async fn trail(
     store: &dyn Store,
     home: &AuditHome,
     alert_id: &str,
+    length: u32,
 ) -> Result<Vec<TrailEntry>, StoreError> {
     let (pk, range) = keys::alert_trail(&home.org, &home.owner, &home.audit_id, alert_id);
     let all: Vec<TrailItem> = paging::all(store, Query::new(pk, range)).await?;
-    Ok(all.into_iter().map(|t| t.entry).collect())
+    Ok(all
+        .into_iter()
+        .map(|t| t.entry)
+        .filter(|e| e.seq <= length)
+        .collect())
 }
 
 /// How a person's change of an alert went.
@@ -468,11 +475,15 @@ async fn take_in(
                 let mut a = b.clone();
                 a.occurrences += 1;
                 a.snoozed_occurrences += u32::from(snoozed);
-                a.last_seen_at = a.last_seen_at.max(at);
-                a.last_run_id = run.run_id.clone();
-                let event = if a.status == AlertStatus::Closed && !snoozed {
-                    a.status = AlertStatus::Open;
-                    a.outcome = None;
+                // A run taken in late (caught up after a stop) adds its occurrence, but neither
+                // moves the alert back in time nor reopens what was closed after it.
+                let newer = at >= a.last_seen_at;
+                if newer {
+                    a.last_seen_at = at;
+                    a.last_run_id = run.run_id.clone();
+                }
+                let event = if a.status == AlertStatus::Closed && !snoozed && newer {
+                    a.reopen();
                     "reopened_by_occurrence"
                 } else {
                     "occurrence"
@@ -505,7 +516,9 @@ async fn take_in(
         );
         match store.write(ops).await {
             Ok(()) => return Ok(()),
-            Err(StoreError::ConditionFailed { .. }) => {
+            // Another writer took the alert first (a catch-up beside the run's own take-in,
+            // or DynamoDB's transaction conflict): read again, unless this occurrence is in.
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
                 let key = keys::alert_occurrence(
                     &home.org,
                     &home.owner,
