@@ -586,3 +586,68 @@ async fn a_run_not_taken_in_is_caught_up_once() {
     .await;
     assert_eq!(resp.status, StatusCode::NOT_FOUND);
 }
+
+/// A run caught up late (its take-in stopped, a later run's went through, the alert was closed
+/// since) adds its occurrence but neither reopens the alert nor moves it back to the older run.
+#[tokio::test]
+async fn a_run_caught_up_late_reopens_nothing() {
+    use compliance_store::{keys, WriteOp};
+    let app = spawn_app_on(Backend::Embedded).await;
+    let creator = hs256_token(&app.org_id, "member", json!({"sub": "officer-late"}));
+    let (audit, _) = create_audit(&app, &creator, "aml").await;
+    let runs = format!("/api/audits/{audit}/runs");
+    let first = run_ndjson(&app, &creator, &runs, ndjson(&aml_records()))
+        .await
+        .body;
+    let second = run_ndjson(&app, &creator, &runs, ndjson(&aml_records()))
+        .await
+        .body;
+    let listed = alerts(&app, &creator, &audit, "&rule_id=aml-ctr-001").await;
+    let alert_id = listed[0]["alert_id"].as_str().unwrap().to_string();
+    // As if the first run's take-in had stopped before this alert: its occurrence and its
+    // run's marker are not there.
+    let org = test_support::org(&app.org_id);
+    let owner = keys::owner_segment(compliance_domain::identity::ActorKind::User, "officer-late");
+    let audit_id = compliance_domain::ids::Uuid::parse(&audit).unwrap();
+    let run_id = compliance_domain::ids::Uuid::parse(first["run_id"].as_str().unwrap()).unwrap();
+    app.store()
+        .write(vec![
+            WriteOp::delete(keys::alert_sync(&org, &owner, &audit_id, &run_id)),
+            WriteOp::delete(keys::alert_occurrence(
+                &org, &owner, &audit_id, &alert_id, &run_id,
+            )),
+        ])
+        .await
+        .unwrap();
+    let one = format!("/api/audits/{audit}/alerts/{alert_id}");
+    let closed = call(
+        &app,
+        &creator,
+        Method::POST,
+        &format!("{one}/transitions"),
+        Some(json!({"to": "closed", "outcome": "false_positive", "reason": "Reviewed"})),
+    )
+    .await;
+    assert_eq!(closed.status, StatusCode::OK, "{:?}", closed.body);
+    // The next read catches the first run up.
+    let after = alerts(&app, &creator, &audit, "&rule_id=aml-ctr-001").await;
+    assert_eq!(
+        after[0]["status"], "closed",
+        "a late run reopens nothing: {}",
+        after[0]
+    );
+    assert_eq!(after[0]["last_run_id"], second["run_id"]);
+    let detail = call(&app, &creator, Method::GET, &one, None).await.body;
+    let last = detail["trail"].as_array().unwrap().last().unwrap()["payload"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let last: Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(last["event"], "occurrence");
+    assert_eq!(last["run_id"], first["run_id"]);
+    assert_eq!(
+        detail["occurrences"].as_array().unwrap().len(),
+        2,
+        "both runs' occurrences"
+    );
+}
