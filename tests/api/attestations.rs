@@ -354,6 +354,32 @@ async fn an_attestation_keeps_its_file(backend: Backend) {
         .unwrap()
         .len();
     assert_eq!(history, 4, "only the accepted file made a version");
+    let spoofing = app
+        .send(
+            app.request(
+                Method::PUT,
+                &format!("{POL1_FILE}?name=report%E2%80%AEfdp.exe"),
+            )
+            .header("X-API-Key", &app.admin_key)
+            .header("Content-Type", "text/plain")
+            .body("x"),
+        )
+        .await;
+    assert_eq!(
+        spoofing.status,
+        StatusCode::BAD_REQUEST,
+        "{:?}",
+        spoofing.body
+    );
+
+    // Withdrawn: the withdrawal names no file; the file stays with the version that had it.
+    let withdrawn = app.delete(POL1).await;
+    assert_eq!(withdrawn.body["version"], 5, "{:?}", withdrawn.body);
+    assert!(withdrawn.body.get("file").is_none());
+    let (status, _, _) = download(&app, &format!("{POL1_FILE}?version=5")).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, bytes) = download(&app, &format!("{POL1_FILE}?version=4")).await;
+    assert_eq!((status, bytes == max), (StatusCode::OK, true));
 }
 
 #[tokio::test]
@@ -364,6 +390,34 @@ async fn an_attestation_keeps_its_file_on_the_embedded_store() {
 #[tokio::test]
 async fn an_attestation_keeps_its_file_on_dynamodb() {
     an_attestation_keeps_its_file(Backend::Dynamo).await;
+}
+
+/// Deleting a custom framework takes its attestations in force with it (their history stays):
+/// one created again with the same key starts unattested, and nothing is counted as due.
+#[tokio::test]
+async fn a_deleted_frameworks_attestations_go_with_it() {
+    let app = spawn_app_on(Backend::Embedded).await;
+    policies(&app).await;
+    let effective = (Utc::now() - Duration::days(1)).trunc_subsecs(0);
+    assert_eq!(
+        app.put(POL1, attestation(effective, "annual")).await.status,
+        StatusCode::OK
+    );
+    let gone = app.delete(&format!("{CUSTOM}/policies")).await;
+    assert_eq!(gone.status, StatusCode::OK, "{:?}", gone.body);
+    let listed = app.get("/api/compliance/attestations").await.body;
+    assert_eq!(
+        listed["counts"],
+        json!({"current": 0, "due_soon": 0, "overdue": 0})
+    );
+    policies(&app).await;
+    let read = app.get(POL1).await.body;
+    assert_eq!(read["attestation"], Value::Null, "{read}");
+    assert_eq!(
+        read["history"].as_array().unwrap().len(),
+        1,
+        "the record stays"
+    );
 }
 
 #[tokio::test]
@@ -379,11 +433,15 @@ async fn an_overdue_attestation_counts_for_nothing() {
         .checked_add_months(chrono::Months::new(1))
         .unwrap();
     // Current then due soon (the memo of the score may answer in between: it must not lag).
-    assert_eq!(
-        resp.body["state"], "due_soon",
-        "a month's interval is due soon at once"
-    );
+    // A month's attestation is current for two thirds of it (the last third is due soon).
+    assert_eq!(resp.body["state"], "current");
     assert_eq!(control(&app, repo, "POL-1").await["status"], "pass");
+    clock.set(due - Duration::days(5));
+    let soon = control(&app, repo, "POL-1").await;
+    assert_eq!(
+        soon["evidence"]["attestation"]["state"], "due_soon",
+        "{soon}"
+    );
     clock.set(due - Duration::milliseconds(1));
     let last = control(&app, repo, "POL-1").await;
     assert_eq!(last["status"], "pass");

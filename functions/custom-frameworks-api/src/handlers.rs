@@ -5,11 +5,12 @@ use compliance_http::{
     page_by_size, resume_after, Admin, ApiError, AppState, Caller, JsonBody, Meta, Params,
     RESPONSE_BUDGET,
 };
+use compliance_services::attestations;
 use compliance_services::audit_log::AuditAction;
 use compliance_services::custom_frameworks::{self, CustomFramework, MAX_PER_ORG};
 use compliance_services::settings::{self, Change, OrgSettings};
 use compliance_store::keys;
-use compliance_store::Store;
+use compliance_store::{Store, WriteOp};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -207,7 +208,20 @@ pub async fn delete(
     let existing = existing.ok_or_else(not_found)?;
     let counted = counted(store, org, &stored).await?;
     let ctx = state.audit(&principal, meta);
-    let removal = existing.delete_op(org);
+    // Its attestations in force go with it (their versions stay, for the record): a framework
+    // created again with the same key starts unattested.
+    let attested: Vec<String> = attestations::all(store, org)
+        .await?
+        .into_iter()
+        .filter(|a| a.framework == key)
+        .map(|a| a.control_id)
+        .collect();
+    let mut removal = vec![existing.delete_op(org)];
+    removal.extend(
+        attested
+            .iter()
+            .map(|control| WriteOp::delete(keys::attestation(org, &key, control))),
+    );
     settings::update(
         store,
         &ctx,
@@ -225,9 +239,10 @@ pub async fn delete(
                     "after": null,
                     "enabled_keys": {"before": current.enabled_keys, "after": next.enabled_keys},
                     "disabled_controls_removed": current.disabled(key.as_str()),
+                    "attestations_removed": attested,
                 }),
                 next,
-                also: vec![removal.clone()],
+                also: removal.clone(),
                 outcome: (),
             })
         },

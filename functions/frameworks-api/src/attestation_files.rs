@@ -72,15 +72,17 @@ fn file_type(headers: &HeaderMap) -> Result<&'static str, ApiError> {
 /// A name safe in a header and on a disk: printable, no path, no quotes.
 fn file_name(name: Option<String>) -> Result<String, ApiError> {
     let name = name.unwrap_or_else(|| "evidence".into());
+    // Printable ASCII only: a header carries it as is, and no right-to-left or other format
+    // character can make `report.pdf` of a `…fdp.exe`.
     let bad = name.is_empty()
-        || name.chars().count() > MAX_NAME
+        || name.len() > MAX_NAME
         || name
             .chars()
-            .any(|c| c.is_control() || matches!(c, '/' | '\\' | '"'));
+            .any(|c| !(' '..='~').contains(&c) || matches!(c, '/' | '\\' | '"'));
     if bad {
         return Err(ApiError::InvalidQuery(vec![FieldError::at(
             "name",
-            format!("1 to {MAX_NAME} characters, without control characters, slashes or quotes"),
+            format!("1 to {MAX_NAME} printable ASCII characters, without slashes or quotes"),
         )]));
     }
     Ok(name)

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::Json;
 use chrono::{DateTime, Duration, Utc};
 use compliance_domain::ids::FrameworkKey;
+use compliance_domain::scoring::attesting::CLOCK_SKEW_MINUTES;
 use compliance_domain::scoring::{AttestationState, ReviewInterval};
 use compliance_http::body::{FromBody, Object, Text};
 use compliance_http::{Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta, Params};
@@ -20,8 +21,6 @@ use crate::controls::framework;
 
 const MAX_STATEMENT: usize = 4_000;
 const MAX_OWNER: usize = 200;
-/// Clocks disagree a little: an `effective_at` this far ahead is still "now".
-const CLOCK_SKEW_MINUTES: i64 = 5;
 
 /// `{"statement", "owner", "effective_at", "review_interval"}`.
 pub struct RecordAttestation {
@@ -160,7 +159,6 @@ pub async fn put(
         owner: body.owner,
         effective_at: body.effective_at,
         review_interval: body.review_interval,
-        file: None,
     };
     let ctx = state.audit(&principal, meta);
     let store = state.store.as_ref();
@@ -246,7 +244,10 @@ pub async fn list(
             ApiError::InvalidQuery(vec![FieldError::at("framework", e.to_string())])
         })?;
     }
-    let all = attestations::all(state.store.as_ref(), &principal.org_id).await?;
+    // Through the org's view: attestations of removed frameworks or controls are not listed.
+    let all = OrgView::load(state.store.as_ref(), &principal.org_id)
+        .await?
+        .attestations;
     let now = state.now();
     let mut counts = StateCounts::default();
     let mut listed: Vec<AttestationView> = Vec::new();

@@ -110,7 +110,6 @@ pub struct NewAttestation {
     pub owner: String,
     pub effective_at: DateTime<Utc>,
     pub review_interval: ReviewInterval,
-    pub file: Option<EvidenceFile>,
 }
 
 /// The control's attestation in force, if any.
@@ -161,8 +160,6 @@ pub fn of_framework(all: &[Attestation], framework: &str) -> Vec<AttestedControl
     of
 }
 
-/// The next time after `now` that one of `all` changes state (a score made at `now` holds
-/// until then).
 /// How many of the org's attestations are in each state, and when the soonest in force is due.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct StateCounts {
@@ -194,6 +191,8 @@ impl StateCounts {
     }
 }
 
+/// The next time after `now` that one of `all` changes state (a score made at `now` holds
+/// until then).
 pub fn next_change(all: &[Attestation], now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     all.iter()
         .filter_map(|a| a.attested().next_change(now))
@@ -220,7 +219,8 @@ pub async fn record(
         effective_at: new.effective_at,
         review_interval: new.review_interval,
         due_at: new.review_interval.due_after(new.effective_at),
-        file: new.file,
+        // A renewal is new evidence: it starts without a file (`attach` adds one).
+        file: None,
         recorded_by: ctx.actor.clone(),
         recorded_at: ctx.at,
         version: last + 1,
@@ -280,6 +280,8 @@ pub async fn withdraw(
     let mut after = before.clone();
     after.version = last + 1;
     after.withdrawn = true;
+    // The file stays with the version that attached it (its parts are stored under it).
+    after.file = None;
     after.recorded_by = ctx.actor.clone();
     after.recorded_at = ctx.at;
     let key = keys::attestation(org, framework, control_id);

@@ -49,6 +49,17 @@ impl OrgView {
         frameworks: Vec<Framework>,
         attestations: Vec<Attestation>,
     ) -> OrgView {
+        // An attestation of a framework or control since removed stands for nothing (and is
+        // not counted as due).
+        let attestations: Vec<Attestation> = attestations
+            .into_iter()
+            .filter(|a| {
+                frameworks
+                    .iter()
+                    .find(|f| f.key == a.framework.as_str())
+                    .is_some_and(|f| f.control(&a.control_id).is_some())
+            })
+            .collect();
         let attested = frameworks
             .iter()
             .map(|f| {

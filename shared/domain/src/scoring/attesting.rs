@@ -14,6 +14,8 @@ use serde::Serialize;
 
 /// The last days before the due date, when an attestation still counts but asks for review.
 pub const DUE_SOON_DAYS: i64 = 30;
+/// How far ahead of now an `effective_at` is still taken as now.
+pub const CLOCK_SKEW_MINUTES: i64 = 5;
 
 labels! {
     /// How often an attestation must be renewed.
@@ -72,8 +74,11 @@ impl Attested {
         }
     }
 
+    /// When it turns due soon: 30 days before its due date, or a third of its interval when
+    /// that is shorter (a monthly attestation would otherwise never be current).
     fn due_soon_from(&self) -> DateTime<Utc> {
-        self.due_at - Duration::days(DUE_SOON_DAYS)
+        let window = Duration::days(DUE_SOON_DAYS).min((self.due_at - self.effective_at) / 3);
+        self.due_at - window
     }
 
     pub fn state_at(&self, now: DateTime<Utc>) -> AttestationState {
@@ -86,9 +91,12 @@ impl Attested {
         }
     }
 
-    /// Whether it stands for evidence at `now` (current or due soon).
+    /// Whether it stands for evidence at `now`: current or due soon, and already in effect (a
+    /// scan judged as of an earlier time is not passed by a later statement; clocks may
+    /// disagree by [`CLOCK_SKEW_MINUTES`]).
     pub fn counts_at(&self, now: DateTime<Utc>) -> bool {
-        self.state_at(now) != AttestationState::Overdue
+        now + Duration::minutes(CLOCK_SKEW_MINUTES) >= self.effective_at
+            && self.state_at(now) != AttestationState::Overdue
     }
 
     /// The next time after `now` its state changes (`None`: once overdue, it stays so).
@@ -178,6 +186,28 @@ mod tests {
         assert_eq!(a.next_change(at(2026, 1, 1)), Some(soon));
         assert_eq!(a.next_change(soon), Some(at(2026, 4, 1)));
         assert_eq!(a.next_change(at(2026, 4, 1)), None);
+    }
+
+    #[test]
+    fn a_monthly_attestation_is_current_for_two_thirds_of_its_month() {
+        let a = Attested::new(at(2026, 1, 1), ReviewInterval::Monthly);
+        assert_eq!(a.state_at(at(2026, 1, 2)), AttestationState::Current);
+        assert_eq!(a.state_at(at(2026, 1, 22)), AttestationState::DueSoon);
+        assert_eq!(a.state_at(at(2026, 2, 1)), AttestationState::Overdue);
+    }
+
+    #[test]
+    fn an_attestation_counts_from_when_it_took_effect() {
+        let a = Attested::new(at(2026, 3, 1), ReviewInterval::Annual);
+        assert!(
+            !a.counts_at(at(2026, 2, 20)),
+            "a scan of before it was true"
+        );
+        assert!(
+            a.counts_at(at(2026, 3, 1) - Duration::minutes(4)),
+            "clock skew"
+        );
+        assert!(a.counts_at(at(2026, 3, 2)));
     }
 
     #[test]

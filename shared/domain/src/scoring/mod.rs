@@ -135,7 +135,7 @@
 //!
 //! An upgrade that would not change the badge (already `required`) keeps the baseline reason.
 
-mod attesting;
+pub mod attesting;
 mod excepting;
 mod judge;
 mod match_memo;
