@@ -145,14 +145,7 @@ async fn attest_and_withdraw(backend: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["target"]["target-id"] == "policies_POL-1")
-        .or_else(|| {
-            result["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["title"].as_str().unwrap().contains("POL-1"))
-        })
+        .find(|f| f["target"]["target-id"] == "policies.POL-1")
         .unwrap();
     assert_eq!(
         finding["related-observations"][0]["observation-uuid"],

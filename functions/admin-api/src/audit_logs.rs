@@ -2,7 +2,7 @@ use axum::extract::State;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use compliance_domain::time::parse_instant;
-use compliance_http::{page_args, Admin, ApiError, AppState, FieldError, Params};
+use compliance_http::{page_args, Admin, ApiError, AppState, Params};
 use compliance_services::audit_log::{self, AuditEntry};
 use serde::{Deserialize, Serialize};
 
@@ -24,10 +24,10 @@ fn instant(
     match value {
         None => Ok(default),
         Some(text) => parse_instant(text).ok_or_else(|| {
-            ApiError::InvalidQuery(vec![FieldError::at(
+            ApiError::query(
                 field,
                 "must be an RFC 3339 timestamp such as 2026-04-26T00:00:00Z",
-            )])
+            )
         }),
     }
 }
@@ -60,17 +60,14 @@ pub async fn list(
     let from = instant("from", q.from.as_deref(), earliest)?;
     let to = instant("to", q.to.as_deref(), latest)?;
     if from > to {
-        return Err(ApiError::InvalidQuery(vec![FieldError::at(
-            "from",
-            "must not be after 'to'",
-        )]));
+        return Err(ApiError::query("from", "must not be after 'to'"));
     }
     if let Some(action) = &q.action {
         if !valid_action(action) {
-            return Err(ApiError::InvalidQuery(vec![FieldError::at(
+            return Err(ApiError::query(
                 "action",
                 "must be an action code such as API_KEY_CREATED",
-            )]));
+            ));
         }
     }
     let (entries, next) = audit_log::list(

@@ -4,8 +4,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use compliance_domain::ids::Uuid;
 use compliance_http::{
-    page_args, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta, PageParams,
-    Params,
+    page_args, ApiError, AppState, Caller, Contributor, JsonBody, Meta, PageParams, Params,
 };
 use compliance_packs::{pack, Rule, RuleSeverity};
 use compliance_store::StoreError;
@@ -68,10 +67,10 @@ pub async fn create(
         })
         .collect();
     if rules.is_empty() {
-        return Err(ApiError::Validation(vec![FieldError::at(
+        return Err(ApiError::field(
             "selected_categories",
             "No rules match the selected categories",
-        )]));
+        ));
     }
     let created_at = state.now();
     let audit_id = new_id();
@@ -173,10 +172,10 @@ pub async fn rules(
         .as_deref()
         .map(|s| {
             s.parse::<RuleSeverity>().map_err(|e| {
-                ApiError::InvalidQuery(vec![FieldError::at(
+                ApiError::query(
                     "severity",
                     format!("Invalid enum value. Expected {}", e.expected_quoted()),
-                )])
+                )
             })
         })
         .transpose()?;

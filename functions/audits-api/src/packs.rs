@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use chrono::{DateTime, Utc};
-use compliance_http::{ApiError, AppState, Caller, FieldError, Params, RawBody};
+use compliance_http::{ApiError, AppState, Caller, Params, RawBody};
 use compliance_packs::engine::{FieldSpec, InputError, Records};
 use compliance_packs::{packs as all_packs, NamedList, Pack, PolicyType, Rule, NAMED_LISTS};
 use serde::{Deserialize, Serialize};
@@ -126,10 +126,6 @@ pub struct DryRun {
     pub findings: Vec<StoredFinding>,
 }
 
-fn invalid_query(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::InvalidQuery(vec![FieldError::at(field, message)])
-}
-
 /// `rule:value,rule:value`.
 fn parse_thresholds(text: &str) -> Result<Vec<(String, f64)>, String> {
     text.split(',')
@@ -201,7 +197,7 @@ pub async fn evaluate(
 ) -> Result<Json<DryRun>, ApiError> {
     let t = policy_type(&policy_type_text)?;
     let thresholds = match &query.thresholds {
-        Some(text) => parse_thresholds(text).map_err(|e| invalid_query("thresholds", e))?,
+        Some(text) => parse_thresholds(text).map_err(|e| ApiError::query("thresholds", e))?,
         None => Vec::new(),
     };
     let rule_ids: Option<Vec<String>> = query.rule_ids.as_deref().map(|ids| {
@@ -259,15 +255,15 @@ fn dry_run(
     };
     let limit = asked.findings_limit.unwrap_or(DEFAULT_DRY_RUN_FINDINGS);
     if limit > MAX_DRY_RUN_FINDINGS {
-        return Err(invalid_query(
+        return Err(ApiError::query(
             "findings_limit",
             format!("must be between 0 and {MAX_DRY_RUN_FINDINGS}"),
         ));
     }
     let at: &dyn Fn(&str, String) -> ApiError = if is_envelope {
-        &|field, message| ApiError::Validation(vec![FieldError::at(field, message)])
+        &|field, message| ApiError::field(field, message)
     } else {
-        &|field, message| invalid_query(field, message)
+        &|field, message| ApiError::query(field, message)
     };
     let rules = rules_to_run(t.pack(), asked.rule_ids.as_deref(), &asked.thresholds, at)?;
     if rules.is_empty() {

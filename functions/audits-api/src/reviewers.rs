@@ -79,7 +79,7 @@ pub struct AuditAccess {
     pub creator: bool,
 }
 
-fn audit_not_found() -> ApiError {
+pub(crate) fn audit_not_found() -> ApiError {
     ApiError::NotFound("Audit not found".into())
 }
 

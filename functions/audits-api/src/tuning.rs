@@ -61,8 +61,8 @@ pub async fn update(
         after.is_active = active;
     }
     if let Some(value) = change.threshold {
-        after.rule = with_threshold(&before.rule, value)
-            .map_err(|e| ApiError::Validation(vec![FieldError::at("threshold", e)]))?;
+        after.rule =
+            with_threshold(&before.rule, value).map_err(|e| ApiError::field("threshold", e))?;
     }
     if after == before {
         return Ok(Json(after));

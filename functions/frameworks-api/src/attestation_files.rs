@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
-use compliance_http::{Admin, ApiError, AppState, Caller, FieldError, Meta, Params, RawBody};
+use compliance_http::{Admin, ApiError, AppState, Caller, Meta, Params, RawBody};
 use compliance_services::attestations::{self, Attached, NewFile, MAX_FILE_BYTES};
 use serde::Deserialize;
 
@@ -80,10 +80,10 @@ fn file_name(name: Option<String>) -> Result<String, ApiError> {
             .chars()
             .any(|c| !(' '..='~').contains(&c) || matches!(c, '/' | '\\' | '"'));
     if bad {
-        return Err(ApiError::InvalidQuery(vec![FieldError::at(
+        return Err(ApiError::query(
             "name",
             format!("1 to {MAX_NAME} printable ASCII characters, without slashes or quotes"),
-        )]));
+        ));
     }
     Ok(name)
 }
@@ -131,10 +131,7 @@ pub async fn get(
     Params(query): Params<FileQuery>,
 ) -> Result<Response, ApiError> {
     if query.version == Some(0) {
-        return Err(ApiError::InvalidQuery(vec![FieldError::at(
-            "version",
-            "versions are numbered from 1",
-        )]));
+        return Err(ApiError::query("version", "versions are numbered from 1"));
     }
     let framework = control_of(&state, &principal.org_id, &key, &control_id).await?;
     let store = state.store.as_ref();

@@ -9,11 +9,10 @@ use compliance_domain::ids::FrameworkKey;
 use compliance_domain::scoring::attesting::CLOCK_SKEW_MINUTES;
 use compliance_domain::scoring::{AttestationState, ReviewInterval};
 use compliance_http::body::{FromBody, Object, Text};
-use compliance_http::{Admin, ApiError, AppState, Caller, FieldError, JsonBody, Meta, Params};
+use compliance_http::{Admin, ApiError, AppState, Caller, JsonBody, Meta, Params};
 use compliance_services::attestations::{
-    self, Attestation, EvidenceFile, NewAttestation, StateCounts, Withdrawn,
+    self, Attestation, NewAttestation, StateCounts, Withdrawn,
 };
-use compliance_services::audit_log::Actor;
 use compliance_services::org_view::OrgView;
 use serde::{Deserialize, Serialize};
 
@@ -59,45 +58,17 @@ impl FromBody for RecordAttestation {
 /// An attestation as answered: as recorded, and its state now.
 #[derive(Debug, Serialize)]
 pub struct AttestationView {
-    pub framework_key: FrameworkKey,
-    pub control_id: String,
-    pub statement: String,
-    pub owner: String,
-    #[serde(with = "compliance_domain::time::micros")]
-    pub effective_at: DateTime<Utc>,
-    pub review_interval: ReviewInterval,
-    #[serde(with = "compliance_domain::time::micros")]
-    pub due_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub attestation: Attestation,
     /// `current`, `due_soon` (within 30 days of `due_at`) or `overdue` (counts for nothing).
     pub state: AttestationState,
-    pub recorded_by: Actor,
-    #[serde(with = "compliance_domain::time::micros")]
-    pub recorded_at: DateTime<Utc>,
-    pub version: u32,
-    /// The file kept as its evidence (absent when none): name, type, size and SHA-256.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<EvidenceFile>,
-    /// Only on the version that withdrew it.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub withdrawn: bool,
 }
 
 impl AttestationView {
-    pub(crate) fn of(a: Attestation, now: DateTime<Utc>) -> AttestationView {
+    pub(crate) fn of(attestation: Attestation, now: DateTime<Utc>) -> AttestationView {
         AttestationView {
-            state: a.state_at(now),
-            framework_key: a.framework,
-            control_id: a.control_id,
-            statement: a.statement,
-            owner: a.owner,
-            effective_at: a.effective_at,
-            review_interval: a.review_interval,
-            due_at: a.due_at,
-            recorded_by: a.recorded_by,
-            recorded_at: a.recorded_at,
-            version: a.version,
-            file: a.file,
-            withdrawn: a.withdrawn,
+            state: attestation.state_at(now),
+            attestation,
         }
     }
 }
@@ -149,10 +120,10 @@ pub async fn put(
     let framework = control_of(&state, &principal.org_id, &key, &control_id).await?;
     let now = state.now();
     if body.effective_at > now + Duration::minutes(CLOCK_SKEW_MINUTES) {
-        return Err(ApiError::Validation(vec![FieldError::at(
+        return Err(ApiError::field(
             "effective_at",
             "must not be in the future: it is when the evidence became true",
-        )]));
+        ));
     }
     let new = NewAttestation {
         statement: body.statement,
@@ -240,9 +211,7 @@ pub async fn list(
     Params(query): Params<ListQuery>,
 ) -> Result<Json<AttestationListing>, ApiError> {
     if let Some(key) = &query.framework {
-        FrameworkKey::parse(key).map_err(|e| {
-            ApiError::InvalidQuery(vec![FieldError::at("framework", e.to_string())])
-        })?;
+        FrameworkKey::parse(key).map_err(|e| ApiError::query("framework", e.to_string()))?;
     }
     // Through the org's view: attestations of removed frameworks or controls are not listed.
     let all = OrgView::load(state.store.as_ref(), &principal.org_id)
@@ -263,7 +232,7 @@ pub async fn list(
             listed.push(AttestationView::of(a, now));
         }
     }
-    listed.sort_by_key(|a| a.due_at);
+    listed.sort_by_key(|a| a.attestation.due_at);
     Ok(Json(AttestationListing {
         attestations: listed,
         counts,

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use compliance_domain::catalog::{CheckType, Control, Framework};
-use compliance_http::{ApiError, AppState, Caller, FieldError, Params};
+use compliance_http::{ApiError, AppState, Caller, Params};
 use compliance_services::org_view::OrgView;
 use serde::{Deserialize, Serialize};
 
@@ -47,10 +47,6 @@ pub struct Mappings<'a> {
     pub mappings: Vec<MappedControl<'a>>,
 }
 
-fn invalid(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::InvalidQuery(vec![FieldError::at(field, message)])
-}
-
 /// `79` or `CWE-79`.
 fn parse_cwe(text: &str) -> Result<u32, ApiError> {
     let digits = text
@@ -62,7 +58,7 @@ fn parse_cwe(text: &str) -> Result<u32, ApiError> {
         .ok()
         .filter(|id| (1..=MAX_CWE_ID).contains(id))
         .ok_or_else(|| {
-            invalid(
+            ApiError::query(
                 "cwe",
                 format!("expected a CWE id from 1 to {MAX_CWE_ID}, e.g. 79 or CWE-79"),
             )
@@ -102,7 +98,7 @@ pub async fn list(
         (Some(cwe), None) => Some(parse_cwe(cwe.trim())?),
         (None, Some(_)) => None,
         _ => {
-            return Err(invalid(
+            return Err(ApiError::query(
                 "cwe",
                 "give exactly one of cwe (e.g. 79) or control (e.g. owasp:A03:2021)",
             ))
@@ -113,7 +109,7 @@ pub async fn list(
         (Some(cwe), _) => (vec![cwe], None),
         (None, Some(reference)) => {
             let (key, id) = reference.split_once(':').ok_or_else(|| {
-                invalid(
+                ApiError::query(
                     "control",
                     "expected <framework key>:<control id>, e.g. owasp:A03:2021",
                 )

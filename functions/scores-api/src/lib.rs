@@ -13,8 +13,7 @@ use compliance_domain::ids::{RepoId, ScanId};
 use compliance_domain::scoring::{ExecutiveSummary, Posture};
 use compliance_http::ids::{repo_in_path, repo_not_found, shown};
 use compliance_http::{
-    finish, page_by_size, resume_after, ApiError, AppState, Caller, FieldError, Params, Routes,
-    RESPONSE_BUDGET,
+    finish, page_by_size, resume_after, ApiError, AppState, Caller, Params, Routes, RESPONSE_BUDGET,
 };
 use compliance_services::org_view::OrgView;
 use compliance_services::scores::{self, evaluate_repo, ScoreMemo};
@@ -327,10 +326,10 @@ async fn trend(
             .ok()
             .filter(|d| (1..=MAX_TREND_DAYS).contains(d))
             .ok_or_else(|| {
-                ApiError::InvalidQuery(vec![FieldError::at(
+                ApiError::query(
                     "days",
                     format!("must be an integer from 1 to {MAX_TREND_DAYS}"),
-                )])
+                )
             })?,
     };
     let store = state.store.as_ref();

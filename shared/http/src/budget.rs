@@ -7,7 +7,6 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use super::error::ApiError;
-use super::problem::FieldError;
 use compliance_store::Cursor;
 
 /// What one response may carry of a long list: well under the 6 MB limit, with room for the
@@ -21,9 +20,7 @@ pub fn resume_after(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
         .map(|c| {
             Cursor::decode(c)
                 .map(|c| c.sort_key().to_string())
-                .map_err(|_| {
-                    ApiError::InvalidQuery(vec![FieldError::at("cursor", "invalid cursor")])
-                })
+                .map_err(|_| ApiError::query("cursor", "invalid cursor"))
         })
         .transpose()
 }

@@ -61,6 +61,16 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// A 400 naming one field of the body and what is wrong with it.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::at(field, message)])
+    }
+
+    /// A 400 naming one query parameter and what is wrong with it.
+    pub fn query(field: &str, message: impl Into<String>) -> Self {
+        ApiError::InvalidQuery(vec![FieldError::at(field, message)])
+    }
+
     pub fn internal(e: impl std::fmt::Display) -> Self {
         ApiError::Internal(e.to_string())
     }

@@ -289,17 +289,17 @@ pub fn page_args(
 ) -> Result<(usize, Option<compliance_store::Cursor>), ApiError> {
     let limit = limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::InvalidQuery(vec![FieldError::at(
+        return Err(ApiError::query(
             "limit",
             format!("must be between 1 and {MAX_PAGE}"),
-        )]));
+        ));
     }
     // `?cursor=` (empty) is the first page, as no cursor is.
     let cursor = cursor
         .filter(|c| !c.is_empty())
         .map(compliance_store::Cursor::decode)
         .transpose()
-        .map_err(|_| ApiError::InvalidQuery(vec![FieldError::at("cursor", "invalid cursor")]))?;
+        .map_err(|_| ApiError::query("cursor", "invalid cursor"))?;
     Ok((limit as usize, cursor))
 }
 

@@ -5,7 +5,6 @@
 use compliance_domain::ids::RepoId;
 
 use crate::error::ApiError;
-use crate::problem::FieldError;
 
 pub fn repo_not_found() -> ApiError {
     ApiError::NotFound("Repository not found".into())
@@ -18,12 +17,8 @@ pub fn repo_in_path(text: &str) -> Result<RepoId, ApiError> {
 
 /// `?repo_id=` of a query string.
 pub fn repo_in_query(text: &str) -> Result<RepoId, ApiError> {
-    text.parse().map_err(|_| {
-        ApiError::InvalidQuery(vec![FieldError::at(
-            "repo_id",
-            "must be a positive integer",
-        )])
-    })
+    text.parse()
+        .map_err(|_| ApiError::query("repo_id", "must be a positive integer"))
 }
 
 /// A text echoed in a message only as far as it could be an id (never control characters).

@@ -19,7 +19,7 @@ use compliance_uploads::{
 use serde::Serialize;
 
 use crate::body::{FromBody, Object};
-use crate::{ApiError, AppState, FieldError};
+use crate::{ApiError, AppState};
 
 /// `{"content_type": …, "content_encoding": "gzip"}`, the encoding optional.
 pub struct AnnounceUpload {
@@ -177,10 +177,10 @@ pub async fn announce(
             Target::Scan { .. } => "application/sarif+json or application/json",
             Target::Run { .. } => "application/x-ndjson or text/csv",
         };
-        return Err(ApiError::Validation(vec![FieldError::at(
+        return Err(ApiError::field(
             "content_type",
             format!("must be {allowed} here"),
-        )]));
+        ));
     }
     let org = orgs::get(state.store.as_ref(), &principal.org_id)
         .await?

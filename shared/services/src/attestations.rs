@@ -29,6 +29,8 @@ pub struct EvidenceFile {
 /// An attestation as recorded (one version of it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attestation {
+    /// `framework_key` on the wire and in the item, as every other framework reference.
+    #[serde(rename = "framework_key")]
     pub framework: FrameworkKey,
     pub control_id: String,
     pub statement: String,

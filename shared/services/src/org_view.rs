@@ -20,7 +20,7 @@ pub struct OrgView {
     pub settings: OrgSettings,
     /// Built-ins first (catalog order), then the org's custom frameworks (key order).
     pub frameworks: Vec<Framework>,
-    /// The org's attestations in force (of every framework, or of the one loaded).
+    /// The org's attestations in force of the controls this view holds.
     pub attestations: Vec<Attestation>,
     /// The same by framework key, as scoring takes them.
     attested: HashMap<String, Vec<AttestedControl>>,
@@ -117,10 +117,6 @@ impl OrgView {
         let plan = org
             .ok_or_else(|| StoreError::Backend(format!("org {org_id} has no profile")))?
             .plan;
-        let attestations = attestations
-            .into_iter()
-            .filter(|a| a.framework.as_str() == key)
-            .collect();
         Ok(OrgView::new(
             plan,
             settings,

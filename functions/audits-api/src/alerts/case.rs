@@ -69,7 +69,7 @@ pub async fn get(
     let home = &access.home;
     let alert = store::get(store, home, &alert_id)
         .await?
-        .ok_or_else(|| ApiError::NotFound("Alert not found".into()))?;
+        .ok_or_else(super::alert_not_found)?;
     let (occurrences, trail, rules) = tokio::try_join!(
         store::occurrences(store, home, &alert_id),
         store::trail(store, home, &alert_id, alert.trail_length),

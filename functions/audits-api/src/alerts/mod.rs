@@ -17,9 +17,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use compliance_domain::identity::Principal;
 use compliance_http::body::{FromBody, Object, Text};
 use compliance_http::negotiate::wants_csv;
-use compliance_http::{
-    page_args, ApiError, AppState, Caller, Contributor, FieldError, JsonBody, Meta, Params,
-};
+use compliance_http::{page_args, ApiError, AppState, Caller, Contributor, JsonBody, Meta, Params};
 use compliance_packs::RuleSeverity;
 use compliance_services::audit_log::{Actor, AuditAction};
 use compliance_services::compliance_settings;
@@ -43,12 +41,8 @@ const MAX_NARRATIVE: usize = 10_000;
 const MAX_COMMENT: usize = 4_000;
 const MAX_NAME: usize = 200;
 
-fn alert_not_found() -> ApiError {
+pub(crate) fn alert_not_found() -> ApiError {
     ApiError::NotFound("Alert not found".into())
-}
-
-fn invalid_query(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::InvalidQuery(vec![FieldError::at(field, message)])
 }
 
 /// The audit's alerts, after taking in any run whose findings were not (a stop in between).
@@ -125,7 +119,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     let (limit, cursor) = page_args(q.limit, q.cursor.as_deref())?;
     if q.min_age_days.is_some_and(|d| d > 3650) {
-        return Err(invalid_query("min_age_days", "at most 3650"));
+        return Err(ApiError::query("min_age_days", "at most 3650"));
     }
     let access = access(&state, &principal, &audit_id).await?;
     caught_up(&state, &access).await?;
@@ -277,10 +271,6 @@ impl FromBody for Transition {
     }
 }
 
-fn field(name: &str, message: &str) -> ApiError {
-    ApiError::Validation(vec![FieldError::at(name, message)])
-}
-
 /// `POST …/alerts/{alert_id}/transitions` (member and above): closing needs an outcome and a
 /// reason; reopening a reason; an outcome only when closing.
 pub async fn transition(
@@ -288,10 +278,14 @@ pub async fn transition(
     JsonBody(body): JsonBody<Transition>,
 ) -> Result<Json<AlertView>, ApiError> {
     match (body.to, &body.outcome, &body.reason) {
-        (AlertStatus::Closed, None, _) => return Err(field("outcome", "required to close")),
-        (AlertStatus::Closed, _, None) => return Err(field("reason", "required to close")),
+        (AlertStatus::Closed, None, _) => {
+            return Err(ApiError::field("outcome", "required to close"))
+        }
+        (AlertStatus::Closed, _, None) => {
+            return Err(ApiError::field("reason", "required to close"))
+        }
         (AlertStatus::Open | AlertStatus::Investigating, Some(_), _) => {
-            return Err(field("outcome", "only when closing"))
+            return Err(ApiError::field("outcome", "only when closing"))
         }
         _ => {}
     }
@@ -305,7 +299,7 @@ pub async fn transition(
         }
         let reopening = a.status == AlertStatus::Closed;
         if reopening && body.reason.is_none() {
-            return Err(field("reason", "required to reopen"));
+            return Err(ApiError::field("reason", "required to reopen"));
         }
         let from = a.status;
         if reopening {
@@ -473,13 +467,19 @@ pub async fn decide(
     }
     match body.decision {
         DecisionKind::ReportFiled if body.reference.is_none() => {
-            return Err(field("reference", "required when a report was filed"))
+            return Err(ApiError::field(
+                "reference",
+                "required when a report was filed",
+            ))
         }
         DecisionKind::ReportFiled if body.filed_on.is_none() => {
-            return Err(field("filed_on", "required when a report was filed"))
+            return Err(ApiError::field(
+                "filed_on",
+                "required when a report was filed",
+            ))
         }
         DecisionKind::Declined if body.reason.is_none() => {
-            return Err(field("reason", "required to decline"))
+            return Err(ApiError::field("reason", "required to decline"))
         }
         _ => {}
     }
@@ -558,10 +558,10 @@ pub async fn snooze(
 ) -> Result<(axum::http::StatusCode, Json<Snooze>), ApiError> {
     let now = state.now();
     if body.until <= now {
-        return Err(field("until", "must be in the future"));
+        return Err(ApiError::field("until", "must be in the future"));
     }
     if body.until > now + Duration::days(MAX_SNOOZE_DAYS) {
-        return Err(field("until", "at most 180 days from now"));
+        return Err(ApiError::field("until", "at most 180 days from now"));
     }
     let access = access(&state, &principal, &audit_id).await?;
     let home = &access.home;
@@ -573,7 +573,10 @@ pub async fn snooze(
     )
     .await?;
     if !rules.iter().any(|r| r.rule.rule_id == body.rule_id) {
-        return Err(field("rule_id", "not a rule of this audit's policy"));
+        return Err(ApiError::field(
+            "rule_id",
+            "not a rule of this audit's policy",
+        ));
     }
     let ctx = state.audit(&principal, meta);
     let snooze = Snooze {

@@ -243,20 +243,26 @@ fn trail_item(home: &AuditHome, alert_id: &str, entry: TrailEntry) -> TrailItem 
     }
 }
 
-/// The writes of a change of `after` (read at `before_version`, `None`: new) with its entry.
-fn change_ops(
+/// The writes of one step of an alert: `after` as the version following `before` (the alert as
+/// read; `None`: it opens now), with the trail entry saying `event` chained to `before`'s head.
+fn step_ops(
     home: &AuditHome,
-    before_version: Option<u32>,
-    after: &Alert,
-    entry: TrailEntry,
+    before: Option<&Alert>,
+    after: &mut Alert,
+    (at, actor): (DateTime<Utc>, &Actor),
+    event: &str,
+    details: Value,
 ) -> Vec<WriteOp> {
-    let alert = owned(after.clone(), &home.org, &home.owner);
-    let condition = match before_version {
+    let entry = next_entry(before.unwrap_or(after), at, actor, event, details);
+    after.version = before.map_or(1, |b| b.version + 1);
+    after.trail_length = entry.seq;
+    after.trail_sha256 = entry.sha256.clone();
+    let condition = match before {
         None => Condition::NotExists,
-        Some(v) => Condition::Equals("version".into(), json!(v)),
+        Some(b) => Condition::Equals("version".into(), json!(b.version)),
     };
     vec![
-        alert.put_if(condition),
+        owned(after.clone(), &home.org, &home.owner).put_if(condition),
         trail_item(home, &after.alert_id, entry).put_if(Condition::NotExists),
     ]
 }
@@ -353,11 +359,8 @@ pub async fn change<E>(
         Ok(done) => done,
         Err(e) => return Ok(Err(e)),
     };
-    let entry = next_entry(&before, ctx.at, &ctx.actor, event, details.clone());
-    after.version = before.version + 1;
-    after.trail_length = entry.seq;
-    after.trail_sha256 = entry.sha256.clone();
-    let ops = change_ops(home, Some(before.version), &after, entry);
+    let who = (ctx.at, &ctx.actor);
+    let ops = step_ops(home, Some(&before), &mut after, who, event, details.clone());
     let mut metadata = json!({
         "audit_id": home.audit_id,
         "alert_id": alert_id,
@@ -497,13 +500,15 @@ async fn take_in(
             "record_ids": occurrence.record_ids,
             "snoozed": snoozed,
         });
-        let template = before.as_ref().unwrap_or(&after);
-        let entry = next_entry(template, at, actor, event, details);
         let mut after = after;
-        after.version = before.as_ref().map_or(1, |b| b.version + 1);
-        after.trail_length = entry.seq;
-        after.trail_sha256 = entry.sha256.clone();
-        let mut ops = change_ops(home, before.as_ref().map(|b| b.version), &after, entry);
+        let mut ops = step_ops(
+            home,
+            before.as_ref(),
+            &mut after,
+            (at, actor),
+            event,
+            details,
+        );
         ops.push(
             OccurrenceItem {
                 occurrence: occurrence.clone(),

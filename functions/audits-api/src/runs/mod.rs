@@ -10,9 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use compliance_domain::ids::Uuid;
-use compliance_http::{
-    page_args, ApiError, AppState, Caller, Contributor, FieldError, Meta, Params, RawBody,
-};
+use compliance_http::{page_args, ApiError, AppState, Caller, Contributor, Meta, Params, RawBody};
 use compliance_packs::{Rule, RuleSeverity};
 use compliance_store::Cursor;
 use serde::{Deserialize, Serialize};
@@ -20,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::alerts::store::{self as alert_store, AuditHome, MAX_ALERTS_PER_RUN};
 pub use crate::records::AuditSession;
 use crate::records::{self, owner};
-use crate::reviewers::access;
+use crate::reviewers::{access, audit_not_found};
 use chrono::{DateTime, Utc};
 use compliance_packs::engine::Evaluation;
 use compliance_services::audit_log::AuditContext;
@@ -29,10 +27,6 @@ use model::{Outcome, RecordFormat, RunSummary, StoredFinding};
 
 /// At most this many findings of a run are stored (the most severe first); all are counted.
 pub const MAX_STORED_FINDINGS: usize = 10_000;
-
-fn audit_not_found() -> ApiError {
-    ApiError::NotFound("Audit not found".into())
-}
 
 fn run_not_found() -> ApiError {
     ApiError::NotFound("Run not found".into())
@@ -317,10 +311,6 @@ pub struct FindingsPage {
     pub next_cursor: Option<String>,
 }
 
-fn invalid_query(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::InvalidQuery(vec![FieldError::at(field, message)])
-}
-
 /// `GET /api/audits/{audit_id}/runs/{run_id}/findings`: the stored findings in order (most
 /// severe first), filtered by rule and severity.
 pub async fn findings(
@@ -332,14 +322,14 @@ pub async fn findings(
     let (limit, cursor) = page_args(query.limit, query.cursor.as_deref())?;
     let from = match cursor {
         None => 0,
-        Some(c) => finding_index(&c).ok_or_else(|| invalid_query("cursor", "invalid cursor"))?,
+        Some(c) => finding_index(&c).ok_or_else(|| ApiError::query("cursor", "invalid cursor"))?,
     };
     let severity = query
         .severity
         .as_deref()
         .map(|s| {
             s.parse::<RuleSeverity>().map_err(|e| {
-                invalid_query(
+                ApiError::query(
                     "severity",
                     format!("Invalid enum value. Expected {}", e.expected_quoted()),
                 )
@@ -361,7 +351,7 @@ pub async fn findings(
                 .iter()
                 .map(|r| r.outcome.rule_id.as_str())
                 .collect();
-            return Err(invalid_query(
+            return Err(ApiError::query(
                 "rule_id",
                 format!("Not a rule of this run. Expected one of {}", ids.join(", ")),
             ));
