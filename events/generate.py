@@ -86,6 +86,10 @@ AML_CSV = "id,timestamp,customer_id,account_id,direction,instrument,amount_usd\n
     f"{r['id']},{r['timestamp']},{r['customer_id']},{r['account_id']},{r['direction']},"
     f"{r['instrument']},{r['amount_usd']}\n" for r in AML_RECORDS)
 
+# A webhook's URL: a literal public address (TEST-NET-3, documentation only: nothing answers
+# there), so that its checks resolve no name and an attempt reaches nobody.
+WEBHOOK_URL = "https://203.0.113.10/hooks/compliance"
+
 EVENTS = {
     "admin-api": {
         "health.json": event("GET", "/api/health", "/api/health", auth=None),
@@ -97,6 +101,42 @@ EVENTS = {
                                      path_params={"key_id": "key_0123456789abcdef"}),
         "list-audit-logs.json": event("GET", "/api/audit-logs", "/api/audit-logs",
                                       query="action=API_KEY_CREATED&limit=5"),
+        # Webhooks. Tests put the id of the webhook they created in place of WEBHOOK_ID, and
+        # the id of its ping's delivery in place of DELIVERY_ID.
+        "create-webhook.json": event("POST", "/api/webhooks", "/api/webhooks",
+                                     body=j({"url": WEBHOOK_URL,
+                                             "events": ["score.changed", "scan.run_failed"],
+                                             "description": "SIEM intake"})),
+        "list-webhooks.json": event("GET", "/api/webhooks", "/api/webhooks"),
+        "get-webhook.json": event("GET", "/api/webhooks/WEBHOOK_ID", "/api/webhooks/{webhook_id}",
+                                  path_params={"webhook_id": "WEBHOOK_ID"}),
+        "update-webhook.json": event("PATCH", "/api/webhooks/WEBHOOK_ID",
+                                     "/api/webhooks/{webhook_id}",
+                                     body=j({"events": ["score.changed", "scan.run_failed",
+                                                        "alert.opened"],
+                                             "description": "SIEM intake, alerts included"}),
+                                     path_params={"webhook_id": "WEBHOOK_ID"}),
+        "rotate-webhook-secret.json": event("POST", "/api/webhooks/WEBHOOK_ID/secret",
+                                            "/api/webhooks/{webhook_id}/secret",
+                                            path_params={"webhook_id": "WEBHOOK_ID"}),
+        "ping-webhook.json": event("POST", "/api/webhooks/WEBHOOK_ID/ping",
+                                   "/api/webhooks/{webhook_id}/ping",
+                                   path_params={"webhook_id": "WEBHOOK_ID"}),
+        "list-webhook-deliveries.json": event("GET", "/api/webhooks/WEBHOOK_ID/deliveries",
+                                              "/api/webhooks/{webhook_id}/deliveries",
+                                              query="limit=10",
+                                              path_params={"webhook_id": "WEBHOOK_ID"}),
+        "get-webhook-delivery.json": event(
+            "GET", "/api/webhooks/WEBHOOK_ID/deliveries/DELIVERY_ID",
+            "/api/webhooks/{webhook_id}/deliveries/{delivery_id}",
+            path_params={"webhook_id": "WEBHOOK_ID", "delivery_id": "DELIVERY_ID"}),
+        "redeliver-webhook-delivery.json": event(
+            "POST", "/api/webhooks/WEBHOOK_ID/deliveries/DELIVERY_ID/redeliver",
+            "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+            path_params={"webhook_id": "WEBHOOK_ID", "delivery_id": "DELIVERY_ID"}),
+        "delete-webhook.json": event("DELETE", "/api/webhooks/WEBHOOK_ID",
+                                     "/api/webhooks/{webhook_id}",
+                                     path_params={"webhook_id": "WEBHOOK_ID"}),
     },
     "frameworks-api": {
         "list-frameworks.json": event("GET", "/api/compliance/frameworks", "/api/compliance/frameworks"),

@@ -8,12 +8,19 @@ checks what issue 15 asks: the overview's score is the API's; marking a control 
 changes the displayed score as the API's changes; the trend chart draws its points (scan and
 snapshot told apart); a locked framework shows the 402's upgrade prompt; names from the API
 render as text; axe-core finds no serious or critical violation on any page; the page raises no
-Content-Security-Policy violation. Screenshots of every page go to the folder printed at the end.
+Content-Security-Policy violation. Webhooks: one made in Settings to a receiver this script runs on
+loopback shows its secret once, its ping arrives signed as Standard Webhooks are and shows as
+delivered, a private address is refused at the URL field, and a member sees an admins-only notice.
+Screenshots of every page go to the folder printed at the end.
 
     python3 scripts/browser_test.py [--update-docs]   # with the venv from scripts/python-tools.sh
 
 --update-docs also copies the repository page's screenshot to docs/dashboard.png.
 """
+import base64
+import hashlib
+import hmac
+import http.server
 import json
 import os
 import re
@@ -21,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import urllib.request
@@ -89,6 +97,81 @@ class Run:
             print(f"browser:   FAILED: {e}", flush=True)
 
 
+class Receiver:
+    """The webhooks' receiver: an HTTP server on a free loopback port, in a thread of this process,
+    that records every request (path, headers with lowercase names, body) and answers 200."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.requests = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.read_body()
+                with outer.lock:
+                    outer.requests.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def read_body(self):
+                if self.headers.get("Transfer-Encoding", "").lower() != "chunked":
+                    return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                chunks = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                            pass
+                        return b"".join(chunks)
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def received(self, webhook_id=None):
+        with self.lock:
+            return [r for r in self.requests if webhook_id is None or r["headers"].get("webhook-id") == webhook_id]
+
+    def wait_for(self, webhook_id, count=1, seconds=15):
+        """The requests that carried this webhook-id, once there are `count` (polled)."""
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            got = self.received(webhook_id)
+            if len(got) >= count:
+                return got
+            time.sleep(0.1)
+        raise AssertionError(f"{count} delivery(ies) of {webhook_id} expected within {seconds} s; the receiver got {self.received()}")
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def verify_signature(secret, headers, body):
+    """A delivery's Standard Webhooks signature checked with `secret`: by the standardwebhooks
+    package (the reference library) when installed, else by hand with hmac. Returns the payload
+    and which of the two checked it."""
+    try:
+        from standardwebhooks import Webhook
+    except ImportError:
+        Webhook = None
+    if Webhook is not None:
+        return Webhook(secret).verify(body, headers), "standardwebhooks"
+    msg_id, timestamp, signatures = headers["webhook-id"], headers["webhook-timestamp"], headers["webhook-signature"]
+    assert abs(time.time() - int(timestamp)) < 300, f"webhook-timestamp {timestamp} is not now"
+    key = base64.b64decode(secret[len("whsec_"):])
+    mac = base64.b64encode(hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()).decode()
+    assert any(hmac.compare_digest(s, f"v1,{mac}") for s in signatures.split(" ")), f"no signature matches: {signatures}"
+    return json.loads(body), "hmac"
+
+
 def build():
     if os.environ.get("BROWSER_TEST_NO_BUILD"):
         return
@@ -110,6 +193,9 @@ def start_server(data_dir):
     env["COMPLIANCE_ADDR"] = f"127.0.0.1:{port}"
     # A daily snapshot shortly after the start, so the trend has both kinds of points.
     env["COMPLIANCE_SNAPSHOT_INTERVAL_SECONDS"] = "2"
+    # Webhooks to the test's receiver on loopback over http, and retries a second apart.
+    env["COMPLIANCE_WEBHOOK_ALLOW_LOOPBACK"] = "1"
+    env["COMPLIANCE_WEBHOOK_RETRY_SCHEDULE"] = "1s,1s"
     log = open(os.path.join(data_dir, "server.log"), "w+")
     proc = subprocess.Popen([os.path.join(TARGET, "debug", "compliance-local")], env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.time() + 60
@@ -159,6 +245,7 @@ def main():
     base = dashboard.rstrip("/")
     api = Api(base, key)
     team = Api(base, team_key)
+    receiver = Receiver()
     driver = browser()
     wait = WebDriverWait(driver, 20)
     run = Run()
@@ -628,6 +715,111 @@ def main():
             driver.execute_script("sessionStorage.clear()")
             sign_in(key)
 
+        def webhook_ping_signed_and_delivered():
+            hook_url = f"http://127.0.0.1:{receiver.port}/hook"
+            go("#/settings")
+            form = wait.until(EC.presence_of_element_located((By.ID, "new-webhook")))
+            form.find_element(By.ID, "new-webhook-url").send_keys(hook_url)
+            for event in ("score.changed", "scan.ingested"):
+                form.find_element(By.CSS_SELECTOR, f"input[name='events'][value='{event}']").click()
+            form.find_element(By.ID, "new-webhook-description").send_keys(f"Browser test {XSS}")
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            # The secret, shown this once.
+            secret = wait.until(EC.presence_of_element_located((By.ID, "new-webhook-secret"))).text
+            assert secret.startswith("whsec_"), secret
+            assert len(base64.b64decode(secret[len("whsec_"):])) == 32, "32 bytes of secret"
+            notice = driver.find_element(By.CSS_SELECTOR, "#new-webhook-out .notice").text
+            assert "shown only this once" in notice and "copy it now" in notice, notice
+            hook = next(w for w in api.get("/api/webhooks")["webhooks"] if w["url"] == hook_url)
+            assert re.fullmatch(r"wh_[0-9a-z]{26}", hook["id"]) and sorted(hook["events"]) == ["scan.ingested", "score.changed"], hook
+            assert "secret" not in hook, "the list never shows a secret"
+            row_css = f"#webhooks-table tr[data-webhook-id='{hook['id']}']"
+            row = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, row_css)))
+            assert XSS in row.text and "Enabled" in row.text, row.text
+            # Ping: the receiver gets it signed, with the three Standard Webhooks headers.
+            row.find_element(By.CSS_SELECTOR, "button[data-action='ping']").click()
+            ping_id = wait.until(EC.presence_of_element_located((By.ID, "webhook-ping-sent"))).get_attribute("data-delivery-id")
+            assert re.fullmatch(r"evt_[0-9a-f]{26}", ping_id), ping_id
+            got = receiver.wait_for(ping_id)[0]
+            for name in ("webhook-id", "webhook-timestamp", "webhook-signature"):
+                assert got["headers"].get(name), f"{name} missing: {got['headers']}"
+            assert got["path"] == "/hook" and got["headers"].get("content-type", "").startswith("application/json"), got
+            payload, checker = verify_signature(secret, got["headers"], got["body"])
+            print(f"browser:   the ping's signature verified with {checker}", flush=True)
+            assert payload["id"] == ping_id and payload["type"] == "ping" and payload["data"] == {"webhook_id": hook["id"]}, payload
+            # The deliveries view: the ping delivered, its attempt answered 200.
+            deadline = time.time() + 10
+            while time.time() < deadline:
+                delivery = api.get(f"/api/webhooks/{hook['id']}/deliveries/{ping_id}")
+                if delivery["status"] != "pending":
+                    break
+                time.sleep(0.2)
+            assert delivery["status"] == "delivered" and delivery["attempts"][-1]["status_code"] == 200, delivery
+            driver.find_element(By.CSS_SELECTOR, f"{row_css} button[data-action='deliveries']").click()
+            line = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"#webhook-deliveries-table tr[data-delivery-id='{ping_id}']")))
+            assert driver.switch_to.active_element.tag_name == "h3", "the focus moves to the deliveries' heading"
+            assert line.get_attribute("data-status") == "delivered" and line.get_attribute("data-event-type") == "ping", line.text
+            codes = [li.get_attribute("data-status-code") for li in line.find_elements(By.CSS_SELECTOR, "[data-field='attempts'] li")]
+            assert codes == ["200"], codes
+            assert "HTTP 200" in line.text and "delivered" in line.text, line.text
+            # Redeliver: one more attempt now, the same webhook-id, signed again.
+            line.find_element(By.CSS_SELECTOR, "button[data-action='redeliver']").click()
+            again = receiver.wait_for(ping_id, count=2, seconds=10)[1]
+            assert verify_signature(secret, again["headers"], again["body"])[0]["id"] == ping_id
+            deadline = time.time() + 10
+            while time.time() < deadline and len(api.get(f"/api/webhooks/{hook['id']}/deliveries/{ping_id}")["attempts"]) < 2:
+                time.sleep(0.2)
+            driver.find_element(By.ID, "webhook-deliveries-refresh").click()
+            WebDriverWait(driver, 10, ignored_exceptions=[StaleElementReferenceException]).until(
+                lambda d: len(d.find_elements(By.CSS_SELECTOR, f"#webhook-deliveries-table tr[data-delivery-id='{ping_id}'] [data-field='attempts'] li")) == 2)
+            driver.execute_script("document.activeElement && document.activeElement.blur()")
+            driver.find_element(By.ID, "webhooks").screenshot(os.path.join(SHOTS, "12-webhooks.png"))
+            axe("settings with a webhook and its deliveries")
+            # Disable and enable again; the focus stays on the toggle.
+            driver.find_element(By.CSS_SELECTOR, f"{row_css} button[data-action='toggle']").click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#webhooks-table tr[data-webhook-id='{hook['id']}'][data-enabled='false']"))
+            assert api.get(f"/api/webhooks/{hook['id']}")["enabled"] is False
+            assert driver.switch_to.active_element.get_attribute("data-action") == "toggle", "the focus stays on the toggle"
+            driver.find_element(By.CSS_SELECTOR, f"{row_css} button[data-action='toggle']").click()
+            wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, f"#webhooks-table tr[data-webhook-id='{hook['id']}'][data-enabled='true']"))
+            # A private address is refused, at the URL field, naming the rule.
+            url = form.find_element(By.ID, "new-webhook-url")
+            url.send_keys("https://10.0.0.1/")
+            form.find_element(By.CSS_SELECTOR, "input[name='events'][value='exception.decided']").click()
+            form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+            wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "#new-webhook-url[aria-invalid='true']")))
+            message = driver.find_element(By.ID, url.get_attribute("aria-errormessage")).text
+            refused = [w for w in api.get("/api/webhooks")["webhooks"] if "10.0.0.1" in w["url"]]
+            for w in refused:  # never left to deliver to a private address
+                api.call("DELETE", f"/api/webhooks/{w['id']}")
+            assert not refused, f"a private address was accepted: {refused}"
+            assert "private" in message.lower(), message
+            assert driver.switch_to.active_element.get_attribute("id") == "new-webhook-url", "the focus goes to the field"
+            assert not driver.find_elements(By.ID, "new-webhook-secret"), "no secret for a refused webhook"
+            axe("settings with a refused webhook URL")
+            # Delete, confirmed.
+            driver.execute_script("window.confirm = () => true")
+            driver.find_element(By.CSS_SELECTOR, f"{row_css} button[data-action='delete']").click()
+            wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, row_css))
+            assert api.call("GET", f"/api/webhooks/{hook['id']}")[0] == 404
+            no_csp_violation()
+
+        def webhooks_admins_only_notice_for_a_member():
+            status, created = api.call("POST", "/api/api-keys", {"name": "webhook member", "role": "member"})
+            assert status == 201, (status, created)
+            assert Api(base, created["key"]).call("GET", "/api/webhooks")[0] == 403
+            driver.execute_script("sessionStorage.clear()")
+            sign_in(created["key"])
+            try:
+                go("#/settings")
+                notice = wait.until(EC.presence_of_element_located((By.ID, "webhooks-admin-only")))
+                assert "admins" in notice.text, notice.text
+                assert not driver.find_elements(By.ID, "new-webhook"), "no webhook form for a member"
+                assert not driver.find_elements(By.CSS_SELECTOR, "#webhooks .error"), "a notice, not an error"
+            finally:
+                driver.execute_script("sessionStorage.clear()")
+                sign_in(key)
+
         run.check("the dashboard is served with its policy and leaves the API alone", headers_and_policy)
         run.check("sign in keeps the key in sessionStorage only", sign_in_page)
         run.check("the overview's score is the API's", overview_score_is_the_apis)
@@ -644,10 +836,13 @@ def main():
         run.check("the exceptions queue: approve another's request, never one's own", exceptions_queue_with_four_eyes)
         run.check("attestations due on the overview and on the repository page", attestations_due_and_on_the_repository_page)
         run.check("the alert queue and a four-eyes decision", alert_queue_and_four_eyes_decision)
+        run.check("a webhook from Settings: secret once, a signed ping delivered, redelivered; a private address refused", webhook_ping_signed_and_delivered)
+        run.check("webhooks: a member sees that admins manage them", webhooks_admins_only_notice_for_a_member)
         run.check("sign in with a bearer token", bearer_token_sign_in)
         run.check("a locked framework shows the upgrade prompt", locked_framework_shows_the_upgrade_prompt)
     finally:
         driver.quit()
+        receiver.close()
         proc.terminate()
         try:
             proc.wait(timeout=20)

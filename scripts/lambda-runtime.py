@@ -6,20 +6,25 @@ the Lambda service; each function's own binary (what `main.rs` wires) is started
 environment Lambda would give it and invoked with its `events/` fixtures through
 `cargo lambda invoke --data-file`. The responses are checked, and the time from the process's
 start to the answer of its first event (cold start: process start, configuration, store client,
-first request) is printed per function.
+first request) is printed per function. EventBridge is a stub on loopback (PutEvents only,
+each entry kept and accepted), reached through the SDK's AWS_ENDPOINT_URL_EVENTBRIDGE.
 
 Run by scripts/test.sh (which starts DynamoDB Local and the S3 server, s3s-fs); alone, it
 starts its own DynamoDB Local and needs S3_ENDPOINT, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY
 (scripts/s3-local.sh start).
 """
+import http.server
 import itertools
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 
 from local_server import free_port
 
@@ -27,13 +32,27 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
 BIN = os.path.join(TARGET, "debug")
 
-# (function, fixture, expected HTTP status or None for event functions)
+# (function, fixture, expected HTTP status (or a tuple of the accepted ones) or None for event
+# functions)
 PLAN = [
     ("admin-api", "health.json", 200),
     ("admin-api", "create-api-key.json", 201),
     ("admin-api", "list-api-keys.json", 200),
     ("admin-api", "revoke-api-key.json", 404),
     ("admin-api", "list-audit-logs.json", 200),
+    # A webhook (to an address where nothing answers) through all its routes, its ping's
+    # delivery read and redelivered (or refused, an attempt being already scheduled), then
+    # deleted: notify, below, finds no webhook to call.
+    ("admin-api", "create-webhook.json", 201),
+    ("admin-api", "list-webhooks.json", 200),
+    ("admin-api", "get-webhook.json", 200),
+    ("admin-api", "update-webhook.json", 200),
+    ("admin-api", "rotate-webhook-secret.json", 200),
+    ("admin-api", "ping-webhook.json", 202),
+    ("admin-api", "list-webhook-deliveries.json", 200),
+    ("admin-api", "get-webhook-delivery.json", 200),
+    ("admin-api", "redeliver-webhook-delivery.json", (202, 409)),
+    ("admin-api", "delete-webhook.json", 204),
     ("frameworks-api", "list-frameworks.json", 200),
     ("frameworks-api", "set-enabled-frameworks.json", 200),
     ("frameworks-api", "list-controls.json", 200),
@@ -79,9 +98,77 @@ PLAN = [
     ("dashboard", "get-asset.json", 200),
     ("dashboard", "get-missing-asset.json", 404),
     ("rescore", "scan-inserted.json", None),
+    # The same stream record: its scan.ingested event on the bus (the stub); then the minute's
+    # schedule (due retries and reminders).
+    ("notify", "scan-inserted.json", None),
+    ("notify", "scheduled.json", None),
     ("audit-log-export", "audit-entries.json", None),
     ("trend-snapshot", "scheduled.json", None),
 ]
+
+
+class EventBridgeStub:
+    """EventBridge's PutEvents (AWS JSON 1.1, what the SDK posts): every entry kept, each one
+    accepted."""
+
+    def __init__(self):
+        self.entries = []
+        stub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                if self.headers.get("x-amz-target") != "AWSEvents.PutEvents":
+                    return self.answer(400, {"__type": "UnknownOperationException"})
+                entries = json.loads(body or b"{}").get("Entries", [])
+                stub.entries.extend(entries)
+                self.answer(200, {"FailedEntryCount": 0,
+                                  "Entries": [{"EventId": str(uuid.uuid4())} for _ in entries]})
+
+            def answer(self, status, doc):
+                data = json.dumps(doc).encode("utf-8")
+                self.send_response(status)
+                self.send_header("content-type", "application/x-amz-json-1.1")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def scan_ingested_on_the_bus(entries, bus, org_id):
+    """The failures, if any, of the scan.ingested event of events/notify/scan-inserted.json."""
+    found = [e for e in entries if e.get("DetailType") == "scan.ingested"]
+    if not found:
+        return [f"notify: no scan.ingested event put on the bus: {entries}"]
+    entry = found[0]
+    detail = json.loads(entry.get("Detail") or "null")
+    data = (detail or {}).get("data") or {}
+    problems = []
+    if entry.get("Source") != "compliance-api":
+        problems.append(f"Source {entry.get('Source')!r}")
+    if entry.get("EventBusName") != bus:
+        problems.append(f"EventBusName {entry.get('EventBusName')!r}, expected {bus!r}")
+    if not isinstance(detail, dict) or detail.get("type") != "scan.ingested":
+        problems.append(f"detail type {(detail or {}).get('type')!r}")
+    elif not re.fullmatch(r"evt_[0-9a-f]{26}", str(detail.get("id"))):
+        problems.append(f"event id {detail.get('id')!r}")
+    if (detail or {}).get("org_id") != org_id:
+        problems.append(f"org_id {(detail or {}).get('org_id')!r}")
+    if (data.get("repo_id"), data.get("scan_id"), data.get("findings")) != (1, "0019a6f0c1e2f3a4b5c6d", 3):
+        problems.append(f"data {data}")
+    return [f"notify: scan.ingested on the bus: {p}: {entry}" for p in problems]
 
 
 def wait_port(port, timeout=60):
@@ -134,6 +221,9 @@ def main():
         "UPLOADS_BUCKET": bucket,
     })
     emulator = None
+    bridge = EventBridgeStub()
+    bus = f"runtime-{os.getpid()}-events"
+    env.update({"EVENT_BUS_NAME": bus, "AWS_ENDPOINT_URL_EVENTBRIDGE": bridge.url})
     try:
         packages = sorted({f for f, _, _ in PLAN}) + ["compliance-cli"]
         run(["cargo", "build", "--quiet"] + [a for p in packages for a in ("-p", p)], env, cwd=ROOT)
@@ -187,9 +277,21 @@ def main():
                         failures.append(f"{function}/{fixture}: invoke failed: {out.stderr.strip()}")
                         continue
                     answer = json.loads(out.stdout)
+                    if not isinstance(answer, dict):
+                        failures.append(f"{function}/{fixture}: not a JSON object: {answer}")
+                        continue
                     if fixture == "create-audit.json" and answer.get("statusCode") == 201:
                         body = json.loads(answer["body"])
                         created.update({"AUDIT_ID": body["audit_id"], "POLICY_ID": body["policy_id"]})
+                    if fixture == "create-webhook.json" and answer.get("statusCode") == 201:
+                        hook = json.loads(answer["body"])
+                        created["WEBHOOK_ID"] = hook["id"]
+                        if not re.fullmatch(r"wh_[0-9a-z]{26}", hook["id"]) or not str(hook.get("secret")).startswith("whsec_"):
+                            failures.append(f"{function}/{fixture}: id or secret: {hook}")
+                    if fixture == "ping-webhook.json" and answer.get("statusCode") == 202:
+                        created["DELIVERY_ID"] = json.loads(answer["body"])["id"]
+                        if not re.fullmatch(r"evt_[0-9a-f]{26}", created["DELIVERY_ID"]):
+                            failures.append(f"{function}/{fixture}: delivery id {created['DELIVERY_ID']}")
                     if fixture == "request-exception.json" and answer.get("statusCode") == 201:
                         created["EXCEPTION_ID"] = json.loads(answer["body"])["exception_id"]
                     if fixture == "create-upload.json" and answer.get("statusCode") == 201:
@@ -203,8 +305,19 @@ def main():
                         upload = json.loads(answer["body"])
                         if upload.get("status") != "complete" or not upload.get("scan_id"):
                             failures.append(f"{function}/{fixture}: upload not complete: {upload}")
-                    if expected is not None and answer.get("statusCode") != expected:
+                    accepted = expected if isinstance(expected, tuple) else (expected,)
+                    if expected is not None and answer.get("statusCode") not in accepted:
                         failures.append(f"{function}/{fixture}: status {answer.get('statusCode')}, expected {expected}: {answer.get('body')}")
+                    # notify: the stream batch wholly processed, its scan.ingested event on the
+                    # bus; the schedule answers an object of counts ({"delivered": n, ...}).
+                    if function == "notify" and fixture == "scan-inserted.json":
+                        if answer.get("batchItemFailures") != []:
+                            failures.append(f"{function}/{fixture}: expected {{\"batchItemFailures\": []}}, got {answer}")
+                        failures.extend(scan_ingested_on_the_bus(bridge.entries, bus, org_id))
+                    if function == "notify" and "delivered" in answer:
+                        n = answer["delivered"]
+                        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+                            failures.append(f"{function}/{fixture}: delivered is not a count: {answer}")
                     if expected is None and answer.get("batchItemFailures"):
                         failures.append(f"{function}/{fixture}: batch item failures {answer['batchItemFailures']}")
                     if function == "trend-snapshot" and not answer.get("complete"):
@@ -229,6 +342,7 @@ def main():
         if emulator is not None:
             os.killpg(emulator.pid, 15)
             emulator.wait(timeout=10)
+        bridge.close()
         if started_ddb:
             subprocess.run([os.path.join(ROOT, "scripts/dynamodb-local.sh"), "stop"])
 

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use compliance_domain::time::Clock;
+use compliance_events::deliver::Deliverer;
 use compliance_services::audit_log::AuditLogItem;
 use compliance_services::scans::ScanRecord;
 use compliance_store::change_feed::RETENTION_SECONDS;
@@ -28,34 +29,53 @@ pub struct Subscription {
     pub batch_size: usize,
     /// Retries of a failing batch before its failed record goes to the dead letters.
     pub max_retries: u32,
-    /// The event filter: `{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": ...}}}`.
-    pub inserted_entity: &'static str,
+    /// The event filter: the changes (`eventName`) and the new image's `entity` it lets
+    /// through, as the template's `FilterCriteria` do.
+    pub filter: &'static [(&'static [ChangeKind], &'static [&'static str])],
 }
 
 impl Subscription {
     fn matches(&self, change: &Change) -> bool {
-        change.kind == ChangeKind::Insert
-            && change
-                .new_image
-                .as_ref()
-                .and_then(|i| i.get(ENTITY))
-                .and_then(Value::as_str)
-                == Some(self.inserted_entity)
+        let entity = change
+            .new_image
+            .as_ref()
+            .and_then(|i| i.get(ENTITY))
+            .and_then(Value::as_str);
+        self.filter.iter().any(|(kinds, entities)| {
+            kinds.contains(&change.kind) && entity.is_some_and(|e| entities.contains(&e))
+        })
     }
 }
+
+const INSERT: &[ChangeKind] = &[ChangeKind::Insert];
+const INSERT_OR_MODIFY: &[ChangeKind] = &[ChangeKind::Insert, ChangeKind::Modify];
 
 pub const RESCORE: Subscription = Subscription {
     name: "rescore",
     batch_size: 25,
     max_retries: 5,
-    inserted_entity: ScanRecord::ENTITY,
+    filter: &[(INSERT, &[ScanRecord::ENTITY])],
 };
 
 pub const AUDIT_STREAM: Subscription = Subscription {
     name: "audit-log-export",
     batch_size: 100,
     max_retries: 10,
-    inserted_entity: AuditLogItem::ENTITY,
+    filter: &[(INSERT, &[AuditLogItem::ENTITY])],
+};
+
+/// The events consumer (`notify`), with the template's two filters.
+pub const NOTIFY: Subscription = Subscription {
+    name: "notify",
+    batch_size: 25,
+    max_retries: 5,
+    filter: &[
+        (INSERT, &["scan", "audit_run"]),
+        (
+            INSERT_OR_MODIFY,
+            &["repo_posture", "alert", "exception", "attestation"],
+        ),
+    ],
 };
 
 pub type Handler =
@@ -180,20 +200,31 @@ async fn deliver_next(
     Ok(true)
 }
 
-/// Starts both stream functions' consumers and the feed's trimming, as the table's stream and
-/// its two event source mappings do in AWS. Must be called within a Tokio runtime.
+/// Starts the stream functions' consumers and the feed's trimming, as the table's stream and
+/// its event source mappings do in AWS, and the webhook deliverer. Must be called within a
+/// Tokio runtime.
 pub fn spawn_stream_functions(
     store: Arc<dyn Store>,
     feed: Arc<dyn ChangeFeed>,
     sink: Arc<dyn audit_log_export::Sink>,
     dead_letters: DeadLetters,
     clock: Arc<dyn Clock>,
+    deliverer: Arc<Deliverer>,
 ) {
     let rescore_store = store.clone();
     let rescore: Handler = Arc::new(move |event| {
         let store = rescore_store.clone();
         Box::pin(async move { rescore::handle(store.as_ref(), event).await })
     });
+    let notify_store = store.clone();
+    let notify_clock = clock.clone();
+    let notify: Handler = Arc::new(move |event| {
+        let (store, clock) = (notify_store.clone(), notify_clock.clone());
+        Box::pin(async move {
+            compliance_events::handle_stream(store.as_ref(), None, event, clock.now()).await
+        })
+    });
+    spawn_deliverer(store.clone(), feed.clone(), deliverer, clock.clone());
     let export: Handler = Arc::new(move |event| {
         let (store, sink) = (store.clone(), sink.clone());
         Box::pin(
@@ -206,6 +237,7 @@ pub fn spawn_stream_functions(
         rescore,
         dead_letters.clone(),
     ));
+    tokio::spawn(consume(feed.clone(), NOTIFY, notify, dead_letters.clone()));
     tokio::spawn(consume(feed.clone(), AUDIT_STREAM, export, dead_letters));
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(Duration::from_secs(3600));
@@ -217,6 +249,37 @@ pub fn spawn_stream_functions(
                 Ok(n) => tracing::info!(removed = n, "trimmed the change feed"),
                 Err(e) => tracing::error!(error = %e, "could not trim the change feed"),
             }
+        }
+    });
+}
+
+/// The webhook deliverer and the reminders, as the `notify` function's schedule does in AWS,
+/// but at once: it looks again after every commit (a new delivery is one) and when the earliest
+/// pending attempt comes due. Its queue is in the store, so a restart resumes it.
+fn spawn_deliverer(
+    store: Arc<dyn Store>,
+    feed: Arc<dyn ChangeFeed>,
+    deliverer: Arc<Deliverer>,
+    clock: Arc<dyn Clock>,
+) {
+    tokio::spawn(async move {
+        let mut latest = feed.latest();
+        loop {
+            let fired = compliance_events::fire_reminders(store.as_ref(), None, clock.now()).await;
+            if let Err(e) = fired {
+                tracing::error!(error = %e, "reminders");
+            }
+            if let Err(e) = deliverer.run_due().await {
+                tracing::error!(error = %e, "webhook deliveries");
+            }
+            let wait = match deliverer.next_due().await {
+                Ok(Some(at)) => (at - clock.now())
+                    .to_std()
+                    .unwrap_or_default()
+                    .min(IDLE_POLL),
+                _ => IDLE_POLL,
+            };
+            let _ = tokio::time::timeout(wait, latest.changed()).await;
         }
     });
 }

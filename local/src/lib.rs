@@ -15,6 +15,9 @@ use axum::Router;
 use compliance_domain::identity::ActorKind;
 use compliance_domain::plans::{Plan, Role};
 use compliance_domain::time::SystemClock;
+use compliance_events::deliver::Deliverer;
+use compliance_events::schedule::RetrySchedule;
+use compliance_events::url_policy::UrlPolicy;
 use compliance_http::config::Config;
 use compliance_http::{finish, AppState};
 use compliance_services::api_keys;
@@ -54,6 +57,30 @@ pub enum StartError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Attempts in flight at once.
+const DELIVERY_CONCURRENCY: usize = 32;
+
+/// The webhook deliverer, with the retry schedule of `COMPLIANCE_WEBHOOK_RETRY_SCHEDULE`.
+fn deliverer(
+    store: Arc<dyn Store>,
+    clock: Arc<SystemClock>,
+    config: &Config,
+) -> Result<Arc<Deliverer>, StartError> {
+    let schedule = RetrySchedule::from_env().map_err(StartError::Config)?;
+    let policy = UrlPolicy {
+        allow_loopback: config.webhook_loopback,
+    };
+    Ok(Arc::new(Deliverer::new(
+        store,
+        clock,
+        policy,
+        schedule,
+        DELIVERY_CONCURRENCY,
+    )))
 }
 
 /// The local server's state: the configured store with, on the embedded store, the stream
@@ -80,6 +107,7 @@ pub async fn open(config: &Config, snapshots: Option<Duration>) -> Result<AppSta
                 Arc::new(sink),
                 events::DeadLetters(dir.join("stream-dead-letters.jsonl")),
                 clock.clone(),
+                deliverer(embedded.clone(), clock.clone(), config)?,
             );
             embedded
         }

@@ -33,3 +33,4 @@ mod store_contract;
 mod summary;
 mod template;
 mod uploads;
+mod webhooks;

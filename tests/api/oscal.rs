@@ -15,7 +15,7 @@ use test_support::{hs256_token, spawn_app_on, Backend};
 
 /// The project's tool virtualenv (`scripts/python-tools.sh` creates it; `scripts/test.sh` runs
 /// that first). Missing tools fail the test: the validators are part of the suite.
-fn tools_python() -> PathBuf {
+pub(crate) fn tools_python() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let bin = std::env::var_os("COMPLIANCE_TOOLS_BIN")
         .map(PathBuf::from)

@@ -1,13 +1,14 @@
-//! Lambda `admin-api`: the org's API keys and its audit log, plus the health check.
+//! Lambda `admin-api`: the org's API keys, its audit log and its webhooks, plus the health check.
 
 mod api_keys;
 mod audit_logs;
+mod webhooks;
 
 use axum::{Json, Router};
 use compliance_http::{finish, with_body_limit, AppState, Routes};
 use serde::Serialize;
 
-/// Request bodies here are a name and a role.
+/// Request bodies here are a name and a role, or a webhook (a URL of at most 2,048 characters).
 const BODY_LIMIT: usize = 16 * 1024;
 
 pub fn routes() -> Routes {
@@ -18,6 +19,25 @@ pub fn routes() -> Routes {
         .post("/api/api-keys", api_keys::create)
         .delete("/api/api-keys/{key_id}", api_keys::revoke)
         .get("/api/audit-logs", audit_logs::list)
+        .get("/api/webhooks", webhooks::list)
+        .post("/api/webhooks", webhooks::create)
+        .get("/api/webhooks/{webhook_id}", webhooks::get)
+        .patch("/api/webhooks/{webhook_id}", webhooks::update)
+        .delete("/api/webhooks/{webhook_id}", webhooks::delete)
+        .post("/api/webhooks/{webhook_id}/secret", webhooks::rotate_secret)
+        .post("/api/webhooks/{webhook_id}/ping", webhooks::ping)
+        .get(
+            "/api/webhooks/{webhook_id}/deliveries",
+            webhooks::list_deliveries,
+        )
+        .get(
+            "/api/webhooks/{webhook_id}/deliveries/{delivery_id}",
+            webhooks::get_delivery,
+        )
+        .post(
+            "/api/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+            webhooks::redeliver,
+        )
 }
 
 pub fn router(state: AppState) -> Router {

@@ -1,5 +1,6 @@
 //! Lambda `rescore`: the table's stream, filtered to newly stored scans, scores each scan as the
-//! org's settings stand and stores a trend point for it. Idempotent (a redelivered record finds
+//! org's settings stand and stores a trend point for it, and the repository's posture when the
+//! scan is its latest (whose change the events consumer tells as `score.changed`). Idempotent (a redelivered record finds
 //! its point written); a record that fails is reported as a batch item failure, so Lambda
 //! retries from it and nothing after it is lost.
 
@@ -8,6 +9,7 @@ use compliance_domain::ids::OrgId;
 use compliance_services::audit_log::{AuditContext, DEFAULT_RETENTION_DAYS};
 use compliance_services::exceptions::{self, Exception};
 use compliance_services::org_view::OrgView;
+use compliance_services::posture::{self, RepoPosture};
 use compliance_services::scans::{self, ScanRecord, StoredScan};
 use compliance_services::scores::{self, score_repo};
 use compliance_services::trends::{self, Source, TrendPoint};
@@ -32,12 +34,21 @@ async fn rescore(store: &dyn Store, record: EventRecord) -> Result<(), StoreErro
     let point =
         TrendPoint::from_report(&report, scan.scanned_at, Source::Scan, Some(&scan.scan_id));
     let written = trends::record(store, &org_id, scan.repo_id, &point, None).await?;
+    let posture = RepoPosture::from_report(
+        &org_id,
+        scan.repo_id,
+        &scan.scan_id,
+        scan.scanned_at,
+        &report,
+    );
+    let posture_replaced = posture::replace(store, &posture).await?;
     let resolved = resolve_absent(store, &org_id, &scan, &applying).await?;
     tracing::info!(
         %org_id,
         repo_id = %scan.repo_id,
         scan_id = %scan.scan_id,
         written,
+        posture_replaced,
         resolved,
         "rescored"
     );

@@ -53,6 +53,7 @@ static ASSETS: &[Asset] = &[
     asset!("js/overview.js", JS),
     asset!("js/repo.js", JS),
     asset!("js/settings.js", JS),
+    asset!("js/webhooks.js", JS),
     asset!("js/audit_trail.js", JS),
     asset!("js/exceptions.js", JS),
     asset!("js/alerts.js", JS),

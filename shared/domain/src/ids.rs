@@ -127,6 +127,34 @@ string_id!(
     }
 );
 
+string_id!(
+    /// A webhook: `wh_` and 26 lowercase letters and digits.
+    WebhookId,
+    "webhook id",
+    |id| {
+        id.len() == 29
+            && id.starts_with("wh_")
+            && id[3..]
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    }
+);
+
+string_id!(
+    /// An event (also each of its deliveries and their `webhook-id`): `evt_`, 10 hex digits of
+    /// seconds since the epoch and 16 of a hash of what it describes, so ids sort by time and the
+    /// same change always names the same event.
+    EventId,
+    "event id",
+    |id| {
+        id.len() == 30
+            && id.starts_with("evt_")
+            && id[4..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    }
+);
+
 /// A repository: a positive integer (within `i64`, as DynamoDB numbers and JSON clients hold
 /// it), the org's counter's value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

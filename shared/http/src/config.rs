@@ -12,6 +12,9 @@ pub struct Config {
     pub jwt: JwtConfig,
     pub api_key_cache: Duration,
     pub audit_retention_days: i64,
+    /// Webhooks may reach loopback receivers (plain `http` included): the local server only,
+    /// with `COMPLIANCE_WEBHOOK_ALLOW_LOOPBACK=1`.
+    pub webhook_loopback: bool,
 }
 
 impl Config {
@@ -26,6 +29,8 @@ impl Config {
                 "AUDIT_RETENTION_DAYS",
                 compliance_services::audit_log::DEFAULT_RETENTION_DAYS,
             )?,
+            webhook_loopback: std::env::var("COMPLIANCE_WEBHOOK_ALLOW_LOOPBACK").as_deref()
+                == Ok("1"),
         })
     }
 }

@@ -18,6 +18,8 @@ pub struct AppState {
     pub audit_retention_days: i64,
     pub clock: Arc<dyn Clock>,
     pub uploads: Option<Arc<UploadTarget>>,
+    /// See [`Config::webhook_loopback`].
+    pub webhook_loopback: bool,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             audit_retention_days: config.audit_retention_days,
             clock: Arc::new(SystemClock),
             uploads: None,
+            webhook_loopback: config.webhook_loopback,
         }
     }
 

@@ -64,6 +64,16 @@ labels! {
         AlertRecommended => "ALERT_RECOMMENDED",
         /// A second principal's decision on that recommendation.
         AlertDecided => "ALERT_DECIDED",
+        WebhookCreated => "WEBHOOK_CREATED",
+        /// Its URL, events, description or whether it is enabled changed.
+        WebhookUpdated => "WEBHOOK_UPDATED",
+        WebhookDeleted => "WEBHOOK_DELETED",
+        /// A new signing secret; the previous one signs too for a day.
+        WebhookSecretRotated => "WEBHOOK_SECRET_ROTATED",
+        /// Disabled by the system: its deliveries had failed for days.
+        WebhookDisabled => "WEBHOOK_DISABLED",
+        WebhookPinged => "WEBHOOK_PINGED",
+        WebhookRedelivered => "WEBHOOK_REDELIVERED",
     }
 }
 

@@ -14,6 +14,7 @@ pub mod key_secrets;
 pub mod org_view;
 pub mod orgs;
 pub mod paging;
+pub mod posture;
 pub mod repos;
 pub mod runtime;
 pub mod scans;

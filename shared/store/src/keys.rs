@@ -7,7 +7,9 @@
 //! character set checked when it was parsed) or is hashed first, so no input can contain `#`.
 
 use compliance_domain::identity::ActorKind;
-use compliance_domain::ids::{FrameworkKey, KeyId, OrgId, RepoId, ScanId, Uuid};
+use compliance_domain::ids::{
+    EventId, FrameworkKey, KeyId, OrgId, RepoId, ScanId, Uuid, WebhookId,
+};
 
 use crate::{Key, SortKeyRange};
 
@@ -324,6 +326,44 @@ pub const ITEM_TYPES: &[ItemType] = &[
         sk: "UPLOAD#{upload_id}",
         sample: || upload(&samples::org(), &samples::uuid()),
     },
+    ItemType {
+        item: "repo_posture",
+        pk: "ORG#{org}#REPO#{repo_id:010}",
+        sk: "POSTURE",
+        sample: || repo_posture(&samples::org(), samples::repo()),
+    },
+    ItemType {
+        item: "webhook",
+        pk: "ORG#{org}",
+        sk: "WEBHOOK#{webhook_id}",
+        sample: || webhook(&samples::org(), &samples::webhook()),
+    },
+    ItemType {
+        item: "webhook_delivery",
+        pk: "ORG#{org}#WEBHOOK#{webhook_id}",
+        sk: "DELIVERY#{event_id}",
+        sample: || webhook_delivery(&samples::org(), &samples::webhook(), &samples::event()),
+    },
+    ItemType {
+        item: "webhook_due",
+        pk: "WEBHOOKDUE#{shard}",
+        sk: "{due_ms:013}#{org}#{webhook_id}#{event_id}",
+        sample: || {
+            webhook_due(
+                3,
+                7,
+                &samples::org(),
+                &samples::webhook(),
+                &samples::event(),
+            )
+        },
+    },
+    ItemType {
+        item: "reminder_due",
+        pk: "REMINDERDUE#{shard}",
+        sk: "{due_ms:013}#{org}#{event_id}",
+        sample: || reminder_due(3, 7, &samples::org(), &samples::event()),
+    },
 ];
 
 /// The sample values of [`ItemType::sample`], and of each placeholder in the patterns.
@@ -361,6 +401,10 @@ pub mod samples {
         ("{alert_id}", "a1"),
         ("{seq:06}", "000007"),
         ("{snooze_key}", "s1"),
+        ("{webhook_id}", "wh_00000000000000000000000001"),
+        ("{event_id}", "evt_000000000100000000000000ab"),
+        ("{shard}", "3"),
+        ("{due_ms:013}", "0000000000007"),
     ];
 
     pub fn org() -> OrgId {
@@ -380,6 +424,12 @@ pub mod samples {
     }
     pub fn uuid() -> Uuid {
         Uuid::parse("00000000-0000-0000-0000-000000000001").expect("sample")
+    }
+    pub fn webhook() -> WebhookId {
+        WebhookId::parse("wh_00000000000000000000000001").expect("sample")
+    }
+    pub fn event() -> EventId {
+        EventId::parse("evt_000000000100000000000000ab").expect("sample")
     }
     pub fn owner() -> String {
         owner_segment(ActorKind::ApiKey, "k1")
@@ -927,4 +977,79 @@ pub fn attestation_file_parts(
 /// may run (the defaults when absent).
 pub fn compliance_settings(org: &OrgId) -> Key {
     Key::new(org_pk(org), "COMPLIANCE_SETTINGS")
+}
+
+/// What a repository's latest scored scan said of each control, written by the rescoring
+/// function; the table's stream carries its old and new images, from which `score.changed` is
+/// told.
+pub fn repo_posture(org: &OrgId, repo: RepoId) -> Key {
+    Key::new(format!("ORG#{org}#REPO#{repo:010}"), "POSTURE")
+}
+
+pub fn webhook(org: &OrgId, webhook: &WebhookId) -> Key {
+    Key::new(org_pk(org), format!("WEBHOOK#{webhook}"))
+}
+
+/// Every webhook of the org, oldest first (ids are not time-ordered: callers sort).
+pub fn webhooks(org: &OrgId) -> (String, SortKeyRange) {
+    (org_pk(org), SortKeyRange::Prefix("WEBHOOK#".into()))
+}
+
+fn webhook_pk(org: &OrgId, webhook: &WebhookId) -> String {
+    format!("ORG#{org}#WEBHOOK#{webhook}")
+}
+
+/// One event's delivery to one webhook: the key is taken once, so an event redelivered by the
+/// stream never makes a second delivery.
+pub fn webhook_delivery(org: &OrgId, webhook: &WebhookId, event: &EventId) -> Key {
+    Key::new(webhook_pk(org, webhook), format!("DELIVERY#{event}"))
+}
+
+/// A webhook's deliveries, by event id (so by time).
+pub fn webhook_deliveries(org: &OrgId, webhook: &WebhookId) -> (String, SortKeyRange) {
+    (
+        webhook_pk(org, webhook),
+        SortKeyRange::Prefix("DELIVERY#".into()),
+    )
+}
+
+/// Partitions of the queues of due work, so that no one partition takes every write.
+pub const DUE_SHARDS: u32 = 8;
+
+/// A delivery attempt due at `due_ms` (milliseconds since the epoch), in shard `shard`.
+pub fn webhook_due(
+    shard: u32,
+    due_ms: u64,
+    org: &OrgId,
+    webhook: &WebhookId,
+    event: &EventId,
+) -> Key {
+    Key::new(
+        format!("WEBHOOKDUE#{shard}"),
+        format!("{due_ms:013}#{org}#{webhook}#{event}"),
+    )
+}
+
+/// The attempts of a shard due by `now_ms`, earliest first.
+pub fn webhook_due_by(shard: u32, now_ms: u64) -> (String, SortKeyRange) {
+    (
+        format!("WEBHOOKDUE#{shard}"),
+        SortKeyRange::Between("0".into(), format!("{now_ms:013}~")),
+    )
+}
+
+/// A reminder (an event told by the clock, not by a change) due at `due_ms`.
+pub fn reminder_due(shard: u32, due_ms: u64, org: &OrgId, event: &EventId) -> Key {
+    Key::new(
+        format!("REMINDERDUE#{shard}"),
+        format!("{due_ms:013}#{org}#{event}"),
+    )
+}
+
+/// The reminders of a shard due by `now_ms`, earliest first.
+pub fn reminders_due_by(shard: u32, now_ms: u64) -> (String, SortKeyRange) {
+    (
+        format!("REMINDERDUE#{shard}"),
+        SortKeyRange::Between("0".into(), format!("{now_ms:013}~")),
+    )
 }

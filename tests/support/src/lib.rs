@@ -124,6 +124,7 @@ pub fn test_config(jwks_url: Option<String>) -> Config {
         },
         api_key_cache: Duration::from_secs(30),
         audit_retention_days: 400,
+        webhook_loopback: false,
     }
 }
 
@@ -179,8 +180,39 @@ pub async fn spawn_app_at(clock: Arc<dyn Clock>) -> TestApp {
 }
 
 /// The app as the local server runs it: on the embedded store, the stream functions fed in
-/// process from its change feed.
+/// process from its change feed. Webhooks may reach loopback receivers (the tests' own).
 pub async fn spawn_app_with(stores: TestStore, clock: Option<Arc<dyn Clock>>) -> TestApp {
+    spawn_app_full(stores, clock, true).await
+}
+
+/// The app with webhooks held to the rules of a deployment: no loopback receiver.
+pub async fn spawn_app_strict() -> TestApp {
+    spawn_app_full(store_for(Backend::Embedded).await, None, false).await
+}
+
+/// The retry schedule of the tests' deliverers: two quick retries.
+pub const TEST_RETRY_SCHEDULE: &str = "300ms,300ms";
+
+/// A deliverer as the local server makes one, with [`TEST_RETRY_SCHEDULE`].
+pub fn test_deliverer(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    allow_loopback: bool,
+) -> Arc<compliance_events::deliver::Deliverer> {
+    Arc::new(compliance_events::deliver::Deliverer::new(
+        store,
+        clock,
+        compliance_events::url_policy::UrlPolicy { allow_loopback },
+        compliance_events::schedule::RetrySchedule::parse(TEST_RETRY_SCHEDULE).unwrap(),
+        8,
+    ))
+}
+
+async fn spawn_app_full(
+    stores: TestStore,
+    clock: Option<Arc<dyn Clock>>,
+    webhook_loopback: bool,
+) -> TestApp {
     let TestStore { store, feed, dir } = stores;
     let clock = clock.unwrap_or_else(|| Arc::new(compliance_domain::time::SystemClock));
     let exported = Arc::new(audit_log_export::MemorySink::default());
@@ -191,9 +223,11 @@ pub async fn spawn_app_with(stores: TestStore, clock: Option<Arc<dyn Clock>>) ->
             exported.clone(),
             compliance_local::events::DeadLetters(dir.path().join("dead-letters.jsonl")),
             clock.clone(),
+            test_deliverer(store.clone(), clock.clone(), webhook_loopback),
         );
     }
-    let config = test_config(Some(serve_jwks().await));
+    let mut config = test_config(Some(serve_jwks().await));
+    config.webhook_loopback = webhook_loopback;
     // Uploads go to the server itself, as the local server's do, in a folder of the test's own.
     let uploads = tempfile::tempdir().expect("temp dir");
     let target = compliance_uploads::UploadTarget::local(uploads.path()).expect("upload target");

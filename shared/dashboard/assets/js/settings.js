@@ -1,14 +1,16 @@
 // Settings: the enabled frameworks (plan-locked ones with the 402's upgrade prompt), controls
-// marked Not Applicable, custom frameworks (errors shown at the field they name), API keys.
+// marked Not Applicable, custom frameworks (errors shown at the field they name), API keys,
+// webhooks (js/webhooks.js).
 import { api, all } from "./api.js";
 import { h, clear, field, select, errorBox, announce, uid, formatTime, table } from "./dom.js";
+import { webhooksSection } from "./webhooks.js";
 
 const CHECK_TYPES = ["secrets", "sast_security", "sast_crypto", "sast_auth", "scan_recency", "quality_gates", "pr_reviews", "sca_vulns", "code_quality", "iac_issues"];
 
 export async function renderSettings() {
   const frameworks = await api("/api/compliance/frameworks");
   const root = h("div", {}, h("h1", {}, "Settings"));
-  root.append(frameworksSection(frameworks), controlsSection(frameworks), customSection(), keysSection());
+  root.append(frameworksSection(frameworks), controlsSection(frameworks), customSection(), keysSection(), webhooksSection());
   return root;
 }
 

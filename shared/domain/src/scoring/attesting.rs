@@ -76,7 +76,7 @@ impl Attested {
 
     /// When it turns due soon: 30 days before its due date, or a third of its interval when
     /// that is shorter (a monthly attestation would otherwise never be current).
-    fn due_soon_from(&self) -> DateTime<Utc> {
+    pub fn due_soon_from(&self) -> DateTime<Utc> {
         let window = Duration::days(DUE_SOON_DAYS).min((self.due_at - self.effective_at) / 3);
         self.due_at - window
     }

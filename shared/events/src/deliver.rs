@@ -1,0 +1,293 @@
+//! The deliverer: claims due attempts, sends them (signed, 10-second timeout, no redirects,
+//! only to allowed addresses), records each attempt on its delivery and schedules the next
+//! one by the retry schedule. At least once: a deliverer that dies between sending and
+//! recording leaves its claim to expire, and the attempt is made again with the same
+//! `webhook-id` (receivers deduplicate on it).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use compliance_domain::time::Clock;
+use compliance_store::record::{Record, Records};
+use compliance_store::{keys, Condition, Query, Store, StoreError, WriteOp};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
+use tokio::sync::Semaphore;
+
+use crate::deliveries::{millis, Attempt, DeliveryStatus, Due, Outcome, StoredDelivery};
+use crate::schedule::RetrySchedule;
+use crate::url_policy::{self, GuardedResolver, Refusal, UrlPolicy};
+use crate::webhooks::{self, StoredWebhook};
+
+/// How long a receiver has to answer.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a claimed attempt stays claimed: past it, another deliverer makes it.
+const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+/// Due attempts read from each queue partition per round.
+const ROUND: usize = 200;
+
+pub struct Deliverer {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    client: reqwest::Client,
+    policy: UrlPolicy,
+    schedule: RetrySchedule,
+    sending: Arc<Semaphore>,
+}
+
+/// What one round did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Round {
+    pub attempted: usize,
+    pub delivered: usize,
+}
+
+impl Deliverer {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        policy: UrlPolicy,
+        schedule: RetrySchedule,
+        concurrency: usize,
+    ) -> Deliverer {
+        let client = reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .connect_timeout(TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy would connect on our behalf to whatever the name resolves to there.
+            .no_proxy()
+            .dns_resolver(Arc::new(GuardedResolver { policy }))
+            .pool_max_idle_per_host(concurrency)
+            .build()
+            .expect("the HTTP client's settings are valid");
+        Deliverer {
+            store,
+            clock,
+            client,
+            policy,
+            schedule,
+            sending: Arc::new(Semaphore::new(concurrency.max(1))),
+        }
+    }
+
+    /// Makes every attempt due now (at most a round's worth per queue partition); what it did.
+    pub async fn run_due(self: &Arc<Self>) -> Result<Round, StoreError> {
+        let now = self.clock.now();
+        let mut tasks = tokio::task::JoinSet::new();
+        for shard in 0..keys::DUE_SHARDS {
+            let (pk, range) = keys::webhook_due_by(shard, millis(now));
+            let query = Query::new(pk, range).limit(ROUND);
+            let (due, _): (Vec<Due>, _) = self.store.query_records(&query).await?;
+            for entry in due {
+                let Some(lease) = self.claim(&entry, now).await? else {
+                    continue;
+                };
+                let permit = self.sending.clone().acquire_owned().await;
+                let this = self.clone();
+                tasks.spawn(async move {
+                    let _permit = permit;
+                    this.attempt(lease).await
+                });
+            }
+        }
+        let mut round = Round::default();
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(Ok(Some(delivered))) => {
+                    round.attempted += 1;
+                    round.delivered += usize::from(delivered);
+                }
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => tracing::error!(error = %e, "webhook delivery not recorded"),
+                Err(e) => tracing::error!(error = %e, "webhook delivery task failed"),
+            }
+        }
+        Ok(round)
+    }
+
+    /// When the earliest pending attempt is due (`None`: none is).
+    pub async fn next_due(&self) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let mut earliest: Option<u64> = None;
+        for shard in 0..keys::DUE_SHARDS {
+            let (pk, range) = keys::webhook_due_by(shard, u64::MAX / 2);
+            let (first, _): (Vec<Due>, _) = self
+                .store
+                .query_records(&Query::new(pk, range).limit(1))
+                .await?;
+            if let Some(d) = first.first() {
+                earliest = Some(earliest.map_or(d.due_ms, |e| e.min(d.due_ms)));
+            }
+        }
+        Ok(earliest.and_then(|ms| DateTime::from_timestamp_millis(ms as i64)))
+    }
+
+    /// Moves the entry a lease ahead; `None` when another deliverer took it first.
+    async fn claim(&self, entry: &Due, now: DateTime<Utc>) -> Result<Option<Due>, StoreError> {
+        let lease = entry.at(now + LEASE);
+        let ops = vec![
+            WriteOp::delete_if(entry.key(), Condition::Exists),
+            lease.put(),
+        ];
+        match self.store.write(ops).await {
+            Ok(()) => Ok(Some(lease)),
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Makes the claimed attempt and records it; whether it was delivered (`None`: nothing to
+    /// send any more).
+    async fn attempt(&self, lease: Due) -> Result<Option<bool>, StoreError> {
+        let store = self.store.as_ref();
+        let delivery_key =
+            keys::webhook_delivery(&lease.org_id, &lease.webhook_id, &lease.event_id);
+        let delivery: Option<StoredDelivery> = store.get_record(&delivery_key).await?;
+        let webhook = webhooks::get_stored(store, &lease.org_id, &lease.webhook_id).await?;
+        let release = WriteOp::delete(lease.key());
+        let (Some(delivery), Some(webhook)) = (delivery, webhook) else {
+            // The webhook (and with it its deliveries) is gone.
+            store.write(vec![release]).await?;
+            return Ok(None);
+        };
+        if delivery.delivery.status != DeliveryStatus::Pending {
+            store.write(vec![release]).await?;
+            return Ok(None);
+        }
+        let now = self.clock.now();
+        let attempt_no = delivery.attempts_made + 1;
+        let attempt = if webhook.webhook.enabled || lease.manual {
+            self.send(&webhook, &delivery, attempt_no, now).await
+        } else {
+            Attempt {
+                attempt: attempt_no,
+                at: now,
+                status_code: None,
+                latency_ms: 0,
+                outcome: Outcome::Refused,
+                error: Some("the webhook is disabled".into()),
+            }
+        };
+        let delivered = attempt.outcome == Outcome::Delivered;
+        let retrying = !delivered && !lease.manual && webhook.webhook.enabled;
+        let next = retrying
+            .then(|| self.schedule.delay(delivery.retries_used))
+            .flatten()
+            .map(|delay| now + chrono::Duration::from_std(delay).unwrap_or(LEASE));
+        let mut after = delivery.clone().with_attempt(attempt);
+        after.delivery.next_attempt_at = next;
+        after.delivery.status = match (delivered, next) {
+            (true, _) => DeliveryStatus::Delivered,
+            (false, Some(_)) => DeliveryStatus::Pending,
+            (false, None) => DeliveryStatus::Failed,
+        };
+        if next.is_some() {
+            after.retries_used += 1;
+        }
+        let mut ops = vec![release, after.put()];
+        if let Some(at) = next {
+            ops.push(lease.at(at).put());
+        }
+        store.write(ops).await?;
+        if !lease.manual || delivered {
+            webhooks::note_outcome(store, &webhook, delivered, now).await?;
+        }
+        Ok(Some(delivered))
+    }
+
+    async fn send(
+        &self,
+        webhook: &StoredWebhook,
+        delivery: &StoredDelivery,
+        attempt: u32,
+        now: DateTime<Utc>,
+    ) -> Attempt {
+        let started = Instant::now();
+        let result = self.post(webhook, delivery, now).await;
+        let latency_ms = started.elapsed().as_millis() as u64;
+        let (status_code, outcome, error) = match result {
+            Ok(status) if status.is_success() => (Some(status.as_u16()), Outcome::Delivered, None),
+            Ok(status) if status.is_redirection() => (
+                Some(status.as_u16()),
+                Outcome::Failed,
+                Some("redirects are not followed".to_string()),
+            ),
+            Ok(status) => (Some(status.as_u16()), Outcome::Failed, None),
+            Err(Failure::Refused(r)) => (None, Outcome::Refused, Some(r.to_string())),
+            Err(Failure::Timeout) => (
+                None,
+                Outcome::Timeout,
+                Some(format!("no answer within {} s", TIMEOUT.as_secs())),
+            ),
+            Err(Failure::Other(e)) => (None, Outcome::Failed, Some(e)),
+        };
+        Attempt {
+            attempt,
+            at: now,
+            status_code,
+            latency_ms,
+            outcome,
+            error,
+        }
+    }
+
+    async fn post(
+        &self,
+        webhook: &StoredWebhook,
+        delivery: &StoredDelivery,
+        now: DateTime<Utc>,
+    ) -> Result<reqwest::StatusCode, Failure> {
+        let url = url_policy::check_resolved(&webhook.webhook.url, self.policy)
+            .await
+            .map_err(Failure::Refused)?;
+        let id = delivery.delivery.id.as_str();
+        let timestamp = now.timestamp();
+        let signatures: Vec<String> = webhook
+            .signing_secrets(now)
+            .iter()
+            .map(|s| crate::signing::signature(s, id, timestamp, &delivery.payload))
+            .collect();
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(
+            USER_AGENT,
+            HeaderValue::from_static("compliance-api-webhooks/1"),
+        );
+        let text = |s: &str| HeaderValue::from_str(s).map_err(|e| Failure::Other(e.to_string()));
+        headers.insert("webhook-id", text(id)?);
+        headers.insert("webhook-timestamp", text(&timestamp.to_string())?);
+        headers.insert("webhook-signature", text(&signatures.join(" "))?);
+        let response = self
+            .client
+            .post(url)
+            .headers(headers)
+            .body(delivery.payload.clone())
+            .send()
+            .await
+            .map_err(Failure::of)?;
+        Ok(response.status())
+    }
+}
+
+enum Failure {
+    Refused(Refusal),
+    Timeout,
+    Other(String),
+}
+
+impl Failure {
+    fn of(error: reqwest::Error) -> Failure {
+        if error.is_timeout() {
+            return Failure::Timeout;
+        }
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        let mut innermost = error.to_string();
+        while let Some(e) = source {
+            if let Some(refusal) = e.downcast_ref::<Refusal>() {
+                return Failure::Refused(refusal.clone());
+            }
+            innermost = e.to_string();
+            source = e.source();
+        }
+        Failure::Other(innermost)
+    }
+}
