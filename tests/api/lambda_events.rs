@@ -55,6 +55,62 @@ async fn admin_api() {
     );
 }
 
+/// The webhook routes as API Gateway hands them to `admin-api`: create, read, change,
+/// rotate, ping, the ping's delivery, redelivery refused while it is pending, delete.
+#[tokio::test]
+async fn admin_api_webhooks() {
+    let h = spawn_app().await;
+    let app = admin_api::app(h.state.clone());
+    let key = owner_key(&h).await;
+    let created = invoke_lambda(
+        &app,
+        &event_fixture("admin-api", "create-webhook.json", Some(&key)),
+    )
+    .await;
+    assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
+    assert!(created.body["secret"]
+        .as_str()
+        .unwrap()
+        .starts_with("whsec_"));
+    let id = created.body["id"].as_str().unwrap().to_string();
+    let ev = |name: &str, delivery: &str| {
+        event_fixture("admin-api", name, Some(&key))
+            .replace("WEBHOOK_ID", &id)
+            .replace("DELIVERY_ID", delivery)
+    };
+    let status = |name: &'static str, delivery: String| {
+        let (app, event) = (app.clone(), ev(name, &delivery));
+        async move { invoke_lambda(&app, &event).await }
+    };
+    let listed = status("list-webhooks.json", String::new()).await;
+    assert_eq!(listed.body["webhooks"][0]["id"], id.as_str());
+    assert_eq!(status("get-webhook.json", String::new()).await.status, 200);
+    let updated = status("update-webhook.json", String::new()).await;
+    assert_eq!(updated.status, 200, "{:?}", updated.body);
+    let rotated = status("rotate-webhook-secret.json", String::new()).await;
+    assert_eq!(rotated.status, 200, "{:?}", rotated.body);
+    let ping = status("ping-webhook.json", String::new()).await;
+    assert_eq!(ping.status, 202, "{:?}", ping.body);
+    let delivery = ping.body["id"].as_str().unwrap().to_string();
+    let deliveries = status("list-webhook-deliveries.json", String::new()).await;
+    assert_eq!(deliveries.body["deliveries"][0]["id"], delivery.as_str());
+    let one = status("get-webhook-delivery.json", delivery.clone()).await;
+    assert_eq!(one.body["payload"]["type"], "ping");
+    // 409 while the ping's attempt is pending, 202 once it was made (the fixture's address
+    // answers nothing, so when depends on the network).
+    let again = status("redeliver-webhook-delivery.json", delivery).await;
+    assert!(
+        [202, 409].contains(&again.status.as_u16()),
+        "{:?}",
+        again.body
+    );
+    assert_eq!(
+        status("delete-webhook.json", String::new()).await.status,
+        204
+    );
+    assert_eq!(status("get-webhook.json", String::new()).await.status, 404);
+}
+
 #[tokio::test]
 async fn frameworks_api() {
     let h = spawn_app().await;

@@ -357,6 +357,62 @@ async fn every_operation_answers_as_documented() {
     w.call(M::GET, "/api/no-such-route", admin, None, 404).await;
     w.call(M::PATCH, "/api/audits", admin, None, 405).await;
 
+    // Webhooks: to a receiver on loopback (the test app allows it), so a ping is delivered and
+    // may be redelivered.
+    let receiver = crate::webhooks::Receiver::start(0).await;
+    let hook = json!({"url": receiver.url, "events": ["scan.ingested"], "description": "CI"});
+    let created_hook = w
+        .call(M::POST, "/api/webhooks", admin, Some(hook.clone()), 201)
+        .await;
+    let private = json!({"url": "https://10.0.0.1/", "events": ["scan.ingested"]});
+    w.call(M::POST, "/api/webhooks", admin, Some(private), 400)
+        .await;
+    w.call(M::POST, "/api/webhooks", member, Some(hook), 403)
+        .await;
+    w.call(M::GET, "/api/webhooks", admin, None, 200).await;
+    let hook_path = format!("/api/webhooks/{}", created_hook["id"].as_str().unwrap());
+    w.call(M::GET, &hook_path, admin, None, 200).await;
+    w.call(
+        M::GET,
+        "/api/webhooks/wh_00000000000000000000000000",
+        admin,
+        None,
+        404,
+    )
+    .await;
+    let enabled = json!({"enabled": true});
+    w.call(M::PATCH, &hook_path, admin, Some(enabled), 200)
+        .await;
+    w.call(M::PATCH, &hook_path, admin, Some(json!({})), 400)
+        .await;
+    w.call(M::POST, &format!("{hook_path}/secret"), admin, None, 200)
+        .await;
+    let ping = w
+        .call(M::POST, &format!("{hook_path}/ping"), admin, None, 202)
+        .await;
+    receiver.wait_for("ping", 1).await;
+    let delivery_path = format!("{hook_path}/deliveries/{}", ping["id"].as_str().unwrap());
+    let delivered = test_support::eventually(std::time::Duration::from_secs(10), || async {
+        let d = app.get(&delivery_path).await.body;
+        (d["status"] == "delivered").then_some(())
+    })
+    .await;
+    assert!(delivered.is_some(), "the ping was delivered");
+    w.call(
+        M::GET,
+        &format!("{hook_path}/deliveries?limit=5"),
+        admin,
+        None,
+        200,
+    )
+    .await;
+    w.call(M::GET, &delivery_path, admin, None, 200).await;
+    let redeliver = format!("{delivery_path}/redeliver");
+    w.call(M::POST, &redeliver, admin, None, 202).await;
+    w.call(M::POST, &redeliver, admin, None, 409).await;
+    w.call(M::DELETE, &hook_path, admin, None, 204).await;
+    w.call(M::DELETE, &hook_path, admin, None, 404).await;
+
     // API keys and the audit log.
     let created = w
         .call(

@@ -26,7 +26,7 @@ use test_support::{
 
 /// One request a receiver got.
 #[derive(Clone, Debug)]
-struct Received {
+pub(crate) struct Received {
     headers: HashMap<String, String>,
     body: String,
 }
@@ -43,13 +43,13 @@ impl Received {
 
 /// A receiver on loopback: answers 500 to its first `failures` requests, then 200.
 #[derive(Clone)]
-struct Receiver {
-    url: String,
+pub(crate) struct Receiver {
+    pub(crate) url: String,
     got: Arc<Mutex<Vec<Received>>>,
 }
 
 impl Receiver {
-    async fn start(failures: usize) -> Receiver {
+    pub(crate) async fn start(failures: usize) -> Receiver {
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
         let answered = Arc::new(AtomicUsize::new(0));
         let seen = got.clone();
@@ -83,7 +83,7 @@ impl Receiver {
     }
 
     /// The requests of one event type, once at least `n` came (within 20 s).
-    async fn wait_for(&self, event_type: &str, n: usize) -> Vec<Received> {
+    pub(crate) async fn wait_for(&self, event_type: &str, n: usize) -> Vec<Received> {
         let found = eventually(Duration::from_secs(20), || async {
             let of_type: Vec<Received> = self
                 .received()
@@ -93,6 +93,9 @@ impl Receiver {
             (of_type.len() >= n).then_some(of_type)
         })
         .await;
+        for r in self.received() {
+            test_support::contract::check_event(&r.json());
+        }
         found.unwrap_or_else(|| {
             panic!(
                 "{n} {event_type} expected; got {:?}",
@@ -741,6 +744,144 @@ async fn attestation_reminders_fire_once_and_not_after_a_renewal() {
     deliver_at(&app, renewed_due_soon).await;
     let third = receiver.wait_for("attestation.due", 3).await;
     assert_eq!(third[2].json()["data"]["state"], "due_soon");
+}
+
+/// A SARIF report of one run that did not complete.
+fn failed_run() -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "semgrep", "version": "1.99.0"}},
+            "invocations": [{"executionSuccessful": false,
+                "toolExecutionNotifications": [{"level": "error", "message": {"text": "out of memory"}}]}],
+            "results": []
+        }]
+    }))
+    .unwrap()
+}
+
+/// Every event type, each from the change that tells it, to a receiver subscribed to all: each
+/// payload as the document's `webhooks` describe it.
+#[tokio::test]
+async fn every_event_type_arrives_as_documented() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start(0).await;
+    let all: Vec<&str> = EventType::ALL
+        .iter()
+        .filter(|t| t.subscribable())
+        .map(|t| t.as_str())
+        .collect();
+    create_webhook(&app, &receiver.url, json!(all)).await;
+    let repo_id = repo(&app).await;
+    scan(&app, repo_id, json!([])).await;
+    let scans = format!("/api/repos/{repo_id}/scans");
+    let resp = app
+        .post_bytes(&scans, "application/json", failed_run())
+        .await;
+    assert!(resp.status.is_success(), "{:?}", resp.body);
+
+    // An exception requested by a member, approved by an admin, expiring in 10 days.
+    let member = app.key_for(&app.org_id, Role::Member).await;
+    let expires = (Utc::now() + chrono::Duration::days(10)).to_rfc3339();
+    let request = json!({"scope": {"cwe": 79}, "kind": "risk_accepted",
+        "justification": "Compensating WAF rule until the rewrite ships.", "expires_at": expires});
+    let base = format!("/api/repos/{repo_id}/exceptions");
+    let resp = app
+        .call(Method::POST, &base, Some(&member), Some(request))
+        .await;
+    assert_eq!(resp.status, StatusCode::CREATED, "{:?}", resp.body);
+    let exception = resp.body["exception_id"].as_str().unwrap().to_string();
+    let approve = format!("{base}/{exception}/approve");
+    let resp = app
+        .post(&approve, json!({"reason": "WAF rule verified"}))
+        .await;
+    assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+
+    // An audit run whose findings open alerts; one closed as a confirmed risk, recommended.
+    let officer = test_support::hs256_token(&app.org_id, "admin", json!({"sub": "officer-1"}));
+    let (audit, _) = crate::audit_runs::create_audit(&app, &officer, "aml").await;
+    let records = crate::audit_runs::ndjson(&crate::audit_runs::aml_records());
+    let runs = format!("/api/audits/{audit}/runs");
+    let run = crate::audit_runs::run_ndjson(&app, &officer, &runs, records).await;
+    assert_eq!(run.status, StatusCode::CREATED, "{:?}", run.body);
+    let opened = receiver.wait_for("alert.opened", 1).await;
+    let alert = opened[0].json()["data"]["alert_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let one = format!("/api/audits/{audit}/alerts/{alert}");
+    for step in [
+        json!({"to": "investigating"}),
+        json!({"to": "closed", "outcome": "confirmed_risk", "reason": "Structuring pattern"}),
+    ] {
+        let path = format!("{one}/transitions");
+        let resp = app
+            .with_bearer(Method::POST, &path, &officer, Some(step))
+            .await;
+        assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+    }
+    let recommendation =
+        json!({"recommendation": "file_report", "narrative": "Cash split below the threshold."});
+    let path = format!("{one}/recommendation");
+    let resp = app
+        .with_bearer(Method::POST, &path, &officer, Some(recommendation))
+        .await;
+    assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+
+    // A control attested 80 days ago, quarterly: due soon now.
+    let framework = json!({"key": "policies", "name": "Company policies",
+        "controls": [{"id": "POL-1", "name": "Access review done", "check_type": "manual"}]});
+    let resp = app
+        .post("/api/compliance/custom-frameworks", framework)
+        .await;
+    assert_eq!(resp.status, StatusCode::OK, "{:?}", resp.body);
+    let effective = (Utc::now() - chrono::Duration::days(80)).to_rfc3339();
+    let body = json!({"statement": "Access review done.", "owner": "secops@example.com",
+        "effective_at": effective, "review_interval": "quarterly"});
+    let path = "/api/compliance/frameworks/policies/controls/POL-1/attestation";
+    assert_eq!(app.put(path, body).await.status, StatusCode::OK);
+
+    for event_type in [
+        "scan.ingested",
+        "score.changed",
+        "scan.run_failed",
+        "exception.requested",
+        "exception.decided",
+        "audit_run.completed",
+        "attestation.due",
+    ] {
+        receiver.wait_for(event_type, 1).await;
+    }
+    let failed = receiver.wait_for("scan.run_failed", 1).await[0].json();
+    assert_eq!(failed["data"]["tool"], "semgrep");
+    assert!(failed["data"]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("out of memory"));
+    let decided = receiver.wait_for("exception.decided", 1).await[0].json();
+    assert_eq!(decided["data"]["decision"], "approved");
+    let run = receiver.wait_for("audit_run.completed", 1).await[0].json();
+    assert_eq!(run["data"]["audit_id"], audit.as_str());
+
+    // A month on: the exception's last day, the attestation overdue, the decision due.
+    let later = Utc::now() + chrono::Duration::days(31);
+    let fired = compliance_events::fire_reminders(app.store(), None, later)
+        .await
+        .unwrap();
+    assert_eq!(fired, 3);
+    deliver_at(&app, later).await;
+    let expiring = receiver.wait_for("exception.expiring", 1).await;
+    assert_eq!(
+        expiring.len(),
+        1,
+        "the 14-day reminder was past when approved"
+    );
+    assert_eq!(expiring[0].json()["data"]["days_left"], 1);
+    let due = receiver.wait_for("alert.decision_due", 1).await[0].json();
+    assert_eq!(due["data"]["alert_id"], alert.as_str());
+    assert_eq!(due["data"]["recommendation"], "file_report");
+    let attestation = receiver.wait_for("attestation.due", 2).await;
+    assert_eq!(attestation[1].json()["data"]["state"], "overdue");
 }
 
 /// Makes the attempts due at `at` (a time the tests moved the clock to).

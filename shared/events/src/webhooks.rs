@@ -159,7 +159,7 @@ pub(crate) async fn stored(
     let (pk, range) = keys::webhooks(org_id);
     let query = Query::new(pk, range).limit(MAX_WEBHOOKS * 2);
     let (mut all, _): (Vec<StoredWebhook>, _) = store.query_records(&query).await?;
-    all.sort_by(|a, b| a.webhook.created_at.cmp(&b.webhook.created_at));
+    all.sort_by_key(|a| a.webhook.created_at);
     Ok(all)
 }
 

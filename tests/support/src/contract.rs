@@ -154,3 +154,28 @@ fn resolve(response: &'static Value) -> &'static Value {
         None => response,
     }
 }
+
+/// Panics when an event's payload (a webhook body) is not what the document's `webhooks` entry
+/// for its type describes.
+pub fn check_event(payload: &Value) {
+    let event_type = payload["type"].as_str().expect("an event has a type");
+    let schema = document()["webhooks"][event_type]
+        .pointer("/post/requestBody/content/application~1json/schema")
+        .unwrap_or_else(|| panic!("the document has no webhook `{event_type}`"));
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "allOf": [schema],
+        "components": document()["components"],
+    });
+    let validator = jsonschema::validator_for(&root)
+        .unwrap_or_else(|e| panic!("{event_type}: unusable schema: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(payload)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{event_type}: the payload breaks the documented schema:\n{}\npayload: {payload}",
+        errors.join("\n")
+    );
+}
