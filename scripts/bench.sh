@@ -5,15 +5,15 @@
 #      for x86_64 (cargo build --release) and arm64 (cargo lambda build --release --arm64, as
 #      `sam build` does; the baseline built on its own so that its features stay its own);
 #   2. the criterion benchmarks (cargo bench -p compliance-domain --bench ingest_and_score);
-#   3. scripts/bench-ingest-http.sh and scripts/bench-score-rps.sh, when present (their
-#      `name=value` lines become rows);
+#   3. scripts/bench-ingest-http.sh, scripts/bench-score-rps.sh and scripts/bench-webhooks.sh,
+#      when present (their `name=value` lines become rows);
 #   4. each function's init, exec -> first event answered, beside the hello-world, against
 #      scripts/runtime_stub.py (x86_64 release binaries, interleaved runs, medians);
 #   5. the binary sizes;
 #   6. the daily snapshot's throughput (scripts/bench-snapshot.sh, 10k repositories).
 # Needs what scripts/test.sh needs (Java 17 and Node for DynamoDB Local) and cargo-lambda with
 # zig (scripts/python-tools.sh installs both into .tools/venv). BENCH_SKIP="criterion ingest-http
-# score-rps snapshot arm64" skips steps by name; BENCH_INIT_RUNS (20) sets the init runs;
+# score-rps webhooks snapshot arm64" skips steps by name; BENCH_INIT_RUNS (20) sets the init runs;
 # BENCH_NO_BUILD=1 measures the binaries already built.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -21,7 +21,7 @@ cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 skip=" ${BENCH_SKIP:-} "
 skipped() { [[ "$skip" == *" $1 "* ]]; }
-functions=(admin-api frameworks-api custom-frameworks-api scans-api scores-api audits-api dashboard rescore audit-log-export trend-snapshot)
+functions=(admin-api frameworks-api custom-frameworks-api scans-api scores-api audits-api dashboard rescore audit-log-export trend-snapshot notify)
 http_functions=(admin-api frameworks-api custom-frameworks-api scans-api scores-api audits-api)
 tmp="$(mktemp -d /tmp/bench.XXXXXX)"
 ddb_pid=""
@@ -57,7 +57,7 @@ if ! skipped criterion; then
   cargo bench -p compliance-domain --bench ingest_and_score 2>&1 | tee "$tmp/criterion.log" >&2
 fi
 
-for script in bench-ingest-http bench-score-rps; do
+for script in bench-ingest-http bench-score-rps bench-webhooks; do
   name="${script#bench-}"
   if [ -x "scripts/$script.sh" ] && ! skipped "$name"; then
     step "scripts/$script.sh"
@@ -95,6 +95,7 @@ add_target hello-lambda events/admin-api/health.json
 for f in "${http_functions[@]}"; do add_target "$f" events/admin-api/health.json; done
 add_target rescore "$tmp/empty-batch.json"
 add_target audit-log-export "$tmp/empty-batch.json"
+add_target notify "$tmp/empty-batch.json"
 add_target trend-snapshot events/trend-snapshot/scheduled.json
 python3 scripts/runtime_stub.py --runs "${BENCH_INIT_RUNS:-20}" \
   --env COMPLIANCE_STORE=dynamodb --env COMPLIANCE_TABLE=bench-init \
@@ -138,8 +139,10 @@ if os.path.exists(log):
             "≤ 20 µs" if "score" in name.lower() else "")
         row(f"criterion: {name}", time + (f", {thrpt}" if thrpt else ""), target)
 
-targets = {"score_rps_ratio": "≥ 0.5×", "speedup": "≥ 20×", "rss_ratio": "≤ 2× the report"}
-for script in ("bench-ingest-http", "bench-score-rps"):
+targets = {"score_rps_ratio": "≥ 0.5×", "speedup": "≥ 20×", "rss_ratio": "≤ 2× the report",
+           "webhook_deliveries_per_s": "≥ 1,000/s", "webhook_lost": "0", "webhook_doubled": "0",
+           "kill9_doubled": "0", "webhook_bad_signatures": "0"}
+for script in ("bench-ingest-http", "bench-score-rps", "bench-webhooks"):
     path = os.path.join(tmp, script + ".out")
     if os.path.exists(os.path.join(tmp, script + ".failed")):
         row(f"scripts/{script}.sh", "failed (see its output)", "")

@@ -101,6 +101,9 @@ impl DeadLetters {
     }
 }
 
+/// How long the deliverer claims new attempts in one round (it then looks at the queue again).
+const CLAIMING: Duration = Duration::from_secs(30);
+
 /// How long an idle consumer waits before looking at the feed again anyway.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
@@ -269,7 +272,7 @@ fn spawn_deliverer(
             if let Err(e) = fired {
                 tracing::error!(error = %e, "reminders");
             }
-            if let Err(e) = deliverer.run_due().await {
+            if let Err(e) = deliverer.run_due(CLAIMING).await {
                 tracing::error!(error = %e, "webhook deliveries");
             }
             let wait = match deliverer.next_due().await {

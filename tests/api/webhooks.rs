@@ -615,7 +615,10 @@ async fn once_per_subscription(backend: Backend) {
     let a = test_deliverer(store.clone(), clock.clone(), true);
     let b = test_deliverer(store.clone(), clock, true);
     // On the embedded store the local server's own deliverer races them too.
-    let (ra, rb) = tokio::join!(a.run_due(), b.run_due());
+    let (ra, rb) = tokio::join!(
+        a.run_due(Duration::from_secs(30)),
+        b.run_due(Duration::from_secs(30))
+    );
     assert!(ra.unwrap().attempted + rb.unwrap().attempted <= 1);
     receiver.wait_for("scan.ingested", 1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -773,12 +776,15 @@ async fn every_event_type_arrives_as_documented() {
         .collect();
     create_webhook(&app, &receiver.url, json!(all)).await;
     let repo_id = repo(&app).await;
-    scan(&app, repo_id, json!([])).await;
     let scans = format!("/api/repos/{repo_id}/scans");
     let resp = app
         .post_bytes(&scans, "application/json", failed_run())
         .await;
     assert!(resp.status.is_success(), "{:?}", resp.body);
+    // The latest scan has the finding the exception covers (else rescoring would resolve it).
+    let xss = json!([{"check_type": "sast_security", "severity": "high", "rule_id": "xss",
+        "message": "Reflected XSS", "cwe": [79]}]);
+    scan(&app, repo_id, xss).await;
 
     // An exception requested by a member, approved by an admin, expiring in 10 days.
     let member = app.key_for(&app.org_id, Role::Member).await;
@@ -888,7 +894,7 @@ async fn every_event_type_arrives_as_documented() {
 async fn deliver_at(app: &TestApp, at: chrono::DateTime<Utc>) {
     let clock: Arc<dyn Clock> = Arc::new(compliance_domain::time::ManualClock::new(at));
     let deliverer = test_deliverer(app.state.store.clone(), clock, true);
-    let round = deliverer.run_due().await.unwrap();
+    let round = deliverer.run_due(Duration::from_secs(30)).await.unwrap();
     assert!(round.attempted >= 1, "{round:?}");
 }
 

@@ -27,43 +27,89 @@ pub struct EventBridge {
     pub bus_name: String,
 }
 
+/// A PutEvents request's limit on its entries' size, with room for the other fields.
+const PUT_EVENTS_MAX_BYTES: usize = 250 * 1024;
+
 #[async_trait]
 impl Bus for EventBridge {
     async fn put(&self, events: &[Event]) -> Result<(), String> {
-        for batch in events.chunks(PUT_EVENTS_MAX) {
-            let entries = batch
-                .iter()
-                .map(|e| {
-                    PutEventsRequestEntry::builder()
-                        .event_bus_name(&self.bus_name)
-                        .source(SOURCE)
-                        .detail_type(e.event_type.as_str())
-                        .detail(e.payload())
-                        .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(
-                            e.timestamp.timestamp_millis(),
-                        ))
-                        .build()
-                })
-                .collect();
-            let out = self
-                .client
-                .put_events()
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| aws_sdk_eventbridge::error::DisplayErrorContext(e).to_string())?;
-            if out.failed_entry_count() > 0 {
-                let first = out
-                    .entries()
-                    .iter()
-                    .find_map(|e| e.error_message().map(str::to_string))
-                    .unwrap_or_default();
-                return Err(format!(
-                    "{} of {} events refused: {first}",
-                    out.failed_entry_count(),
-                    batch.len()
-                ));
+        let mut batch: Vec<(&Event, String)> = Vec::new();
+        let mut bytes = 0;
+        for event in events {
+            let detail = fitting_detail(event);
+            let size = entry_size(event, &detail);
+            if !batch.is_empty()
+                && (batch.len() == PUT_EVENTS_MAX || bytes + size > PUT_EVENTS_MAX_BYTES)
+            {
+                self.put_batch(&batch).await?;
+                batch.clear();
+                bytes = 0;
             }
+            bytes += size;
+            batch.push((event, detail));
+        }
+        if !batch.is_empty() {
+            self.put_batch(&batch).await?;
+        }
+        Ok(())
+    }
+}
+
+/// What EventBridge counts of an entry: its detail, detail type, source and bus name.
+fn entry_size(event: &Event, detail: &str) -> usize {
+    detail.len() + event.event_type.as_str().len() + SOURCE.len() + 64
+}
+
+/// The event's payload, or, when it is beyond what one entry may carry (a `score.changed` of a
+/// framework with hundreds of changed controls), the payload without its `controls` and with
+/// `controls_truncated: true` (webhooks get it whole).
+fn fitting_detail(event: &Event) -> String {
+    let payload = event.payload();
+    if payload.len() < PUT_EVENTS_MAX_BYTES {
+        return payload;
+    }
+    let mut trimmed = event.clone();
+    if let Some(data) = trimmed.data.as_object_mut() {
+        data.remove("controls");
+        data.insert("controls_truncated".into(), Value::Bool(true));
+    }
+    trimmed.payload()
+}
+
+impl EventBridge {
+    async fn put_batch(&self, batch: &[(&Event, String)]) -> Result<(), String> {
+        let entries = batch
+            .iter()
+            .map(|(e, detail)| {
+                PutEventsRequestEntry::builder()
+                    .event_bus_name(&self.bus_name)
+                    .source(SOURCE)
+                    .detail_type(e.event_type.as_str())
+                    .detail(detail)
+                    .time(aws_sdk_eventbridge::primitives::DateTime::from_millis(
+                        e.timestamp.timestamp_millis(),
+                    ))
+                    .build()
+            })
+            .collect();
+        let out = self
+            .client
+            .put_events()
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .map_err(|e| aws_sdk_eventbridge::error::DisplayErrorContext(e).to_string())?;
+        if out.failed_entry_count() > 0 {
+            let first = out
+                .entries()
+                .iter()
+                .find_map(|e| e.error_message().map(str::to_string))
+                .unwrap_or_default();
+            return Err(format!(
+                "{} of {} events refused: {first}",
+                out.failed_entry_count(),
+                batch.len()
+            ));
         }
         Ok(())
     }
@@ -99,8 +145,11 @@ pub struct Tick {
     pub delivered: usize,
 }
 
-/// How long the attempts after a stream batch may take: the rest waits for the schedule.
+/// How long attempts are claimed after a stream batch (the rest waits for the schedule); those
+/// claimed are then waited for (10 s each at most), within the function's 60 s.
 const AFTER_BATCH: Duration = Duration::from_secs(20);
+/// The same on the schedule.
+const ON_SCHEDULE: Duration = Duration::from_secs(30);
 
 impl Notify {
     fn bus(&self) -> Option<&dyn Bus> {
@@ -112,10 +161,8 @@ impl Notify {
         let now = self.clock.now();
         let response =
             compliance_events::handle_stream(self.store.as_ref(), self.bus(), event, now).await;
-        match tokio::time::timeout(AFTER_BATCH, self.deliverer.run_due()).await {
-            Ok(Err(e)) => tracing::error!(error = %e, "webhook deliveries after a batch"),
-            Err(_) => tracing::info!("webhook deliveries continue at the next schedule"),
-            Ok(Ok(_)) => {}
+        if let Err(e) = self.deliverer.run_due(AFTER_BATCH).await {
+            tracing::error!(error = %e, "webhook deliveries after a batch");
         }
         response
     }
@@ -126,7 +173,11 @@ impl Notify {
         let reminders = compliance_events::fire_reminders(self.store.as_ref(), self.bus(), now)
             .await
             .map_err(|e| e.to_string())?;
-        let round = self.deliverer.run_due().await.map_err(|e| e.to_string())?;
+        let round = self
+            .deliverer
+            .run_due(ON_SCHEDULE)
+            .await
+            .map_err(|e| e.to_string())?;
         Ok(Tick {
             reminders,
             attempted: round.attempted,

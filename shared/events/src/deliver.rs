@@ -21,15 +21,19 @@ use crate::webhooks::{self, StoredWebhook};
 
 /// How long a receiver has to answer.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a claimed attempt stays claimed: past it, another deliverer makes it.
-const LEASE: chrono::Duration = chrono::Duration::seconds(30);
+/// How long a claimed attempt stays claimed: past it, another deliverer makes it. Well above an
+/// attempt's longest (resolving, 5 s, and the answer, 10 s).
+const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// Due attempts read from each queue partition per round.
 const ROUND: usize = 200;
 
 pub struct Deliverer {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
+    /// For `https` URLs.
     client: reqwest::Client,
+    /// For plain `http` (loopback receivers, when the policy allows them).
+    loopback_client: reqwest::Client,
     policy: UrlPolicy,
     schedule: RetrySchedule,
     sending: Arc<Semaphore>,
@@ -50,46 +54,39 @@ impl Deliverer {
         schedule: RetrySchedule,
         concurrency: usize,
     ) -> Deliverer {
-        let client = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would connect on our behalf to whatever the name resolves to there.
-            .no_proxy()
-            .dns_resolver(Arc::new(GuardedResolver { policy }))
-            .pool_max_idle_per_host(concurrency)
-            .build()
-            .expect("the HTTP client's settings are valid");
+        let client = |loopback_only| {
+            reqwest::Client::builder()
+                .timeout(TIMEOUT)
+                .connect_timeout(TIMEOUT)
+                .redirect(reqwest::redirect::Policy::none())
+                // A proxy would connect on our behalf to whatever the name resolves to there.
+                .no_proxy()
+                .dns_resolver(Arc::new(GuardedResolver {
+                    policy,
+                    loopback_only,
+                }))
+                .pool_max_idle_per_host(concurrency)
+                .build()
+                .expect("the HTTP client's settings are valid")
+        };
         Deliverer {
             store,
             clock,
-            client,
+            client: client(false),
+            loopback_client: client(true),
             policy,
             schedule,
             sending: Arc::new(Semaphore::new(concurrency.max(1))),
         }
     }
 
-    /// Makes every attempt due now (at most a round's worth per queue partition); what it did.
-    pub async fn run_due(self: &Arc<Self>) -> Result<Round, StoreError> {
-        let now = self.clock.now();
+    /// Makes the attempts due (at most a round's worth per queue partition), claiming new ones
+    /// for `claiming` at most; then waits for every attempt it started, so none is cut off
+    /// between its answer and its record. What it did.
+    pub async fn run_due(self: &Arc<Self>, claiming: Duration) -> Result<Round, StoreError> {
+        let stop = Instant::now() + claiming;
         let mut tasks = tokio::task::JoinSet::new();
-        for shard in 0..keys::DUE_SHARDS {
-            let (pk, range) = keys::webhook_due_by(shard, millis(now));
-            let query = Query::new(pk, range).limit(ROUND);
-            let (due, _): (Vec<Due>, _) = self.store.query_records(&query).await?;
-            for entry in due {
-                let Some(lease) = self.claim(&entry, now).await? else {
-                    continue;
-                };
-                let permit = self.sending.clone().acquire_owned().await;
-                let this = self.clone();
-                tasks.spawn(async move {
-                    let _permit = permit;
-                    this.attempt(lease).await
-                });
-            }
-        }
+        let claimed = self.claim_due(stop, &mut tasks).await;
         let mut round = Round::default();
         while let Some(done) = tasks.join_next().await {
             match done {
@@ -102,7 +99,36 @@ impl Deliverer {
                 Err(e) => tracing::error!(error = %e, "webhook delivery task failed"),
             }
         }
-        Ok(round)
+        claimed.map(|()| round)
+    }
+
+    /// Claims due attempts until `stop`, each once a sending slot is free (so that its lease
+    /// starts when its attempt can), and starts them on `tasks`.
+    async fn claim_due(
+        self: &Arc<Self>,
+        stop: Instant,
+        tasks: &mut tokio::task::JoinSet<Result<Option<bool>, StoreError>>,
+    ) -> Result<(), StoreError> {
+        for shard in 0..keys::DUE_SHARDS {
+            let (pk, range) = keys::webhook_due_by(shard, millis(self.clock.now()));
+            let query = Query::new(pk, range).limit(ROUND);
+            let (due, _): (Vec<Due>, _) = self.store.query_records(&query).await?;
+            for entry in due {
+                if Instant::now() >= stop {
+                    return Ok(());
+                }
+                let permit = self.sending.clone().acquire_owned().await;
+                let Some(lease) = self.claim(&entry, self.clock.now()).await? else {
+                    continue;
+                };
+                let this = self.clone();
+                tasks.spawn(async move {
+                    let _permit = permit;
+                    this.attempt(lease).await
+                });
+            }
+        }
+        Ok(())
     }
 
     /// When the earliest pending attempt is due (`None`: none is).
@@ -183,11 +209,26 @@ impl Deliverer {
         if next.is_some() {
             after.retries_used += 1;
         }
-        let mut ops = vec![release, after.put()];
+        // Only while the claim holds: a deliverer that took over an expired lease records its
+        // own attempt, not this one as well.
+        let mut ops = vec![
+            WriteOp::delete_if(lease.key(), Condition::Exists),
+            after.put_if(Condition::Equals(
+                "attempts_made".into(),
+                serde_json::json!(delivery.attempts_made),
+            )),
+        ];
         if let Some(at) = next {
             ops.push(lease.at(at).put());
         }
-        store.write(ops).await?;
+        match store.write(ops).await {
+            Ok(()) => {}
+            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
+                tracing::warn!(delivery = %delivery.delivery.id, "attempt taken over; not recorded");
+                return Ok(None);
+            }
+            Err(e) => return Err(e),
+        }
         if !lease.manual || delivered {
             webhooks::note_outcome(store, &webhook, delivered, now).await?;
         }
@@ -243,7 +284,6 @@ impl Deliverer {
         let timestamp = now.timestamp();
         let signatures: Vec<String> = webhook
             .signing_secrets(now)
-            .iter()
             .map(|s| crate::signing::signature(s, id, timestamp, &delivery.payload))
             .collect();
         let mut headers = HeaderMap::new();
@@ -256,8 +296,11 @@ impl Deliverer {
         headers.insert("webhook-id", text(id)?);
         headers.insert("webhook-timestamp", text(&timestamp.to_string())?);
         headers.insert("webhook-signature", text(&signatures.join(" "))?);
-        let response = self
-            .client
+        let client = match url.scheme() {
+            "http" => &self.loopback_client,
+            _ => &self.client,
+        };
+        let response = client
             .post(url)
             .headers(headers)
             .body(delivery.payload.clone())

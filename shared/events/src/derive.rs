@@ -8,7 +8,7 @@ use compliance_domain::scoring::Attested;
 use compliance_domain::time::rfc3339;
 use compliance_services::attestations::Attestation;
 use compliance_services::exceptions::{Exception, ExceptionState};
-use compliance_services::posture::RepoPosture;
+use compliance_services::posture::{RepoPosture, Side};
 use compliance_services::scans::ScanRecord;
 use compliance_store::record::ENTITY;
 use compliance_store::stream::EventRecord;
@@ -154,57 +154,50 @@ fn scan(change: &Change, told: &mut Told) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// `score.changed` for each framework whose score or any control's status changed.
+/// `score.changed` when a framework stands otherwise on a repository's latest scan than on the
+/// scan before it (both scored by the same rules at the same time).
 fn posture(change: &Change, told: &mut Told) -> Result<(), StoreError> {
     let new: RepoPosture = change.new_as()?;
     let old: Option<RepoPosture> = change.old_as()?;
-    if old.as_ref().is_some_and(|o| o.scan_id == new.scan_id) {
+    if old.is_some_and(|o| o.scan_id == new.scan_id) {
         return Ok(());
     }
-    for (key, framework) in &new.frameworks {
-        let before = old.as_ref().and_then(|o| o.frameworks.get(key));
-        let controls: Vec<Value> = framework
-            .controls
-            .iter()
-            .filter_map(|(id, control)| {
-                let previous = before.and_then(|b| b.controls.get(id)).map(|c| c.status);
-                (previous != Some(control.status)).then(|| {
-                    json!({
-                        "id": id,
-                        "name": control.name,
-                        "previous_status": previous,
-                        "current_status": control.status,
-                    })
+    let current = &new.current;
+    if new.previous.as_ref().is_some_and(|p| p.same_as(current)) {
+        return Ok(());
+    }
+    let controls: Vec<Value> = current
+        .controls
+        .iter()
+        .filter_map(|(id, control)| {
+            let previous = new
+                .previous
+                .as_ref()
+                .and_then(|p| p.controls.get(id))
+                .map(|c| c.status);
+            (previous != Some(control.status)).then(|| {
+                json!({
+                    "id": id,
+                    "name": control.name,
+                    "previous_status": previous,
+                    "current_status": control.status,
                 })
             })
-            .collect();
-        let score_moved = before.is_none_or(|b| b.score != framework.score);
-        if controls.is_empty() && !score_moved {
-            continue;
-        }
-        let previous = match (&old, before) {
-            (Some(o), Some(b)) => {
-                json!({"score": b.score, "overall_score": o.overall_score, "posture": o.posture})
-            }
-            _ => Value::Null,
-        };
-        let data = json!({
-            "repo_id": new.repo_id,
-            "scan_id": new.scan_id,
-            "framework": key,
-            "framework_name": framework.name,
-            "previous": previous,
-            "current": {
-                "score": framework.score,
-                "overall_score": new.overall_score,
-                "posture": new.posture,
-            },
-            "controls": controls,
-        });
-        let what = format!("{}|{key}", new.scan_id);
-        told.events
-            .push(change.event(EventType::ScoreChanged, &new.org_id, &what, data));
-    }
+        })
+        .collect();
+    let side = |s: &Side| json!({"score": s.score, "overall_score": s.overall_score, "posture": s.posture});
+    let data = json!({
+        "repo_id": new.repo_id,
+        "scan_id": new.scan_id,
+        "framework": new.framework,
+        "framework_name": new.framework_name,
+        "previous": new.previous.as_ref().map(side),
+        "current": side(current),
+        "controls": controls,
+    });
+    let what = format!("{}|{}", new.scan_id, new.framework);
+    told.events
+        .push(change.event(EventType::ScoreChanged, &new.org_id, &what, data));
     Ok(())
 }
 

@@ -61,6 +61,9 @@ fn parse_delay(text: &str) -> Result<Duration, String> {
     let value: u64 = digits
         .parse()
         .map_err(|_| format!("'{text}' is not a delay such as 5s, 5m, 2h"))?;
+    if value == 0 {
+        return Err(format!("'{text}' must be above 0"));
+    }
     let seconds = match unit {
         "ms" => return Ok(Duration::from_millis(value)),
         "s" => 1,
@@ -69,8 +72,8 @@ fn parse_delay(text: &str) -> Result<Duration, String> {
         "d" => 86_400,
         _ => return Err(format!("'{text}': the unit must be ms, s, m, h or d")),
     };
-    if value == 0 || value * seconds > 7 * 86_400 {
-        return Err(format!("'{text}' must be above 0 and at most 7 days"));
+    if value.saturating_mul(seconds) > 7 * 86_400 {
+        return Err(format!("'{text}' must be at most 7 days"));
     }
     Ok(Duration::from_secs(value * seconds))
 }

@@ -193,6 +193,8 @@ fn embedded_v4(a: Ipv6Addr) -> Option<Ipv4Addr> {
         // `::` and `::1` are themselves, not IPv4-compatible forms of 0.0.0.0 and 0.0.0.1.
         [0, 0, 0, 0, 0, 0, hi, _] if hi != 0 => Some(tail),
         [0x64, 0xff9b, 0, 0, 0, 0, ..] => Some(tail),
+        // Local-use NAT64 (`64:ff9b:1::/48`), as RFC 8215 maps it (the last 32 bits).
+        [0x64, 0xff9b, 1, ..] => Some(tail),
         // 6to4 (`2002:a.b.c.d::/48`): the IPv4 address is the prefix's.
         [0x2002, hi, lo, ..] => Some(Ipv4Addr::new(
             (hi >> 8) as u8,
@@ -205,16 +207,21 @@ fn embedded_v4(a: Ipv6Addr) -> Option<Ipv4Addr> {
 }
 
 /// The resolver of the delivering client: answers only addresses [`check_address`] allows, so
-/// what was checked is what is connected to.
+/// what was checked is what is connected to. The client of plain `http` URLs answers loopback
+/// addresses only (`loopback_only`).
 pub struct GuardedResolver {
     pub policy: UrlPolicy,
+    pub loopback_only: bool,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let policy = self.policy;
+        let (policy, loopback_only) = (self.policy, self.loopback_only);
         Box::pin(async move {
             let addresses = resolve(name.as_str(), policy).await?;
+            if loopback_only && !addresses.iter().all(|a| is_loopback(a.ip())) {
+                return Err(Refusal::Scheme.into());
+            }
             let addrs: Addrs = Box::new(addresses.into_iter());
             Ok(addrs)
         })

@@ -56,11 +56,27 @@ pub(crate) struct StoredWebhook {
     #[serde(flatten)]
     pub(crate) webhook: Webhook,
     pub(crate) org_id: OrgId,
-    /// The secret in use, then the previous one until `previous_secret_expires_at`.
-    pub(crate) secrets: Vec<String>,
+    /// The secret in use (no expiry), then those it replaced, each until its expiry.
+    pub(crate) secrets: Vec<SigningSecret>,
+    /// The last failed delivery: a streak of failures is one with no day without a failure.
+    #[serde(with = "compliance_domain::time::micros::option")]
+    pub(crate) last_failure_at: Option<DateTime<Utc>>,
     /// Incremented by each change; the condition of the next.
     pub(crate) revision: u64,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SigningSecret {
+    pub(crate) value: String,
+    #[serde(with = "compliance_domain::time::micros::option")]
+    pub(crate) expires_at: Option<DateTime<Utc>>,
+}
+
+/// Rotated secrets kept signing at once (a rotation beyond it ends the oldest early).
+const MAX_SECRETS: usize = 4;
+/// A gap without failures this long ends a failing streak (the retry schedule's longest
+/// delays are 10 hours).
+const STREAK_GAP_HOURS: i64 = 26;
 
 impl Record for StoredWebhook {
     const ENTITY: &'static str = "webhook";
@@ -72,13 +88,11 @@ impl Record for StoredWebhook {
 
 impl StoredWebhook {
     /// The secrets that sign a delivery at `now`.
-    pub(crate) fn signing_secrets(&self, now: DateTime<Utc>) -> &[String] {
-        let previous_valid = self
-            .webhook
-            .previous_secret_expires_at
-            .is_some_and(|at| at > now);
-        let n = if previous_valid { 2 } else { 1 };
-        &self.secrets[..n.min(self.secrets.len())]
+    pub(crate) fn signing_secrets(&self, now: DateTime<Utc>) -> impl Iterator<Item = &str> {
+        self.secrets
+            .iter()
+            .filter(move |s| s.expires_at.is_none_or(|at| at > now))
+            .map(|s| s.value.as_str())
     }
 
     fn next(&self, ctx_at: DateTime<Utc>) -> StoredWebhook {
@@ -157,8 +171,17 @@ pub(crate) async fn stored(
     org_id: &OrgId,
 ) -> Result<Vec<StoredWebhook>, StoreError> {
     let (pk, range) = keys::webhooks(org_id);
-    let query = Query::new(pk, range).limit(MAX_WEBHOOKS * 2);
-    let (mut all, _): (Vec<StoredWebhook>, _) = store.query_records(&query).await?;
+    let mut all: Vec<StoredWebhook> = Vec::new();
+    let mut cursor = None;
+    loop {
+        let query = Query::new(pk.clone(), range.clone()).after(cursor);
+        let (page, next): (Vec<StoredWebhook>, _) = store.query_records(&query).await?;
+        all.extend(page);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
     all.sort_by_key(|a| a.webhook.created_at);
     Ok(all)
 }
@@ -206,7 +229,11 @@ pub async fn create(
     let item = StoredWebhook {
         webhook: webhook.clone(),
         org_id: ctx.org_id.clone(),
-        secrets: vec![secret.clone()],
+        secrets: vec![SigningSecret {
+            value: secret.clone(),
+            expires_at: None,
+        }],
+        last_failure_at: None,
         revision: 1,
     };
     let metadata = json!({"webhook_id": webhook.id, "after": settings(&webhook)});
@@ -227,6 +254,11 @@ pub async fn update(
     let mut after = before.next(ctx.at);
     let w = &mut after.webhook;
     if let Some(url) = patch.url {
+        // Another endpoint: the old one's failures are not its own.
+        if url != w.url {
+            w.failing_since = None;
+            after.last_failure_at = None;
+        }
         w.url = url;
     }
     if let Some(events) = patch.events {
@@ -289,8 +321,23 @@ pub async fn rotate_secret(
     let secret = signing::new_secret();
     let expires = ctx.at + Duration::hours(ROTATION_OVERLAP_HOURS);
     let mut after = before.next(ctx.at);
-    after.secrets = vec![secret.clone(), before.secrets[0].clone()];
-    after.webhook.previous_secret_expires_at = Some(expires);
+    // The one in use signs for a day more; those it replaced keep their own expiry.
+    let previous = before.secrets.iter().filter_map(|s| {
+        let until = s.expires_at.unwrap_or(expires);
+        (until > ctx.at).then(|| SigningSecret {
+            value: s.value.clone(),
+            expires_at: Some(until),
+        })
+    });
+    after.secrets = std::iter::once(SigningSecret {
+        value: secret.clone(),
+        expires_at: None,
+    })
+    .chain(previous)
+    .take(MAX_SECRETS)
+    .collect();
+    after.webhook.previous_secret_expires_at =
+        after.secrets.iter().filter_map(|s| s.expires_at).max();
     let metadata = json!({
         "webhook_id": id,
         "after": {"previous_secret_expires_at": compliance_domain::time::rfc3339(expires)},
@@ -311,27 +358,41 @@ pub(crate) async fn note_outcome(
 ) -> Result<(), StoreError> {
     let w = &webhook.webhook;
     let mut after = webhook.next(now);
-    let disabling = match (delivered, w.failing_since) {
-        (true, None) => return Ok(()),
-        (true, Some(_)) => {
-            after.webhook.failing_since = None;
-            false
+    let disabling = if delivered {
+        if w.failing_since.is_none() {
+            return Ok(());
         }
-        (false, _) if !w.enabled => return Ok(()),
-        (false, None) => {
-            after.webhook.failing_since = Some(now);
-            false
+        after.webhook.failing_since = None;
+        after.last_failure_at = None;
+        false
+    } else {
+        if !w.enabled {
+            return Ok(());
         }
-        (false, Some(since)) if now - since >= Duration::days(FAILING_DAYS) => {
+        let streak_since = match (w.failing_since, webhook.last_failure_at) {
+            (Some(since), Some(last)) if now - last <= Duration::hours(STREAK_GAP_HOURS) => since,
+            _ => now,
+        };
+        if now - streak_since >= Duration::days(FAILING_DAYS) {
             after.webhook.enabled = false;
             after.webhook.disabled_at = Some(now);
             after.webhook.disabled_reason = Some(format!(
                 "every delivery failed for {FAILING_DAYS} days (since {})",
-                compliance_domain::time::rfc3339(since)
+                compliance_domain::time::rfc3339(streak_since)
             ));
             true
+        } else {
+            // Written when the streak starts, and then at most hourly.
+            let noted = webhook
+                .last_failure_at
+                .is_some_and(|l| now - l < Duration::hours(1));
+            if w.failing_since == Some(streak_since) && noted {
+                return Ok(());
+            }
+            after.webhook.failing_since = Some(streak_since);
+            after.last_failure_at = Some(now);
+            false
         }
-        (false, Some(_)) => return Ok(()),
     };
     let ops = vec![after.put_after(webhook)];
     let written = if disabling {

@@ -1,38 +1,47 @@
-//! A repository's posture as its latest scored scan left it: the overall score and posture,
-//! and each framework's score and control statuses. The rescoring function replaces it with
-//! each newer scan; the table's stream (or the local change feed) carries its previous and new
-//! images, and the events consumer tells `score.changed` from the two. One item per
-//! repository, in the repository's partition.
+//! A repository's posture per framework, as its latest scan and the scan before it stand: both
+//! scored when the latest was rescored, with the same settings, exceptions and attestations and
+//! at the same time, so that what differs between the two is what the scan changed. One item per
+//! framework in the repository's partition (a repository with many large custom frameworks
+//! stays far from the item size limit); the rescoring function replaces them with each newer
+//! scan, and the events consumer tells `score.changed` from each new image whose two sides
+//! differ.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use compliance_domain::ids::{OrgId, RepoId, ScanId};
-use compliance_domain::scoring::{ControlStatus, Posture, Report};
+use compliance_domain::ids::{FrameworkKey, OrgId, RepoId, ScanId};
+use compliance_domain::scoring::{ControlStatus, FrameworkResult, Posture, Report};
 use compliance_store::record::{Record, Records};
-use compliance_store::{keys, Condition, Key, Store, StoreError};
+use compliance_store::{keys, Condition, Key, Query, Store, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::scans::is_newer;
 
+/// One framework of a repository, as of its latest scan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RepoPosture {
     pub org_id: OrgId,
     pub repo_id: RepoId,
+    pub framework: FrameworkKey,
+    pub framework_name: String,
     pub scan_id: ScanId,
+    /// When both sides were scored.
     #[serde(with = "compliance_domain::time::micros")]
-    pub scanned_at: DateTime<Utc>,
-    pub overall_score: u32,
-    pub posture: Posture,
-    /// By framework key.
-    pub frameworks: BTreeMap<String, FrameworkPosture>,
+    pub scored_at: DateTime<Utc>,
+    pub current: Side,
+    /// The scan before it, by the same rules (`None` for the repository's first scan, or a
+    /// framework the previous scan's scoring did not have).
+    pub previous: Option<Side>,
 }
 
+/// What one scan says of the framework.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FrameworkPosture {
-    pub name: String,
+pub struct Side {
+    pub scan_id: ScanId,
     pub score: Option<u32>,
-    /// Control id → its name and status, in id order.
+    pub overall_score: u32,
+    pub posture: Posture,
+    /// Control id → its name and status.
     pub controls: BTreeMap<String, ControlPosture>,
 }
 
@@ -46,65 +55,128 @@ impl Record for RepoPosture {
     const ENTITY: &'static str = "repo_posture";
 
     fn key(&self) -> Key {
-        keys::repo_posture(&self.org_id, self.repo_id)
+        keys::repo_posture(&self.org_id, self.repo_id, &self.framework)
     }
 }
 
-impl RepoPosture {
-    pub fn from_report(
-        org_id: &OrgId,
-        repo_id: RepoId,
-        scan_id: &ScanId,
-        scanned_at: DateTime<Utc>,
-        report: &Report,
-    ) -> Self {
-        let frameworks = report
-            .frameworks
+impl Side {
+    fn of(scan_id: &ScanId, report: &Report, framework: &FrameworkResult) -> Side {
+        let controls = framework
+            .controls
             .iter()
-            .map(|(key, f)| {
-                let controls = f
-                    .controls
-                    .iter()
-                    .map(|c| {
-                        let control = ControlPosture {
-                            name: c.name.clone(),
-                            status: c.status,
-                        };
-                        (c.id.clone(), control)
-                    })
-                    .collect();
-                let framework = FrameworkPosture {
-                    name: f.name.clone(),
-                    score: f.score,
-                    controls,
+            .map(|c| {
+                let control = ControlPosture {
+                    name: c.name.clone(),
+                    status: c.status,
                 };
-                (key.clone(), framework)
+                (c.id.clone(), control)
             })
             .collect();
-        RepoPosture {
-            org_id: org_id.clone(),
-            repo_id,
+        Side {
             scan_id: scan_id.clone(),
-            scanned_at,
+            score: framework.score,
             overall_score: report.executive_summary.overall_score,
             posture: report.executive_summary.posture,
-            frameworks,
+            controls,
         }
+    }
+
+    /// Whether the framework stands the same on both (score and every control's status).
+    pub fn same_as(&self, other: &Side) -> bool {
+        self.score == other.score
+            && self.controls.len() == other.controls.len()
+            && self
+                .controls
+                .iter()
+                .all(|(id, c)| other.controls.get(id).is_some_and(|o| o.status == c.status))
     }
 }
 
-/// Replaces the repository's posture with `new` unless it already holds this scan or a newer
-/// one; whether it did. Conditioned on the scan it read, so two scans scored at once never move
-/// it back (the loser fails and its record is retried by the stream).
-pub async fn replace(store: &dyn Store, new: &RepoPosture) -> Result<bool, StoreError> {
-    let current: Option<RepoPosture> = store.get_record(&new.key()).await?;
-    let condition = match &current {
-        Some(c) if c.scan_id == new.scan_id || is_newer(&c.scan_id, &new.scan_id) => {
-            return Ok(false)
-        }
-        Some(c) => Condition::Equals("scan_id".into(), serde_json::json!(c.scan_id)),
-        None => Condition::NotExists,
+/// A scan and its report, as the rescoring function scored it.
+pub struct Scored<'a> {
+    pub scan_id: &'a ScanId,
+    pub report: &'a Report,
+}
+
+/// The posture items of `current` (and the scan before it, `previous`), one per framework of
+/// `current`'s report.
+pub fn of(
+    org_id: &OrgId,
+    repo_id: RepoId,
+    current: Scored,
+    previous: Option<Scored>,
+    scored_at: DateTime<Utc>,
+) -> Vec<RepoPosture> {
+    current
+        .report
+        .frameworks
+        .iter()
+        .filter_map(|(key, framework)| {
+            let framework_key = FrameworkKey::parse(key).ok()?;
+            let before = previous.as_ref().and_then(|p| {
+                let f = p.report.frameworks.get(key)?;
+                Some(Side::of(p.scan_id, p.report, f))
+            });
+            Some(RepoPosture {
+                org_id: org_id.clone(),
+                repo_id,
+                framework: framework_key,
+                framework_name: framework.name.clone(),
+                scan_id: current.scan_id.clone(),
+                scored_at,
+                current: Side::of(current.scan_id, current.report, framework),
+                previous: before,
+            })
+        })
+        .collect()
+}
+
+/// Writes each framework's posture unless the stored one is of this scan or a newer one; how
+/// many were written. Each write is conditioned on the scan it read, so two scans scored at once
+/// never move a posture back (the loser fails, and the stream retries its record).
+pub async fn replace(store: &dyn Store, postures: &[RepoPosture]) -> Result<usize, StoreError> {
+    let Some(first) = postures.first() else {
+        return Ok(0);
     };
-    store.write(vec![new.put_if(condition)]).await?;
-    Ok(true)
+    let (pk, range) = keys::repo_postures(&first.org_id, first.repo_id);
+    let mut stored: BTreeMap<String, ScanId> = BTreeMap::new();
+    let mut cursor = None;
+    loop {
+        let query = Query::new(pk.clone(), range.clone()).after(cursor);
+        let (page, next): (Vec<StoredScanOf>, _) = store.query_records(&query).await?;
+        stored.extend(page.into_iter().map(|p| (p.framework, p.scan_id)));
+        match next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let mut written = 0;
+    for posture in postures {
+        let condition = match stored.get(posture.framework.as_str()) {
+            Some(s) if *s == posture.scan_id || is_newer(s, &posture.scan_id) => continue,
+            Some(s) => Condition::Equals("scan_id".into(), serde_json::json!(s)),
+            None => Condition::NotExists,
+        };
+        store.write(vec![posture.put_if(condition)]).await?;
+        written += 1;
+    }
+    Ok(written)
+}
+
+/// What [`replace`] reads of a stored posture.
+#[derive(Deserialize, Serialize)]
+struct StoredScanOf {
+    org_id: OrgId,
+    repo_id: RepoId,
+    framework: String,
+    scan_id: ScanId,
+}
+
+impl Record for StoredScanOf {
+    const ENTITY: &'static str = "repo_posture";
+
+    fn key(&self) -> Key {
+        let framework = FrameworkKey::parse(&self.framework).expect("a stored framework key");
+        keys::repo_posture(&self.org_id, self.repo_id, &framework)
+    }
 }

@@ -329,8 +329,8 @@ pub const ITEM_TYPES: &[ItemType] = &[
     ItemType {
         item: "repo_posture",
         pk: "ORG#{org}#REPO#{repo_id:010}",
-        sk: "POSTURE",
-        sample: || repo_posture(&samples::org(), samples::repo()),
+        sk: "POSTURE#{framework_key}",
+        sample: || repo_posture(&samples::org(), samples::repo(), &samples::framework()),
     },
     ItemType {
         item: "webhook",
@@ -979,11 +979,15 @@ pub fn compliance_settings(org: &OrgId) -> Key {
     Key::new(org_pk(org), "COMPLIANCE_SETTINGS")
 }
 
-/// What a repository's latest scored scan said of each control, written by the rescoring
-/// function; the table's stream carries its old and new images, from which `score.changed` is
-/// told.
-pub fn repo_posture(org: &OrgId, repo: RepoId) -> Key {
-    Key::new(format!("ORG#{org}#REPO#{repo:010}"), "POSTURE")
+/// What a repository's latest scored scan, and the scan before it, say of one framework's
+/// controls, written by the rescoring function; its new image tells `score.changed`.
+pub fn repo_posture(org: &OrgId, repo: RepoId, framework: &FrameworkKey) -> Key {
+    Key::new(repo_pk(org, repo), format!("POSTURE#{framework}"))
+}
+
+/// Every framework's posture of the repository.
+pub fn repo_postures(org: &OrgId, repo: RepoId) -> (String, SortKeyRange) {
+    (repo_pk(org, repo), SortKeyRange::Prefix("POSTURE#".into()))
 }
 
 pub fn webhook(org: &OrgId, webhook: &WebhookId) -> Key {
