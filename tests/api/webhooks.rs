@@ -644,7 +644,8 @@ async fn a_record_read_twice_is_delivered_once_dynamodb() {
     once_per_subscription(Backend::Dynamo).await;
 }
 
-/// A rotation: both secrets sign for a day, and a receiver holding either verifies.
+/// A rotation: both secrets sign for a day, and a receiver holding either verifies; a second
+/// rotation within the day keeps the first secret signing too.
 #[tokio::test]
 async fn both_secrets_sign_during_a_rotation() {
     let app = spawn_app().await;
@@ -663,11 +664,24 @@ async fn both_secrets_sign_during_a_rotation() {
     let got = receiver.wait_for("ping", 1).await;
     assert_eq!(got[0].headers["webhook-signature"].split(' ').count(), 2);
     assert_eq!(got[0].json()["data"]["webhook_id"], hook);
-    let both = [(old, got[0].clone()), (new, got[0].clone())];
+    let both = [(old.clone(), got[0].clone()), (new.clone(), got[0].clone())];
     assert!(verify_with_python(&both).is_ok());
     assert!(
         verify_with_python(&[(compliance_events::signing::new_secret(), got[0].clone())]).is_err()
     );
+    // A second rotation within the day: the first secret still signs until its own expiry.
+    let again = app
+        .call(Method::POST, &path, Some(&app.admin_key), None)
+        .await;
+    let newest = again.body["secret"].as_str().unwrap().to_string();
+    let resp = app
+        .call(Method::POST, &ping, Some(&app.admin_key), None)
+        .await;
+    assert_eq!(resp.status, StatusCode::ACCEPTED);
+    let got = receiver.wait_for("ping", 2).await;
+    assert_eq!(got[1].headers["webhook-signature"].split(' ').count(), 3);
+    let all = [old, new, newest].map(|s| (s, got[1].clone()));
+    assert!(verify_with_python(&all).is_ok());
 }
 
 /// The Standard Webhooks specification's own example.
