@@ -928,3 +928,78 @@ fn event_ids_are_stable_and_payloads_carry_the_envelope() {
     assert_eq!(payload["id"], a.id.as_str());
     assert!(payload["timestamp"].is_string());
 }
+
+/// DynamoDB has no change feed here (DynamoDB Local's stream is not read by the tests): its
+/// stored items are handed to `rescore` and to the events consumer as the stream would carry
+/// them, and the deliverer sends what they made. The whole path on the DynamoDB adapter.
+#[tokio::test]
+async fn scan_to_score_changed_on_dynamodb() {
+    use compliance_store::change_feed::{Change, ChangeKind};
+    use compliance_store::{keys, stream, Query, Store};
+
+    let app = spawn_app_on(Backend::Dynamo).await;
+    let receiver = Receiver::start(0).await;
+    create_webhook(
+        &app,
+        &receiver.url,
+        json!(["score.changed", "scan.ingested"]),
+    )
+    .await;
+    let repo_id = repo(&app).await;
+    scan(&app, repo_id, json!([])).await;
+    let store: &dyn Store = app.store();
+    let org = OrgId::parse(&app.org_id).unwrap();
+    let repo = compliance_domain::ids::RepoId::new(repo_id).unwrap();
+    // Each item of a partition prefix, as inserted records of one stream batch.
+    let inserted = |(pk, range): (String, compliance_store::SortKeyRange)| async move {
+        let page = store.query(&Query::new(pk, range)).await.unwrap();
+        let records = page
+            .items
+            .into_iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let change = Change {
+                    sequence: i as u64 + 1,
+                    at: Utc::now().timestamp(),
+                    kind: ChangeKind::Insert,
+                    key: compliance_store::Key::of(&item).unwrap(),
+                    new_image: Some(item),
+                    old_image: None,
+                };
+                stream::event_record(&change).unwrap()
+            })
+            .collect::<Vec<_>>();
+        assert!(!records.is_empty());
+        stream::event(records).unwrap()
+    };
+    let scans = inserted(keys::scans(&org, repo)).await;
+    assert!(rescore::handle(store, scans.clone())
+        .await
+        .batch_item_failures
+        .is_empty());
+    let told = compliance_events::handle_stream(store, None, scans, Utc::now()).await;
+    assert!(told.batch_item_failures.is_empty());
+    let postures = inserted(keys::repo_postures(&org, repo)).await;
+    let told = compliance_events::handle_stream(store, None, postures, Utc::now()).await;
+    assert!(told.batch_item_failures.is_empty());
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let round = test_deliverer(app.state.store.clone(), clock, true)
+        .run_due(Duration::from_secs(30))
+        .await
+        .unwrap();
+    let changed = receiver.wait_for("score.changed", 1).await;
+    assert_eq!(round.attempted, changed.len() + 1, "{round:?}");
+    let score = app
+        .get(&format!("/api/compliance/score/{repo_id}"))
+        .await
+        .body;
+    for event in changed.iter().map(Received::json) {
+        let fw = event["data"]["framework"].as_str().unwrap();
+        assert!(event["data"]["previous"].is_null());
+        assert_eq!(
+            event["data"]["current"]["score"],
+            score["frameworks"][fw]["score"]
+        );
+    }
+    receiver.wait_for("scan.ingested", 1).await;
+}
