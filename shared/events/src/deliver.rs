@@ -12,7 +12,9 @@ use compliance_domain::time::Clock;
 use compliance_store::record::{Record, Records};
 use compliance_store::{keys, Condition, Query, Store, StoreError, WriteOp};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
-use tokio::sync::Semaphore;
+use tokio::sync::{mpsc, Semaphore};
+
+use crate::batch::write_groups;
 
 use crate::deliveries::{millis, Attempt, DeliveryStatus, Due, Outcome, StoredDelivery};
 use crate::schedule::RetrySchedule;
@@ -26,6 +28,10 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// Due attempts read from each queue partition per round.
 const ROUND: usize = 200;
+/// Claims written at once (at most the sending slots).
+const CLAIM_CHUNK: usize = 40;
+/// Attempts recorded at once.
+const RECORD_CHUNK: usize = 30;
 
 pub struct Deliverer {
     store: Arc<dyn Store>,
@@ -37,6 +43,21 @@ pub struct Deliverer {
     policy: UrlPolicy,
     schedule: RetrySchedule,
     sending: Arc<Semaphore>,
+    claim_chunk: usize,
+}
+
+/// An attempt made (or a claim with nothing left to send): the writes that record it.
+struct Made {
+    ops: Vec<WriteOp>,
+    outcome: Option<AttemptOutcome>,
+}
+
+struct AttemptOutcome {
+    delivery: String,
+    webhook: StoredWebhook,
+    delivered: bool,
+    manual: bool,
+    at: DateTime<Utc>,
 }
 
 /// What one round did.
@@ -77,58 +98,132 @@ impl Deliverer {
             policy,
             schedule,
             sending: Arc::new(Semaphore::new(concurrency.max(1))),
+            claim_chunk: CLAIM_CHUNK.min(concurrency.max(1)),
         }
     }
 
     /// Makes the attempts due (at most a round's worth per queue partition), claiming new ones
-    /// for `claiming` at most; then waits for every attempt it started, so none is cut off
-    /// between its answer and its record. What it did.
+    /// for `claiming` at most; then waits for every attempt it started and its record, so none
+    /// is cut off between its answer and its record. What it did.
     pub async fn run_due(self: &Arc<Self>, claiming: Duration) -> Result<Round, StoreError> {
         let stop = Instant::now() + claiming;
+        let (made, attempts) = mpsc::unbounded_channel();
+        let recorder = {
+            let this = self.clone();
+            tokio::spawn(async move { this.record(attempts).await })
+        };
         let mut tasks = tokio::task::JoinSet::new();
-        let claimed = self.claim_due(stop, &mut tasks).await;
-        let mut round = Round::default();
+        let claimed = self.claim_due(stop, &mut tasks, &made).await;
+        drop(made);
         while let Some(done) = tasks.join_next().await {
-            match done {
-                Ok(Ok(Some(delivered))) => {
-                    round.attempted += 1;
-                    round.delivered += usize::from(delivered);
-                }
-                Ok(Ok(None)) => {}
-                Ok(Err(e)) => tracing::error!(error = %e, "webhook delivery not recorded"),
-                Err(e) => tracing::error!(error = %e, "webhook delivery task failed"),
+            if let Err(e) = done {
+                tracing::error!(error = %e, "webhook delivery task failed");
             }
         }
+        let round = recorder.await.unwrap_or_default();
         claimed.map(|()| round)
     }
 
-    /// Claims due attempts until `stop`, each once a sending slot is free (so that its lease
-    /// starts when its attempt can), and starts them on `tasks`.
+    /// Claims due attempts until `stop`, a few at a time in one write once as many sending
+    /// slots are free (so that a lease starts when its attempt can), and starts them.
     async fn claim_due(
         self: &Arc<Self>,
         stop: Instant,
-        tasks: &mut tokio::task::JoinSet<Result<Option<bool>, StoreError>>,
+        tasks: &mut tokio::task::JoinSet<()>,
+        made: &mpsc::UnboundedSender<Made>,
     ) -> Result<(), StoreError> {
         for shard in 0..keys::DUE_SHARDS {
             let (pk, range) = keys::webhook_due_by(shard, millis(self.clock.now()));
             let query = Query::new(pk, range).limit(ROUND);
             let (due, _): (Vec<Due>, _) = self.store.query_records(&query).await?;
-            for entry in due {
+            for chunk in due.chunks(self.claim_chunk) {
                 if Instant::now() >= stop {
                     return Ok(());
                 }
-                let permit = self.sending.clone().acquire_owned().await;
-                let Some(lease) = self.claim(&entry, self.clock.now()).await? else {
-                    continue;
-                };
-                let this = self.clone();
-                tasks.spawn(async move {
-                    let _permit = permit;
-                    this.attempt(lease).await
-                });
+                let mut permits = Vec::with_capacity(chunk.len());
+                for _ in chunk {
+                    permits.push(self.sending.clone().acquire_owned().await);
+                }
+                let now = self.clock.now();
+                let leases: Vec<Due> = chunk.iter().map(|e| e.at(now + LEASE)).collect();
+                let claims: Vec<Vec<WriteOp>> = chunk
+                    .iter()
+                    .zip(&leases)
+                    .map(|(entry, lease)| {
+                        vec![
+                            WriteOp::delete_if(entry.key(), Condition::Exists),
+                            lease.put(),
+                        ]
+                    })
+                    .collect();
+                // An entry another deliverer moved first is a claim whose condition fails.
+                let claimed = write_groups(self.store.as_ref(), &claims).await?;
+                for ((lease, permit), ours) in leases.into_iter().zip(permits).zip(claimed) {
+                    if !ours {
+                        continue;
+                    }
+                    let (this, made) = (self.clone(), made.clone());
+                    tasks.spawn(async move {
+                        let attempt = this.attempt(lease).await;
+                        drop(permit);
+                        match attempt {
+                            Ok(attempt) => {
+                                let _ = made.send(attempt);
+                            }
+                            Err(e) => tracing::error!(error = %e, "webhook delivery not made"),
+                        }
+                    });
+                }
             }
         }
         Ok(())
+    }
+
+    /// Records attempts as they are made, as many at once as are ready (one write each batch).
+    async fn record(&self, mut attempts: mpsc::UnboundedReceiver<Made>) -> Round {
+        let mut round = Round::default();
+        while let Some(first) = attempts.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < RECORD_CHUNK {
+                match attempts.try_recv() {
+                    Ok(next) => batch.push(next),
+                    Err(_) => break,
+                }
+            }
+            let groups: Vec<Vec<WriteOp>> = batch.iter().map(|m| m.ops.clone()).collect();
+            let written = match write_groups(self.store.as_ref(), &groups).await {
+                Ok(written) => written,
+                Err(e) => {
+                    // Unrecorded attempts are made again once their claims expire.
+                    tracing::error!(error = %e, "webhook attempts not recorded");
+                    continue;
+                }
+            };
+            for (made, written) in batch.into_iter().zip(written) {
+                let Some(outcome) = made.outcome else {
+                    continue;
+                };
+                if !written {
+                    tracing::warn!(delivery = %outcome.delivery, "attempt taken over; not recorded");
+                    continue;
+                }
+                round.attempted += 1;
+                round.delivered += usize::from(outcome.delivered);
+                if !outcome.manual || outcome.delivered {
+                    let noted = webhooks::note_outcome(
+                        self.store.as_ref(),
+                        &outcome.webhook,
+                        outcome.delivered,
+                        outcome.at,
+                    )
+                    .await;
+                    if let Err(e) = noted {
+                        tracing::error!(error = %e, "webhook outcome not noted");
+                    }
+                }
+            }
+        }
+        round
     }
 
     /// When the earliest pending attempt is due (`None`: none is).
@@ -147,37 +242,24 @@ impl Deliverer {
         Ok(earliest.and_then(|ms| DateTime::from_timestamp_millis(ms as i64)))
     }
 
-    /// Moves the entry a lease ahead; `None` when another deliverer took it first.
-    async fn claim(&self, entry: &Due, now: DateTime<Utc>) -> Result<Option<Due>, StoreError> {
-        let lease = entry.at(now + LEASE);
-        let ops = vec![
-            WriteOp::delete_if(entry.key(), Condition::Exists),
-            lease.put(),
-        ];
-        match self.store.write(ops).await {
-            Ok(()) => Ok(Some(lease)),
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Makes the claimed attempt and records it; whether it was delivered (`None`: nothing to
-    /// send any more).
-    async fn attempt(&self, lease: Due) -> Result<Option<bool>, StoreError> {
+    /// Makes the claimed attempt: the writes that record it (or only release the claim, when
+    /// there is nothing to send any more).
+    async fn attempt(&self, lease: Due) -> Result<Made, StoreError> {
         let store = self.store.as_ref();
         let delivery_key =
             keys::webhook_delivery(&lease.org_id, &lease.webhook_id, &lease.event_id);
         let delivery: Option<StoredDelivery> = store.get_record(&delivery_key).await?;
         let webhook = webhooks::get_stored(store, &lease.org_id, &lease.webhook_id).await?;
-        let release = WriteOp::delete(lease.key());
+        let release = Made {
+            ops: vec![WriteOp::delete(lease.key())],
+            outcome: None,
+        };
         let (Some(delivery), Some(webhook)) = (delivery, webhook) else {
             // The webhook (and with it its deliveries) is gone.
-            store.write(vec![release]).await?;
-            return Ok(None);
+            return Ok(release);
         };
         if delivery.delivery.status != DeliveryStatus::Pending {
-            store.write(vec![release]).await?;
-            return Ok(None);
+            return Ok(release);
         }
         let now = self.clock.now();
         let attempt_no = delivery.attempts_made + 1;
@@ -221,18 +303,16 @@ impl Deliverer {
         if let Some(at) = next {
             ops.push(lease.at(at).put());
         }
-        match store.write(ops).await {
-            Ok(()) => {}
-            Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
-                tracing::warn!(delivery = %delivery.delivery.id, "attempt taken over; not recorded");
-                return Ok(None);
-            }
-            Err(e) => return Err(e),
-        }
-        if !lease.manual || delivered {
-            webhooks::note_outcome(store, &webhook, delivered, now).await?;
-        }
-        Ok(Some(delivered))
+        Ok(Made {
+            ops,
+            outcome: Some(AttemptOutcome {
+                delivery: delivery.delivery.id.to_string(),
+                webhook,
+                delivered,
+                manual: lease.manual,
+                at: now,
+            }),
+        })
     }
 
     async fn send(

@@ -211,21 +211,19 @@ pub async fn publish(
     for event in events {
         by_org.entry(&event.org_id).or_default().push(event);
     }
-    let mut made = 0;
+    let mut groups = Vec::new();
     for (org_id, events) in by_org {
         let hooks = webhooks::stored(store, org_id).await?;
         for event in events {
             for hook in hooks.iter().filter(|h| h.webhook.wants(event.event_type)) {
                 let (_, ops) = new_delivery(org_id, &hook.webhook.id, event, now, false);
-                match store.write(ops).await {
-                    Ok(()) => made += 1,
-                    Err(StoreError::ConditionFailed { .. }) => {}
-                    Err(e) => return Err(e),
-                }
+                groups.push(ops);
             }
         }
     }
-    Ok(made)
+    // A delivery already made (its key is taken) is a group whose condition fails.
+    let written = crate::batch::write_groups(store, &groups).await?;
+    Ok(written.into_iter().filter(|w| *w).count())
 }
 
 /// Sends a `ping` to the webhook (enabled or not): its delivery, due at once.

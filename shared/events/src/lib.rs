@@ -9,6 +9,7 @@
 //! - [`reminders`]: events told by the clock, scheduled when their time is set.
 //! - [`webhooks`], [`signing`], [`url_policy`], [`schedule`]: the subscriptions and their rules.
 
+mod batch;
 pub mod deliver;
 pub mod deliveries;
 pub mod derive;
@@ -21,7 +22,9 @@ pub mod webhooks;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use compliance_store::stream::{each_record, DynamoDbEventResponse, Event as StreamEvent};
+use compliance_store::stream::{
+    DynamoDbBatchItemFailure, DynamoDbEventResponse, Event as StreamEvent,
+};
 use compliance_store::{Store, StoreError};
 
 pub use event::{Event, EventType};
@@ -52,25 +55,57 @@ pub async fn emit(
     Ok(made)
 }
 
-/// The consumer of the change feed: each record's events sent and reminders scheduled, in
-/// order; the first record that fails is reported, so the stream retries from it.
+/// The consumer of the change feed: the batch's records told in order, their reminders
+/// scheduled and their events sent together. A record that cannot be read is reported with
+/// those after it (what the records before it told is sent), and a failure to send reports the
+/// whole batch: the stream retries from the reported record, and what was already made is not
+/// made twice.
 pub async fn handle_stream(
     store: &dyn Store,
     bus: Option<&dyn Bus>,
     event: StreamEvent,
     now: DateTime<Utc>,
 ) -> DynamoDbEventResponse {
-    each_record(event, |record| async move {
-        let told = derive::tell(&record)?;
-        for reminder in told.reminders {
-            match store.write(vec![reminders::schedule(reminder)]).await {
-                Ok(()) | Err(StoreError::ConditionFailed { .. }) => {}
-                Err(e) => return Err(e),
+    let mut events = Vec::new();
+    let mut schedules = Vec::new();
+    let first = event
+        .records
+        .first()
+        .and_then(|r| r.change.sequence_number.clone());
+    let mut failed = None;
+    for record in &event.records {
+        match derive::tell(record) {
+            Ok(told) => {
+                events.extend(told.events);
+                schedules.extend(
+                    told.reminders
+                        .into_iter()
+                        .map(|r| vec![reminders::schedule(r)]),
+                );
+            }
+            Err(e) => {
+                tracing::error!(error = %e, event_id = record.event_id, "stream record not read");
+                failed = record.change.sequence_number.clone();
+                break;
             }
         }
-        emit(store, bus, &told.events, now).await.map(|_| ())
-    })
-    .await
+    }
+    let sent = async {
+        // A reminder already scheduled is a write whose condition fails.
+        batch::write_groups(store, &schedules).await?;
+        emit(store, bus, &events, now).await
+    };
+    if let Err(e) = sent.await {
+        tracing::error!(error = %e, "events not sent");
+        failed = first;
+    }
+    let mut response = DynamoDbEventResponse::default();
+    if let Some(sequence) = failed {
+        let mut failure = DynamoDbBatchItemFailure::default();
+        failure.item_identifier = Some(sequence);
+        response.batch_item_failures.push(failure);
+    }
+    response
 }
 
 /// Fires the reminders due by `now` whose subject still holds; how many were sent.
