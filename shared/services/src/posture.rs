@@ -17,6 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::scans::is_newer;
 
+/// Postures written at once.
+const WRITE_CHUNK: usize = 16;
+
 /// One framework of a repository, as of its latest scan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RepoPosture {
@@ -150,15 +153,22 @@ pub async fn replace(store: &dyn Store, postures: &[RepoPosture]) -> Result<usiz
             None => break,
         }
     }
-    let mut written = 0;
+    let mut ops = Vec::new();
     for posture in postures {
         let condition = match stored.get(posture.framework.as_str()) {
             Some(s) if *s == posture.scan_id || is_newer(s, &posture.scan_id) => continue,
             Some(s) => Condition::Equals("scan_id".into(), serde_json::json!(s)),
             None => Condition::NotExists,
         };
-        store.write(vec![posture.put_if(condition)]).await?;
-        written += 1;
+        ops.push(posture.put_if(condition));
+    }
+    let written = ops.len();
+    // A few frameworks a write (an item may be tens of kilobytes; a write holds 4 MB).
+    let mut ops = ops.into_iter().peekable();
+    while ops.peek().is_some() {
+        store
+            .write(ops.by_ref().take(WRITE_CHUNK).collect())
+            .await?;
     }
     Ok(written)
 }
