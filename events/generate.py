@@ -93,6 +93,7 @@ WEBHOOK_URL = "https://203.0.113.10/hooks/compliance"
 EVENTS = {
     "admin-api": {
         "health.json": event("GET", "/api/health", "/api/health", auth=None),
+        "ready.json": event("GET", "/api/ready", "/api/ready", auth=None),
         "list-api-keys.json": event("GET", "/api/api-keys", "/api/api-keys", query="limit=10"),
         "create-api-key.json": event("POST", "/api/api-keys", "/api/api-keys",
                                      body=j({"name": "GitHub Actions", "role": "member"})),

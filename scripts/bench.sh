@@ -141,7 +141,7 @@ if os.path.exists(log):
 
 targets = {"score_rps_ratio": "≥ 0.5×", "speedup": "≥ 20×", "rss_ratio": "≤ 2× the report",
            "webhook_exceptions_deliveries_per_s": "≥ 1,000/s", "_lost": "0", "_doubled": "0",
-           "kill9_doubled": "0", "_bad_signatures": "0"}
+           "kill9_doubled": "0", "kill9_lost": "0", "_bad_signatures": "0"}
 for script in ("bench-ingest-http", "bench-score-rps", "bench-webhooks"):
     path = os.path.join(tmp, script + ".out")
     if os.path.exists(os.path.join(tmp, script + ".failed")):

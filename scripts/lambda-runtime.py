@@ -36,6 +36,7 @@ BIN = os.path.join(TARGET, "debug")
 # functions)
 PLAN = [
     ("admin-api", "health.json", 200),
+    ("admin-api", "ready.json", 200),
     ("admin-api", "create-api-key.json", 201),
     ("admin-api", "list-api-keys.json", 200),
     ("admin-api", "revoke-api-key.json", 404),

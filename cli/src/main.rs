@@ -1,5 +1,5 @@
 //! Operator CLI: bootstraps orgs, plans and keys on either store, and mints development tokens.
-//! It reads the same environment as the API (README: configuration).
+//! It reads the same environment as the API (docs/configuration.md).
 
 use clap::{Parser, Subcommand};
 use compliance_auth::jwt::JwtConfig;

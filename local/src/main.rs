@@ -1,7 +1,7 @@
 use clap::Parser;
 use compliance_http::config::Config;
 
-/// Runs the whole API locally (configuration: see the README's table).
+/// Runs the whole API locally (configuration: docs/configuration.md).
 #[derive(Parser)]
 struct Args {
     /// Address to listen on (loopback by default).

@@ -26,6 +26,11 @@ async fn admin_api() {
         health.headers["x-request-id"], "Jd8Qbg3SjoEEMpw=",
         "API Gateway's request id"
     );
+    let ready = invoke_lambda(&app, &ev("ready.json", None)).await;
+    assert_eq!(
+        (ready.status.as_u16(), ready.body["status"].as_str()),
+        (200, Some("ready"))
+    );
     assert_eq!(
         invoke_lambda(&app, &ev("create-api-key.json", Some(&key)))
             .await

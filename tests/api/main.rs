@@ -22,6 +22,7 @@ mod limits;
 mod mappings;
 mod openapi;
 mod oscal;
+mod outages;
 mod rescore;
 mod scans;
 mod scores;

@@ -17,7 +17,7 @@ const METHODS: [&str; 8] = [
 ];
 
 /// Paths anyone may call: no credential.
-const UNAUTHENTICATED: [&str; 2] = ["/api/health", "/api/openapi.json"];
+const UNAUTHENTICATED: [&str; 3] = ["/api/health", "/api/ready", "/api/openapi.json"];
 
 fn document() -> &'static Value {
     contract::document()
@@ -354,6 +354,8 @@ async fn every_operation_answers_as_documented() {
     let served = w.call(M::GET, "/api/openapi.json", None, None, 200).await;
     assert_eq!(&served, document(), "the document as served is the file");
     w.call(M::PATCH, "/api/health", None, None, 405).await;
+    let ready = w.call(M::GET, "/api/ready", None, None, 200).await;
+    assert_eq!(ready, json!({"status": "ready", "store": "embedded"}));
     w.call(M::GET, "/api/no-such-route", admin, None, 404).await;
     w.call(M::PATCH, "/api/audits", admin, None, 405).await;
 

@@ -4,8 +4,9 @@ mod api_keys;
 mod audit_logs;
 mod webhooks;
 
+use axum::extract::State;
 use axum::{Json, Router};
-use compliance_http::{finish, with_body_limit, AppState, Routes};
+use compliance_http::{finish, with_body_limit, ApiError, AppState, Routes};
 use serde::Serialize;
 
 /// Request bodies here are a name and a role, or a webhook (a URL of at most 2,048 characters).
@@ -14,6 +15,7 @@ const BODY_LIMIT: usize = 16 * 1024;
 pub fn routes() -> Routes {
     Routes::new()
         .get("/api/health", health)
+        .get("/api/ready", ready)
         .get("/api/openapi.json", openapi)
         .get("/api/api-keys", api_keys::list)
         .post("/api/api-keys", api_keys::create)
@@ -66,4 +68,23 @@ pub struct Health {
 
 async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
+}
+
+#[derive(Serialize)]
+pub struct Readiness {
+    pub status: &'static str,
+    pub store: &'static str,
+}
+
+/// One read of the store: 200 when it answers, 503 (with `Retry-After`) when it is unreachable,
+/// throttling or stalled.
+async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
+    let store = state.store.as_ref();
+    store
+        .get(&compliance_store::keys::bootstrap_marker("readiness"))
+        .await?;
+    Ok(Json(Readiness {
+        status: "ready",
+        store: store.adapter(),
+    }))
 }

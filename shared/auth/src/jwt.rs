@@ -56,7 +56,7 @@ impl Default for JwtConfig {
 }
 
 impl JwtConfig {
-    /// From the `JWT_*` variables (the README's configuration table); unset ones keep their
+    /// From the `JWT_*` variables (docs/configuration.md); unset ones keep their
     /// defaults. A configuration [`check`](JwtConfig::check) refuses is an error.
     pub fn from_env() -> Result<Self, ConfigError> {
         let defaults = JwtConfig::default();

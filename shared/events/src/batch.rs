@@ -13,13 +13,23 @@ const PACK_OPS: usize = 90;
 /// Bytes of items per transaction (DynamoDB's limit is 4 MB).
 const PACK_BYTES: usize = 3 * 1024 * 1024;
 
-/// Writes every group; for each, whether it was written (`false`: one of its conditions
-/// failed, and nothing of it was written).
-pub(crate) async fn write_groups(
-    store: &dyn Store,
-    groups: &[Vec<WriteOp>],
-) -> Result<Vec<bool>, StoreError> {
-    let mut written = vec![false; groups.len()];
+/// What became of one group.
+#[derive(Debug)]
+pub(crate) enum Written {
+    Yes,
+    /// One of its conditions failed; nothing of it was written.
+    Refused,
+    /// It could not be written (the store unavailable, a transaction conflict that persisted,
+    /// an item over the limit); nothing of it was written.
+    Failed(StoreError),
+}
+
+/// Tries of a group that meets transaction conflicts.
+const CONFLICT_TRIES: usize = 3;
+
+/// Writes every group; what became of each.
+pub(crate) async fn write_groups(store: &dyn Store, groups: &[Vec<WriteOp>]) -> Vec<Written> {
+    let mut written: Vec<Option<Written>> = groups.iter().map(|_| None).collect();
     let mut pack: Vec<usize> = Vec::new();
     let (mut ops, mut bytes) = (0, 0);
     let mut keys: HashSet<Key> = HashSet::new();
@@ -30,7 +40,7 @@ pub(crate) async fn write_groups(
         if !pack.is_empty()
             && (ops + group.len() > PACK_OPS || bytes + size > PACK_BYTES || collides)
         {
-            flush(store, groups, &pack, &mut written).await?;
+            flush(store, groups, &pack, &mut written).await;
             pack.clear();
             keys.clear();
             (ops, bytes) = (0, 0);
@@ -41,9 +51,12 @@ pub(crate) async fn write_groups(
         bytes += size;
     }
     if !pack.is_empty() {
-        flush(store, groups, &pack, &mut written).await?;
+        flush(store, groups, &pack, &mut written).await;
     }
-    Ok(written)
+    written
+        .into_iter()
+        .map(|w| w.expect("every group was flushed"))
+        .collect()
 }
 
 fn op_bytes(op: &WriteOp) -> usize {
@@ -53,25 +66,37 @@ fn op_bytes(op: &WriteOp) -> usize {
     }
 }
 
+/// One transaction for the pack; when it fails, each group alone, so that one group's
+/// condition or size never costs the others.
 async fn flush(
     store: &dyn Store,
     groups: &[Vec<WriteOp>],
     pack: &[usize],
-    written: &mut [bool],
-) -> Result<(), StoreError> {
-    let all: Vec<WriteOp> = pack.iter().flat_map(|&i| groups[i].clone()).collect();
-    match store.write(all).await {
-        Ok(()) => pack.iter().for_each(|&i| written[i] = true),
-        Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => {
-            for &i in pack {
-                written[i] = match store.write(groups[i].clone()).await {
-                    Ok(()) => true,
-                    Err(StoreError::ConditionFailed { .. } | StoreError::Conflict) => false,
-                    Err(e) => return Err(e),
-                };
-            }
+    written: &mut [Option<Written>],
+) {
+    if pack.len() > 1 {
+        let all: Vec<WriteOp> = pack.iter().flat_map(|&i| groups[i].clone()).collect();
+        if store.write(all).await.is_ok() {
+            pack.iter().for_each(|&i| written[i] = Some(Written::Yes));
+            return;
         }
-        Err(e) => return Err(e),
     }
-    Ok(())
+    for &i in pack {
+        written[i] = Some(alone(store, &groups[i]).await);
+    }
+}
+
+async fn alone(store: &dyn Store, group: &[WriteOp]) -> Written {
+    let mut tries = 0;
+    loop {
+        tries += 1;
+        match store.write(group.to_vec()).await {
+            Ok(()) => return Written::Yes,
+            Err(StoreError::ConditionFailed { .. }) => return Written::Refused,
+            Err(StoreError::Conflict) if tries < CONFLICT_TRIES => {
+                tokio::time::sleep(std::time::Duration::from_millis(20 * tries as u64)).await;
+            }
+            Err(e) => return Written::Failed(e),
+        }
+    }
 }

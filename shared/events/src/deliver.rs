@@ -14,7 +14,7 @@ use compliance_store::{keys, Condition, Query, Store, StoreError, WriteOp};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, USER_AGENT};
 use tokio::sync::{mpsc, Semaphore};
 
-use crate::batch::write_groups;
+use crate::batch::{write_groups, Written};
 
 use crate::deliveries::{millis, Attempt, DeliveryStatus, Due, Outcome, StoredDelivery};
 use crate::schedule::RetrySchedule;
@@ -28,7 +28,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 const LEASE: chrono::Duration = chrono::Duration::seconds(60);
 /// Due attempts read from each queue partition per round.
 const ROUND: usize = 200;
-/// Claims written at once (at most the sending slots).
+/// Claims written at once (at most as many as sending slots are free).
 const CLAIM_CHUNK: usize = 40;
 /// Attempts recorded at once.
 const RECORD_CHUNK: usize = 30;
@@ -43,7 +43,8 @@ pub struct Deliverer {
     policy: UrlPolicy,
     schedule: RetrySchedule,
     sending: Arc<Semaphore>,
-    claim_chunk: usize,
+    /// Rounds made: where the next one starts.
+    rounds: std::sync::atomic::AtomicUsize,
 }
 
 /// An attempt made (or a claim with nothing left to send): the writes that record it.
@@ -98,7 +99,7 @@ impl Deliverer {
             policy,
             schedule,
             sending: Arc::new(Semaphore::new(concurrency.max(1))),
-            claim_chunk: CLAIM_CHUNK.min(concurrency.max(1)),
+            rounds: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -124,26 +125,38 @@ impl Deliverer {
         claimed.map(|()| round)
     }
 
-    /// Claims due attempts until `stop`, a few at a time in one write once as many sending
-    /// slots are free (so that a lease starts when its attempt can), and starts them.
+    /// Claims due attempts until `stop`, as many at a time (in one write) as sending slots are
+    /// free, at least one (so that a lease starts when its attempt can, and one slow receiver
+    /// holds one slot, not the others), and starts them. Each round starts at another queue
+    /// partition, so none waits behind the others.
     async fn claim_due(
         self: &Arc<Self>,
         stop: Instant,
         tasks: &mut tokio::task::JoinSet<()>,
         made: &mpsc::UnboundedSender<Made>,
     ) -> Result<(), StoreError> {
-        for shard in 0..keys::DUE_SHARDS {
+        let first = self
+            .rounds
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for n in 0..keys::DUE_SHARDS {
+            let shard = (first as u32 + n) % keys::DUE_SHARDS;
             let (pk, range) = keys::webhook_due_by(shard, millis(self.clock.now()));
             let query = Query::new(pk, range).limit(ROUND);
             let (due, _): (Vec<Due>, _) = self.store.query_records(&query).await?;
-            for chunk in due.chunks(self.claim_chunk) {
+            let mut due = due.as_slice();
+            while !due.is_empty() {
                 if Instant::now() >= stop {
                     return Ok(());
                 }
-                let mut permits = Vec::with_capacity(chunk.len());
-                for _ in chunk {
-                    permits.push(self.sending.clone().acquire_owned().await);
+                let mut permits = vec![self.sending.clone().acquire_owned().await];
+                while permits.len() < due.len().min(CLAIM_CHUNK) {
+                    match self.sending.clone().try_acquire_owned() {
+                        Ok(permit) => permits.push(Ok(permit)),
+                        Err(_) => break,
+                    }
                 }
+                let (chunk, rest) = due.split_at(permits.len());
+                due = rest;
                 let now = self.clock.now();
                 let leases: Vec<Due> = chunk.iter().map(|e| e.at(now + LEASE)).collect();
                 let claims: Vec<Vec<WriteOp>> = chunk
@@ -157,10 +170,15 @@ impl Deliverer {
                     })
                     .collect();
                 // An entry another deliverer moved first is a claim whose condition fails.
-                let claimed = write_groups(self.store.as_ref(), &claims).await?;
-                for ((lease, permit), ours) in leases.into_iter().zip(permits).zip(claimed) {
-                    if !ours {
-                        continue;
+                let claimed = write_groups(self.store.as_ref(), &claims).await;
+                for ((lease, permit), claim) in leases.into_iter().zip(permits).zip(claimed) {
+                    match claim {
+                        Written::Yes => {}
+                        Written::Refused => continue,
+                        Written::Failed(e) => {
+                            tracing::error!(error = %e, "webhook attempt not claimed");
+                            continue;
+                        }
                     }
                     let (this, made) = (self.clone(), made.clone());
                     tasks.spawn(async move {
@@ -191,21 +209,22 @@ impl Deliverer {
                 }
             }
             let groups: Vec<Vec<WriteOp>> = batch.iter().map(|m| m.ops.clone()).collect();
-            let written = match write_groups(self.store.as_ref(), &groups).await {
-                Ok(written) => written,
-                Err(e) => {
-                    // Unrecorded attempts are made again once their claims expire.
-                    tracing::error!(error = %e, "webhook attempts not recorded");
-                    continue;
-                }
-            };
+            let written = write_groups(self.store.as_ref(), &groups).await;
             for (made, written) in batch.into_iter().zip(written) {
                 let Some(outcome) = made.outcome else {
                     continue;
                 };
-                if !written {
-                    tracing::warn!(delivery = %outcome.delivery, "attempt taken over; not recorded");
-                    continue;
+                match written {
+                    Written::Yes => {}
+                    Written::Refused => {
+                        tracing::warn!(delivery = %outcome.delivery, "attempt taken over; not recorded");
+                        continue;
+                    }
+                    Written::Failed(e) => {
+                        // Made again once its claim expires.
+                        tracing::error!(error = %e, delivery = %outcome.delivery, "attempt not recorded");
+                        continue;
+                    }
                 }
                 round.attempted += 1;
                 round.delivered += usize::from(outcome.delivered);

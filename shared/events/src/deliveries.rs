@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
+use crate::batch::Written;
 use crate::event::{Event, EventType};
 use crate::webhooks::{self, StoredWebhook, WebhookError};
 
@@ -222,8 +223,15 @@ pub async fn publish(
         }
     }
     // A delivery already made (its key is taken) is a group whose condition fails.
-    let written = crate::batch::write_groups(store, &groups).await?;
-    Ok(written.into_iter().filter(|w| *w).count())
+    let mut made = 0;
+    for written in crate::batch::write_groups(store, &groups).await {
+        match written {
+            Written::Yes => made += 1,
+            Written::Refused => {}
+            Written::Failed(e) => return Err(e),
+        }
+    }
+    Ok(made)
 }
 
 /// Sends a `ping` to the webhook (enabled or not): its delivery, due at once.

@@ -72,7 +72,9 @@ pub async fn handle_stream(
         .records
         .first()
         .and_then(|r| r.change.sequence_number.clone());
-    let mut failed = None;
+    // The record the stream retries from (its sequence number, `None` when it has none: then
+    // the whole batch is retried).
+    let mut failed: Option<Option<String>> = None;
     for record in &event.records {
         match derive::tell(record) {
             Ok(told) => {
@@ -85,24 +87,28 @@ pub async fn handle_stream(
             }
             Err(e) => {
                 tracing::error!(error = %e, event_id = record.event_id, "stream record not read");
-                failed = record.change.sequence_number.clone();
+                failed = Some(record.change.sequence_number.clone());
                 break;
             }
         }
     }
     let sent = async {
         // A reminder already scheduled is a write whose condition fails.
-        batch::write_groups(store, &schedules).await?;
+        for written in batch::write_groups(store, &schedules).await {
+            if let batch::Written::Failed(e) = written {
+                return Err(e);
+            }
+        }
         emit(store, bus, &events, now).await
     };
     if let Err(e) = sent.await {
         tracing::error!(error = %e, "events not sent");
-        failed = first;
+        failed = Some(first);
     }
     let mut response = DynamoDbEventResponse::default();
     if let Some(sequence) = failed {
         let mut failure = DynamoDbBatchItemFailure::default();
-        failure.item_identifier = Some(sequence);
+        failure.item_identifier = sequence;
         response.batch_item_failures.push(failure);
     }
     response

@@ -1,5 +1,5 @@
 //! The API functions' configuration from the environment: the store, the JWT settings, the key
-//! cache and the audit-log retention. The README's configuration table lists each variable.
+//! cache and the audit-log retention. docs/configuration.md lists each variable.
 
 use std::time::Duration;
 

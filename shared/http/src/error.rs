@@ -193,6 +193,11 @@ impl ApiError {
                 HeaderValue::from_static("Bearer, ApiKey"),
             );
         }
+        if matches!(self, ApiError::ServiceUnavailable(_)) {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECONDS));
+        }
         response
     }
 }
@@ -225,6 +230,13 @@ pub async fn audits_error_shape(response: Response) -> Response {
     }
 }
 
+/// What a 503 of an unreachable, throttling or stalled store says (the detail goes to the log).
+pub const STORE_UNAVAILABLE: &str =
+    "The data store (DynamoDB) is unavailable or throttling; retry after the time in Retry-After";
+
+/// Seconds a client should wait before retrying a 503.
+pub const RETRY_AFTER_SECONDS: u32 = 5;
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -234,6 +246,10 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict | StoreError::ConditionFailed { .. } => {
                 ApiError::Conflict("The resource was changed concurrently; retry".into())
             }
+            StoreError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "store unavailable");
+                ApiError::ServiceUnavailable(STORE_UNAVAILABLE.into())
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }
@@ -242,7 +258,7 @@ impl From<StoreError> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(e: AuthError) -> Self {
         match e {
-            AuthError::Store(e) => ApiError::Internal(e.to_string()),
+            AuthError::Store(e) => e.into(),
             AuthError::Unavailable => ApiError::ServiceUnavailable(
                 "Authentication is temporarily unavailable; retry".into(),
             ),

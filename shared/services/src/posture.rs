@@ -12,13 +12,14 @@ use chrono::{DateTime, Utc};
 use compliance_domain::ids::{FrameworkKey, OrgId, RepoId, ScanId};
 use compliance_domain::scoring::{ControlStatus, FrameworkResult, Posture, Report};
 use compliance_store::record::{Record, Records};
-use compliance_store::{keys, Condition, Key, Query, Store, StoreError};
+use compliance_store::{item_size, keys, Condition, Key, Query, Store, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
 
 use crate::scans::is_newer;
 
-/// Postures written at once.
+/// Postures written at once, and their bytes at most.
 const WRITE_CHUNK: usize = 16;
+const WRITE_BYTES: usize = 3 * 1024 * 1024;
 
 /// One framework of a repository, as of its latest scan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -163,12 +164,23 @@ pub async fn replace(store: &dyn Store, postures: &[RepoPosture]) -> Result<usiz
         ops.push(posture.put_if(condition));
     }
     let written = ops.len();
-    // A few frameworks a write (an item may be tens of kilobytes; a write holds 4 MB).
-    let mut ops = ops.into_iter().peekable();
-    while ops.peek().is_some() {
-        store
-            .write(ops.by_ref().take(WRITE_CHUNK).collect())
-            .await?;
+    // A few frameworks a write: an item may be hundreds of kilobytes, a write holds 4 MB.
+    let mut chunk: Vec<WriteOp> = Vec::new();
+    let mut bytes = 0;
+    for op in ops {
+        let size = match &op {
+            WriteOp::Put { item, .. } => item_size(item),
+            _ => 0,
+        };
+        if !chunk.is_empty() && (chunk.len() == WRITE_CHUNK || bytes + size > WRITE_BYTES) {
+            store.write(std::mem::take(&mut chunk)).await?;
+            bytes = 0;
+        }
+        bytes += size;
+        chunk.push(op);
+    }
+    if !chunk.is_empty() {
+        store.write(chunk).await?;
     }
     Ok(written)
 }

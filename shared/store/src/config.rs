@@ -1,4 +1,4 @@
-//! Which store a process uses, from the environment (the README's configuration table): the
+//! Which store a process uses, from the environment (docs/configuration.md): the
 //! same variables in Lambda, the local server, the CLI and the tests.
 
 use std::path::PathBuf;

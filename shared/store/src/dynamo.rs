@@ -2,9 +2,10 @@
 //! version check before an optimistic write) sees the latest state, as on the embedded store.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
@@ -34,10 +35,18 @@ impl DynamoStore {
     }
 
     /// A client from the standard AWS environment (region, credentials, and
-    /// `AWS_ENDPOINT_URL_DYNAMODB` or `endpoint` for DynamoDB Local).
+    /// `AWS_ENDPOINT_URL_DYNAMODB` or `endpoint` for DynamoDB Local), with [`CallLimits`]'
+    /// defaults.
     pub async fn client_from_env(endpoint: Option<&str>) -> Client {
-        let mut loader =
-            aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client());
+        Self::client_with(endpoint, CallLimits::default()).await
+    }
+
+    /// The same with other limits (the outage tests make them short).
+    pub async fn client_with(endpoint: Option<&str>, limits: CallLimits) -> Client {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(https_client())
+            .timeout_config(limits.timeouts())
+            .retry_config(limits.retries());
         if let Some(url) = endpoint {
             loader = loader.endpoint_url(url);
         }
@@ -50,6 +59,48 @@ impl DynamoStore {
 
     pub fn table(&self) -> &str {
         &self.table
+    }
+}
+
+/// How long a store call may take, and how often it is tried: an unreachable, throttling or
+/// stalled table fails a request within `call` (answered 503), not at the function's timeout.
+#[derive(Debug, Clone, Copy)]
+pub struct CallLimits {
+    pub connect: Duration,
+    /// One attempt.
+    pub attempt: Duration,
+    /// The call with its retries.
+    pub call: Duration,
+    pub attempts: u32,
+}
+
+impl Default for CallLimits {
+    /// A connection within 1 s, an attempt within 3 s, three attempts, the call within 10 s.
+    fn default() -> Self {
+        CallLimits {
+            connect: Duration::from_secs(1),
+            attempt: Duration::from_secs(3),
+            call: Duration::from_secs(10),
+            attempts: 3,
+        }
+    }
+}
+
+impl CallLimits {
+    fn timeouts(&self) -> aws_config::timeout::TimeoutConfig {
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .operation_attempt_timeout(self.attempt)
+            .operation_timeout(self.call)
+            .build()
+    }
+
+    /// Throttling and transient errors retried, quickly backed off.
+    fn retries(&self) -> aws_config::retry::RetryConfig {
+        aws_config::retry::RetryConfig::standard()
+            .with_max_attempts(self.attempts)
+            .with_initial_backoff(Duration::from_millis(100))
+            .with_max_backoff(Duration::from_secs(1))
     }
 }
 
@@ -106,8 +157,49 @@ impl aws_smithy_runtime_api::client::http::HttpClient for FirstUseRoots {
     }
 }
 
-fn backend<E: std::error::Error + 'static>(e: E) -> StoreError {
-    StoreError::Backend(DisplayErrorContext(e).to_string())
+/// Error codes of DynamoDB that say it is overloaded or failing, not that the request is wrong.
+const OUTAGE_CODES: &[&str] = &[
+    "ThrottlingException",
+    "ProvisionedThroughputExceededException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+];
+
+/// A modeled error of a call: an outage when its code says so.
+fn service<E: ProvideErrorMetadata + std::error::Error + 'static>(e: E) -> StoreError {
+    let outage = e.code().is_some_and(|code| OUTAGE_CODES.contains(&code));
+    let text = DisplayErrorContext(e).to_string();
+    if outage {
+        StoreError::Unavailable(text)
+    } else {
+        StoreError::Backend(text)
+    }
+}
+
+/// A failed call: an outage (no connection, no answer in time, throttling, a 5xx) is
+/// [`StoreError::Unavailable`]; anything else is a [`StoreError::Backend`] bug.
+fn sdk<E, R>(e: SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    let outage = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(failed) => failed
+            .err()
+            .code()
+            .is_some_and(|code| OUTAGE_CODES.contains(&code)),
+        _ => false,
+    };
+    let text = DisplayErrorContext(e).to_string();
+    if outage {
+        StoreError::Unavailable(text)
+    } else {
+        StoreError::Backend(text)
+    }
 }
 
 /// Items and values in the SDK's attribute form and back: serde_dynamo, the same conversion the
@@ -242,7 +334,7 @@ impl DynamoStore {
                     {
                         Err(failed())
                     }
-                    Err(e) => Err(backend(e)),
+                    Err(e) => Err(sdk(e)),
                 }
             }
             WriteOp::Delete { key: k, condition } => {
@@ -263,7 +355,7 @@ impl DynamoStore {
                     {
                         Err(failed())
                     }
-                    Err(e) => Err(backend(e)),
+                    Err(e) => Err(sdk(e)),
                 }
             }
             WriteOp::Check { .. } => self.write_many(std::slice::from_ref(op), &[key]).await,
@@ -298,6 +390,14 @@ impl DynamoStore {
                     if (0..reasons.len()).any(|i| code(i) == "TransactionConflict") {
                         return Err(StoreError::Conflict);
                     }
+                    if (0..reasons.len()).any(|i| {
+                        ["ThrottlingError", "ProvisionedThroughputExceeded"].contains(&code(i))
+                    }) {
+                        return Err(StoreError::Unavailable(format!(
+                            "transaction throttled: {:?}",
+                            reasons.iter().map(|r| r.code()).collect::<Vec<_>>()
+                        )));
+                    }
                     Err(StoreError::Backend(format!(
                         "transaction cancelled: {:?}",
                         reasons.iter().map(|r| r.code()).collect::<Vec<_>>()
@@ -306,15 +406,19 @@ impl DynamoStore {
                 TransactWriteItemsError::TransactionInProgressException(_) => {
                     Err(StoreError::Conflict)
                 }
-                _ => Err(backend(e.into_err())),
+                _ => Err(service(e.into_err())),
             },
-            Err(e) => Err(backend(e)),
+            Err(e) => Err(sdk(e)),
         }
     }
 }
 
 #[async_trait]
 impl Store for DynamoStore {
+    fn adapter(&self) -> &'static str {
+        "dynamodb"
+    }
+
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
@@ -324,7 +428,7 @@ impl Store for DynamoStore {
             .consistent_read(true)
             .send()
             .await
-            .map_err(backend)?;
+            .map_err(sdk)?;
         out.item.map(to_item).transpose()
     }
 
@@ -372,7 +476,7 @@ impl Store for DynamoStore {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(backend)?;
+                .map_err(sdk)?;
             let next_start = out.last_evaluated_key.clone();
             for attrs in out.items.unwrap_or_default() {
                 items.push(to_item(attrs)?);
@@ -414,7 +518,7 @@ impl Store for DynamoStore {
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await
-            .map_err(backend)?;
+            .map_err(sdk)?;
         out.attributes()
             .and_then(|a| a.get(attr))
             .and_then(|v| v.as_n().ok())

@@ -216,6 +216,10 @@ fn sort_key_bounds(query: &Query) -> (Bound<String>, Bound<String>) {
 
 #[async_trait]
 impl Store for EmbeddedStore {
+    fn adapter(&self) -> &'static str {
+        "embedded"
+    }
+
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let key = key.clone();
         self.blocking(move |db| {

@@ -296,6 +296,10 @@ pub enum StoreError {
     Invalid(String),
     #[error("storage backend error: {0}")]
     Backend(String),
+    /// The store could not be reached, was throttling, or did not answer in time (after the
+    /// client's bounded retries): an outage, not a bug; the caller may retry later.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// The port. Implementations: [`embedded::EmbeddedStore`] (redb file) and
@@ -318,6 +322,11 @@ pub trait Store: Send + Sync + 'static {
     /// tell, so nothing read may be reused on that ground.
     fn change_marker(&self) -> Option<ChangeMarker> {
         None
+    }
+
+    /// The adapter's name, as a readiness check reports it.
+    fn adapter(&self) -> &'static str {
+        "store"
     }
 }
 
