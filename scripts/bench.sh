@@ -21,6 +21,8 @@ cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 skip=" ${BENCH_SKIP:-} "
 skipped() { [[ "$skip" == *" $1 "* ]]; }
+# What the steps need besides Rust, Java and Python (apt, when missing): ab for the request rates.
+scripts/apt-install.sh ab=apache2-utils curl
 functions=(admin-api frameworks-api custom-frameworks-api scans-api scores-api audits-api dashboard rescore audit-log-export trend-snapshot notify)
 http_functions=(admin-api frameworks-api custom-frameworks-api scans-api scores-api audits-api)
 tmp="$(mktemp -d /tmp/bench.XXXXXX)"

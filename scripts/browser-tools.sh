@@ -8,23 +8,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 axe_version=4.11.0
 
-missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
-command -v curl >/dev/null 2>&1 || missing+=(curl)
-command -v jq >/dev/null 2>&1 || missing+=(jq)
-if [ "${#missing[@]}" -gt 0 ]; then
-  if [ "$(id -u)" = 0 ]; then
-    sudo=()
-  elif sudo -n true 2>/dev/null; then
-    sudo=(sudo -n)
-  else
-    echo "browser-tools: ${missing[*]} missing; install them (apt-get install ${missing[*]}) as root" >&2
-    exit 1
-  fi
-  "${sudo[@]}" apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >&2
-fi
+"$root/scripts/apt-install.sh" chromium chromedriver=chromium-driver curl jq
 
 tools="$root/.tools/axe-core"
 axe="$tools/node_modules/axe-core/axe.min.js"
