@@ -20,6 +20,7 @@ mod hostile;
 mod lambda_events;
 mod limits;
 mod mappings;
+mod metrics;
 mod openapi;
 mod oscal;
 mod outages;

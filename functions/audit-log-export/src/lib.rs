@@ -190,5 +190,6 @@ async fn export(store: &dyn Store, sink: &dyn Sink, record: EventRecord) -> Resu
 }
 
 pub async fn handle(store: &dyn Store, sink: &dyn Sink, event: Event) -> DynamoDbEventResponse {
+    compliance_services::metrics::stream_event(&event);
     each_record(event, |record| export(store, sink, record)).await
 }

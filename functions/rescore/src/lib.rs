@@ -104,5 +104,6 @@ async fn resolve_absent(
 }
 
 pub async fn handle(store: &dyn Store, event: Event) -> DynamoDbEventResponse {
+    compliance_services::metrics::stream_event(&event);
     each_record(event, |record| rescore(store, record)).await
 }

@@ -10,6 +10,7 @@ use compliance_http::{
     page_args, ApiError, AppState, Caller, Contributor, FieldError, Meta, PageParams, Params,
     RawBody,
 };
+use compliance_services::metrics::Unit;
 use compliance_services::scans::{self, NewScan, ScanFormat, Stored, StoredScan};
 use compliance_services::{compliance_settings, suppressions};
 use serde::Serialize;
@@ -130,6 +131,7 @@ pub async fn ingest(
     // (compressed) body until it is decoded.
     drop(body);
     let format = body::format(&headers, &report)?;
+    let report_bytes = report.len();
     let policy = compliance_settings::get(state.store.as_ref(), &principal.org_id)
         .await?
         .suppressions;
@@ -174,6 +176,7 @@ pub async fn ingest(
     };
     match scans::store_scan(state.store.as_ref(), &ctx, new).await? {
         Stored::New(scan) => {
+            ingested_metrics(report_bytes, &scan);
             suppressions::request_approvals(state.store.as_ref(), &ctx, scan.repo_id, &reported)
                 .await?;
             Ok((StatusCode::CREATED, Json(ScanView::of(scan, false))))
@@ -187,6 +190,22 @@ pub async fn ingest(
             first.scan_id
         ))),
     }
+}
+
+/// A report stored: its bytes and counted findings.
+pub fn ingested_metrics(report_bytes: usize, scan: &scans::StoredScan) {
+    compliance_services::metrics::emit(
+        &[],
+        &[
+            ("ScanBytes", Unit::Bytes, report_bytes as f64),
+            (
+                "FindingsIngested",
+                Unit::Count,
+                scan.summary.totals.findings as f64,
+            ),
+        ],
+        serde_json::json!({"format": scan.format}),
+    );
 }
 
 /// Reports from this size on are hashed on another thread while they are parsed.

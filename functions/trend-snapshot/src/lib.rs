@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::{OrgId, RepoId};
 use compliance_services::exceptions::{self, Exception};
+use compliance_services::metrics::Unit;
 use compliance_services::org_view::OrgView;
 use compliance_services::repos::IndexEntry;
 use compliance_services::scans;
@@ -148,6 +149,7 @@ pub async fn run(
     let mut progress = load_progress(store.as_ref(), &day).await?;
     let views: Views = Arc::default();
     let mut pages = 0;
+    let (started, seen_before) = (Instant::now(), progress.repos_seen);
     while !progress.complete {
         if Instant::now() >= deadline || pages == limits.max_pages {
             break;
@@ -194,6 +196,15 @@ pub async fn run(
         store.write(vec![progress.put()]).await?;
     }
     tracing::info!(?progress, "snapshot run");
+    let seen = progress.repos_seen - seen_before;
+    if seen > 0 {
+        let per_second = seen as f64 / started.elapsed().as_secs_f64().max(1e-3);
+        compliance_services::metrics::emit(
+            &[],
+            &[("SnapshotReposPerSecond", Unit::CountPerSecond, per_second)],
+            serde_json::json!({"repos": seen}),
+        );
+    }
     Ok(progress)
 }
 

@@ -66,6 +66,7 @@ pub async fn handle_stream(
     event: StreamEvent,
     now: DateTime<Utc>,
 ) -> DynamoDbEventResponse {
+    compliance_services::metrics::stream_event(&event);
     let mut events = Vec::new();
     let mut schedules = Vec::new();
     let first = event

@@ -1,7 +1,8 @@
 //! Layers every deployed router gets once, at the top: a request id (API Gateway's under
-//! Lambda), a tracing span carrying it, and JSON bodies for unknown routes and wrong methods.
+//! Lambda), a tracing span carrying it and X-Ray's trace id, the request's metrics (EMF), and
+//! JSON bodies for unknown routes and wrong methods.
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -41,14 +42,36 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
         })
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     req.extensions_mut().insert(RequestId(id.clone()));
+    // X-Ray's trace id (active tracing) in every log line of the request, to go from a log
+    // line to its trace and back.
+    let trace_id = req
+        .extensions()
+        .get::<lambda_http::Context>()
+        .and_then(|c| c.xray_trace_id.clone())
+        .or_else(|| {
+            req.headers()
+                .get("x-amzn-trace-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let operation = match req.extensions().get::<MatchedPath>() {
+        Some(route) => format!("{} {}", req.method(), route.as_str()),
+        None => "unmatched".to_string(),
+    };
     let span = tracing::info_span!(
         "request",
         request_id = %id,
+        trace_id = %trace_id,
         method = %req.method(),
         path = %req.uri().path(),
     );
+    let started = std::time::Instant::now();
     let mut response = next.run(req).instrument(span.clone()).await;
-    span.in_scope(|| tracing::info!(status = response.status().as_u16(), "response"));
+    let status = response.status().as_u16();
+    span.in_scope(|| tracing::info!(status, "response"));
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    compliance_services::metrics::request(&operation, status, latency_ms);
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, v);
     }

@@ -11,6 +11,7 @@ pub mod compliance_settings;
 pub mod custom_frameworks;
 pub mod exceptions;
 pub mod key_secrets;
+pub mod metrics;
 pub mod org_view;
 pub mod orgs;
 pub mod paging;

@@ -12,6 +12,7 @@ use axum::Json;
 use compliance_domain::ids::Uuid;
 use compliance_http::{page_args, ApiError, AppState, Caller, Contributor, Meta, Params, RawBody};
 use compliance_packs::{Rule, RuleSeverity};
+use compliance_services::metrics::{self, Unit};
 use compliance_store::Cursor;
 use serde::{Deserialize, Serialize};
 
@@ -143,6 +144,15 @@ pub async fn store_run(
 ) -> Result<RunSummary, ApiError> {
     let thresholds: Vec<Option<f64>> = run.rules.iter().map(|r| r.threshold).collect();
     let outcome = Outcome::of(&run.evaluation, &thresholds);
+    let took = (run.finished_at - run.started_at).num_milliseconds().max(0);
+    metrics::emit(
+        &[],
+        &[
+            ("AuditRunRecords", Unit::Count, outcome.records as f64),
+            ("AuditRunDuration", Unit::Milliseconds, took as f64),
+        ],
+        serde_json::json!({"policy_type": audit.policy_type}),
+    );
     let findings = StoredFinding::numbered(run.run_id.as_ref(), run.evaluation.findings);
     let summary = RunSummary {
         run_id: run.run_id,
