@@ -2,6 +2,7 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -9,9 +10,11 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::run(service_fn(|event: LambdaEvent<Event>| {
         let store = store.clone();
         let sink = audit_log_export::StdoutSink;
+        let span = compliance_services::runtime::invocation(&event.context);
         async move {
             Ok::<_, Error>(audit_log_export::handle(store.as_ref(), &sink, event.payload).await)
         }
+        .instrument(span)
     }))
     .await
 }

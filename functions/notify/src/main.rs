@@ -8,6 +8,7 @@ use compliance_events::schedule::RetrySchedule;
 use compliance_events::url_policy::UrlPolicy;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
+use tracing::Instrument;
 
 /// Attempts in flight at once.
 const CONCURRENCY: usize = 32;
@@ -35,7 +36,8 @@ async fn main() -> Result<(), Error> {
     });
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let notify = notify.clone();
-        async move { notify.handle(event.payload).await.map_err(Error::from) }
+        let span = compliance_services::runtime::invocation(&event.context);
+        async move { notify.handle(event.payload).await.map_err(Error::from) }.instrument(span)
     }))
     .await
 }

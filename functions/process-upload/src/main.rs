@@ -7,6 +7,7 @@ use compliance_http::AppState;
 use compliance_uploads::objects::S3Objects;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use process_upload::Processor;
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -22,12 +23,14 @@ async fn main() -> Result<(), Error> {
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<S3Event>| {
         let processor = processor.clone();
+        let span = compliance_services::runtime::invocation(&event.context);
         async move {
             process_upload::event::handle(&processor, event.payload)
                 .await
                 .map(|done| serde_json::json!({"processed": done.len()}))
                 .map_err(Error::from)
         }
+        .instrument(span)
     }))
     .await
 }

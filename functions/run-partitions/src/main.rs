@@ -8,6 +8,7 @@ use compliance_uploads::objects::S3Objects;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use process_upload::fanout::{run_step, Step};
 use process_upload::Processor;
+use tracing::Instrument;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -21,11 +22,13 @@ async fn main() -> Result<(), Error> {
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Step>| {
         let processor = processor.clone();
+        let span = compliance_services::runtime::invocation(&event.context);
         async move {
             run_step(&processor, event.payload)
                 .await
                 .map_err(Error::from)
         }
+        .instrument(span)
     }))
     .await
 }
