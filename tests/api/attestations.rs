@@ -166,14 +166,7 @@ async fn attest_and_withdraw(backend: Backend) {
     assert_eq!(app.delete(POL1).await.status, StatusCode::NOT_FOUND);
 
     // Every change is in the audit log.
-    let log = app.get("/api/audit-logs?limit=100").await.body;
-    let actions: Vec<&str> = log["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["action"].as_str())
-        .filter(|a| a.starts_with("ATTESTATION_"))
-        .collect();
+    let actions = app.audit_actions("ATTESTATION_").await;
     assert_eq!(
         actions,
         [

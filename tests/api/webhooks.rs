@@ -511,20 +511,14 @@ async fn webhooks_are_managed_by_admins_of_their_own_org() {
     let deleted = app.delete(&path).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert_eq!(app.get(&path).await.status, StatusCode::NOT_FOUND);
-    let log = app.get("/api/audit-logs?limit=100").await.body;
-    let actions: Vec<&str> = log["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|e| e["action"].as_str())
-        .collect();
+    let actions = app.audit_actions("WEBHOOK_").await;
     for action in [
         "WEBHOOK_CREATED",
         "WEBHOOK_UPDATED",
         "WEBHOOK_SECRET_ROTATED",
         "WEBHOOK_DELETED",
     ] {
-        assert!(actions.contains(&action), "{action}: {actions:?}");
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
     }
 }
 
@@ -728,16 +722,8 @@ async fn attestation_reminders_fire_once_and_not_after_a_renewal() {
     // At the due date (the clock moved on): overdue, once however often the queue is read.
     let store = app.store();
     let later = due_at + chrono::Duration::minutes(1);
-    let fired = compliance_events::fire_reminders(store, None, later)
-        .await
-        .unwrap();
-    assert_eq!(fired, 1);
-    assert_eq!(
-        compliance_events::fire_reminders(store, None, later)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(fire(store, later).await, 1);
+    assert_eq!(fire(store, later).await, 0);
     deliver_at(&app, later).await;
     let overdue = receiver.wait_for("attestation.due", 2).await;
     assert_eq!(overdue[1].json()["data"]["state"], "overdue");
@@ -752,12 +738,7 @@ async fn attestation_reminders_fire_once_and_not_after_a_renewal() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(receiver.received().len(), 2, "nothing due yet");
     let renewed_due_soon = Utc::now() + chrono::Duration::days(75);
-    assert_eq!(
-        compliance_events::fire_reminders(store, None, renewed_due_soon)
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(fire(store, renewed_due_soon).await, 1);
     deliver_at(&app, renewed_due_soon).await;
     let third = receiver.wait_for("attestation.due", 3).await;
     assert_eq!(third[2].json()["data"]["state"], "due_soon");
@@ -885,10 +866,7 @@ async fn every_event_type_arrives_as_documented() {
 
     // A month on: the exception's last day, the attestation overdue, the decision due.
     let later = Utc::now() + chrono::Duration::days(31);
-    let fired = compliance_events::fire_reminders(app.store(), None, later)
-        .await
-        .unwrap();
-    assert_eq!(fired, 3);
+    assert_eq!(fire(app.store(), later).await, 3);
     deliver_at(&app, later).await;
     let expiring = receiver.wait_for("exception.expiring", 1).await;
     assert_eq!(
@@ -902,6 +880,13 @@ async fn every_event_type_arrives_as_documented() {
     assert_eq!(due["data"]["recommendation"], "file_report");
     let attestation = receiver.wait_for("attestation.due", 2).await;
     assert_eq!(attestation[1].json()["data"]["state"], "overdue");
+}
+
+/// Fires the reminders due at `at` (a time the tests moved the clock to); how many were sent.
+async fn fire(store: &dyn compliance_store::Store, at: chrono::DateTime<Utc>) -> usize {
+    compliance_events::fire_reminders(store, None, at)
+        .await
+        .unwrap()
 }
 
 /// Makes the attempts due at `at` (a time the tests moved the clock to).

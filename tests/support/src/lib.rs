@@ -362,6 +362,20 @@ impl TestApp {
         self.send(req).await
     }
 
+    /// The actions of the org's latest 100 audit entries, newest first, those starting with
+    /// `prefix`.
+    pub async fn audit_actions(&self, prefix: &str) -> Vec<String> {
+        let log = self.get("/api/audit-logs?limit=100").await.body;
+        log["entries"]
+            .as_array()
+            .expect("audit entries")
+            .iter()
+            .filter_map(|e| e["action"].as_str())
+            .filter(|a| a.starts_with(prefix))
+            .map(str::to_string)
+            .collect()
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.call(Method::GET, path, Some(&self.admin_key), None)
             .await
