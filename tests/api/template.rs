@@ -218,6 +218,11 @@ fn s3_grants(t: &Value, logical_id: &str) -> BTreeSet<(String, String)> {
         .unwrap_or_else(|| panic!("{logical_id} has no Policies"));
     let mut grants = BTreeSet::new();
     for policy in policies {
+        // A policy granted on a condition (`!If [cond, policy, AWS::NoValue]`): its policy.
+        let policy = match policy {
+            Value::Tagged(t) if t.tag == "If" => &t.value[1],
+            policy => policy,
+        };
         let statements = policy["Statement"]
             .as_sequence()
             .unwrap_or_else(|| panic!("{logical_id}: only inline statements, got {policy:?}"));
@@ -425,4 +430,48 @@ fn s3_permissions_are_exactly_what_each_function_needs() {
             ("s3:ListBucket", "prefix:results/*"),
         ])
     );
+}
+
+/// No secret value in any function's configuration: the HS256 secret is named
+/// (`JWT_HS256_SECRET_ID`), never resolved into an environment, and only the functions that
+/// verify tokens may read it, that secret only.
+#[test]
+fn no_secret_is_in_a_functions_environment() {
+    let t = template();
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml")).unwrap();
+    assert!(
+        !text.contains("resolve:secretsmanager"),
+        "no dynamic reference to a secret"
+    );
+    let globals = t["Globals"]["Function"]["Environment"]["Variables"]
+        .as_mapping()
+        .unwrap();
+    assert!(globals.get("JWT_HS256_SECRET").is_none());
+    assert!(globals.get("JWT_HS256_SECRET_ID").is_some());
+    for (id, resource) in t["Resources"].as_mapping().unwrap() {
+        let vars = &resource["Properties"]["Environment"]["Variables"];
+        assert!(
+            vars.get("JWT_HS256_SECRET").is_none(),
+            "{id:?} has the secret in its environment"
+        );
+        let Some(policies) = resource["Properties"]["Policies"].as_sequence() else {
+            continue;
+        };
+        for policy in policies {
+            let policy = match policy {
+                Value::Tagged(t) if t.tag == "If" => &t.value[1],
+                policy => policy,
+            };
+            for st in policy["Statement"].as_sequence().into_iter().flatten() {
+                if st["Action"].as_str() == Some("secretsmanager:GetSecretValue") {
+                    assert_eq!(
+                        s(tagged(&st["Resource"], "Sub")),
+                        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${JwtHs256SecretName}-??????",
+                        "{id:?}: that secret only"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -21,6 +21,9 @@ use compliance_store::config::{parsed, var, ConfigError};
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
     pub hs256_secret: Option<String>,
+    /// A Secrets Manager secret holding the HS256 secret, read at run time
+    /// ([`JwtConfig::with_secret_read`]); in Lambda instead of `hs256_secret`.
+    pub hs256_secret_id: Option<String>,
     pub jwks_url: Option<String>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
@@ -41,6 +44,7 @@ impl Default for JwtConfig {
     fn default() -> Self {
         JwtConfig {
             hs256_secret: None,
+            hs256_secret_id: None,
             jwks_url: None,
             issuer: None,
             audience: None,
@@ -56,12 +60,22 @@ impl Default for JwtConfig {
 }
 
 impl JwtConfig {
+    /// The configuration with the HS256 secret read from Secrets Manager when it is named there
+    /// (and not given directly).
+    pub async fn with_secret_read(mut self) -> Result<Self, ConfigError> {
+        if let (None, Some(id)) = (&self.hs256_secret, &self.hs256_secret_id) {
+            self.hs256_secret = Some(crate::secret::get_secret_value(id, None).await?);
+        }
+        Ok(self)
+    }
+
     /// From the `JWT_*` variables (docs/configuration.md); unset ones keep their
     /// defaults. A configuration [`check`](JwtConfig::check) refuses is an error.
     pub fn from_env() -> Result<Self, ConfigError> {
         let defaults = JwtConfig::default();
         let config = JwtConfig {
             hs256_secret: var("JWT_HS256_SECRET"),
+            hs256_secret_id: var("JWT_HS256_SECRET_ID"),
             jwks_url: var("JWT_JWKS_URL"),
             issuer: var("JWT_ISSUER"),
             audience: var("JWT_AUDIENCE"),

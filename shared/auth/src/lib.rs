@@ -3,6 +3,7 @@
 
 pub mod jwt;
 mod key_cache;
+pub mod secret;
 
 use std::sync::Arc;
 use std::time::Duration;

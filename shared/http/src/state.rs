@@ -56,7 +56,8 @@ impl AppState {
 
     /// Lambda's start-up: configuration from the environment, the DynamoDB store by default.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let config = Config::from_env("dynamodb")?;
+        let mut config = Config::from_env("dynamodb")?;
+        config.jwt = config.jwt.with_secret_read().await?;
         let store = config
             .store
             .open()
