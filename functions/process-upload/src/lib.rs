@@ -141,7 +141,10 @@ enum Outcome {
 impl From<ApiError> for Outcome {
     fn from(e: ApiError) -> Self {
         match e {
-            ApiError::Internal(detail) | ApiError::Failed(_, detail) => {
+            // A bug, or the store unavailable for now: try again later.
+            ApiError::Internal(detail)
+            | ApiError::Failed(_, detail)
+            | ApiError::ServiceUnavailable(detail) => {
                 Outcome::Retry(ProcessError::Internal(detail))
             }
             // A concurrent change (the upload completed by another process, a write

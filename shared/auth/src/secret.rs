@@ -38,9 +38,18 @@ pub async fn get_secret_value(
         .provide_credentials()
         .await
         .map_err(|e| failed(format!("credentials: {e}")))?;
-    let url = match endpoint {
-        Some(e) => e.to_string(),
-        None => format!("https://secretsmanager.{region}.amazonaws.com/"),
+    // As the SDKs do: an endpoint given (tests), then the standard variables, then the region's.
+    let configured = ["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"]
+        .into_iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
+    let url = match endpoint.map(str::to_string).or(configured) {
+        Some(e) => e,
+        None => format!("https://secretsmanager.{region}.{suffix}/"),
     };
     let body = json!({"SecretId": secret_id}).to_string();
     let headers = [("content-type", CONTENT_TYPE), ("x-amz-target", TARGET)];

@@ -52,6 +52,7 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
             req.headers()
                 .get("x-amzn-trace-id")
                 .and_then(|v| v.to_str().ok())
+                .filter(|v| v.len() <= 256)
                 .map(str::to_string)
         })
         .unwrap_or_default();

@@ -145,14 +145,7 @@ pub async fn store_run(
     let thresholds: Vec<Option<f64>> = run.rules.iter().map(|r| r.threshold).collect();
     let outcome = Outcome::of(&run.evaluation, &thresholds);
     let took = (run.finished_at - run.started_at).num_milliseconds().max(0);
-    metrics::emit(
-        &[],
-        &[
-            ("AuditRunRecords", Unit::Count, outcome.records as f64),
-            ("AuditRunDuration", Unit::Milliseconds, took as f64),
-        ],
-        serde_json::json!({"policy_type": audit.policy_type}),
-    );
+    let records = outcome.records;
     let findings = StoredFinding::numbered(run.run_id.as_ref(), run.evaluation.findings);
     let summary = RunSummary {
         run_id: run.run_id,
@@ -178,6 +171,14 @@ pub async fn store_run(
     let stored = store::create(state.store.as_ref(), ctx, new)
         .await
         .map_err(|e| ApiError::Failed("Failed to store the run", e.to_string()))?;
+    metrics::emit(
+        &[],
+        &[
+            ("AuditRunRecords", Unit::Count, records as f64),
+            ("AuditRunDuration", Unit::Milliseconds, took as f64),
+        ],
+        serde_json::json!({"policy_type": audit.policy_type}),
+    );
     // The run stands; its alerts follow. A stop in between is caught up when alerts are read.
     let home = AuditHome {
         org: principal.org_id.clone(),
