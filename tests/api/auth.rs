@@ -626,16 +626,7 @@ async fn secrets_manager(secret: &'static str) -> String {
 /// start with a message naming it.
 #[tokio::test]
 async fn the_hs256_secret_is_read_from_secrets_manager() {
-    for (k, v) in [
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_REGION", "us-east-1"),
-        ("AWS_EC2_METADATA_DISABLED", "true"),
-    ] {
-        if std::env::var(k).is_err() {
-            std::env::set_var(k, v);
-        }
-    }
+    test_support::set_local_aws_env();
     let endpoint = secrets_manager("a-long-random-hs256-secret-from-secrets-manager").await;
     let secret = compliance_auth::secret::get_secret_value("jwt-hs256", Some(&endpoint))
         .await

@@ -279,15 +279,13 @@ pub async fn list_deliveries(
 ) -> Result<Json<DeliveryList>, ApiError> {
     let webhook_id = webhook_id(&id)?;
     let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
-    let store = state.store.as_ref();
-    if webhooks::get(store, &principal.org_id, &webhook_id)
-        .await?
-        .is_none()
-    {
-        return Err(not_found(&id));
-    }
-    let (page, next) =
-        deliveries::list(store, &principal.org_id, &webhook_id, limit, cursor).await?;
+    let (store, org) = (state.store.as_ref(), &principal.org_id);
+    // The webhook and its deliveries read at once (its deliveries alone would outlive it).
+    let (webhook, (page, next)) = tokio::try_join!(
+        webhooks::get(store, org, &webhook_id),
+        deliveries::list(store, org, &webhook_id, limit, cursor),
+    )?;
+    webhook.ok_or_else(|| not_found(&id))?;
     Ok(Json(DeliveryList {
         deliveries: page
             .into_iter()
@@ -311,16 +309,13 @@ pub async fn get_delivery(
 ) -> Result<Json<DeliveryView>, ApiError> {
     let webhook_id = webhook_id(&id)?;
     let event_id = EventId::parse(&delivery_id).map_err(|_| delivery_not_found(&delivery_id))?;
-    let store = state.store.as_ref();
-    if webhooks::get(store, &principal.org_id, &webhook_id)
-        .await?
-        .is_none()
-    {
-        return Err(not_found(&id));
-    }
-    let (delivery, payload) = deliveries::get(store, &principal.org_id, &webhook_id, &event_id)
-        .await?
-        .ok_or_else(|| delivery_not_found(&delivery_id))?;
+    let (store, org) = (state.store.as_ref(), &principal.org_id);
+    let (webhook, delivery) = tokio::try_join!(
+        webhooks::get(store, org, &webhook_id),
+        deliveries::get(store, org, &webhook_id, &event_id),
+    )?;
+    webhook.ok_or_else(|| not_found(&id))?;
+    let (delivery, payload) = delivery.ok_or_else(|| delivery_not_found(&delivery_id))?;
     Ok(Json(DeliveryView {
         delivery,
         payload: Some(payload),

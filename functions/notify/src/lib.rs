@@ -120,10 +120,7 @@ pub async fn bus_from_env() -> Option<EventBridge> {
     let bus_name = std::env::var("EVENT_BUS_NAME")
         .ok()
         .filter(|b| !b.is_empty())?;
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(compliance_store::dynamo::https_client())
-        .load()
-        .await;
+    let config = compliance_store::dynamo::sdk_config().await;
     Some(EventBridge {
         client: aws_sdk_eventbridge::Client::new(&config),
         bus_name,

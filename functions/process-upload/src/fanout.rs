@@ -116,10 +116,7 @@ pub async fn from_env(bucket: String) -> Result<Option<Fanout>, String> {
             .map_err(|_| format!("RUN_FANOUT_MIN_BYTES must be a number of bytes, not {v:?}"))?,
         Err(_) => FANOUT_MIN_BYTES,
     };
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(compliance_store::dynamo::https_client())
-        .load()
-        .await;
+    let config = compliance_store::dynamo::sdk_config().await;
     Ok(Some(Fanout {
         starter: Arc::new(StepFunctions {
             client: aws_sdk_sfn::Client::new(&config),

@@ -24,10 +24,7 @@ pub async fn get_secret_value(
     endpoint: Option<&str>,
 ) -> Result<String, ConfigError> {
     let failed = |what: String| ConfigError(format!("JWT_HS256_SECRET_ID {secret_id}: {what}"));
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(compliance_store::dynamo::https_client())
-        .load()
-        .await;
+    let config = compliance_store::dynamo::sdk_config().await;
     let region = config
         .region()
         .map(|r| r.to_string())

@@ -267,8 +267,10 @@ impl Deliverer {
         let store = self.store.as_ref();
         let delivery_key =
             keys::webhook_delivery(&lease.org_id, &lease.webhook_id, &lease.event_id);
-        let delivery: Option<StoredDelivery> = store.get_record(&delivery_key).await?;
-        let webhook = webhooks::get_stored(store, &lease.org_id, &lease.webhook_id).await?;
+        let (delivery, webhook) = tokio::try_join!(
+            store.get_record::<StoredDelivery>(&delivery_key),
+            webhooks::get_stored(store, &lease.org_id, &lease.webhook_id),
+        )?;
         let release = Made {
             ops: vec![WriteOp::delete(lease.key())],
             outcome: None,

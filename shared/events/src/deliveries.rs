@@ -13,7 +13,6 @@ use compliance_store::record::{Record, Records};
 use compliance_store::{keys, Condition, Cursor, Key, Query, Store, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use crate::batch::Written;
 use crate::event::{Event, EventType};
@@ -132,18 +131,7 @@ impl Record for Due {
     const ENTITY: &'static str = "webhook_due";
 
     fn key(&self) -> Key {
-        let shard = shard(&[
-            self.org_id.as_str(),
-            self.webhook_id.as_str(),
-            self.event_id.as_str(),
-        ]);
-        keys::webhook_due(
-            shard,
-            self.due_ms,
-            &self.org_id,
-            &self.webhook_id,
-            &self.event_id,
-        )
+        keys::webhook_due(self.due_ms, &self.org_id, &self.webhook_id, &self.event_id)
     }
 }
 
@@ -154,12 +142,6 @@ impl Due {
             ..self.clone()
         }
     }
-}
-
-/// The due-queue partition of a piece of work.
-pub(crate) fn shard(parts: &[&str]) -> u32 {
-    let hash = Sha256::digest(parts.join("|").as_bytes());
-    u32::from(hash[0]) % keys::DUE_SHARDS
 }
 
 pub(crate) fn millis(at: DateTime<Utc>) -> u64 {

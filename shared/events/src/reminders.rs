@@ -10,7 +10,7 @@ use compliance_store::{keys, Condition, Key, Query, Store, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::deliveries::{millis, shard};
+use crate::deliveries::millis;
 use crate::event::Event;
 
 /// An attribute of the subject item and the value it must still hold (`None`: absent).
@@ -56,8 +56,7 @@ impl Record for StoredReminder {
 
     fn key(&self) -> Key {
         let e = &self.reminder.event;
-        let shard = shard(&[e.org_id.as_str(), e.id.as_str()]);
-        keys::reminder_due(shard, self.due_ms, &e.org_id, &e.id)
+        keys::reminder_due(self.due_ms, &e.org_id, &e.id)
     }
 }
 

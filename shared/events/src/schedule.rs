@@ -49,10 +49,6 @@ impl RetrySchedule {
         let factor = rand::thread_rng().gen_range(0.9..=1.1);
         Some(base.mul_f64(factor))
     }
-
-    pub fn retries(&self) -> usize {
-        self.delays.len()
-    }
 }
 
 fn parse_delay(text: &str) -> Result<Duration, String> {

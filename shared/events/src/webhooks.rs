@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use compliance_domain::identity::ActorKind;
 use compliance_domain::ids::{OrgId, WebhookId};
 use compliance_services::audit_log::{self, AuditAction, AuditContext, DEFAULT_RETENTION_DAYS};
+use compliance_services::paging;
 use compliance_store::record::{Record, Records};
 use compliance_store::{keys, Condition, Key, Query, Store, StoreError, WriteOp};
 use rand::Rng;
@@ -47,7 +48,7 @@ pub struct Webhook {
 
 impl Webhook {
     pub fn wants(&self, event_type: EventType) -> bool {
-        self.enabled && (event_type == EventType::Ping || self.events.contains(&event_type))
+        self.enabled && self.events.contains(&event_type)
     }
 }
 
@@ -171,17 +172,7 @@ pub(crate) async fn stored(
     org_id: &OrgId,
 ) -> Result<Vec<StoredWebhook>, StoreError> {
     let (pk, range) = keys::webhooks(org_id);
-    let mut all: Vec<StoredWebhook> = Vec::new();
-    let mut cursor = None;
-    loop {
-        let query = Query::new(pk.clone(), range.clone()).after(cursor);
-        let (page, next): (Vec<StoredWebhook>, _) = store.query_records(&query).await?;
-        all.extend(page);
-        match next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let mut all: Vec<StoredWebhook> = paging::all(store, Query::new(pk, range)).await?;
     all.sort_by_key(|a| a.webhook.created_at);
     Ok(all)
 }

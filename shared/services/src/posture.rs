@@ -11,10 +11,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::{FrameworkKey, OrgId, RepoId, ScanId};
 use compliance_domain::scoring::{ControlStatus, FrameworkResult, Posture, Report};
-use compliance_store::record::{Record, Records};
+use compliance_store::record::Record;
 use compliance_store::{item_size, keys, Condition, Key, Query, Store, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
 
+use crate::paging;
 use crate::scans::is_newer;
 
 /// Postures written at once, and their bytes at most.
@@ -143,17 +144,9 @@ pub async fn replace(store: &dyn Store, postures: &[RepoPosture]) -> Result<usiz
         return Ok(0);
     };
     let (pk, range) = keys::repo_postures(&first.org_id, first.repo_id);
-    let mut stored: BTreeMap<String, ScanId> = BTreeMap::new();
-    let mut cursor = None;
-    loop {
-        let query = Query::new(pk.clone(), range.clone()).after(cursor);
-        let (page, next): (Vec<StoredScanOf>, _) = store.query_records(&query).await?;
-        stored.extend(page.into_iter().map(|p| (p.framework, p.scan_id)));
-        match next {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
+    let read: Vec<StoredScanOf> = paging::all(store, Query::new(pk, range)).await?;
+    let stored: BTreeMap<String, ScanId> =
+        read.into_iter().map(|p| (p.framework, p.scan_id)).collect();
     let mut ops = Vec::new();
     for posture in postures {
         let condition = match stored.get(posture.framework.as_str()) {

@@ -44,8 +44,7 @@ impl DynamoStore {
 
     /// The same with other limits (the outage tests make them short).
     pub async fn client_with(endpoint: Option<&str>, limits: CallLimits) -> Client {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .http_client(https_client())
+        let mut loader = sdk_loader()
             .timeout_config(limits.timeouts())
             .retry_config(limits.retries());
         if let Some(url) = endpoint {
@@ -61,6 +60,17 @@ impl DynamoStore {
     pub fn table(&self) -> &str {
         &self.table
     }
+}
+
+/// The AWS configuration every client of ours starts from: the standard environment (region,
+/// credentials, endpoints) and [`https_client`].
+pub fn sdk_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client())
+}
+
+/// [`sdk_loader`] loaded as it is.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    sdk_loader().load().await
 }
 
 /// How long a store call may take, and how often it is tried: an unreachable, throttling or

@@ -346,23 +346,15 @@ pub const ITEM_TYPES: &[ItemType] = &[
     },
     ItemType {
         item: "webhook_due",
-        pk: "WEBHOOKDUE#{shard}",
+        pk: "WEBHOOKDUE#{delivery_shard}",
         sk: "{due_ms:013}#{org}#{webhook_id}#{event_id}",
-        sample: || {
-            webhook_due(
-                3,
-                7,
-                &samples::org(),
-                &samples::webhook(),
-                &samples::event(),
-            )
-        },
+        sample: || webhook_due(7, &samples::org(), &samples::webhook(), &samples::event()),
     },
     ItemType {
         item: "reminder_due",
-        pk: "REMINDERDUE#{shard}",
+        pk: "REMINDERDUE#{reminder_shard}",
         sk: "{due_ms:013}#{org}#{event_id}",
-        sample: || reminder_due(3, 7, &samples::org(), &samples::event()),
+        sample: || reminder_due(7, &samples::org(), &samples::event()),
     },
 ];
 
@@ -403,7 +395,8 @@ pub mod samples {
         ("{snooze_key}", "s1"),
         ("{webhook_id}", "wh_00000000000000000000000001"),
         ("{event_id}", "evt_000000000100000000000000ab"),
-        ("{shard}", "3"),
+        ("{delivery_shard}", "0"),
+        ("{reminder_shard}", "1"),
         ("{due_ms:013}", "0000000000007"),
     ];
 
@@ -573,13 +566,17 @@ pub const REPO_INDEX_SHARDS: u32 = 32;
 
 /// The shard of a repository: a stable hash of its org and id.
 pub fn repo_index_shard(org: &OrgId, repo: RepoId) -> u32 {
-    // FNV-1a: stable across processes and releases, unlike the std hasher.
+    fnv1a(org.as_str().bytes().chain(repo.get().to_be_bytes())) % REPO_INDEX_SHARDS
+}
+
+/// FNV-1a: stable across processes and releases, unlike the std hasher.
+fn fnv1a(bytes: impl Iterator<Item = u8>) -> u32 {
     let mut h: u32 = 0x811c_9dc5;
-    for b in org.as_str().bytes().chain(repo.get().to_be_bytes()) {
+    for b in bytes {
         h ^= u32::from(b);
         h = h.wrapping_mul(0x0100_0193);
     }
-    h % REPO_INDEX_SHARDS
+    h
 }
 
 /// Every entry of one shard of the repository index.
@@ -1020,14 +1017,14 @@ pub fn webhook_deliveries(org: &OrgId, webhook: &WebhookId) -> (String, SortKeyR
 /// Partitions of the queues of due work, so that no one partition takes every write.
 pub const DUE_SHARDS: u32 = 8;
 
-/// A delivery attempt due at `due_ms` (milliseconds since the epoch), in shard `shard`.
-pub fn webhook_due(
-    shard: u32,
-    due_ms: u64,
-    org: &OrgId,
-    webhook: &WebhookId,
-    event: &EventId,
-) -> Key {
+/// The due-queue partition of a piece of work, by its parts.
+fn due_shard(parts: &[&str]) -> u32 {
+    fnv1a(parts.join("|").into_bytes().into_iter()) % DUE_SHARDS
+}
+
+/// A delivery attempt due at `due_ms` (milliseconds since the epoch).
+pub fn webhook_due(due_ms: u64, org: &OrgId, webhook: &WebhookId, event: &EventId) -> Key {
+    let shard = due_shard(&[org.as_str(), webhook.as_str(), event.as_str()]);
     Key::new(
         format!("WEBHOOKDUE#{shard}"),
         format!("{due_ms:013}#{org}#{webhook}#{event}"),
@@ -1043,7 +1040,8 @@ pub fn webhook_due_by(shard: u32, now_ms: u64) -> (String, SortKeyRange) {
 }
 
 /// A reminder (an event told by the clock, not by a change) due at `due_ms`.
-pub fn reminder_due(shard: u32, due_ms: u64, org: &OrgId, event: &EventId) -> Key {
+pub fn reminder_due(due_ms: u64, org: &OrgId, event: &EventId) -> Key {
+    let shard = due_shard(&[org.as_str(), event.as_str()]);
     Key::new(
         format!("REMINDERDUE#{shard}"),
         format!("{due_ms:013}#{org}#{event}"),

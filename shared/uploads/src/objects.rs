@@ -170,8 +170,7 @@ mod s3 {
         /// A client from the standard AWS environment; `endpoint` (path-style) for an
         /// S3-compatible server.
         pub async fn client_from_env(endpoint: Option<&str>) -> Client {
-            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                .http_client(compliance_store::dynamo::https_client());
+            let mut loader = compliance_store::dynamo::sdk_loader();
             if let Some(url) = endpoint {
                 loader = loader.endpoint_url(url);
             }

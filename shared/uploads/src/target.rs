@@ -4,7 +4,6 @@
 
 use std::path::Path;
 
-use aws_config::BehaviorVersion;
 use chrono::{DateTime, Utc};
 
 use crate::policy::SigningKey;
@@ -60,10 +59,7 @@ impl UploadTarget {
         let endpoint = std::env::var("S3_ENDPOINT").ok().filter(|e| !e.is_empty());
         // The SDK has no HTTP client of its own here (no default features): the store's, though
         // signing with credentials from the environment makes no request.
-        let shared = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(compliance_store::dynamo::https_client())
-            .load()
-            .await;
+        let shared = compliance_store::dynamo::sdk_config().await;
         let region = shared
             .region()
             .map(|r| r.to_string())

@@ -53,7 +53,8 @@ pub fn dynamo_endpoint() -> String {
     })
 }
 
-fn set_local_aws_env() {
+/// Fixed test credentials and region for the AWS clients of the tests (kept when already set).
+pub fn set_local_aws_env() {
     // DynamoDB Local accepts any credentials; keep the SDK off the EC2 metadata probe.
     for (k, v) in [
         ("AWS_ACCESS_KEY_ID", "test"),
