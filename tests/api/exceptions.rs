@@ -431,7 +431,7 @@ async fn an_approval_expires_on_the_second_without_a_write() {
 }
 
 /// A SARIF report with two SQL injections (CWE-89): one in a test file, one in the code.
-fn injections() -> Vec<u8> {
+pub(crate) fn injections() -> Vec<u8> {
     injections_in(&["test/db.test.js", "src/db.js"])
 }
 

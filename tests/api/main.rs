@@ -25,6 +25,7 @@ mod openapi;
 mod oscal;
 mod outages;
 mod rescore;
+mod round_trips;
 mod scans;
 mod scores;
 mod settings_concurrency;

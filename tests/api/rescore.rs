@@ -39,6 +39,7 @@ async fn points(store: &dyn Store, org: &OrgId) -> Vec<trends::TrendPoint> {
     trends::window(store, org, repo, since)
         .await
         .unwrap()
+        .expect("the repository exists")
         .points
 }
 

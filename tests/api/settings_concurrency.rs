@@ -229,6 +229,14 @@ impl Store for StaleWriter {
         self.inner.get(key).await
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.inner.get_many(keys).await
+    }
+
+    fn instance(&self) -> u64 {
+        self.inner.instance()
+    }
+
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         self.inner.query(query).await
     }

@@ -58,6 +58,7 @@ async fn point_count(store: &dyn Store, org: &OrgId, repos_count: u64) -> usize 
         n += trends::window(store, org, repo, since)
             .await
             .unwrap()
+            .expect("the repository exists")
             .points
             .len();
     }

@@ -340,6 +340,130 @@ async fn values_round_trip(store: Arc<dyn Store>) {
     );
 }
 
+async fn batch_read(store: Arc<dyn Store>) {
+    for sk in ["A", "B", "C"] {
+        store
+            .write(vec![WriteOp::put(item("G", sk, json!({"v": sk})))])
+            .await
+            .unwrap();
+    }
+    let keys = [
+        Key::new("G", "C"),
+        Key::new("G", "missing"),
+        Key::new("G", "A"),
+        Key::new("G", "C"),
+    ];
+    let got = store.get_many(&keys).await.unwrap();
+    let values: Vec<Option<Value>> = got
+        .iter()
+        .map(|i| i.as_ref().map(|i| i["v"].clone()))
+        .collect();
+    assert_eq!(
+        values,
+        vec![Some(json!("C")), None, Some(json!("A")), Some(json!("C"))],
+        "in the order asked, absent as None, a key asked twice answered twice"
+    );
+    assert!(store.get_many(&[]).await.unwrap().is_empty());
+    // DynamoDB's limit of 100 keys, enforced by both adapters.
+    let many: Vec<Key> = (0..101).map(|i| Key::new("G", format!("k{i}"))).collect();
+    assert!(matches!(
+        store.get_many(&many).await,
+        Err(StoreError::Invalid(_))
+    ));
+    let hundred = &many[..100];
+    assert_eq!(store.get_many(hundred).await.unwrap().len(), 100);
+}
+
+async fn counted_changes(store: Arc<dyn Store>) {
+    use compliance_domain::ids::OrgId;
+    use compliance_store::keys;
+    let org = OrgId::parse("counted").unwrap();
+    let versions = keys::org_versions(&org);
+    let count = |item: &Option<Item>, attr: &str| {
+        item.as_ref()
+            .and_then(|i| i.get(attr))
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+    };
+    // Nothing counted yet: no item.
+    assert!(store.get(&versions).await.unwrap().is_none());
+    // A change to an exception and one to a setting in one write: each part counted once.
+    let exception = item("ORG#counted", "EXCEPTION#ORG#e1", json!({}));
+    let selection = item("ORG#counted", "SETTINGS", json!({}));
+    let other = item("ORG#counted", "WEBHOOK#w1", json!({}));
+    store
+        .write(vec![
+            WriteOp::put(exception),
+            WriteOp::put(selection),
+            WriteOp::put(other),
+        ])
+        .await
+        .unwrap();
+    let after = store.get(&versions).await.unwrap();
+    assert_eq!(count(&after, "exceptions"), 1);
+    assert_eq!(count(&after, "settings"), 1);
+    assert_eq!(count(&after, "attestations"), 0);
+    // A single write (PutItem on DynamoDB without counting) is counted too, and so is a delete.
+    store
+        .write(vec![WriteOp::delete(Key::new(
+            "ORG#counted",
+            "EXCEPTION#ORG#e1",
+        ))])
+        .await
+        .unwrap();
+    assert_eq!(count(&store.get(&versions).await.unwrap(), "exceptions"), 2);
+    // A refused write counts nothing; a condition failure still names the caller's operation.
+    let refused = store
+        .write(vec![
+            WriteOp::put(item("ORG#counted", "ATTESTATION#f#c", json!({}))),
+            WriteOp::put_if(
+                item("ORG#counted", "SETTINGS", json!({})),
+                Condition::NotExists,
+            ),
+        ])
+        .await;
+    match refused {
+        Err(StoreError::ConditionFailed { index: 1, .. }) => {}
+        other => panic!("expected operation 1 to fail, got {other:?}"),
+    }
+    let now = store.get(&versions).await.unwrap();
+    assert_eq!(count(&now, "attestations"), 0);
+    assert_eq!(count(&now, "settings"), 1);
+    // Items of other partitions and of other kinds are not counted.
+    store
+        .write(vec![
+            WriteOp::put(item(
+                "ORG#counted#REPO#0000000001",
+                "EXCEPTION#x",
+                json!({}),
+            )),
+            WriteOp::put(item("ORG#counted", "ATTESTATIONLOG#f#c#000001", json!({}))),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.get(&versions).await.unwrap(), now);
+    // Concurrent changes of one org all count: none lost, none refused.
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .write(vec![
+                    WriteOp::put(item("ORG#counted", &format!("CUSTOMFW#f{i}"), json!({}))),
+                    WriteOp::put(item("ORG#counted#AUDIT", &format!("e{i}"), json!({}))),
+                ])
+                .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        count(&store.get(&versions).await.unwrap(), "custom_frameworks"),
+        8
+    );
+}
+
 mod embedded {
     use super::*;
     async fn store() -> (Arc<dyn Store>, Option<tempfile::TempDir>) {

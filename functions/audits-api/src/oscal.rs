@@ -104,11 +104,16 @@ async fn false_positives(
         return Ok(out);
     }
     let store = state.store.as_ref();
-    let (findings, _) =
-        crate::runs::store::findings(store, &home.org, &home.owner, run, 0, usize::MAX, |f| {
-            dismissed.contains(alert_id(&f.finding).as_str())
-        })
-        .await?;
+    let (findings, _) = crate::runs::store::findings(
+        store,
+        home,
+        run,
+        0,
+        usize::MAX,
+        |f| dismissed.contains(alert_id(&f.finding).as_str()),
+        None,
+    )
+    .await?;
     for f in findings {
         *out.entry(f.finding.rule_id).or_insert(0) += 1;
     }

@@ -20,7 +20,6 @@ use compliance_domain::scoring::{
 };
 use compliance_http::negotiate::wants_csv;
 use compliance_http::{ApiError, AppState, Caller, Params};
-use compliance_services::exceptions;
 use compliance_services::org_view::OrgView;
 use compliance_services::scans::StoredScan;
 use compliance_services::scores::{self, Excepting};
@@ -109,21 +108,19 @@ pub struct StatementOfApplicability<'a> {
 
 /// Every repository's latest scan (`None`: never scanned), a page of repositories at a time,
 /// each page one read of the org's partition (the repositories with their latest scans'
-/// copies; see [`summary::page`]).
+/// copies; see [`summary::page`]), and the org's view the first page read with them.
 async fn latest_scans(
     store: &Arc<dyn Store>,
     org: &OrgId,
-) -> Result<Vec<Option<StoredScan>>, StoreError> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let (page, next) = summary::page(store.clone(), org, PAGE, cursor).await?;
+) -> Result<(OrgView, Vec<Option<StoredScan>>), StoreError> {
+    let (view, first, mut next) = summary::page(store.clone(), org, PAGE, None).await?;
+    let mut out: Vec<_> = first.into_iter().map(|listed| listed.scan).collect();
+    while let Some(cursor) = next {
+        let (_, page, more) = summary::page(store.clone(), org, PAGE, Some(cursor)).await?;
         out.extend(page.into_iter().map(|listed| listed.scan));
-        match next {
-            Some(next) => cursor = Some(next),
-            None => return Ok(out),
-        }
+        next = more;
     }
+    Ok((view, out))
 }
 
 /// The statement: every control of `framework`, judged on every repository's latest scan.
@@ -313,11 +310,8 @@ pub async fn get(
     let store = &state.store;
     let org = &principal.org_id;
     let now = state.now();
-    let (view, scans, applying) = tokio::try_join!(
-        OrgView::load_one(store.as_ref(), org, &key),
-        latest_scans(store, org),
-        exceptions::applying(store.as_ref(), org, now),
-    )?;
+    let (view, scans) = latest_scans(store, org).await?;
+    let applying = view.applying(now);
     let framework = framework(&view, &key)?;
     let mut judged = Vec::with_capacity(scans.len());
     for scan in scans {

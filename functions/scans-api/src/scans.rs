@@ -232,16 +232,26 @@ pub async fn list(
     Path(repo): Path<String>,
     Params(page): Params<PageParams>,
 ) -> Result<Json<ScanList>, ApiError> {
-    let repo = owned(&state, &principal.org_id, &repo).await?;
-    let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
-    let (scans, next) = scans::list(
-        state.store.as_ref(),
-        &principal.org_id,
-        repo.repo_id,
-        limit,
-        cursor,
-    )
-    .await?;
+    let org = &principal.org_id;
+    // A page with scans proves the repository exists (repositories are never deleted): one
+    // Query. Only an empty page, or a refused request, looks the repository up, so that an
+    // unknown one is a 404 before anything else.
+    let listed = match (
+        compliance_http::ids::repo_in_path(&repo),
+        page_args(page.limit, page.cursor.as_deref()),
+    ) {
+        (Ok(id), Ok((limit, cursor))) => scans::list(state.store.as_ref(), org, id, limit, cursor)
+            .await
+            .map_err(ApiError::from),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    let (scans, next) = match listed {
+        Ok(page) if !page.0.is_empty() => page,
+        other => {
+            owned(&state, org, &repo).await?;
+            other?
+        }
+    };
     Ok(Json(ScanList {
         scans: scans.into_iter().map(|s| ScanView::of(s, false)).collect(),
         next_cursor: next.map(|c| c.encode()),

@@ -17,8 +17,8 @@ use compliance_http::{
 };
 use compliance_services::org_view::OrgView;
 use compliance_services::scores::{self, evaluate_repo, ScoreMemo};
+use compliance_services::trends;
 use compliance_services::trends::{Source, TrendPoint};
-use compliance_services::{exceptions, repos, scans, trends};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -159,13 +159,9 @@ async fn score(
         // Answered below, after the checks that come first.
         Err(_) => None,
     };
-    let (repo, view, latest, applying) = tokio::try_join!(
-        repos::get(store, org, id),
-        OrgView::load(store, org),
-        scans::latest(store, org, id),
-        exceptions::applying(store, org, now),
-    )?;
+    let (view, repo, latest) = scores::read_repo(store, org, id).await?;
     let repo = repo.ok_or_else(repo_not_found)?;
+    let applying = view.applying(now);
     if let Some(key) = &query.framework {
         enabled_framework(&view, key)?;
     }
@@ -335,17 +331,25 @@ async fn trend(
     let store = state.store.as_ref();
     let org = &principal.org_id;
     let id = repo_in_path(&id)?;
-    let repo = repos::get(store, org, id)
-        .await?
-        .ok_or_else(repo_not_found)?;
-    if let Some(key) = &query.framework {
-        enabled_framework(&OrgView::load_one(store, org, key).await?, key)?;
-    }
     let from = state.now() - chrono::Duration::days(i64::from(days));
-    let window = trends::window(store, org, repo.repo_id, from).await?;
+    // One Query of the repository's partition; with a framework, the org's view beside it.
+    let (window, view) = match &query.framework {
+        None => (trends::window(store, org, id, from).await?, None),
+        Some(key) => {
+            let (window, view) = tokio::try_join!(
+                trends::window(store, org, id, from),
+                OrgView::load_one(store, org, key),
+            )?;
+            (window, Some(view))
+        }
+    };
+    let window = window.ok_or_else(repo_not_found)?;
+    if let (Some(key), Some(view)) = (&query.framework, &view) {
+        enabled_framework(view, key)?;
+    }
     let framework = query.framework.as_deref();
     Ok(Json(Trend {
-        repo_id: repo.repo_id,
+        repo_id: id,
         framework: query.framework.clone(),
         days,
         points: window

@@ -13,9 +13,7 @@ use compliance_oscal::scores::{
 use compliance_oscal::Org;
 use compliance_services::audit_log::Actor;
 use compliance_services::exceptions::{Exception, Scope};
-use compliance_services::org_view::OrgView;
 use compliance_services::scores::{self, score_repo};
-use compliance_services::{exceptions, orgs, repos, scans};
 use serde::Deserialize;
 
 /// The operation takes no query parameter: any is a 400, as everywhere.
@@ -32,16 +30,11 @@ pub async fn assessment_results(
     let store = state.store.as_ref();
     let org_id = &principal.org_id;
     let id = repo_in_path(&id)?;
-    let (repo, view, latest, org) = tokio::try_join!(
-        repos::get(store, org_id, id),
-        OrgView::load(store, org_id),
-        scans::latest(store, org_id, id),
-        orgs::get(store, org_id),
-    )?;
+    let (view, repo, latest) = scores::read_repo(store, org_id, id).await?;
     let repo = repo.ok_or_else(repo_not_found)?;
-    let org = org.ok_or_else(|| ApiError::Internal(format!("org {org_id} has no profile")))?;
+    let org = view.org.clone();
     let now = state.now();
-    let applying = exceptions::applying(store, org_id, now).await?;
+    let applying = view.applying(now);
     let excepting = match &latest {
         Some(scan) => scores::excepting(store, org_id, &applying, scan).await?,
         None => None,

@@ -11,8 +11,6 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use compliance_http::{page_args, ApiError, AppState, Caller, PageParams, Params};
 use compliance_services::attestations::StateCounts;
-use compliance_services::exceptions;
-use compliance_services::org_view::OrgView;
 use compliance_services::scores::{self, score_repo};
 use compliance_services::summary::{self, Aggregate, FrameworkAggregate, RepoLatest, RepoSummary};
 use serde::Serialize;
@@ -45,11 +43,8 @@ pub async fn summary(
     let org = &principal.org_id;
     let now = state.now();
     let store = state.store.as_ref();
-    let (view, (entries, next), applying) = tokio::try_join!(
-        OrgView::load(store, org),
-        summary::page(state.store.clone(), org, limit, cursor),
-        exceptions::applying(store, org, now),
-    )?;
+    let (view, entries, next) = summary::page(state.store.clone(), org, limit, cursor).await?;
+    let applying = view.applying(now);
     let mut reports = Vec::with_capacity(entries.len());
     for e in &entries {
         let e: &RepoLatest = e;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::{OrgId, RepoId};
-use compliance_services::exceptions::{self, Exception};
+use compliance_services::exceptions::Exception;
 use compliance_services::metrics::Unit;
 use compliance_services::org_view::OrgView;
 use compliance_services::repos::IndexEntry;
@@ -102,10 +102,8 @@ async fn inputs_of(
 ) -> Result<Arc<OrgInputs>, StoreError> {
     let cell = views.lock().await.entry(org.clone()).or_default().clone();
     cell.get_or_try_init(|| async {
-        let (view, exceptions) = tokio::try_join!(
-            OrgView::load(store, org),
-            exceptions::applying(store, org, now)
-        )?;
+        let view = OrgView::load(store, org).await?;
+        let exceptions = view.applying(now);
         Ok(Arc::new(OrgInputs { view, exceptions }))
     })
     .await

@@ -367,6 +367,18 @@ pub async fn applying(
         .collect())
 }
 
+/// Every approved exception of the org (its repositories' and its own), whether or not it has
+/// expired: what [`crate::org_inputs`] keeps, in one Query.
+pub async fn approved(store: &dyn Store, org: &OrgId) -> Result<Vec<Exception>, StoreError> {
+    let (pk, range) = keys::all_exceptions(org);
+    let all: Vec<StoredException> = paging::all(store, Query::new(pk, range)).await?;
+    Ok(all
+        .into_iter()
+        .map(|s| s.exception)
+        .filter(|e| e.state == ExceptionState::Approved)
+        .collect())
+}
+
 /// Of the org's applying exceptions, those for `repo` (its own and the org's), as scoring
 /// takes them.
 pub fn for_repo(exceptions: &[Exception], repo: RepoId) -> Vec<Applying> {

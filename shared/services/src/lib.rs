@@ -12,6 +12,7 @@ pub mod custom_frameworks;
 pub mod exceptions;
 pub mod key_secrets;
 pub mod metrics;
+pub mod org_inputs;
 pub mod org_view;
 pub mod orgs;
 pub mod paging;

@@ -2,63 +2,70 @@
 //! settings, and the rules that combine them (plan locks, enabled state).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use crate::attestations::{self, Attestation};
-use crate::custom_frameworks;
-use crate::orgs;
-use crate::settings::{self, OrgSettings};
+use crate::exceptions::Exception;
+use crate::org_inputs::{self, OrgInputs, Versions};
+use crate::orgs::Org;
+use crate::settings::OrgSettings;
 use compliance_domain::catalog::{builtin, Framework};
-use compliance_domain::ids::{FrameworkKey, OrgId};
+use compliance_domain::ids::OrgId;
 use compliance_domain::plans::Plan;
 use compliance_domain::scoring::AttestedControl;
-use compliance_store::{Store, StoreError};
+use compliance_store::{Item, Key, Store, StoreError};
 
 pub struct OrgView {
+    /// The org's profile (its name, its plan).
+    pub org: Arc<Org>,
     pub plan: Plan,
-    pub settings: OrgSettings,
+    pub settings: Arc<OrgSettings>,
     /// Built-ins first (catalog order), then the org's custom frameworks (key order).
     pub frameworks: Vec<Framework>,
     /// The org's attestations in force of the controls this view holds.
     pub attestations: Vec<Attestation>,
+    /// The counts of the org's changes the view was made at (see [`org_inputs`]).
+    pub versions: Versions,
     /// The same by framework key, as scoring takes them.
     attested: HashMap<String, Vec<AttestedControl>>,
+    approved: Arc<Vec<Exception>>,
 }
 
 impl OrgView {
-    /// Four reads of the org's own partition, concurrently.
+    /// The org's versions item in one read, and what changed since the process last read it
+    /// (see [`org_inputs`]).
     pub async fn load(store: &dyn Store, org_id: &OrgId) -> Result<OrgView, StoreError> {
-        let (org, settings, custom, attestations) = tokio::try_join!(
-            orgs::get(store, org_id),
-            settings::load(store, org_id),
-            custom_frameworks::list(store, org_id),
-            attestations::all(store, org_id),
-        )?;
-        let plan = org
-            .ok_or_else(|| StoreError::Backend(format!("org {org_id} has no profile")))?
-            .plan;
-        let mut frameworks = builtin().to_vec();
-        frameworks.extend(custom.iter().map(|c| c.to_framework()));
-        Ok(OrgView::new(plan, settings, frameworks, attestations))
+        Ok(Self::load_with(store, org_id, &[]).await?.0)
     }
 
-    fn new(
-        plan: Plan,
-        settings: OrgSettings,
-        frameworks: Vec<Framework>,
-        attestations: Vec<Attestation>,
-    ) -> OrgView {
+    /// [`OrgView::load`] with the items of `also` read in the same request (in their order).
+    pub async fn load_with(
+        store: &dyn Store,
+        org_id: &OrgId,
+        also: &[Key],
+    ) -> Result<(OrgView, Vec<Option<Item>>), StoreError> {
+        let (inputs, items) = org_inputs::load(store, org_id, also).await?;
+        Ok((OrgView::of(inputs), items))
+    }
+
+    /// The view of inputs already at hand.
+    pub fn of(inputs: OrgInputs) -> OrgView {
+        let mut frameworks = builtin().to_vec();
+        frameworks.extend(inputs.custom.iter().map(|c| c.to_framework()));
         // An attestation of a framework or control since removed stands for nothing (and is
         // not counted as due).
-        let attestations: Vec<Attestation> = attestations
-            .into_iter()
+        let attestations: Vec<Attestation> = inputs
+            .attestations
+            .iter()
             .filter(|a| {
                 frameworks
                     .iter()
                     .find(|f| f.key == a.framework.as_str())
                     .is_some_and(|f| f.control(&a.control_id).is_some())
             })
+            .cloned()
             .collect();
         let attested = frameworks
             .iter()
@@ -71,11 +78,14 @@ impl OrgView {
             .filter(|(_, of)| !of.is_empty())
             .collect();
         OrgView {
-            plan,
-            settings,
+            plan: inputs.org.plan,
+            org: inputs.org,
+            settings: inputs.settings,
             frameworks,
             attestations,
+            versions: inputs.versions,
             attested,
+            approved: inputs.approved,
         }
     }
 
@@ -89,40 +99,25 @@ impl OrgView {
         attestations::next_change(&self.attestations, now)
     }
 
-    /// The same view holding only the framework `key` (when it exists): what a request about
-    /// one framework needs, without reading every custom framework of the org.
+    /// Every exception of the org (its repositories' and its own) that applies at `now`, as
+    /// [`crate::exceptions::applying`] reads them.
+    pub fn applying(&self, now: DateTime<Utc>) -> Vec<Exception> {
+        self.approved
+            .iter()
+            .filter(|e| e.applies_at(now))
+            .cloned()
+            .collect()
+    }
+
+    /// The same view holding only the framework `key` (when it exists).
     pub async fn load_one(
         store: &dyn Store,
         org_id: &OrgId,
         key: &str,
     ) -> Result<OrgView, StoreError> {
-        let custom = async {
-            match builtin().iter().find(|f| f.key == key) {
-                Some(f) => Ok(Some(f.clone())),
-                None => match FrameworkKey::parse(key) {
-                    // Only a well-formed key reaches a table key.
-                    Err(_) => Ok(None),
-                    Ok(key) => Ok(custom_frameworks::get(store, org_id, &key)
-                        .await?
-                        .map(|c| c.to_framework())),
-                },
-            }
-        };
-        let (org, settings, framework, attestations) = tokio::try_join!(
-            orgs::get(store, org_id),
-            settings::load(store, org_id),
-            custom,
-            attestations::all(store, org_id),
-        )?;
-        let plan = org
-            .ok_or_else(|| StoreError::Backend(format!("org {org_id} has no profile")))?
-            .plan;
-        Ok(OrgView::new(
-            plan,
-            settings,
-            framework.into_iter().collect(),
-            attestations,
-        ))
+        let mut view = Self::load(store, org_id).await?;
+        view.frameworks.retain(|f| f.key == key);
+        Ok(view)
     }
 
     pub fn find(&self, key: &str) -> Option<&Framework> {

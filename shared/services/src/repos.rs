@@ -5,7 +5,9 @@
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::{OrgId, RepoId};
 use compliance_store::record::{Record, Records, ENTITY};
-use compliance_store::{keys, Condition, Cursor, Key, Query, Store, StoreError};
+use compliance_store::{
+    keys, Condition, Cursor, Item, Key, Query, SortKeyRange, Store, StoreError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -119,6 +121,7 @@ pub async fn create(
         stored.put_if(Condition::NotExists),
         index.put_if(Condition::NotExists),
         LatestScanRecord::empty(org, repo.repo_id).put_if(Condition::NotExists),
+        crate::trends::marker(org, repo.repo_id),
     ];
     let metadata = json!({"repo_id": repo.repo_id, "after": {"name": repo.name, "default_branch": repo.default_branch, "languages": repo.languages}});
     match audit_log::commit(store, ops, ctx, AuditAction::RepoCreated, metadata).await {
@@ -135,6 +138,11 @@ pub async fn get(
 ) -> Result<Option<Repo>, StoreError> {
     let stored: Option<StoredRepo> = store.get_record(&keys::repo(org_id, repo_id)).await?;
     Ok(stored.map(|s| s.repo))
+}
+
+/// The repository of its stored item (read with others, in one request).
+pub fn from_item(item: compliance_store::Item) -> Result<Repo, StoreError> {
+    Ok(StoredRepo::from_item(item)?.repo)
 }
 
 /// A listed repository, with the copy of its latest scan read by the same Query.
@@ -162,13 +170,43 @@ pub async fn list_with_latest(
     limit: usize,
     cursor: Option<Cursor>,
 ) -> Result<(Vec<Listed>, Option<Cursor>), StoreError> {
-    let (pk, range) = keys::repos(org_id);
+    let (listed, next, _) = list_from(store, org_id, keys::repos(org_id), limit, cursor).await?;
+    Ok((listed, next))
+}
+
+/// The first page of [`list_with_latest`], and the org's versions item (`None`: not stored
+/// yet), read by the same Query: the item sorts right before the first repository
+/// ([`keys::repos_with_versions`]).
+pub async fn first_page_with_versions(
+    store: &dyn Store,
+    org_id: &OrgId,
+    limit: usize,
+) -> Result<(Vec<Listed>, Option<Cursor>, Option<Item>), StoreError> {
+    list_from(
+        store,
+        org_id,
+        keys::repos_with_versions(org_id),
+        limit,
+        None,
+    )
+    .await
+}
+
+async fn list_from(
+    store: &dyn Store,
+    org_id: &OrgId,
+    (pk, range): (String, SortKeyRange),
+    limit: usize,
+    cursor: Option<Cursor>,
+) -> Result<(Vec<Listed>, Option<Cursor>, Option<Item>), StoreError> {
+    // Two items per repository, and the versions item when the range holds it.
     let query = Query::new(pk, range)
-        .limit(limit.saturating_mul(2))
+        .limit(limit.saturating_mul(2).saturating_add(1))
         .after(cursor);
     let page = store.query(&query).await?;
     // Each listed repository with the sort key of its last item.
     let mut listed: Vec<(Listed, String)> = Vec::new();
+    let mut versions = None;
     for item in page.items {
         let Some(sk) = Key::of(&item).map(|k| k.sk) else {
             continue;
@@ -177,7 +215,9 @@ pub async fn list_with_latest(
             .get(ENTITY)
             .and_then(|e| e.as_str())
             .unwrap_or_default();
-        if entity == StoredRepo::ENTITY {
+        if sk == keys::org_versions(org_id).sk {
+            versions = Some(item);
+        } else if entity == StoredRepo::ENTITY {
             let repo = StoredRepo::from_item(item)?.repo;
             listed.push((Listed { repo, copy: None }, sk));
         } else if entity == LatestScanRecord::ENTITY {
@@ -201,7 +241,7 @@ pub async fn list_with_latest(
     } else {
         page.next
     };
-    Ok((listed.into_iter().map(|(l, _)| l).collect(), next))
+    Ok((listed.into_iter().map(|(l, _)| l).collect(), next, versions))
 }
 
 /// A page of the org's repositories by id (the copies of their latest scans, read by the same

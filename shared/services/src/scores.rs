@@ -9,13 +9,14 @@ use chrono::{DateTime, Utc};
 
 use crate::exceptions::{self, Exception};
 use crate::org_view::OrgView;
+use crate::repos::{self, Repo};
 use crate::scans::{self, StoredScan};
 use compliance_domain::ids::{OrgId, RepoId};
 use compliance_domain::ingest::{FindingKey, ScanSummary};
 use compliance_domain::scoring::{
     self, Applying, Evaluation, Excepted, FrameworkInput, MatchMemo, Report, ScanInput,
 };
-use compliance_store::{ChangeMarker, Store, StoreError};
+use compliance_store::{keys, ChangeMarker, Item, Store, StoreError};
 
 /// A scan as its controls are judged at some time: the findings of the approved exceptions that
 /// apply then taken out of its summary ([`scoring::apply_exceptions`]).
@@ -98,6 +99,30 @@ pub fn exception_controls(
                 .map(move |c| (f.key.clone(), c.id.clone()))
         })
         .collect()
+}
+
+/// What scoring a repository reads: the org's view, the repository (`None`: no such
+/// repository) and its latest scan. One request (the org's versions item, the repository and
+/// the copy of its latest scan) when the process holds the org's inputs at their counts (see
+/// [`crate::org_inputs`]); a repository created before copies were kept and not scanned since
+/// costs one more.
+pub async fn read_repo(
+    store: &dyn Store,
+    org: &OrgId,
+    id: RepoId,
+) -> Result<(OrgView, Option<Repo>, Option<StoredScan>), StoreError> {
+    let also = [keys::repo(org, id), keys::repo_latest_scan(org, id)];
+    let (view, items) = OrgView::load_with(store, org, &also).await?;
+    let [repo, copy] = <[Option<Item>; 2]>::try_from(items)
+        .map_err(|_| StoreError::Backend("a batch read answered another number of items".into()))?;
+    let Some(repo) = repo else {
+        return Ok((view, None, None));
+    };
+    let latest = match copy {
+        Some(copy) => scans::latest_of_copy(copy)?,
+        None => scans::latest(store, org, id).await?,
+    };
+    Ok((view, Some(repos::from_item(repo)?), latest))
 }
 
 /// Scores `scan` (the repository's latest, or none; `excepting`: with the exceptions that apply

@@ -25,6 +25,8 @@ use compliance_domain::scoring::{Posture, Report};
 use compliance_store::{Cursor, Store, StoreError};
 use serde::Serialize;
 
+use crate::org_inputs::{self, Versions};
+use crate::org_view::OrgView;
 use crate::repos::{self, Repo};
 use crate::scans::{self, StoredScan};
 
@@ -37,14 +39,42 @@ pub struct RepoLatest {
 /// How many latest-scan queries (repositories without a copy) one page runs at once.
 const CONCURRENT_READS: usize = 16;
 
-/// A page of the org's repositories (by id) with their latest scans, and the next page's cursor.
+/// A page of the org's repositories (by id) with their latest scans, the org's view to score
+/// them with, and the next page's cursor (see the module's reads).
 pub async fn page(
     store: Arc<dyn Store>,
     org_id: &OrgId,
     limit: usize,
     cursor: Option<Cursor>,
-) -> Result<(Vec<RepoLatest>, Option<Cursor>), StoreError> {
-    let (listed, next) = repos::list_with_latest(store.as_ref(), org_id, limit, cursor).await?;
+) -> Result<(OrgView, Vec<RepoLatest>, Option<Cursor>), StoreError> {
+    let (after, versions) = match &cursor {
+        None => (None, None),
+        Some(c) => split_cursor(c)?,
+    };
+    let s = store.as_ref();
+    let (view, (listed, next)) = match (after, versions) {
+        (None, _) => {
+            let (listed, next, versions) =
+                repos::first_page_with_versions(s, org_id, limit).await?;
+            let inputs = org_inputs::from_versions(s, org_id, Versions::of(versions.as_ref()));
+            (OrgView::of(inputs.await?), (listed, next))
+        }
+        (Some(after), versions) => {
+            let kept = versions.and_then(|v| org_inputs::kept_at(s, org_id, v));
+            match kept {
+                Some(inputs) => (
+                    OrgView::of(inputs),
+                    repos::list_with_latest(s, org_id, limit, Some(after)).await?,
+                ),
+                None => tokio::try_join!(
+                    OrgView::load(s, org_id),
+                    repos::list_with_latest(s, org_id, limit, Some(after)),
+                )?,
+            }
+        }
+    };
+    let next = next
+        .map(|n| Cursor::from_sort_key(format!("{}\n{}", n.sort_key(), view.versions.encode())));
     let mut page: Vec<RepoLatest> = Vec::with_capacity(listed.len());
     let mut without_copy: Vec<usize> = Vec::new();
     for repos::Listed { repo, copy } in listed {
@@ -65,7 +95,21 @@ pub async fn page(
             page[i].scan = scan?;
         }
     }
-    Ok((page, next))
+    Ok((view, page, next))
+}
+
+/// A page's cursor: the sort key to list after and, after a line break (no sort key holds
+/// one), the counts of the org's changes its first page was scored at. A cursor without them
+/// (or whose counts the process no longer holds) scores with the org's inputs as they stand.
+fn split_cursor(cursor: &Cursor) -> Result<(Option<Cursor>, Option<Versions>), StoreError> {
+    let (sk, versions) = match cursor.sort_key().split_once('\n') {
+        Some((sk, v)) => (sk, Versions::decode(v)),
+        None => (cursor.sort_key(), None),
+    };
+    if sk.is_empty() {
+        return Err(StoreError::InvalidCursor);
+    }
+    Ok((Some(Cursor::from_sort_key(sk)), versions))
 }
 
 /// Repositories per posture band (`Strong` ≥ 85, `Moderate` ≥ 70, `Weak` ≥ 50, `Critical` < 50).

@@ -10,7 +10,7 @@ use compliance_domain::ids::{OrgId, RepoId, ScanId};
 use compliance_domain::labels;
 use compliance_domain::scoring::{Posture, Report};
 use compliance_domain::time::rfc3339;
-use compliance_store::record::{Record, Records};
+use compliance_store::record::{Record, ENTITY};
 use compliance_store::{keys, Condition, Key, Query, Store, StoreError, WriteOp};
 use serde::{Deserialize, Serialize};
 
@@ -139,36 +139,59 @@ pub struct Window {
     pub truncated: bool,
 }
 
-/// The newest [`MAX_POINTS`] points since `from`, oldest first, and whether older ones were
-/// left out. Read newest first, so a window with more points than an answer holds loses its
-/// oldest points rather than its latest scans.
+/// Marks, in the repository's own partition, that it exists ([`keys::repo_trend_marker`]):
+/// written with the repository.
+#[derive(Serialize, Deserialize)]
+struct TrendMarker {
+    org_id: OrgId,
+    repo_id: RepoId,
+}
+
+impl Record for TrendMarker {
+    const ENTITY: &'static str = "repo_trend_marker";
+
+    fn key(&self) -> Key {
+        keys::repo_trend_marker(&self.org_id, self.repo_id)
+    }
+}
+
+/// The write of a new repository's marker (see [`window`]).
+pub fn marker(org_id: &OrgId, repo_id: RepoId) -> WriteOp {
+    TrendMarker {
+        org_id: org_id.clone(),
+        repo_id,
+    }
+    .put_if(Condition::NotExists)
+}
+
+/// The repository's trend points from `from` on, oldest first (at most [`MAX_POINTS`], the
+/// newest), or `None` when the repository does not exist. One Query, newest first, that reads
+/// the repository's marker before the points, so that it tells in the same request whether the
+/// repository exists when the window holds no point. A repository created before markers were
+/// written and without a point in the window is looked up (one more read).
 pub async fn window(
     store: &dyn Store,
     org_id: &OrgId,
     repo_id: RepoId,
     from: DateTime<Utc>,
-) -> Result<Window, StoreError> {
+) -> Result<Option<Window>, StoreError> {
     let (pk, range) = keys::trend_since(org_id, repo_id, &rfc3339(from));
-    let mut points = Vec::new();
-    let mut cursor = None;
-    // One point beyond the bound tells a full window from a truncated one (a cursor does not:
-    // DynamoDB returns one when a page ends exactly at the last item).
-    let wanted = MAX_POINTS + 1;
-    loop {
-        let query = Query::new(pk.clone(), range.clone())
-            .backward()
-            .limit(500.min(wanted - points.len()))
-            .after(cursor);
-        let (page, next): (Vec<StoredPoint>, _) = store.query_records(&query).await?;
-        points.extend(page.into_iter().map(|p| p.point));
-        match next {
-            Some(next) if points.len() < wanted => cursor = Some(next),
-            _ => break,
+    // The marker, the points, and one more to tell that some were left out.
+    let query = Query::new(pk, range).backward().limit(MAX_POINTS + 2);
+    let page = store.query(&query).await?;
+    let mut marked = false;
+    let mut points = Vec::with_capacity(page.items.len());
+    for item in page.items {
+        match item.get(ENTITY).and_then(|e| e.as_str()) {
+            Some(TrendMarker::ENTITY) => marked = true,
+            _ => points.push(StoredPoint::from_item(item)?.point),
         }
+    }
+    if !marked && points.is_empty() && crate::repos::get(store, org_id, repo_id).await?.is_none() {
+        return Ok(None);
     }
     let truncated = points.len() > MAX_POINTS;
     points.truncate(MAX_POINTS);
-    // A snapshot is keyed by its day (so a day holds one), not by the time it was taken.
     points.sort_by_key(|p| p.at);
-    Ok(Window { points, truncated })
+    Ok(Some(Window { points, truncated }))
 }

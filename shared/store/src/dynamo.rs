@@ -10,21 +10,24 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, ConditionCheck, Delete, Put, ReturnValue, TransactWriteItem,
+    AttributeValue, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, TransactWriteItem,
+    Update,
 };
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use serde_json::Value;
 
+use super::record::ENTITY;
 use super::{
-    validate_write, Condition, Cursor, Item, Key, Page, Query, SortKeyRange, Store, StoreError,
-    WriteOp, PK, SK,
+    check_batch, prepare_write, Condition, Cursor, Item, Key, Page, Query, SortKeyRange, Store,
+    StoreError, WriteOp, PK, SK,
 };
 
 #[derive(Clone)]
 pub struct DynamoStore {
     client: Client,
     table: String,
+    instance: u64,
 }
 
 impl DynamoStore {
@@ -32,6 +35,7 @@ impl DynamoStore {
         Self {
             client,
             table: table.into(),
+            instance: super::next_instance(),
         }
     }
 
@@ -168,6 +172,21 @@ impl aws_smithy_runtime_api::client::http::HttpClient for FirstUseRoots {
         self.0.connector_metadata()
     }
 }
+
+/// How often a transaction cancelled by a conflict is tried again.
+const CONFLICT_RETRIES: u32 = 4;
+
+/// A wait between none and `ceiling` (the clock's nanoseconds are random enough to spread
+/// writers that met).
+fn jitter(ceiling: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    ceiling.mul_f64(f64::from(nanos % 1000) / 1000.0)
+}
+
+/// How often keys DynamoDB leaves unprocessed (under load) are asked for again.
+const BATCH_RETRIES: u32 = 4;
 
 /// Error codes of DynamoDB that say it is overloaded or failing, not that the request is wrong.
 const OUTAGE_CODES: &[&str] = &[
@@ -315,6 +334,26 @@ fn transact_item(op: &WriteOp, table: &str) -> Result<TransactWriteItem, StoreEr
             .build()
             .map_err(build)?,
         ),
+        WriteOp::Add { key, attrs, entity } => {
+            let mut names: HashMap<String, String> = attrs
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (format!("#a{i}"), (*a).to_string()))
+                .collect();
+            names.insert("#entity".into(), ENTITY.into());
+            let adds: Vec<String> = (0..attrs.len()).map(|i| format!("#a{i} :one")).collect();
+            TransactWriteItem::builder().update(
+                Update::builder()
+                    .table_name(table)
+                    .set_key(Some(key_attrs(key)))
+                    .update_expression(format!("SET #entity = :entity ADD {}", adds.join(", ")))
+                    .set_expression_attribute_names(Some(names))
+                    .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                    .expression_attribute_values(":entity", AttributeValue::S((*entity).into()))
+                    .build()
+                    .map_err(build)?,
+            )
+        }
         WriteOp::Check { key, condition } => TransactWriteItem::builder().condition_check(
             with_condition!(
                 ConditionCheck::builder()
@@ -376,7 +415,26 @@ impl DynamoStore {
                     Err(e) => Err(sdk(e)),
                 }
             }
-            WriteOp::Check { .. } => self.write_many(std::slice::from_ref(op), &[key]).await,
+            WriteOp::Check { .. } | WriteOp::Add { .. } => {
+                self.write_many(std::slice::from_ref(op), &[key]).await
+            }
+        }
+    }
+
+    /// A transaction cancelled by another one on the same item wrote nothing, so it is tried
+    /// again a few times after a short random wait (AWS's advice); the org's versions item
+    /// ([`crate::keys::org_versions`]) is in every change of what scoring reads, so two such
+    /// changes of one org at the same moment meet there.
+    async fn write_retrying(&self, ops: &[WriteOp], keys: &[Key]) -> Result<(), StoreError> {
+        let mut attempt = 0;
+        loop {
+            match self.write_many(ops, keys).await {
+                Err(StoreError::Conflict) if attempt < CONFLICT_RETRIES => {
+                    attempt += 1;
+                    tokio::time::sleep(jitter(Duration::from_millis(10 << attempt))).await;
+                }
+                done => return done,
+            }
         }
     }
 
@@ -454,6 +512,66 @@ impl Store for DynamoStore {
         out.item.map(to_item).transpose()
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        check_batch(keys)?;
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        // DynamoDB refuses a key asked twice in one batch.
+        let mut unique: Vec<&Key> = Vec::with_capacity(keys.len());
+        for key in keys {
+            if !unique.contains(&key) {
+                unique.push(key);
+            }
+        }
+        let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(e.to_string());
+        let mut pending = KeysAndAttributes::builder()
+            .set_keys(Some(unique.iter().map(|k| key_attrs(k)).collect()))
+            .consistent_read(true)
+            .build()
+            .map_err(build)?;
+        let mut found: HashMap<Key, Item> = HashMap::with_capacity(unique.len());
+        let mut attempt = 0;
+        loop {
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, pending)
+                .send()
+                .await
+                .map_err(sdk)?;
+            let items = out
+                .responses
+                .and_then(|mut r| r.remove(&self.table))
+                .unwrap_or_default();
+            for attrs in items {
+                let item = to_item(attrs)?;
+                if let Some(key) = Key::of(&item) {
+                    found.insert(key, item);
+                }
+            }
+            match out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)) {
+                Some(rest) if !rest.keys().is_empty() => {
+                    if attempt == BATCH_RETRIES {
+                        return Err(StoreError::Unavailable(format!(
+                            "{} keys of a batch read left unprocessed",
+                            rest.keys().len()
+                        )));
+                    }
+                    attempt += 1;
+                    tokio::time::sleep(jitter(Duration::from_millis(20 << attempt))).await;
+                    pending = rest;
+                }
+                _ => break,
+            }
+        }
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
+    }
+
+    fn instance(&self) -> u64 {
+        self.instance
+    }
+
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         query.validate()?;
         let mut values = HashMap::from([(":pk".to_string(), AttributeValue::S(query.pk.clone()))]);
@@ -521,11 +639,11 @@ impl Store for DynamoStore {
     }
 
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        let mut keys = validate_write(&ops)?;
+        let (ops, mut keys) = prepare_write(ops)?;
         if ops.len() == 1 {
             return self.write_one(&ops[0], keys.remove(0)).await;
         }
-        self.write_many(&ops, &keys).await
+        self.write_retrying(&ops, &keys).await
     }
 
     async fn increment(&self, key: &Key, attr: &str, by: i64) -> Result<i64, StoreError> {

@@ -15,9 +15,10 @@ use serde_json::Value;
 use tokio::sync::watch;
 
 use super::change_feed::{Change, ChangeFeed, ChangeKind};
+use super::record::ENTITY;
 use super::{
-    validate_write, Cursor, Item, Key, Page, Query, SortKeyRange, Store, StoreError, WriteOp, PK,
-    SK,
+    check_batch, prepare_write, Cursor, Item, Key, Page, Query, SortKeyRange, Store, StoreError,
+    WriteOp, PK, SK,
 };
 
 const ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("items");
@@ -38,9 +39,6 @@ pub struct EmbeddedStore {
     instance: u64,
 }
 
-/// Numbers the databases opened by the process.
-static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-
 impl EmbeddedStore {
     /// Opens (or creates) the database file, creating its parent folder when needed.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
@@ -58,7 +56,7 @@ impl EmbeddedStore {
         Ok(Self {
             db: Arc::new(db),
             latest: Arc::new(latest),
-            instance: INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            instance: super::next_instance(),
         })
     }
 
@@ -230,6 +228,21 @@ impl Store for EmbeddedStore {
         .await
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        check_batch(keys)?;
+        let keys = keys.to_vec();
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(backend)?;
+            let table = txn.open_table(ITEMS).map_err(backend)?;
+            keys.iter().map(|key| read_item(&table, key)).collect()
+        })
+        .await
+    }
+
+    fn instance(&self) -> u64 {
+        self.instance
+    }
+
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         query.validate()?;
         let query = query.clone();
@@ -284,7 +297,7 @@ impl Store for EmbeddedStore {
     }
 
     async fn write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
-        let keys = validate_write(&ops)?;
+        let (ops, keys) = prepare_write(ops)?;
         self.write_logged(move |table, log| {
             for (index, (op, key)) in ops.iter().zip(&keys).enumerate() {
                 if let Some(condition) = op.condition() {
@@ -309,6 +322,15 @@ impl Store for EmbeddedStore {
                         log.record(key, None, old);
                     }
                     WriteOp::Check { .. } => {}
+                    WriteOp::Add { attrs, entity, .. } => {
+                        let mut item = read_item(table, key)?.unwrap_or_else(|| keyed(key));
+                        item.insert(ENTITY.into(), Value::from(*entity));
+                        for attr in attrs {
+                            let value = counter(&item, attr, key)? + 1;
+                            item.insert((*attr).to_string(), Value::from(value));
+                        }
+                        put_item(table, log, key, &item)?;
+                    }
                 }
             }
             Ok(())
@@ -320,19 +342,8 @@ impl Store for EmbeddedStore {
         let key = key.clone();
         let attr = attr.to_string();
         self.write_logged(move |table, log| {
-            let mut item = read_item(table, &key)?.unwrap_or_else(|| {
-                let mut item = Item::new();
-                item.insert(PK.into(), Value::from(key.pk.clone()));
-                item.insert(SK.into(), Value::from(key.sk.clone()));
-                item
-            });
-            let current = match item.get(&attr) {
-                None => 0,
-                Some(v) => v.as_i64().ok_or_else(|| {
-                    StoreError::Invalid(format!("attribute {attr} of {key} is not an integer"))
-                })?,
-            };
-            let value = current + by;
+            let mut item = read_item(table, &key)?.unwrap_or_else(|| keyed(&key));
+            let value = counter(&item, &attr, &key)? + by;
             item.insert(attr.clone(), Value::from(value));
             put_item(table, log, &key, &item)?;
             Ok(value)
@@ -347,6 +358,24 @@ impl Store for EmbeddedStore {
             store: self.instance,
             sequence: *self.latest.borrow(),
         })
+    }
+}
+
+/// An item holding only its key.
+fn keyed(key: &Key) -> Item {
+    let mut item = Item::new();
+    item.insert(PK.into(), Value::from(key.pk.clone()));
+    item.insert(SK.into(), Value::from(key.sk.clone()));
+    item
+}
+
+/// The numeric attribute's value (0 when absent).
+fn counter(item: &Item, attr: &str, key: &Key) -> Result<i64, StoreError> {
+    match item.get(attr) {
+        None => Ok(0),
+        Some(v) => v.as_i64().ok_or_else(|| {
+            StoreError::Invalid(format!("attribute {attr} of {key} is not an integer"))
+        }),
     }
 }
 

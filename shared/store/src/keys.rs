@@ -87,6 +87,18 @@ pub const ITEM_TYPES: &[ItemType] = &[
         sample: || repo_latest_scan(&samples::org(), samples::repo()),
     },
     ItemType {
+        item: "org_versions",
+        pk: "ORG#{org}",
+        sk: "REPO!VERSIONS",
+        sample: || org_versions(&samples::org()),
+    },
+    ItemType {
+        item: "repo_trend_marker",
+        pk: "ORG#{org}#REPO#{repo_id:010}",
+        sk: "TREND~REPO",
+        sample: || repo_trend_marker(&samples::org(), samples::repo()),
+    },
+    ItemType {
         item: "repo_name",
         pk: "ORG#{org}",
         sk: "REPONAME#{lowercase name}",
@@ -499,6 +511,87 @@ pub fn repo_latest_scan(org: &OrgId, repo: RepoId) -> Key {
     Key::new(org_pk(org), format!("REPO#{:010}#LATEST", repo.get()))
 }
 
+/// The parts of the org's partition that scoring reads, each counted in the org's versions
+/// item ([`org_versions`]): a change to any item of a part adds one to its counter in the same
+/// atomic write (the store does it, [`counted_part`]), so whoever holds a part read at some
+/// count knows it still holds while the count is the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrgPart {
+    /// `PROFILE`: the plan.
+    Profile,
+    /// `SETTINGS` and every `DISABLED#…`: the framework selection and disabled controls.
+    Settings,
+    /// `CUSTOMFW#…`.
+    CustomFrameworks,
+    /// `ATTESTATION#…` (the versions, `ATTESTATIONLOG#…`, are not read by scoring).
+    Attestations,
+    /// `EXCEPTION#…`, of the repositories and of the org.
+    Exceptions,
+}
+
+impl OrgPart {
+    pub const ALL: [OrgPart; 5] = [
+        OrgPart::Profile,
+        OrgPart::Settings,
+        OrgPart::CustomFrameworks,
+        OrgPart::Attestations,
+        OrgPart::Exceptions,
+    ];
+
+    /// Its counter's attribute in the versions item.
+    pub fn attr(self) -> &'static str {
+        match self {
+            OrgPart::Profile => "profile",
+            OrgPart::Settings => "settings",
+            OrgPart::CustomFrameworks => "custom_frameworks",
+            OrgPart::Attestations => "attestations",
+            OrgPart::Exceptions => "exceptions",
+        }
+    }
+}
+
+/// The org's change counters, one per [`OrgPart`]. Its sort key sorts right before the org's
+/// first repository (`REPO!` < `REPO#`), so the Query of the org-wide summary's first page
+/// ([`repos_with_versions`]) reads it with the repositories.
+pub fn org_versions(org: &OrgId) -> Key {
+    Key::new(org_pk(org), VERSIONS_SK)
+}
+
+const VERSIONS_SK: &str = "REPO!VERSIONS";
+
+/// The `entity` of the org's versions item.
+pub const ORG_VERSIONS_ENTITY: &str = "org_versions";
+
+/// The org's versions item, then its repositories each with the copy of its latest scan.
+pub fn repos_with_versions(org: &OrgId) -> (String, SortKeyRange) {
+    (
+        org_pk(org),
+        // '~' sorts after every character of a repository's sort keys.
+        SortKeyRange::Between(org_versions(org).sk, "REPO#~".into()),
+    )
+}
+
+/// Which org's versions item a change of `key` counts in, and as which part: `None` for every
+/// item scoring does not read from the org's partition.
+pub fn counted_part(key: &Key) -> Option<(Key, OrgPart)> {
+    let org = key.pk.strip_prefix("ORG#").filter(|o| !o.contains('#'))?;
+    let sk = key.sk.as_str();
+    let part = if sk == "PROFILE" {
+        OrgPart::Profile
+    } else if sk == "SETTINGS" || sk.starts_with("DISABLED#") {
+        OrgPart::Settings
+    } else if sk.starts_with("CUSTOMFW#") {
+        OrgPart::CustomFrameworks
+    } else if sk.starts_with("ATTESTATION#") {
+        OrgPart::Attestations
+    } else if sk.starts_with("EXCEPTION#") {
+        OrgPart::Exceptions
+    } else {
+        return None;
+    };
+    Some((Key::new(format!("ORG#{org}"), VERSIONS_SK), part))
+}
+
 /// Create-once guard of a repository name (lowercased) within the org.
 pub fn repo_name(org: &OrgId, lowercase_name: &str) -> Key {
     Key::new(org_pk(org), format!("REPONAME#{lowercase_name}"))
@@ -552,12 +645,22 @@ pub fn trend_of_day(org: &OrgId, repo: RepoId, day: &str) -> Key {
     )
 }
 
-/// The trend points from `from` (RFC 3339, the stored format) on.
+/// Written with the repository: it sorts after every trend point (`TREND#…` < `TREND~`), so
+/// the newest-first Query of a trend window reads it first and tells, in the same request, that
+/// the repository exists even when the window holds no point.
+pub fn repo_trend_marker(org: &OrgId, repo: RepoId) -> Key {
+    Key::new(repo_pk(org, repo), "TREND~REPO")
+}
+
+/// The trend points from `from` (RFC 3339, the stored format) on, and the repository's marker
+/// ([`repo_trend_marker`]) after them.
 pub fn trend_since(org: &OrgId, repo: RepoId, from_rfc3339: &str) -> (String, SortKeyRange) {
     (
         repo_pk(org, repo),
-        // '~' sorts after every character of a stored sort key.
-        SortKeyRange::Between(format!("TREND#{from_rfc3339}"), "TREND#~".into()),
+        SortKeyRange::Between(
+            format!("TREND#{from_rfc3339}"),
+            repo_trend_marker(org, repo).sk,
+        ),
     )
 }
 

@@ -34,6 +34,15 @@ pub const MAX_ITEM_BYTES: usize = 400 * 1024;
 pub const MAX_TRANSACTION_OPS: usize = 100;
 /// DynamoDB's limit on the aggregate size of the items of one transaction.
 pub const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
+/// DynamoDB's limit on the keys of one BatchGetItem.
+pub const MAX_BATCH_GET: usize = 100;
+
+/// Numbers the store instances of the process (see [`Store::instance`]).
+static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+pub(crate) fn next_instance() -> u64 {
+    INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Key {
@@ -179,6 +188,15 @@ pub enum WriteOp {
         key: Key,
         condition: Condition,
     },
+    /// Adds one to each of the numeric attributes (an absent one counts from 0), creating the
+    /// item when it is missing. Adds commute, so concurrent ones need no condition: what the
+    /// org's change counters ([`keys::org_versions`]) are made of.
+    Add {
+        key: Key,
+        attrs: Vec<&'static str>,
+        /// The item's `entity` attribute, set with the adds.
+        entity: &'static str,
+    },
 }
 
 impl WriteOp {
@@ -217,7 +235,9 @@ impl WriteOp {
     pub fn key(&self) -> Option<Key> {
         match self {
             WriteOp::Put { item, .. } => Key::of(item),
-            WriteOp::Delete { key, .. } | WriteOp::Check { key, .. } => Some(key.clone()),
+            WriteOp::Delete { key, .. } | WriteOp::Check { key, .. } | WriteOp::Add { key, .. } => {
+                Some(key.clone())
+            }
         }
     }
 
@@ -227,8 +247,38 @@ impl WriteOp {
                 condition.as_ref()
             }
             WriteOp::Check { condition, .. } => Some(condition),
+            WriteOp::Add { .. } => None,
         }
     }
+}
+
+/// The write as the adapters apply it: the caller's operations, then one [`WriteOp::Add`] per
+/// org whose scoring inputs they change ([`keys::counted_part`]), so that a reader holding
+/// those inputs knows from the org's versions item alone whether they still hold. Done here,
+/// under every write of both adapters, so no change can forget it. The caller's operations
+/// keep their indexes (a failed condition names the same one).
+pub(crate) fn prepare_write(mut ops: Vec<WriteOp>) -> Result<(Vec<WriteOp>, Vec<Key>), StoreError> {
+    let mut counted: Vec<(Key, Vec<&'static str>)> = Vec::new();
+    for op in &ops {
+        if matches!(op, WriteOp::Check { .. } | WriteOp::Add { .. }) {
+            continue;
+        }
+        let Some((versions, part)) = op.key().as_ref().and_then(keys::counted_part) else {
+            continue;
+        };
+        match counted.iter_mut().find(|(k, _)| *k == versions) {
+            Some((_, attrs)) if attrs.contains(&part.attr()) => {}
+            Some((_, attrs)) => attrs.push(part.attr()),
+            None => counted.push((versions, vec![part.attr()])),
+        }
+    }
+    ops.extend(counted.into_iter().map(|(key, attrs)| WriteOp::Add {
+        key,
+        attrs,
+        entity: keys::ORG_VERSIONS_ENTITY,
+    }));
+    let keys = validate_write(&ops)?;
+    Ok((ops, keys))
 }
 
 /// Rejects, before anything is sent, a write that DynamoDB would refuse as malformed: no ops,
@@ -273,6 +323,17 @@ pub(crate) fn validate_write(ops: &[WriteOp]) -> Result<Vec<Key>, StoreError> {
     Ok(keys)
 }
 
+/// Rejects a batch read DynamoDB would refuse: too many keys.
+pub(crate) fn check_batch(keys: &[Key]) -> Result<(), StoreError> {
+    if keys.len() > MAX_BATCH_GET {
+        return Err(StoreError::Invalid(format!(
+            "{} keys in one batch read (at most {MAX_BATCH_GET})",
+            keys.len()
+        )));
+    }
+    Ok(())
+}
+
 /// An upper estimate of the item's stored size (DynamoDB counts attribute names and values).
 pub fn item_size(item: &Item) -> usize {
     serde_json::to_vec(item)
@@ -308,6 +369,11 @@ pub enum StoreError {
 pub trait Store: Send + Sync + 'static {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
 
+    /// Up to [`MAX_BATCH_GET`] items at once, strongly consistent, in the order of `keys`
+    /// (`None` where absent): on DynamoDB one BatchGetItem (more only for keys it leaves
+    /// unprocessed under load).
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError>;
+
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
 
     /// Applies every operation or none; a failed condition names the operation.
@@ -323,6 +389,10 @@ pub trait Store: Send + Sync + 'static {
     fn change_marker(&self) -> Option<ChangeMarker> {
         None
     }
+
+    /// Tells this store apart from every other store of the process: what a cache of items
+    /// above the port is keyed by (two tables may hold the same org with other contents).
+    fn instance(&self) -> u64;
 
     /// The adapter's name, as a readiness check reports it.
     fn adapter(&self) -> &'static str {

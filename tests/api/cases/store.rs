@@ -41,3 +41,15 @@ async fn values_survive_a_round_trip() {
     let (store, _dir) = store().await;
     super::values_round_trip(store).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn batch_read_answers_in_key_order() {
+    let (store, _dir) = store().await;
+    super::batch_read(store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn changes_of_scoring_inputs_are_counted() {
+    let (store, _dir) = store().await;
+    super::counted_changes(store).await;
+}

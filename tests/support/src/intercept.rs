@@ -11,6 +11,9 @@ pub trait Intercept: Send + Sync + 'static {
     /// Sees the partition of each read (`get` and `query`).
     fn read(&self, _pk: &str) {}
 
+    /// Sees each batch read (`get_many`): one call, whatever the number of keys.
+    fn read_batch(&self, _keys: &[Key]) {}
+
     /// May refuse a write before it reaches the store.
     fn write(&self, _ops: &[WriteOp]) -> Result<(), StoreError> {
         Ok(())
@@ -30,6 +33,16 @@ impl<I: Intercept> Store for Intercepted<I> {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         self.hook.read(&key.pk);
         self.inner.get(key).await
+    }
+
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.hook.read_batch(keys);
+        self.inner.get_many(keys).await
+    }
+
+    /// The inner store's: what a cache above the port holds of it is shared.
+    fn instance(&self) -> u64 {
+        self.inner.instance()
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {

@@ -71,6 +71,15 @@ impl Store for Counting {
         self.inner.get(key).await
     }
 
+    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+        self.counts.get.fetch_add(1, Ordering::Relaxed);
+        self.inner.get_many(keys).await
+    }
+
+    fn instance(&self) -> u64 {
+        self.inner.instance()
+    }
+
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         self.counts.query.fetch_add(1, Ordering::Relaxed);
         self.inner.query(query).await
@@ -84,6 +93,7 @@ impl Store for Counting {
                     condition.is_some()
                 }
                 WriteOp::Check { .. } => true,
+                WriteOp::Add { .. } => false,
             })
             .count() as u64;
         self.counts.write_calls.fetch_add(1, Ordering::Relaxed);

@@ -216,16 +216,8 @@ pub(crate) async fn take_in_alerts(
     let run = store::get(store, &home.org, &home.owner, &home.audit_id, run_id)
         .await?
         .ok_or_else(run_not_found)?;
-    let (findings, _) = store::findings(
-        store,
-        &home.org,
-        &home.owner,
-        &run,
-        0,
-        MAX_ALERTS_PER_RUN,
-        |_| true,
-    )
-    .await?;
+    let (findings, _) =
+        store::findings(store, home, &run, 0, MAX_ALERTS_PER_RUN, |_| true, None).await?;
     alert_store::take_in_run(
         state.store.clone(),
         home,
@@ -258,16 +250,24 @@ pub async fn list(
     Params(page): Params<RunPage>,
 ) -> Result<Json<RunList>, ApiError> {
     let (limit, cursor) = page_args(page.limit, page.cursor.as_deref())?;
-    let home = access(&state, &principal, &audit_id).await?.home;
-    let (runs, next) = store::list(
-        state.store.as_ref(),
-        &home.org,
-        &home.owner,
-        &home.audit_id,
-        limit,
-        cursor,
-    )
-    .await?;
+    let store = state.store.as_ref();
+    // Runs in the caller's own partition of the audit prove the caller created it (audits are
+    // never deleted): one Query. Otherwise the access check first (a reviewer's runs are in the
+    // creator's partition; an unknown audit is a 404).
+    let mine = match Uuid::parse(&audit_id) {
+        Ok(id) => {
+            let org = &principal.org_id;
+            store::list(store, org, &owner(&principal), &id, limit, cursor.clone()).await?
+        }
+        Err(_) => (Vec::new(), None),
+    };
+    let (runs, next) = if mine.0.is_empty() {
+        let home = access(&state, &principal, &audit_id).await?.home;
+        let (org, owner, id) = (&home.org, &home.owner, &home.audit_id);
+        store::list(store, org, owner, id, limit, cursor).await?
+    } else {
+        mine
+    };
     Ok(Json(RunList {
         runs,
         next_cursor: next.map(|c| c.encode()),
@@ -280,6 +280,40 @@ pub(crate) async fn own_run(
     audit_id: &str,
     run_id: &str,
 ) -> Result<(AuditHome, store::StoredRun), ApiError> {
+    let (home, run, _) = run_with_chunk(state, principal, audit_id, run_id, None).await?;
+    Ok((home, run))
+}
+
+/// The run as [`own_run`] reads it, with its findings chunk `chunk` when the caller created
+/// the audit: then one request (the audit, the run and the chunk); a reviewer's access is
+/// looked up first (see [`access`]).
+async fn run_with_chunk(
+    state: &AppState,
+    principal: &compliance_domain::identity::Principal,
+    audit_id: &str,
+    run_id: &str,
+    chunk: Option<usize>,
+) -> Result<
+    (
+        AuditHome,
+        store::StoredRun,
+        Option<(usize, store::FindingsChunk)>,
+    ),
+    ApiError,
+> {
+    if let (Ok(audit), Ok(run)) = (Uuid::parse(audit_id), Uuid::parse(run_id)) {
+        let (org, me) = (&principal.org_id, owner(principal));
+        let read = store::read_run(state.store.as_ref(), org, &me, &audit, &run, chunk).await?;
+        if read.audit_here {
+            let run = read.run.ok_or_else(run_not_found)?;
+            let home = AuditHome {
+                org: org.clone(),
+                owner: me,
+                audit_id: audit,
+            };
+            return Ok((home, run, read.chunk));
+        }
+    }
     let home = access(state, principal, audit_id).await?.home;
     let run_id = Uuid::parse(run_id).map_err(|_| run_not_found())?;
     let run = store::get(
@@ -291,7 +325,7 @@ pub(crate) async fn own_run(
     )
     .await?
     .ok_or_else(run_not_found)?;
-    Ok((home, run))
+    Ok((home, run, None))
 }
 
 /// `GET /api/audits/{audit_id}/runs/{run_id}`.
@@ -331,8 +365,8 @@ pub async fn findings(
     Params(query): Params<FindingsQuery>,
 ) -> Result<Json<FindingsPage>, ApiError> {
     let (limit, cursor) = page_args(query.limit, query.cursor.as_deref())?;
-    let from = match cursor {
-        None => 0,
+    let (from, chunk) = match cursor {
+        None => (0, 0),
         Some(c) => finding_index(&c).ok_or_else(|| ApiError::query("cursor", "invalid cursor"))?,
     };
     let severity = query
@@ -347,7 +381,8 @@ pub async fn findings(
             })
         })
         .transpose()?;
-    let (home, run) = own_run(&state, &principal, &audit_id, &run_id).await?;
+    let (home, run, read) =
+        run_with_chunk(&state, &principal, &audit_id, &run_id, Some(chunk)).await?;
     let summary = &run.summary;
     if let Some(rule_id) = &query.rule_id {
         if !summary
@@ -370,8 +405,7 @@ pub async fn findings(
     }
     let (findings, next) = store::findings(
         state.store.as_ref(),
-        &home.org,
-        &home.owner,
+        &home,
         &run,
         from,
         limit,
@@ -382,6 +416,7 @@ pub async fn findings(
                 .is_none_or(|r| &f.finding.rule_id == r)
                 && severity.is_none_or(|s| f.finding.severity == s)
         },
+        read,
     )
     .await?;
     Ok(Json(FindingsPage {
@@ -389,10 +424,19 @@ pub async fn findings(
         findings,
         findings_total: summary.outcome.findings_total,
         findings_stored: summary.findings_stored,
-        next_cursor: next.map(|i| Cursor::from_sort_key(format!("finding:{i}")).encode()),
+        next_cursor: next.map(|i| {
+            let chunk = store::chunk_of(&run, i);
+            Cursor::from_sort_key(format!("finding:{i}@{chunk}")).encode()
+        }),
     }))
 }
 
-fn finding_index(cursor: &Cursor) -> Option<usize> {
-    cursor.sort_key().strip_prefix("finding:")?.parse().ok()
+/// The index of the next finding, and the chunk that holds it (read with the run; a cursor
+/// without it, or with a wrong one, costs one more read, never a wrong page).
+fn finding_index(cursor: &Cursor) -> Option<(usize, usize)> {
+    let at = cursor.sort_key().strip_prefix("finding:")?;
+    match at.split_once('@') {
+        Some((index, chunk)) => Some((index.parse().ok()?, chunk.parse().ok()?)),
+        None => Some((at.parse().ok()?, 0)),
+    }
 }

@@ -41,7 +41,7 @@ impl Record for Owned<StoredRun> {
 
 /// Findings `first..first + count` of a run, as gzip-compressed JSON (base64).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct FindingsChunk {
+pub(crate) struct FindingsChunk {
     org_id: OrgId,
     owner: String,
     audit_id: Uuid,
@@ -175,6 +175,54 @@ pub(crate) async fn get(
     Ok(found.map(|o| o.record))
 }
 
+/// The chunk that holds finding `index`.
+pub(crate) fn chunk_of(run: &StoredRun, index: usize) -> usize {
+    run.chunk_starts
+        .partition_point(|&s| s <= index)
+        .saturating_sub(1)
+}
+
+/// What a run's reader needs, read in one request (BatchGetItem) from `owner`'s partitions:
+/// whether `owner` created the audit, the run, and its findings chunk `chunk` when asked.
+pub(crate) struct RunRead {
+    pub(crate) audit_here: bool,
+    pub(crate) run: Option<StoredRun>,
+    pub(crate) chunk: Option<(usize, FindingsChunk)>,
+}
+
+pub(crate) async fn read_run(
+    store: &dyn Store,
+    org: &OrgId,
+    owner: &str,
+    audit_id: &Uuid,
+    run_id: &Uuid,
+    chunk: Option<usize>,
+) -> Result<RunRead, StoreError> {
+    let mut wanted = vec![
+        keys::audit_session(org, owner, audit_id),
+        keys::audit_run(org, owner, audit_id, run_id),
+    ];
+    wanted.extend(chunk.map(|c| keys::audit_run_findings(org, owner, audit_id, run_id, c)));
+    let mut read = store.get_many(&wanted).await?.into_iter();
+    let (audit, run, found) = (
+        read.next().flatten(),
+        read.next().flatten(),
+        read.next().flatten(),
+    );
+    Ok(RunRead {
+        audit_here: audit.is_some(),
+        run: run
+            .map(Owned::<StoredRun>::from_item)
+            .transpose()?
+            .map(|o| o.record),
+        chunk: found
+            .map(FindingsChunk::from_item)
+            .transpose()?
+            .zip(chunk)
+            .map(|(c, index)| (index, c)),
+    })
+}
+
 /// Every run of the audit, oldest first (their ids only).
 pub(crate) async fn run_ids(
     store: &dyn Store,
@@ -207,25 +255,25 @@ pub(crate) async fn list(
 /// the index to continue from (`None`: no more).
 pub(crate) async fn findings(
     store: &dyn Store,
-    org: &OrgId,
-    owner: &str,
+    home: &crate::alerts::store::AuditHome,
     run: &StoredRun,
     from: usize,
     limit: usize,
     keep: impl Fn(&StoredFinding) -> bool,
+    mut read: Option<(usize, FindingsChunk)>,
 ) -> Result<(Vec<StoredFinding>, Option<usize>), StoreError> {
     let summary = &run.summary;
     let mut out = Vec::new();
-    let first_chunk = run
-        .chunk_starts
-        .partition_point(|&s| s <= from)
-        .saturating_sub(1);
-    for chunk in first_chunk..run.chunk_starts.len() {
+    for chunk in chunk_of(run, from)..run.chunk_starts.len() {
+        let (org, owner) = (&home.org, home.owner.as_str());
         let key = keys::audit_run_findings(org, owner, &summary.audit_id, &summary.run_id, chunk);
-        let item: FindingsChunk = store
-            .get_record(&key)
-            .await?
-            .ok_or_else(|| StoreError::Backend(format!("findings chunk {key} is missing")))?;
+        let item: FindingsChunk = match read.take().filter(|(index, _)| *index == chunk) {
+            Some((_, item)) => item,
+            None => store
+                .get_record(&key)
+                .await?
+                .ok_or_else(|| StoreError::Backend(format!("findings chunk {key} is missing")))?,
+        };
         let decoded: Vec<StoredFinding> = chunks::decode(&item.findings_gzip, "findings")?;
         for (offset, finding) in decoded.into_iter().enumerate() {
             let index = item.first + offset;
