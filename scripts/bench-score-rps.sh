@@ -81,24 +81,7 @@ repo="$(curl -sf -X POST -H "X-API-Key: $key" -H "Content-Type: application/json
   -d '{"name": "bench-repo", "languages": ["python", "javascript"]}' "$base/api/repos" |
   json '["repo_id"]')"
 
-python3 - "$samples" "$tmp/report.sarif" <<'PY'
-import json, sys
-samples, out = sys.argv[1], sys.argv[2]
-sources = [
-    "codeql/codeql-2.20.4_javascript_smithy.sarif",
-    "snyk/snyk-container-1.1292.1_reloader.sarif",
-    "trivy/trivy-0.69_config_misconfig_terraform.sarif",
-    "semgrep/semgrep_dataflow_traces.sarif",
-    "gitleaks/gitleaks-8_provenancepass_3results.sarif",
-    "bandit/bandit-1.8.6_open-hostfactory.sarif",
-]
-runs = []
-for path in sources:
-    with open(f"{samples}/{path}") as f:
-        runs.extend(json.load(f)["runs"])
-with open(out, "w") as f:
-    json.dump({"version": "2.1.0", "runs": runs}, f)
-PY
+python3 "$root/scripts/bench_report.py" "$samples" "$tmp/report.sarif"
 curl -sf -X POST -H "X-API-Key: $key" -H "Content-Type: application/sarif+json" \
   --data-binary @"$tmp/report.sarif" "$base/api/repos/$repo/scans" >"$tmp/scan.json"
 score_url="$base/api/compliance/score/$repo"

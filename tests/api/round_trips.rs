@@ -10,6 +10,7 @@
 use std::sync::{Arc, Mutex};
 
 use compliance_domain::plans::Role;
+use compliance_services::{repos, scans, scores};
 use compliance_store::Key;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -251,6 +252,18 @@ async fn calls_per_operation(backend: Backend) {
     let measured: Vec<(&str, usize)> = table.iter().map(|(n, c)| (n.as_str(), c.len())).collect();
     let expected: Vec<(&str, usize)> = others.iter().map(|(n, _, _, e)| (*n, *e)).collect();
     assert_eq!(measured, expected);
+    // The projected read holds the whole repository and, through its pointer, the whole
+    // latest scan: what full reads hold.
+    let store = app.state.store.as_ref();
+    let org = compliance_domain::ids::OrgId::parse(&app.org_id).unwrap();
+    let id = compliance_domain::ids::RepoId::new(leaky).unwrap();
+    let (_, repo, latest) = scores::read_repo(store, &org, id).await.unwrap();
+    assert_eq!(repo, repos::get(store, &org, id).await.unwrap());
+    let full = scans::latest(store, &org, id).await.unwrap().unwrap();
+    assert_eq!(
+        serde_json::to_value(latest.as_deref().unwrap()).unwrap(),
+        serde_json::to_value(&full).unwrap()
+    );
     // The viewer's answer is the admin's: nothing kept crosses roles or orgs.
     let viewer = app.key_for(&app.org_id, Role::Viewer).await;
     let (as_viewer, _) = counting

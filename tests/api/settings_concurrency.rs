@@ -229,8 +229,12 @@ impl Store for StaleWriter {
         self.inner.get(key).await
     }
 
-    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
-        self.inner.get_many(keys).await
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        projection: Option<&compliance_store::Projection>,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
+        self.inner.get_many(keys, projection).await
     }
 
     fn instance(&self) -> u64 {

@@ -353,7 +353,7 @@ async fn batch_read(store: Arc<dyn Store>) {
         Key::new("G", "A"),
         Key::new("G", "C"),
     ];
-    let got = store.get_many(&keys).await.unwrap();
+    let got = store.get_many(&keys, None).await.unwrap();
     let values: Vec<Option<Value>> = got
         .iter()
         .map(|i| i.as_ref().map(|i| i["v"].clone()))
@@ -363,15 +363,64 @@ async fn batch_read(store: Arc<dyn Store>) {
         vec![Some(json!("C")), None, Some(json!("A")), Some(json!("C"))],
         "in the order asked, absent as None, a key asked twice answered twice"
     );
-    assert!(store.get_many(&[]).await.unwrap().is_empty());
+    assert!(store.get_many(&[], None).await.unwrap().is_empty());
     // DynamoDB's limit of 100 keys, enforced by both adapters.
     let many: Vec<Key> = (0..101).map(|i| Key::new("G", format!("k{i}"))).collect();
     assert!(matches!(
-        store.get_many(&many).await,
+        store.get_many(&many, None).await,
         Err(StoreError::Invalid(_))
     ));
     let hundred = &many[..100];
-    assert_eq!(store.get_many(hundred).await.unwrap().len(), 100);
+    assert_eq!(store.get_many(hundred, None).await.unwrap().len(), 100);
+}
+
+async fn projected_reads(store: Arc<dyn Store>) {
+    use compliance_store::Projection;
+    let full = json!({"name": "n", "version": 3, "big": "x".repeat(1000),
+                      "scan": {"scan_id": "s1", "summary": {"a": 1}}});
+    store
+        .write(vec![WriteOp::put(item("J", "A", full))])
+        .await
+        .unwrap();
+    store
+        .write(vec![WriteOp::put(item(
+            "J",
+            "B",
+            json!({"version": 1, "scan": null}),
+        ))])
+        .await
+        .unwrap();
+    // Reserved words (name), a member of a map, a member of a null, a missing attribute.
+    let projection = Projection::new(["name", "version", "scan.scan_id", "absent"]);
+    let got = store
+        .get_many(&[Key::new("J", "A"), Key::new("J", "B")], Some(&projection))
+        .await
+        .unwrap();
+    assert_eq!(
+        got[0].clone().unwrap(),
+        item(
+            "J",
+            "A",
+            json!({"name": "n", "version": 3, "scan": {"scan_id": "s1"}})
+        )
+    );
+    assert_eq!(
+        got[1].clone().unwrap(),
+        item("J", "B", json!({"version": 1}))
+    );
+    let page = store
+        .query(
+            &Query::new("J", SortKeyRange::All)
+                .limit(1)
+                .project(projection),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items, vec![got[0].clone().unwrap()]);
+    assert_eq!(
+        page.next.map(|c| c.sort_key().to_string()),
+        Some("A".into())
+    );
 }
 
 async fn counted_changes(store: Arc<dyn Store>) {

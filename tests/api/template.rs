@@ -475,3 +475,46 @@ fn no_secret_is_in_a_functions_environment() {
         }
     }
 }
+
+/// What the storage port sends on behalf of a function is allowed wherever the function may
+/// read or write the table: a function that may `GetItem` may `BatchGetItem` (the org's
+/// versions item read with what a request needs beside it), and one that may `PutItem` may
+/// `UpdateItem` (the store adds the count of a change to what scoring reads in the same
+/// transaction, whichever function makes the change).
+#[test]
+fn table_grants_cover_what_the_store_sends() {
+    let t = template();
+    let resources = t["Resources"].as_mapping().unwrap();
+    let mut checked = 0;
+    for (id, resource) in resources {
+        let Some(policies) = resource["Properties"]["Policies"].as_sequence() else {
+            continue;
+        };
+        let mut actions = BTreeSet::new();
+        for policy in policies {
+            let policy = match policy {
+                Value::Tagged(t) if t.tag == "If" => &t.value[1],
+                policy => policy,
+            };
+            for st in policy["Statement"].as_sequence().into_iter().flatten() {
+                let listed: Vec<&str> = match st["Action"].as_sequence() {
+                    Some(list) => list.iter().map(s).collect(),
+                    None => st["Action"].as_str().into_iter().collect(),
+                };
+                actions.extend(listed.into_iter().filter(|a| a.starts_with("dynamodb:")));
+            }
+        }
+        let id = s(id);
+        if actions.contains("dynamodb:GetItem") {
+            checked += 1;
+            assert!(
+                actions.contains("dynamodb:BatchGetItem"),
+                "{id}: {actions:?}"
+            );
+        }
+        if actions.contains("dynamodb:PutItem") {
+            assert!(actions.contains("dynamodb:UpdateItem"), "{id}: {actions:?}");
+        }
+    }
+    assert!(checked >= 10, "only {checked} functions read the table");
+}

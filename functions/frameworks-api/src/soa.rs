@@ -112,7 +112,7 @@ pub struct StatementOfApplicability<'a> {
 async fn latest_scans(
     store: &Arc<dyn Store>,
     org: &OrgId,
-) -> Result<(OrgView, Vec<Option<StoredScan>>), StoreError> {
+) -> Result<(OrgView, Vec<Option<Arc<StoredScan>>>), StoreError> {
     let (view, first, mut next) = summary::page(store.clone(), org, PAGE, None).await?;
     let mut out: Vec<_> = first.into_iter().map(|listed| listed.scan).collect();
     while let Some(cursor) = next {
@@ -123,11 +123,14 @@ async fn latest_scans(
     Ok((view, out))
 }
 
+/// A repository's latest scan (`None`: never scanned), with the exceptions that apply to it.
+type Judged = (Option<Arc<StoredScan>>, Option<Arc<Excepting>>);
+
 /// The statement: every control of `framework`, judged on every repository's latest scan.
 fn statement<'a>(
     view: &'a OrgView,
     framework: &'a Framework,
-    scans: &[(Option<StoredScan>, Option<Arc<Excepting>>)],
+    scans: &[Judged],
     now: DateTime<Utc>,
 ) -> StatementOfApplicability<'a> {
     let disabled = view.settings.disabled(&framework.key);

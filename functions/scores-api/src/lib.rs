@@ -172,7 +172,7 @@ async fn score(
     };
     let report = evaluate_repo(
         &view,
-        latest.as_ref(),
+        latest.as_deref(),
         excepting.as_deref(),
         query.framework.as_deref(),
         now,

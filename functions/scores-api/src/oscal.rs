@@ -39,7 +39,7 @@ pub async fn assessment_results(
         Some(scan) => scores::excepting(store, org_id, &applying, scan).await?,
         None => None,
     };
-    let report = score_repo(&view, latest.as_ref(), excepting.as_deref(), None, now);
+    let report = score_repo(&view, latest.as_deref(), excepting.as_deref(), None, now);
     let exceptions: Vec<ExceptionEvidence> = match (&latest, &excepting) {
         (Some(scan), Some(excepting)) => applying
             .iter()

@@ -54,7 +54,7 @@ pub async fn summary(
         };
         reports.push(score_repo(
             &view,
-            e.scan.as_ref(),
+            e.scan.as_deref(),
             excepting.as_deref(),
             None,
             now,

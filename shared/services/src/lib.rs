@@ -11,6 +11,7 @@ pub mod compliance_settings;
 pub mod custom_frameworks;
 pub mod exceptions;
 pub mod key_secrets;
+pub mod latest;
 pub mod metrics;
 pub mod org_inputs;
 pub mod org_view;

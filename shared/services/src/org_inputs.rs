@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use compliance_domain::ids::OrgId;
 use compliance_store::keys::{self, OrgPart};
-use compliance_store::{Item, Key, Store, StoreError};
+use compliance_store::{Item, Key, Projection, Store, StoreError};
 
 use crate::attestations::{self, Attestation};
 use crate::custom_frameworks::{self, CustomFramework};
@@ -123,17 +123,24 @@ pub fn kept_at(store: &dyn Store, org: &OrgId, versions: Versions) -> Option<Org
         .filter(|k| k.versions == versions)
 }
 
-/// Reads the org's versions item and `also` in one request, then the inputs as
+/// The attributes of the versions item (a projection that reads it must name them).
+pub fn counted_attributes() -> impl Iterator<Item = &'static str> {
+    OrgPart::ALL.into_iter().map(OrgPart::attr)
+}
+
+/// Reads the org's versions item and `also` in one request (with only `projection`'s
+/// attributes when given, which then must hold [`counted_attributes`]), then the inputs as
 /// [`from_versions`] makes them; `also`'s items in its order.
 pub async fn load(
     store: &dyn Store,
     org: &OrgId,
     also: &[Key],
+    projection: Option<&Projection>,
 ) -> Result<(OrgInputs, Vec<Option<Item>>), StoreError> {
     let mut wanted = Vec::with_capacity(also.len() + 1);
     wanted.push(keys::org_versions(org));
     wanted.extend_from_slice(also);
-    let mut items = store.get_many(&wanted).await?;
+    let mut items = store.get_many(&wanted, projection).await?;
     let versions = Versions::of(items.remove(0).as_ref());
     Ok((from_versions(store, org, versions).await?, items))
 }

@@ -15,7 +15,7 @@ use compliance_domain::catalog::{builtin, Framework};
 use compliance_domain::ids::OrgId;
 use compliance_domain::plans::Plan;
 use compliance_domain::scoring::AttestedControl;
-use compliance_store::{Item, Key, Store, StoreError};
+use compliance_store::{Item, Key, Projection, Store, StoreError};
 
 pub struct OrgView {
     /// The org's profile (its name, its plan).
@@ -37,16 +37,18 @@ impl OrgView {
     /// The org's versions item in one read, and what changed since the process last read it
     /// (see [`org_inputs`]).
     pub async fn load(store: &dyn Store, org_id: &OrgId) -> Result<OrgView, StoreError> {
-        Ok(Self::load_with(store, org_id, &[]).await?.0)
+        Ok(Self::load_with(store, org_id, &[], None).await?.0)
     }
 
-    /// [`OrgView::load`] with the items of `also` read in the same request (in their order).
+    /// [`OrgView::load`] with the items of `also` read in the same request (in their order),
+    /// with only `projection`'s attributes when given (see [`org_inputs::load`]).
     pub async fn load_with(
         store: &dyn Store,
         org_id: &OrgId,
         also: &[Key],
+        projection: Option<&Projection>,
     ) -> Result<(OrgView, Vec<Option<Item>>), StoreError> {
-        let (inputs, items) = org_inputs::load(store, org_id, also).await?;
+        let (inputs, items) = org_inputs::load(store, org_id, also, projection).await?;
         Ok((OrgView::of(inputs), items))
     }
 

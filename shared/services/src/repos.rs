@@ -2,16 +2,20 @@
 //! repository item in the org's partition is followed by the copy of its latest scan
 //! ([`LatestScanRecord`]), so a listing reads both in one Query.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use compliance_domain::ids::{OrgId, RepoId};
 use compliance_store::record::{Record, Records, ENTITY};
 use compliance_store::{
-    keys, Condition, Cursor, Item, Key, Query, SortKeyRange, Store, StoreError,
+    keys, Condition, Cursor, Item, Key, Projection, Query, SortKeyRange, Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit_log::{self, AuditAction, AuditContext};
+use crate::latest::{self, Pointer};
+use crate::org_inputs;
 use crate::scans::LatestScanRecord;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +27,32 @@ pub struct Repo {
     pub languages: Vec<String>,
     #[serde(with = "compliance_domain::time::micros")]
     pub created_at: DateTime<Utc>,
+}
+
+/// The attributes of a stored repository (a projection that reads one must name them all).
+pub const ATTRIBUTES: [&str; 6] = [
+    "repo_id",
+    "name",
+    "default_branch",
+    "languages",
+    "created_at",
+    "org_id",
+];
+
+/// What a read of the org's repositories asks of each item: the versions item's counts, the
+/// repositories whole, the pointers of their latest scans' copies ([`latest`]), and what each
+/// item is.
+pub fn listing_projection() -> &'static Projection {
+    static PROJECTION: LazyLock<Projection> = LazyLock::new(|| {
+        Projection::new(
+            [ENTITY]
+                .into_iter()
+                .chain(org_inputs::counted_attributes())
+                .chain(ATTRIBUTES)
+                .chain(latest::POINTER_ATTRIBUTES),
+        )
+    });
+    &PROJECTION
 }
 
 /// A repository as stored in its org.
@@ -145,14 +175,14 @@ pub fn from_item(item: compliance_store::Item) -> Result<Repo, StoreError> {
     Ok(StoredRepo::from_item(item)?.repo)
 }
 
-/// A listed repository, with the copy of its latest scan read by the same Query.
+/// A listed repository, with the pointer of its latest scan's copy read by the same Query.
 pub struct Listed {
     pub repo: Repo,
     /// `None` when the listing holds no copy: the repository was created before copies were
     /// kept and has not been scanned since, so [`crate::scans::latest`] answers for it (also
     /// when its copy fell on the next page, which only a copy stored without its repository
-    /// could cause). `Some` with `scan: None`: never scanned.
-    pub copy: Option<LatestScanRecord>,
+    /// could cause). `Some`: which scan the copy holds, if any ([`latest::resolve`] reads it).
+    pub copy: Option<Pointer>,
 }
 
 /// A page of the org's repositories by id (at most `limit`), each with the copy of its latest
@@ -202,7 +232,8 @@ async fn list_from(
     // Two items per repository, and the versions item when the range holds it.
     let query = Query::new(pk, range)
         .limit(limit.saturating_mul(2).saturating_add(1))
-        .after(cursor);
+        .after(cursor)
+        .project(listing_projection().clone());
     let page = store.query(&query).await?;
     // Each listed repository with the sort key of its last item.
     let mut listed: Vec<(Listed, String)> = Vec::new();
@@ -221,7 +252,7 @@ async fn list_from(
             let repo = StoredRepo::from_item(item)?.repo;
             listed.push((Listed { repo, copy: None }, sk));
         } else if entity == LatestScanRecord::ENTITY {
-            let copy = LatestScanRecord::from_item(item)?;
+            let copy = Pointer::of(item)?;
             // A copy belongs to the repository item right before it (a page that starts
             // with a copy starts after its repository, which the previous page listed).
             if let Some((last, end)) = listed

@@ -426,11 +426,6 @@ pub async fn list(
     Ok((records.into_iter().map(|r| r.scan).collect(), next))
 }
 
-/// The latest scan held by a repository's copy ([`LatestScanRecord`], read with others).
-pub fn latest_of_copy(copy: compliance_store::Item) -> Result<Option<StoredScan>, StoreError> {
-    Ok(LatestScanRecord::from_item(copy)?.scan)
-}
-
 pub async fn latest(
     store: &dyn Store,
     org_id: &OrgId,

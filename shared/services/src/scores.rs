@@ -8,6 +8,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use chrono::{DateTime, Utc};
 
 use crate::exceptions::{self, Exception};
+use crate::latest::{self, Pointer};
 use crate::org_view::OrgView;
 use crate::repos::{self, Repo};
 use crate::scans::{self, StoredScan};
@@ -110,17 +111,21 @@ pub async fn read_repo(
     store: &dyn Store,
     org: &OrgId,
     id: RepoId,
-) -> Result<(OrgView, Option<Repo>, Option<StoredScan>), StoreError> {
+) -> Result<(OrgView, Option<Repo>, Option<Arc<StoredScan>>), StoreError> {
     let also = [keys::repo(org, id), keys::repo_latest_scan(org, id)];
-    let (view, items) = OrgView::load_with(store, org, &also).await?;
+    let projection = repos::listing_projection();
+    let (view, items) = OrgView::load_with(store, org, &also, Some(projection)).await?;
     let [repo, copy] = <[Option<Item>; 2]>::try_from(items)
         .map_err(|_| StoreError::Backend("a batch read answered another number of items".into()))?;
     let Some(repo) = repo else {
         return Ok((view, None, None));
     };
     let latest = match copy {
-        Some(copy) => scans::latest_of_copy(copy)?,
-        None => scans::latest(store, org, id).await?,
+        Some(copy) => latest::resolve(store, org, &[Pointer::of(copy)?])
+            .await?
+            .pop()
+            .flatten(),
+        None => scans::latest(store, org, id).await?.map(Arc::new),
     };
     Ok((view, Some(repos::from_item(repo)?), latest))
 }

@@ -25,6 +25,7 @@ use compliance_domain::scoring::{Posture, Report};
 use compliance_store::{Cursor, Store, StoreError};
 use serde::Serialize;
 
+use crate::latest;
 use crate::org_inputs::{self, Versions};
 use crate::org_view::OrgView;
 use crate::repos::{self, Repo};
@@ -33,7 +34,7 @@ use crate::scans::{self, StoredScan};
 /// A listed repository with its latest scan (none before its first).
 pub struct RepoLatest {
     pub repo: Repo,
-    pub scan: Option<StoredScan>,
+    pub scan: Option<Arc<StoredScan>>,
 }
 
 /// How many latest-scan queries (repositories without a copy) one page runs at once.
@@ -77,12 +78,21 @@ pub async fn page(
         .map(|n| Cursor::from_sort_key(format!("{}\n{}", n.sort_key(), view.versions.encode())));
     let mut page: Vec<RepoLatest> = Vec::with_capacity(listed.len());
     let mut without_copy: Vec<usize> = Vec::new();
+    let mut pointers = Vec::with_capacity(listed.len());
+    let mut with_copy = Vec::with_capacity(listed.len());
     for repos::Listed { repo, copy } in listed {
-        if copy.is_none() {
-            without_copy.push(page.len());
+        match copy {
+            Some(pointer) => {
+                with_copy.push(page.len());
+                pointers.push(pointer);
+            }
+            None => without_copy.push(page.len()),
         }
-        let scan = copy.and_then(|c| c.scan);
-        page.push(RepoLatest { repo, scan });
+        page.push(RepoLatest { repo, scan: None });
+    }
+    let scans = latest::resolve(store.as_ref(), org_id, &pointers).await?;
+    for (i, scan) in with_copy.into_iter().zip(scans) {
+        page[i].scan = scan;
     }
     for chunk in without_copy.chunks(CONCURRENT_READS) {
         let mut reads = tokio::task::JoinSet::new();
@@ -92,7 +102,7 @@ pub async fn page(
         }
         while let Some(done) = reads.join_next().await {
             let (i, scan) = done.map_err(|e| StoreError::Backend(e.to_string()))?;
-            page[i].scan = scan?;
+            page[i].scan = scan?.map(Arc::new);
         }
     }
     Ok((view, page, next))

@@ -19,8 +19,8 @@ use serde_json::Value;
 
 use super::record::ENTITY;
 use super::{
-    check_batch, prepare_write, Condition, Cursor, Item, Key, Page, Query, SortKeyRange, Store,
-    StoreError, WriteOp, PK, SK,
+    check_batch, prepare_write, Condition, Cursor, Item, Key, Page, Projection, Query,
+    SortKeyRange, Store, StoreError, WriteOp, PK, SK,
 };
 
 #[derive(Clone)]
@@ -512,7 +512,11 @@ impl Store for DynamoStore {
         out.item.map(to_item).transpose()
     }
 
-    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        projection: Option<&Projection>,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
         check_batch(keys)?;
         if keys.is_empty() {
             return Ok(Vec::new());
@@ -525,11 +529,16 @@ impl Store for DynamoStore {
             }
         }
         let build = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Invalid(e.to_string());
-        let mut pending = KeysAndAttributes::builder()
+        let mut wanted = KeysAndAttributes::builder()
             .set_keys(Some(unique.iter().map(|k| key_attrs(k)).collect()))
-            .consistent_read(true)
-            .build()
-            .map_err(build)?;
+            .consistent_read(true);
+        if let Some(p) = projection {
+            let (expression, names) = p.expression();
+            wanted = wanted
+                .projection_expression(expression)
+                .set_expression_attribute_names(Some(names));
+        }
+        let mut pending = wanted.build().map_err(build)?;
         let mut found: HashMap<Key, Item> = HashMap::with_capacity(unique.len());
         let mut attempt = 0;
         loop {
@@ -594,6 +603,11 @@ impl Store for DynamoStore {
                 "#pk = :pk AND #sk BETWEEN :lo AND :hi".to_string()
             }
         };
+        let projection = query.projection.as_ref().map(|p| {
+            let (expression, projected) = p.expression();
+            names.extend(projected);
+            expression
+        });
         // Ask for one more than the limit, so a cursor is returned only when more items follow.
         let wanted = query.limit + 1;
         let mut items: Vec<Item> = Vec::new();
@@ -611,6 +625,7 @@ impl Store for DynamoStore {
                 .set_expression_attribute_names(Some(names.clone()))
                 .set_expression_attribute_values(Some(values.clone()))
                 .scan_index_forward(query.forward)
+                .set_projection_expression(projection.clone())
                 .consistent_read(true)
                 .limit(remaining)
                 .set_exclusive_start_key(start.take())

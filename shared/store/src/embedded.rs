@@ -17,8 +17,8 @@ use tokio::sync::watch;
 use super::change_feed::{Change, ChangeFeed, ChangeKind};
 use super::record::ENTITY;
 use super::{
-    check_batch, prepare_write, Cursor, Item, Key, Page, Query, SortKeyRange, Store, StoreError,
-    WriteOp, PK, SK,
+    check_batch, prepare_write, Cursor, Item, Key, Page, Projection, Query, SortKeyRange, Store,
+    StoreError, WriteOp, PK, SK,
 };
 
 const ITEMS: TableDefinition<(&str, &str), &[u8]> = TableDefinition::new("items");
@@ -228,13 +228,26 @@ impl Store for EmbeddedStore {
         .await
     }
 
-    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        projection: Option<&Projection>,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
         check_batch(keys)?;
         let keys = keys.to_vec();
+        let projection = projection.cloned();
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(backend)?;
             let table = txn.open_table(ITEMS).map_err(backend)?;
-            keys.iter().map(|key| read_item(&table, key)).collect()
+            keys.iter()
+                .map(|key| {
+                    let item = read_item(&table, key)?;
+                    Ok(match &projection {
+                        Some(p) => item.map(|i| p.apply(i)),
+                        None => item,
+                    })
+                })
+                .collect()
         })
         .await
     }
@@ -281,7 +294,11 @@ impl Store for EmbeddedStore {
                     more = true;
                     break;
                 }
-                items.push(decode(v.value())?);
+                let item = decode(v.value())?;
+                items.push(match &query.projection {
+                    Some(p) => p.apply(item),
+                    None => item,
+                });
             }
             let next = if more {
                 items

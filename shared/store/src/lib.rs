@@ -8,6 +8,7 @@ mod cursor;
 pub mod dynamo;
 pub mod embedded;
 pub mod keys;
+pub mod projection;
 pub mod record;
 pub mod stream;
 pub mod table;
@@ -20,6 +21,7 @@ use serde_json::{Map, Value};
 
 pub use change_feed::{Change, ChangeFeed, ChangeKind};
 pub use cursor::Cursor;
+pub use projection::Projection;
 pub use record::{Record, Records};
 
 /// One item: attribute name → JSON value. Every item carries `PK` and `SK` string attributes.
@@ -99,6 +101,8 @@ pub struct Query {
     pub forward: bool,
     pub limit: usize,
     pub cursor: Option<Cursor>,
+    /// Only these attributes of each item (`None`: all of them).
+    pub projection: Option<Projection>,
 }
 
 impl Query {
@@ -109,7 +113,14 @@ impl Query {
             forward: true,
             limit: 100,
             cursor: None,
+            projection: None,
         }
+    }
+
+    /// Only `projection`'s attributes of each item.
+    pub fn project(mut self, projection: Projection) -> Self {
+        self.projection = Some(projection);
+        self
     }
 
     pub fn backward(mut self) -> Self {
@@ -370,9 +381,13 @@ pub trait Store: Send + Sync + 'static {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError>;
 
     /// Up to [`MAX_BATCH_GET`] items at once, strongly consistent, in the order of `keys`
-    /// (`None` where absent): on DynamoDB one BatchGetItem (more only for keys it leaves
-    /// unprocessed under load).
-    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError>;
+    /// (`None` where absent), each with only `projection`'s attributes when given: on DynamoDB
+    /// one BatchGetItem (more only for keys it leaves unprocessed under load).
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        projection: Option<&Projection>,
+    ) -> Result<Vec<Option<Item>>, StoreError>;
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
 

@@ -53,3 +53,9 @@ async fn changes_of_scoring_inputs_are_counted() {
     let (store, _dir) = store().await;
     super::counted_changes(store).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reads_return_only_the_projected_attributes() {
+    let (store, _dir) = store().await;
+    super::projected_reads(store).await;
+}

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use compliance_store::{Item, Key, Page, Query, Store, StoreError, WriteOp};
+use compliance_store::{Item, Key, Page, Projection, Query, Store, StoreError, WriteOp};
 
 /// What an [`Intercepted`] store does before passing a call on.
 pub trait Intercept: Send + Sync + 'static {
@@ -35,9 +35,13 @@ impl<I: Intercept> Store for Intercepted<I> {
         self.inner.get(key).await
     }
 
-    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        projection: Option<&Projection>,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
         self.hook.read_batch(keys);
-        self.inner.get_many(keys).await
+        self.inner.get_many(keys, projection).await
     }
 
     /// The inner store's: what a cache above the port holds of it is shared.

@@ -71,9 +71,13 @@ impl Store for Counting {
         self.inner.get(key).await
     }
 
-    async fn get_many(&self, keys: &[Key]) -> Result<Vec<Option<Item>>, StoreError> {
+    async fn get_many(
+        &self,
+        keys: &[Key],
+        projection: Option<&compliance_store::Projection>,
+    ) -> Result<Vec<Option<Item>>, StoreError> {
         self.counts.get.fetch_add(1, Ordering::Relaxed);
-        self.inner.get_many(keys).await
+        self.inner.get_many(keys, projection).await
     }
 
     fn instance(&self) -> u64 {

@@ -203,7 +203,7 @@ pub(crate) async fn read_run(
         keys::audit_run(org, owner, audit_id, run_id),
     ];
     wanted.extend(chunk.map(|c| keys::audit_run_findings(org, owner, audit_id, run_id, c)));
-    let mut read = store.get_many(&wanted).await?.into_iter();
+    let mut read = store.get_many(&wanted, None).await?.into_iter();
     let (audit, run, found) = (
         read.next().flatten(),
         read.next().flatten(),

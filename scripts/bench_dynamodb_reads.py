@@ -1,0 +1,148 @@
+"""The read path on DynamoDB: `GET /api/compliance/score/{id}` (and the trend and the org-wide
+summary) beside `GET /api/repos/{id}`, on the release local server over DynamoDB Local, all on
+loopback.
+
+1. DynamoDB Local: the one named by DYNAMODB_ENDPOINT, or our own (scripts/dynamodb-local.sh,
+   stopped after); a fresh table (snapshot-bench --create-table);
+2. the local server (BENCH_SERVER, default target/release/compliance-local) on it, on a free
+   port; a repository with one report of six real scanners (scripts/bench_report.py);
+3. per endpoint, after a warm-up: BENCH_SEQUENTIAL (400) requests one after the other on one
+   keep-alive connection (p50, p99 in ms), then `ab -k -c 16` (BENCH_REQUESTS, 4000): req/s;
+4. prints `key=value` lines, the last `score_p50_ratio` (score's p50 over the repository's).
+
+Needs ab (Debian: apache2-utils), Java 17 (DynamoDB Local) and the release binaries.
+"""
+import http.client
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_report import combined_report  # noqa: E402
+from local_server import free_port  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+SAMPLES = os.environ.get("SARIF_SAMPLES", os.path.join(ROOT, "..", "shared", "sarif-samples"))
+SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "400"))
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", "4000"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+
+
+def start_dynamodb():
+    """DynamoDB Local's endpoint, and whether we started it."""
+    if os.environ.get("DYNAMODB_ENDPOINT"):
+        return os.environ["DYNAMODB_ENDPOINT"], False
+    out = subprocess.run([os.path.join(ROOT, "scripts", "dynamodb-local.sh"), "start"],
+                         check=True, capture_output=True, text=True).stdout
+    return re.search(r"DYNAMODB_ENDPOINT=(\S+)", out).group(1), True
+
+
+def start_server(env, log_path):
+    server = os.environ.get("BENCH_SERVER", os.path.join(TARGET, "release", "compliance-local"))
+    log = open(log_path, "w")
+    proc = subprocess.Popen([server], env=env, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(400):
+        text = open(log_path).read()
+        if "Listening on" in text:
+            key = re.search(r"csk_[A-Za-z0-9_-]+", text)
+            if not key:
+                raise SystemExit("no admin key in the server's output")
+            return proc, key.group(0)
+        if proc.poll() is not None:
+            raise SystemExit(f"the server stopped:\n{text}")
+        time.sleep(0.05)
+    raise SystemExit("the server did not start")
+
+
+def call(conn, method, path, key, body=None, content_type="application/json"):
+    headers = {"X-API-Key": key}
+    if body is not None:
+        headers["Content-Type"] = content_type
+    conn.request(method, path, body=body, headers=headers)
+    resp = conn.getresponse()
+    data = resp.read()
+    if resp.status >= 300:
+        raise SystemExit(f"{method} {path}: {resp.status} {data[:300]!r}")
+    return json.loads(data) if data else None
+
+
+def sequential(port, path, key):
+    """p50 and p99 in ms of requests one after the other on one connection."""
+    conn = http.client.HTTPConnection("127.0.0.1", port)
+    for _ in range(SEQUENTIAL // 8):
+        call(conn, "GET", path, key)
+    times = []
+    for _ in range(SEQUENTIAL):
+        start = time.perf_counter()
+        call(conn, "GET", path, key)
+        times.append((time.perf_counter() - start) * 1000)
+    conn.close()
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.99) - 1]
+
+
+def rate(port, path, key):
+    """Requests per second with CONCURRENCY keep-alive clients (ab)."""
+    url = f"http://127.0.0.1:{port}{path}"
+    args = ["ab", "-q", "-k", "-c", str(CONCURRENCY), "-H", f"X-API-Key: {key}"]
+    subprocess.run(args + ["-n", str(REQUESTS // 10), url], check=True, capture_output=True)
+    out = subprocess.run(args + ["-n", str(REQUESTS), url], check=True,
+                         capture_output=True, text=True).stdout
+    if "Non-2xx responses" in out:
+        raise SystemExit(f"{path}: non-2xx answers\n{out}")
+    return float(re.search(r"Requests per second:\s+([\d.]+)", out).group(1))
+
+
+def main():
+    endpoint, ours = start_dynamodb()
+    tmp = tempfile.mkdtemp(prefix="bench-dynamodb-reads.")
+    table = f"bench-reads-{os.getpid()}"
+    env = dict(os.environ, DYNAMODB_ENDPOINT=endpoint, AWS_ACCESS_KEY_ID="test",
+               AWS_SECRET_ACCESS_KEY="test", AWS_REGION="us-east-1",
+               AWS_EC2_METADATA_DISABLED="true", RUST_LOG="warn")
+    proc = None
+    try:
+        subprocess.run([os.path.join(TARGET, "release", "snapshot-bench"), "--create-table", table],
+                       env=env, check=True, stdout=subprocess.DEVNULL)
+        port = free_port()
+        env.update(COMPLIANCE_STORE="dynamodb", COMPLIANCE_TABLE=table,
+                   COMPLIANCE_ADDR=f"127.0.0.1:{port}", COMPLIANCE_DATA_DIR=os.path.join(tmp, "data"),
+                   COMPLIANCE_SNAPSHOT_INTERVAL_SECONDS="0", RUST_LOG="info")
+        proc, key = start_server(env, os.path.join(tmp, "server.log"))
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        repo = call(conn, "POST", "/api/repos", key,
+                    json.dumps({"name": "bench-repo", "languages": ["python"]}))["repo_id"]
+        report = json.dumps(combined_report(SAMPLES)).encode()
+        call(conn, "POST", f"/api/repos/{repo}/scans", key, report, "application/sarif+json")
+        conn.close()
+        paths = {
+            "repo": f"/api/repos/{repo}",
+            "score": f"/api/compliance/score/{repo}",
+            "trend": f"/api/compliance/trend/{repo}",
+            "summary": "/api/compliance/summary",
+        }
+        p50 = {}
+        for name, path in paths.items():
+            p50[name], p99 = sequential(port, path, key)
+            print(f"dynamodb_{name}_p50_ms={p50[name]:.2f}")
+            print(f"dynamodb_{name}_p99_ms={p99:.2f}")
+            print(f"dynamodb_{name}_rps={rate(port, path, key):.0f}")
+        print(f"score_p50_ratio={p50['score'] / p50['repo']:.2f}")
+    finally:
+        if proc:
+            proc.terminate()
+            proc.wait()
+        if ours:
+            subprocess.run([os.path.join(ROOT, "scripts", "dynamodb-local.sh"), "stop"],
+                           capture_output=True)
+        subprocess.run(["rm", "-rf", tmp])
+
+
+if __name__ == "__main__":
+    main()

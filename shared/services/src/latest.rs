@@ -1,0 +1,133 @@
+//! A repository's latest scan, read as little as the data allows. The copy of it in the org's
+//! partition ([`LatestScanRecord`], up to 100 KB) is read for its pointer alone (which scan, at
+//! which replacement of the copy: a few bytes), and the scan is kept in the process by that
+//! pointer: the copy at a given replacement never changes. A process that does not hold it (a
+//! cold one, or after a new scan) reads the whole copy once; so on DynamoDB a warm request
+//! reads a few hundred bytes where it read the whole summary, in time and in capacity units.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use compliance_domain::ids::{OrgId, RepoId, ScanId};
+use compliance_store::record::Record;
+use compliance_store::{item_size, keys, Item, Store, StoreError, MAX_BATCH_GET};
+use serde::Deserialize;
+
+use crate::scans::{LatestScanRecord, StoredScan};
+
+/// The attributes of a copy that make its pointer (read with a projection).
+pub const POINTER_ATTRIBUTES: [&str; 4] = ["org_id", "repo_id", "version", "scan.scan_id"];
+
+/// Most bytes of scans kept (past it, the cache starts over).
+const MAX_BYTES: usize = 64 * 1024 * 1024;
+
+/// Which scan a repository's copy holds, at which replacement.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Pointer {
+    pub repo_id: RepoId,
+    pub version: u64,
+    /// `None` before the repository's first scan.
+    #[serde(default)]
+    scan: Option<ScanRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct ScanRef {
+    scan_id: ScanId,
+}
+
+impl Pointer {
+    /// The pointer of a copy read with [`POINTER_ATTRIBUTES`] (or whole).
+    pub fn of(item: Item) -> Result<Pointer, StoreError> {
+        serde_json::from_value(serde_json::Value::Object(item)).map_err(|e| {
+            StoreError::Backend(format!("malformed {} item: {e}", LatestScanRecord::ENTITY))
+        })
+    }
+}
+
+struct Held {
+    version: u64,
+    scan: Arc<StoredScan>,
+    bytes: usize,
+}
+
+#[derive(Default)]
+struct Kept {
+    by_repo: HashMap<(u64, OrgId, RepoId), Held>,
+    bytes: usize,
+}
+
+static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(|| Mutex::new(Kept::default()));
+
+fn kept(store: &dyn Store, org: &OrgId, pointer: &Pointer) -> Option<Arc<StoredScan>> {
+    let scan_id = &pointer.scan.as_ref()?.scan_id;
+    let kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
+    kept.by_repo
+        .get(&(store.instance(), org.clone(), pointer.repo_id))
+        .filter(|h| h.version == pointer.version && &h.scan.scan_id == scan_id)
+        .map(|h| h.scan.clone())
+}
+
+fn keep(store: &dyn Store, org: &OrgId, version: u64, scan: Arc<StoredScan>, bytes: usize) {
+    let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
+    if bytes > MAX_BYTES {
+        return;
+    }
+    if kept.bytes + bytes > MAX_BYTES {
+        kept.by_repo.clear();
+        kept.bytes = 0;
+    }
+    let key = (store.instance(), org.clone(), scan.repo_id);
+    if kept.by_repo.get(&key).is_some_and(|h| h.version > version) {
+        return;
+    }
+    let held = Held {
+        version,
+        scan,
+        bytes,
+    };
+    kept.bytes += bytes;
+    if let Some(old) = kept.by_repo.insert(key, held) {
+        kept.bytes -= old.bytes;
+    }
+}
+
+/// The latest scans the pointers name, in their order (`None`: never scanned): those the
+/// process holds at the same replacement, and the others read whole, in one request per
+/// hundred.
+pub async fn resolve(
+    store: &dyn Store,
+    org: &OrgId,
+    pointers: &[Pointer],
+) -> Result<Vec<Option<Arc<StoredScan>>>, StoreError> {
+    let mut out: Vec<Option<Arc<StoredScan>>> = Vec::with_capacity(pointers.len());
+    let mut missing: Vec<usize> = Vec::new();
+    for (i, pointer) in pointers.iter().enumerate() {
+        let held = kept(store, org, pointer);
+        if held.is_none() && pointer.scan.is_some() {
+            missing.push(i);
+        }
+        out.push(held);
+    }
+    for chunk in missing.chunks(MAX_BATCH_GET) {
+        let wanted: Vec<_> = chunk
+            .iter()
+            .map(|&i| keys::repo_latest_scan(org, pointers[i].repo_id))
+            .collect();
+        let items = store.get_many(&wanted, None).await?;
+        for (&i, item) in chunk.iter().zip(items) {
+            // Read a moment after its pointer: the same copy, or a newer one.
+            let Some(item) = item else {
+                continue;
+            };
+            let bytes = item_size(&item);
+            let copy = LatestScanRecord::from_item(item)?;
+            if let Some(scan) = copy.scan {
+                let scan = Arc::new(scan);
+                keep(store, org, copy.version, scan.clone(), bytes);
+                out[i] = Some(scan);
+            }
+        }
+    }
+    Ok(out)
+}
