@@ -264,6 +264,30 @@ async fn calls_per_operation(backend: Backend) {
         serde_json::to_value(latest.as_deref().unwrap()).unwrap(),
         serde_json::to_value(&full).unwrap()
     );
+    // A pointer written before pointers were slim held the whole scan: read the same, its
+    // pointer alone through the projection.
+    let mut fat = serde_json::Map::new();
+    let key = compliance_store::keys::repo_latest_scan(&org, id);
+    for (k, v) in [
+        ("PK", json!(key.pk)),
+        ("SK", json!(key.sk)),
+        ("entity", json!("repo_latest_scan")),
+        ("org_id", json!(app.org_id)),
+        ("repo_id", json!(leaky)),
+        ("version", json!(99)),
+        ("scan", serde_json::to_value(&full).unwrap()),
+    ] {
+        fat.insert(k.into(), v);
+    }
+    store
+        .write(vec![compliance_store::WriteOp::put(fat)])
+        .await
+        .unwrap();
+    let (again, _) = counting
+        .warm(&format!("/api/compliance/score/{leaky}"), api_key)
+        .await;
+    assert_eq!(again["executive_summary"], score["executive_summary"]);
+    assert_eq!(again["scan_id"], score["scan_id"]);
     // The viewer's answer is the admin's: nothing kept crosses roles or orgs.
     let viewer = app.key_for(&app.org_id, Role::Viewer).await;
     let (as_viewer, _) = counting

@@ -1,43 +1,41 @@
-//! A repository's latest scan, read as little as the data allows. The copy of it in the org's
-//! partition ([`LatestScanRecord`], up to 100 KB) is read for its pointer alone (which scan, at
-//! which replacement of the copy: a few bytes), and the scan is kept in the process by that
-//! pointer: the copy at a given replacement never changes. A process that does not hold it (a
-//! cold one, or after a new scan) reads the whole copy once; so on DynamoDB a warm request
-//! reads a few hundred bytes where it read the whole summary, in time and in capacity units.
+//! A repository's latest scan, read as little as the data allows. The pointer to it in the
+//! org's partition ([`LatestScanRecord`]: which scan, at which replacement) is read with the
+//! repository, and the scan (a summary of up to 100 KB) is kept in the process by that
+//! pointer: a scan never changes once stored. A process that does not hold it (a cold one, or
+//! after a new scan) reads the scan items it lacks, in one request. So on DynamoDB a warm
+//! request reads a few hundred bytes per repository where it read the whole summary, in time
+//! and in read capacity (DynamoDB charges a read by the size of the whole item, whatever it
+//! returns). Pointers written before they were slim held the whole scan: a projection reads
+//! their pointer alone (their size is still charged until the repository's next scan).
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use compliance_domain::ids::{OrgId, RepoId, ScanId};
+use compliance_domain::ids::{OrgId, RepoId};
 use compliance_store::record::Record;
 use compliance_store::{item_size, keys, Item, Store, StoreError, MAX_BATCH_GET};
 use serde::Deserialize;
 
-use crate::scans::{LatestScanRecord, StoredScan};
+use crate::scans::{self, LatestScan, LatestScanRecord, StoredScan};
 
-/// The attributes of a copy that make its pointer (read with a projection).
+/// The attributes of the pointer (a projection that reads it must name them).
 pub const POINTER_ATTRIBUTES: [&str; 4] = ["org_id", "repo_id", "version", "scan.scan_id"];
 
 /// Most bytes of scans kept (past it, the cache starts over).
 const MAX_BYTES: usize = 64 * 1024 * 1024;
 
-/// Which scan a repository's copy holds, at which replacement.
+/// Which scan is a repository's latest, at which replacement of its pointer.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Pointer {
     pub repo_id: RepoId,
     pub version: u64,
     /// `None` before the repository's first scan.
     #[serde(default)]
-    scan: Option<ScanRef>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct ScanRef {
-    scan_id: ScanId,
+    scan: Option<LatestScan>,
 }
 
 impl Pointer {
-    /// The pointer of a copy read with [`POINTER_ATTRIBUTES`] (or whole).
+    /// The pointer of an item read with [`POINTER_ATTRIBUTES`] (or whole).
     pub fn of(item: Item) -> Result<Pointer, StoreError> {
         serde_json::from_value(serde_json::Value::Object(item)).map_err(|e| {
             StoreError::Backend(format!("malformed {} item: {e}", LatestScanRecord::ENTITY))
@@ -112,21 +110,20 @@ pub async fn resolve(
     for chunk in missing.chunks(MAX_BATCH_GET) {
         let wanted: Vec<_> = chunk
             .iter()
-            .map(|&i| keys::repo_latest_scan(org, pointers[i].repo_id))
+            .filter_map(|&i| {
+                let p = &pointers[i];
+                Some(keys::scan(org, p.repo_id, &p.scan.as_ref()?.scan_id))
+            })
             .collect();
         let items = store.get_many(&wanted, None).await?;
         for (&i, item) in chunk.iter().zip(items) {
-            // Read a moment after its pointer: the same copy, or a newer one.
             let Some(item) = item else {
                 continue;
             };
             let bytes = item_size(&item);
-            let copy = LatestScanRecord::from_item(item)?;
-            if let Some(scan) = copy.scan {
-                let scan = Arc::new(scan);
-                keep(store, org, copy.version, scan.clone(), bytes);
-                out[i] = Some(scan);
-            }
+            let scan = Arc::new(scans::of_item(item)?);
+            keep(store, org, pointers[i].version, scan.clone(), bytes);
+            out[i] = Some(scan);
         }
     }
     Ok(out)

@@ -1,5 +1,5 @@
 //! Repositories: registered per org with an integer id from the org's atomic counter. Each
-//! repository item in the org's partition is followed by the copy of its latest scan
+//! repository item in the org's partition is followed by the pointer to its latest scan
 //! ([`LatestScanRecord`]), so a listing reads both in one Query.
 
 use std::sync::LazyLock;
@@ -175,7 +175,7 @@ pub fn from_item(item: compliance_store::Item) -> Result<Repo, StoreError> {
     Ok(StoredRepo::from_item(item)?.repo)
 }
 
-/// A listed repository, with the pointer of its latest scan's copy read by the same Query.
+/// A listed repository, with the pointer to its latest scan read by the same Query.
 pub struct Listed {
     pub repo: Repo,
     /// `None` when the listing holds no copy: the repository was created before copies were
@@ -275,7 +275,7 @@ async fn list_from(
     Ok((listed.into_iter().map(|(l, _)| l).collect(), next, versions))
 }
 
-/// A page of the org's repositories by id (the copies of their latest scans, read by the same
+/// A page of the org's repositories by id (the pointers to their latest scans, read by the same
 /// Query, are dropped): see [`list_with_latest`].
 pub async fn list(
     store: &dyn Store,

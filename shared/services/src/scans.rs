@@ -138,20 +138,29 @@ impl Record for ScanRecord {
     }
 }
 
-/// The copy of a repository's latest scan, in the org's partition right after the repository
-/// item ([`keys::repo_latest_scan`]), so that one Query of the org's repositories reads their
-/// latest scans too. Written empty with the repository; replaced in the same atomic write as
-/// each scan newer than the one it holds (newer in [`latest`]'s order: [`is_newer`]),
+/// The pointer to a repository's latest scan, in the org's partition right after the repository
+/// item ([`keys::repo_latest_scan`]), so that one Query of the org's repositories reads which
+/// scan is each one's latest (the scans themselves are kept in the process by it:
+/// [`crate::latest`]). Written empty with the repository; replaced in the same atomic write as
+/// each scan newer than the one it names (newer in [`latest`]'s order: [`is_newer`]),
 /// conditioned on the `version` read, so concurrent ingests never move it back. Repositories
-/// created before copies were kept have none until their next scan: [`latest`] answers for them.
+/// created before pointers were kept have none until their next scan: [`latest`] answers for
+/// them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LatestScanRecord {
     pub org_id: OrgId,
     pub repo_id: RepoId,
     /// Incremented by each replacement; the condition of the next.
     pub version: u64,
-    /// `None` before the repository's first scan.
-    pub scan: Option<StoredScan>,
+    /// `None` before the repository's first scan. (Copies written before pointers held the
+    /// whole scan here: only its id is read.)
+    pub scan: Option<LatestScan>,
+}
+
+/// Which scan is a repository's latest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LatestScan {
+    pub scan_id: ScanId,
 }
 
 impl Record for LatestScanRecord {
@@ -211,7 +220,9 @@ async fn copy_as_latest(
         org_id: org_id.clone(),
         repo_id: scan.repo_id,
         version: current.map_or(0, |c| c.version) + 1,
-        scan: Some(scan.clone()),
+        scan: Some(LatestScan {
+            scan_id: scan.scan_id.clone(),
+        }),
     };
     Ok(Some(copy.put_if(condition)))
 }
@@ -424,6 +435,11 @@ pub async fn list(
     let query = Query::new(pk, range).backward().limit(limit).after(cursor);
     let (records, next): (Vec<ScanRecord>, _) = store.query_records(&query).await?;
     Ok((records.into_iter().map(|r| r.scan).collect(), next))
+}
+
+/// The scan of a stored scan item (read with others, in one request).
+pub fn of_item(item: compliance_store::Item) -> Result<StoredScan, StoreError> {
+    Ok(ScanRecord::from_item(item)?.scan)
 }
 
 pub async fn latest(

@@ -104,7 +104,7 @@ pub fn exception_controls(
 
 /// What scoring a repository reads: the org's view, the repository (`None`: no such
 /// repository) and its latest scan. One request (the org's versions item, the repository and
-/// the copy of its latest scan) when the process holds the org's inputs at their counts (see
+/// the pointer to its latest scan) when the process holds the org's inputs at their counts (see
 /// [`crate::org_inputs`]); a repository created before copies were kept and not scanned since
 /// costs one more.
 pub async fn read_repo(

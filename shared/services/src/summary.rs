@@ -1,20 +1,19 @@
 //! The org-wide view: a page of the org's repositories, each scored from its latest scan as the
 //! org's settings stand, and per framework the average and the distribution over that page.
 //!
-//! Reads per page: one Query of the org's partition (`REPO#` prefix), which reads each listed
-//! repository together with the copy of its latest scan kept beside it
-//! ([`crate::scans::LatestScanRecord`], written in the same atomic write as the scan), and the
-//! fixed reads of the org's plan and settings ([`crate::org_view::OrgView::load`]: its profile,
-//! framework selection, disabled controls and custom frameworks, four reads of the org's
-//! partition). So a page costs `1 + 4` reads whatever its size, and never a Scan. Only a
-//! repository created before copies were kept and not scanned since has no copy; each such
+//! Reads per page: one Query of the org's partition (the org's versions item on the first page,
+//! then the `REPO#` range), which reads each listed repository with the pointer to its latest
+//! scan kept beside it ([`crate::scans::LatestScanRecord`], written in the same atomic write as
+//! the scan); the org's inputs ([`crate::org_inputs`]) and the scans ([`crate::latest`]) come
+//! from the process when it holds them at the counts and pointers read, else from one more
+//! request each. So a warm page costs one Query whatever its size, and never a Scan. Only a
+//! repository created before pointers were kept and not scanned since has none; each such
 //! repository on the page costs one more Query (`Limit 1`, newest first) of its own partition
 //! ([`scans::latest`]), run concurrently.
 //!
-//! On DynamoDB the one Query may take several requests: a response stops at 1 MB (a copy
-//! holds a summary of up to 100 KB) and the adapter follows `LastEvaluatedKey` within the call
-//! until the page is full; the page's cursor is the last listed item's sort key, so pages
-//! neither skip nor repeat a repository.
+//! On DynamoDB the one Query may take several requests: a response stops at 1 MB and the
+//! adapter follows `LastEvaluatedKey` within the call until the page is full; the page's cursor
+//! is the last listed item's sort key, so pages neither skip nor repeat a repository.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -498,15 +498,15 @@ pub fn repo(org: &OrgId, repo: RepoId) -> Key {
     Key::new(org_pk(org), format!("REPO#{:010}", repo.get()))
 }
 
-/// The org's repositories, each followed by the copy of its latest scan when it has one (see
+/// The org's repositories, each followed by the pointer to its latest scan when it has one (see
 /// [`repo_latest_scan`]): every item's entity says which it is.
 pub fn repos(org: &OrgId) -> (String, SortKeyRange) {
     (org_pk(org), SortKeyRange::Prefix("REPO#".into()))
 }
 
-/// The copy of a repository's latest scan, in the org's partition. Its sort key sorts right
+/// The pointer to a repository's latest scan, in the org's partition. Its sort key sorts right
 /// after the repository's own (`REPO#0000000007` < `REPO#0000000007#LATEST` <
-/// `REPO#0000000008`), so one Query of [`repos`] reads each repository with its latest scan.
+/// `REPO#0000000008`), so one Query of [`repos`] reads each repository with its latest scan's id.
 pub fn repo_latest_scan(org: &OrgId, repo: RepoId) -> Key {
     Key::new(org_pk(org), format!("REPO#{:010}#LATEST", repo.get()))
 }
@@ -562,7 +562,7 @@ const VERSIONS_SK: &str = "REPO!VERSIONS";
 /// The `entity` of the org's versions item.
 pub const ORG_VERSIONS_ENTITY: &str = "org_versions";
 
-/// The org's versions item, then its repositories each with the copy of its latest scan.
+/// The org's versions item, then its repositories each with the pointer to its latest scan.
 pub fn repos_with_versions(org: &OrgId) -> (String, SortKeyRange) {
     (
         org_pk(org),
