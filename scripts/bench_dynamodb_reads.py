@@ -6,8 +6,9 @@ loopback.
    stopped after); a fresh table (snapshot-bench --create-table);
 2. the local server (BENCH_SERVER, default target/release/compliance-local) on it, on a free
    port; a repository with one report of six real scanners (scripts/bench_report.py);
-3. per endpoint, after a warm-up: BENCH_SEQUENTIAL (400) requests one after the other on one
-   keep-alive connection (p50, p99 in ms), then `ab -k -c 16` (BENCH_REQUESTS, 4000): req/s;
+3. after a warm-up, BENCH_SEQUENTIAL (400) requests per endpoint one after the other on one
+   keep-alive connection, the endpoints taking turns (p50, p99 in ms); then per endpoint
+   `ab -k -c 16` (BENCH_REQUESTS, 4000): req/s;
 4. prints `key=value` lines, the last `score_p50_ratio` (score's p50 over the repository's).
 
 Needs ab (Debian: apache2-utils), Java 17 (DynamoDB Local) and the release binaries.
@@ -82,19 +83,23 @@ def fetch(conn, path, key):
     return len(body)
 
 
-def sequential(port, path, key):
-    """p50 and p99 in ms of requests one after the other on one connection."""
+def sequential(port, paths, key):
+    """p50 and p99 in ms of each path's requests, one after the other on one connection, the
+    paths taking turns (so that each meets the same moments of a busy machine)."""
     conn = http.client.HTTPConnection("127.0.0.1", port)
-    for _ in range(SEQUENTIAL // 8):
-        fetch(conn, path, key)
-    times = []
-    for _ in range(SEQUENTIAL):
-        start = time.perf_counter()
-        fetch(conn, path, key)
-        times.append((time.perf_counter() - start) * 1000)
+    times = {name: [] for name in paths}
+    for round in range(SEQUENTIAL + SEQUENTIAL // 8):
+        for name, path in paths.items():
+            start = time.perf_counter()
+            fetch(conn, path, key)
+            if round >= SEQUENTIAL // 8:
+                times[name].append((time.perf_counter() - start) * 1000)
     conn.close()
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.99) - 1]
+    figures = {}
+    for name, t in times.items():
+        t.sort()
+        figures[name] = (statistics.median(t), t[int(len(t) * 0.99) - 1])
+    return figures
 
 
 def rate(port, path, key):
@@ -137,13 +142,13 @@ def main():
             "trend": f"/api/compliance/trend/{repo}",
             "summary": "/api/compliance/summary",
         }
-        p50 = {}
+        figures = sequential(port, paths, key)
         for name, path in paths.items():
-            p50[name], p99 = sequential(port, path, key)
-            print(f"dynamodb_{name}_p50_ms={p50[name]:.2f}")
+            p50, p99 = figures[name]
+            print(f"dynamodb_{name}_p50_ms={p50:.2f}")
             print(f"dynamodb_{name}_p99_ms={p99:.2f}")
             print(f"dynamodb_{name}_rps={rate(port, path, key):.0f}")
-        print(f"score_p50_ratio={p50['score'] / p50['repo']:.2f}")
+        print(f"score_p50_ratio={figures['score'][0] / figures['repo'][0]:.2f}")
     finally:
         if proc:
             proc.terminate()

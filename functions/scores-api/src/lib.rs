@@ -16,7 +16,7 @@ use compliance_http::{
     finish, page_by_size, resume_after, ApiError, AppState, Caller, Params, Routes, RESPONSE_BUDGET,
 };
 use compliance_services::org_view::OrgView;
-use compliance_services::scores::{self, evaluate_repo, ScoreMemo};
+use compliance_services::scores::{self, evaluate_repo, ScoreMemo, Stamp};
 use compliance_services::trends;
 use compliance_services::trends::{Source, TrendPoint};
 use serde::{Deserialize, Serialize};
@@ -148,24 +148,33 @@ async fn score(
     let org = &principal.org_id;
     let id = repo_in_path(&id)?;
     let now = state.now();
+    let variant = |after: &Option<String>| format!("{:?} {:?}", query.framework, after);
     let ticket = match resume_after(query.cursor.as_deref()) {
-        Ok(after) => {
-            let variant = format!("{:?} {:?}", query.framework, after);
-            match MEMO.get(store, org, id, &variant, now) {
-                Ok(rendered) => return Ok(rendered.respond(now)),
-                Err(ticket) => ticket,
-            }
-        }
+        Ok(after) => match MEMO.get(store, org, id, &variant(&after), now) {
+            Ok(rendered) => return Ok(rendered.respond(now)),
+            Err(ticket) => ticket,
+        },
         // Answered below, after the checks that come first.
         Err(_) => None,
     };
     let (view, repo, latest) = scores::read_repo(store, org, id).await?;
     let repo = repo.ok_or_else(repo_not_found)?;
-    let applying = view.applying(now);
     if let Some(key) = &query.framework {
         enabled_framework(&view, key)?;
     }
     let after = resume_after(query.cursor.as_deref())?;
+    // A store that cannot tell a change without a read (DynamoDB): the memo by what was read.
+    let ticket = match ticket {
+        Some(ticket) => ticket,
+        None => {
+            let stamp = Stamp::of_read(&view, &repo, latest.as_deref());
+            match MEMO.get_read(store, org, id, &variant(&after), stamp, now) {
+                Ok(rendered) => return Ok(rendered.respond(now)),
+                Err(ticket) => ticket,
+            }
+        }
+    };
+    let applying = view.applying(now);
     let excepting = match &latest {
         Some(scan) => scores::excepting(store, org, &applying, scan).await?,
         None => None,
@@ -198,18 +207,16 @@ async fn score(
     let response = rendered.respond(now);
     #[cfg(debug_assertions)]
     check_rendered(&rendered, now, &head, &tail);
-    if let Some(ticket) = ticket {
-        let bytes = rendered.bytes();
-        // Held until an exception it applied ends or an attestation changes state.
-        let until = [
-            excepting.as_ref().and_then(|e| e.until),
-            view.attestations_change_at(now),
-        ]
-        .into_iter()
-        .flatten()
-        .min();
-        MEMO.put(ticket, scanned_at, until, now, Arc::new(rendered), bytes);
-    }
+    let bytes = rendered.bytes();
+    // Held until an exception it applied ends or an attestation changes state.
+    let until = [
+        excepting.as_ref().and_then(|e| e.until),
+        view.attestations_change_at(now),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
+    MEMO.put(ticket, scanned_at, until, now, Arc::new(rendered), bytes);
     Ok(response)
 }
 

@@ -68,6 +68,9 @@ impl Versions {
 #[derive(Clone)]
 pub struct OrgInputs {
     pub versions: Versions,
+    /// Tells these inputs from any other read of the process (a part read again, even at the
+    /// same count, makes new inputs): what a memo of results made from them is keyed by.
+    pub generation: u64,
     pub org: Arc<Org>,
     pub settings: Arc<OrgSettings>,
     pub custom: Arc<Vec<CustomFramework>>,
@@ -81,6 +84,8 @@ struct Kept {
     inputs: OrgInputs,
     read_at: Instant,
 }
+
+static GENERATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 static KEPT: LazyLock<Mutex<HashMap<(u64, OrgId), Kept>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
@@ -210,6 +215,7 @@ pub async fn from_versions(
     )?;
     let inputs = OrgInputs {
         versions,
+        generation: GENERATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         org: org_profile,
         settings,
         custom,

@@ -28,6 +28,8 @@ pub struct OrgView {
     pub attestations: Vec<Attestation>,
     /// The counts of the org's changes the view was made at (see [`org_inputs`]).
     pub versions: Versions,
+    /// Which read of the org's inputs it was made from ([`OrgInputs::generation`]).
+    pub generation: u64,
     /// The same by framework key, as scoring takes them.
     attested: HashMap<String, Vec<AttestedControl>>,
     approved: Arc<Vec<Exception>>,
@@ -86,6 +88,7 @@ impl OrgView {
             frameworks,
             attestations,
             versions: inputs.versions,
+            generation: inputs.generation,
             attested,
             approved: inputs.approved,
         }

@@ -175,9 +175,9 @@ const MEMO_MAX_BYTES: usize = 32 * 1024 * 1024;
 /// A memo of what was made of one repository's score (for the score endpoint: the rendered
 /// response), reused while it would come out the same:
 ///
-/// - nothing was committed to the store since it was made ([`Store::change_marker`] unchanged:
-///   no new scan, no change of the org's plan, settings or custom frameworks, nor of the
-///   repository). A store that cannot tell (DynamoDB) never reuses anything;
+/// - what it was made of has not changed ([`Stamp`]): on the embedded store, nothing was
+///   committed since ([`Store::change_marker`], known before any read); on DynamoDB, the
+///   request's one read found the same org counts, repository and latest scan;
 /// - the evaluation time is in the same [`scoring::age_class`] of the latest scan: the report
 ///   reads the time only through the scan's age;
 /// - no exception it applied has ended since, and no attestation of the org has changed state
@@ -194,8 +194,27 @@ struct Entries<V> {
     bytes: usize,
 }
 
+/// What a memoised value was made of, as far as the request can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stamp {
+    /// The store's position: nothing committed since means nothing changed.
+    Store(ChangeMarker),
+    /// What the request read: the org's inputs (which read of them), the repository, its
+    /// latest scan's id.
+    Read(String),
+}
+
+impl Stamp {
+    /// The stamp of a request's read (see [`read_repo`]).
+    pub fn of_read(view: &OrgView, repo: &Repo, latest: Option<&StoredScan>) -> Stamp {
+        let repo = serde_json::to_string(repo).unwrap_or_default();
+        let scan = latest.map_or("", |s| s.scan_id.as_str());
+        Stamp::Read(format!("{}\n{scan}\n{repo}", view.generation))
+    }
+}
+
 struct Entry<V> {
-    marker: ChangeMarker,
+    stamp: Stamp,
     /// When an exception it applied ends or an attestation changes state: from then on it is
     /// not reused.
     until: Option<DateTime<Utc>>,
@@ -205,11 +224,12 @@ struct Entry<V> {
     value: Arc<V>,
 }
 
-/// The entry a request would use, once its inputs are read: taken before the reads, so that a
-/// change committed while they run leaves the entry stale rather than wrong.
+/// The entry a request would use, once its inputs are read: taken before the reads (on the
+/// embedded store), so that a change committed while they run leaves the entry stale rather
+/// than wrong.
 pub struct MemoTicket {
     key: String,
-    marker: ChangeMarker,
+    stamp: Stamp,
 }
 
 impl<V> Default for ScoreMemo<V> {
@@ -230,7 +250,7 @@ impl<V> ScoreMemo<V> {
 
     /// The memoised value for this request, if it still holds; otherwise the ticket to
     /// [`ScoreMemo::put`] the value made from reads that follow (`None`: the store cannot tell
-    /// changes, nothing is memoised).
+    /// changes without a read: see [`ScoreMemo::get_read`]).
     pub fn get(
         &self,
         store: &dyn Store,
@@ -242,17 +262,43 @@ impl<V> ScoreMemo<V> {
         let Some(marker) = store.change_marker() else {
             return Err(None);
         };
-        let key = format!("{}\n{org}\n{repo}\n{variant}", marker.store);
+        self.lookup(store, org, repo, variant, Stamp::Store(marker), now)
+            .map_err(Some)
+    }
+
+    /// The same, once the request has read what the value is made of (`stamp`).
+    pub fn get_read(
+        &self,
+        store: &dyn Store,
+        org: &OrgId,
+        repo: RepoId,
+        variant: &str,
+        stamp: Stamp,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<V>, MemoTicket> {
+        self.lookup(store, org, repo, variant, stamp, now)
+    }
+
+    fn lookup(
+        &self,
+        store: &dyn Store,
+        org: &OrgId,
+        repo: RepoId,
+        variant: &str,
+        stamp: Stamp,
+        now: DateTime<Utc>,
+    ) -> Result<Arc<V>, MemoTicket> {
+        let key = format!("{}\n{org}\n{repo}\n{variant}", store.instance());
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         match inner.by_key.get(&key) {
             Some(e)
-                if e.marker == marker
+                if e.stamp == stamp
                     && e.until.is_none_or(|until| now < until)
                     && e.age_class == scoring::age_class(e.scanned_at, now) =>
             {
                 Ok(e.value.clone())
             }
-            _ => Err(Some(MemoTicket { key, marker })),
+            _ => Err(MemoTicket { key, stamp }),
         }
     }
 
@@ -278,7 +324,7 @@ impl<V> ScoreMemo<V> {
             return;
         }
         let entry = Entry {
-            marker: ticket.marker,
+            stamp: ticket.stamp,
             until,
             scanned_at,
             age_class: scoring::age_class(scanned_at, now),

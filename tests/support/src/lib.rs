@@ -20,7 +20,7 @@ use compliance_services::api_keys;
 use compliance_services::audit_log::AuditContext;
 use compliance_services::orgs::{self, Org};
 use compliance_store::config::StoreConfig;
-use compliance_store::dynamo::DynamoStore;
+use compliance_store::dynamo::{CallLimits, DynamoStore};
 use compliance_store::embedded::EmbeddedStore;
 use compliance_store::{ChangeFeed, Store};
 use reqwest::{Method, StatusCode};
@@ -68,10 +68,18 @@ pub fn set_local_aws_env() {
     }
 }
 
-/// A fresh table in DynamoDB Local, created from the one table definition.
+/// A fresh table in DynamoDB Local, created from the one table definition. The client waits
+/// longer than a deployment's ([`CallLimits::default`]): DynamoDB Local is one JVM on the test
+/// machine, shared by every test running at once, and a call that takes seconds there is the
+/// machine's load, not the outage those limits answer (the outage tests set their own).
 pub async fn dynamo_store() -> Arc<DynamoStore> {
     set_local_aws_env();
-    let client = DynamoStore::client_from_env(Some(&dynamo_endpoint())).await;
+    let limits = CallLimits {
+        attempt: Duration::from_secs(10),
+        call: Duration::from_secs(30),
+        ..CallLimits::default()
+    };
+    let client = DynamoStore::client_with(Some(&dynamo_endpoint()), limits).await;
     let table = format!("t-{}", uuid::Uuid::new_v4().simple());
     compliance_store::table::create_table(&client, &table)
         .await
