@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_report import combined_report  # noqa: E402
-from local_server import free_port  # noqa: E402
+from local_server import Api, free_port  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
@@ -59,18 +59,6 @@ def start_server(env, log_path):
             raise SystemExit(f"the server stopped:\n{text}")
         time.sleep(0.05)
     raise SystemExit("the server did not start")
-
-
-def call(conn, method, path, key, body=None, content_type="application/json"):
-    headers = {"X-API-Key": key}
-    if body is not None:
-        headers["Content-Type"] = content_type
-    conn.request(method, path, body=body, headers=headers)
-    resp = conn.getresponse()
-    data = resp.read()
-    if resp.status >= 300:
-        raise SystemExit(f"{method} {path}: {resp.status} {data[:300]!r}")
-    return json.loads(data) if data else None
 
 
 def fetch(conn, path, key):
@@ -130,12 +118,11 @@ def main():
                    COMPLIANCE_ADDR=f"127.0.0.1:{port}", COMPLIANCE_DATA_DIR=os.path.join(tmp, "data"),
                    COMPLIANCE_SNAPSHOT_INTERVAL_SECONDS="0", RUST_LOG="info")
         proc, key = start_server(env, os.path.join(tmp, "server.log"))
-        conn = http.client.HTTPConnection("127.0.0.1", port)
-        repo = call(conn, "POST", "/api/repos", key,
-                    json.dumps({"name": "bench-repo", "languages": ["python"]}))["repo_id"]
+        api = Api(port, key)
+        repo = api.call("POST", "/api/repos", {"name": "bench-repo", "languages": ["python"]})
+        repo = repo["repo_id"]
         report = json.dumps(combined_report(SAMPLES)).encode()
-        call(conn, "POST", f"/api/repos/{repo}/scans", key, report, "application/sarif+json")
-        conn.close()
+        api.call("POST", f"/api/repos/{repo}/scans", report, "application/sarif+json")
         paths = {
             "repo": f"/api/repos/{repo}",
             "score": f"/api/compliance/score/{repo}",

@@ -35,7 +35,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from local_server import free_port  # noqa: E402
+from local_server import Api, free_port  # noqa: E402
 
 LATENCY_SCANS = int(os.environ.get("BENCH_WEBHOOK_SCANS", "60"))
 THROUGHPUT_SCANS = int(os.environ.get("BENCH_WEBHOOK_EVENTS", "2000"))
@@ -115,27 +115,6 @@ def verify(secret, headers, body):
     signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
     expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
     return any(s.split(",", 1)[1] == expected for s in headers["webhook-signature"].split(" "))
-
-
-class Api:
-    def __init__(self, port, key):
-        self.port, self.key = port, key
-        self.local = threading.local()
-
-    def call(self, method, path, body=None, content_type="application/json"):
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        data = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else None)
-        headers = {"X-API-Key": self.key}
-        if data is not None:
-            headers["Content-Type"] = content_type
-        conn.request(method, path, body=data, headers=headers)
-        resp = conn.getresponse()
-        text = resp.read()
-        if resp.status >= 300:
-            raise SystemExit(f"{method} {path}: {resp.status} {text[:300]!r}")
-        return json.loads(text) if text else None
 
 
 def native_scan(i, leak):

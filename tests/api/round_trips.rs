@@ -264,8 +264,17 @@ async fn calls_per_operation(backend: Backend) {
         serde_json::to_value(latest.as_deref().unwrap()).unwrap(),
         serde_json::to_value(&full).unwrap()
     );
-    // A pointer written before pointers were slim held the whole scan: read the same, its
-    // pointer alone through the projection.
+    // The pointer names the scan in `latest` and leaves `scan` null, which the releases before
+    // pointers read as a repository not scanned yet rather than failing on.
+    let pointer = store
+        .get(&compliance_store::keys::repo_latest_scan(&org, id))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(pointer["scan"], Value::Null, "{pointer:?}");
+    assert_eq!(pointer["latest"]["scan_id"], score["scan_id"]);
+    // A pointer written by such a release holds the whole scan: read the same, its id alone
+    // through the projection.
     let mut fat = serde_json::Map::new();
     let key = compliance_store::keys::repo_latest_scan(&org, id);
     for (k, v) in [
@@ -288,6 +297,11 @@ async fn calls_per_operation(backend: Backend) {
         .await;
     assert_eq!(again["executive_summary"], score["executive_summary"]);
     assert_eq!(again["scan_id"], score["scan_id"]);
+    // An unknown audit is a 404 whatever the cursor (the caller's own runs are read first).
+    let foreign = "QVBJS0VZI3gx"; // base64url of "APIKEY#x1"
+    let unknown = format!("/api/audits/{}/runs?cursor={foreign}", uuid::Uuid::new_v4());
+    let resp = app.with_bearer(Method::GET, &unknown, &officer, None).await;
+    assert_eq!(resp.status, StatusCode::NOT_FOUND, "{}", resp.body);
     // The viewer's answer is the admin's: nothing kept crosses roles or orgs.
     let viewer = app.key_for(&app.org_id, Role::Viewer).await;
     let (as_viewer, _) = counting

@@ -523,7 +523,7 @@ async fn latest_everywhere(app: &TestApp, repo: u64) -> String {
         .await
         .unwrap()
         .expect("a copy");
-    assert_eq!(copy["scan"]["scan_id"], scored.as_str());
+    assert_eq!(copy["latest"]["scan_id"], scored.as_str());
     assert_eq!(copy["entity"], "repo_latest_scan");
     scored
 }

@@ -7,6 +7,9 @@
 //! and in read capacity (DynamoDB charges a read by the size of the whole item, whatever it
 //! returns). Pointers written before they were slim held the whole scan: a projection reads
 //! their pointer alone (their size is still charged until the repository's next scan).
+//!
+//! What is kept is bounded by the function's memory (an eighth of it under Lambda, 64 MiB
+//! elsewhere), a scan weighed at three times its stored size (its structures in memory).
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -19,10 +22,28 @@ use serde::Deserialize;
 use crate::scans::{self, LatestScan, LatestScanRecord, StoredScan};
 
 /// The attributes of the pointer (a projection that reads it must name them).
-pub const POINTER_ATTRIBUTES: [&str; 4] = ["org_id", "repo_id", "version", "scan.scan_id"];
+pub const POINTER_ATTRIBUTES: [&str; 5] = [
+    "org_id",
+    "repo_id",
+    "version",
+    "latest.scan_id",
+    "scan.scan_id",
+];
 
-/// Most bytes of scans kept (past it, the cache starts over).
-const MAX_BYTES: usize = 64 * 1024 * 1024;
+/// Most bytes of scans kept (past it, the cache starts over): an eighth of a Lambda function's
+/// memory, 64 MiB elsewhere.
+fn max_bytes() -> usize {
+    static MAX: LazyLock<usize> = LazyLock::new(|| {
+        std::env::var("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+            .ok()
+            .and_then(|mb| mb.parse::<usize>().ok())
+            .map_or(64 * 1024 * 1024, |mb| mb * 1024 * 1024 / 8)
+    });
+    *MAX
+}
+
+/// A scan in memory weighs about this many times its stored size.
+const IN_MEMORY: usize = 3;
 
 /// Which scan is a repository's latest, at which replacement of its pointer.
 #[derive(Debug, Clone, Deserialize)]
@@ -31,10 +52,17 @@ pub struct Pointer {
     pub version: u64,
     /// `None` before the repository's first scan.
     #[serde(default)]
+    latest: Option<LatestScan>,
+    /// The id of a scan an earlier release wrote whole (see [`LatestScanRecord::scan`]).
+    #[serde(default)]
     scan: Option<LatestScan>,
 }
 
 impl Pointer {
+    fn named(&self) -> Option<&LatestScan> {
+        self.latest.as_ref().or(self.scan.as_ref())
+    }
+
     /// The pointer of an item read with [`POINTER_ATTRIBUTES`] (or whole).
     pub fn of(item: Item) -> Result<Pointer, StoreError> {
         serde_json::from_value(serde_json::Value::Object(item)).map_err(|e| {
@@ -58,7 +86,7 @@ struct Kept {
 static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(|| Mutex::new(Kept::default()));
 
 fn kept(store: &dyn Store, org: &OrgId, pointer: &Pointer) -> Option<Arc<StoredScan>> {
-    let scan_id = &pointer.scan.as_ref()?.scan_id;
+    let scan_id = &pointer.named()?.scan_id;
     let kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
     kept.by_repo
         .get(&(store.instance(), org.clone(), pointer.repo_id))
@@ -68,10 +96,10 @@ fn kept(store: &dyn Store, org: &OrgId, pointer: &Pointer) -> Option<Arc<StoredS
 
 fn keep(store: &dyn Store, org: &OrgId, version: u64, scan: Arc<StoredScan>, bytes: usize) {
     let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
-    if bytes > MAX_BYTES {
+    if bytes > max_bytes() {
         return;
     }
-    if kept.bytes + bytes > MAX_BYTES {
+    if kept.bytes + bytes > max_bytes() {
         kept.by_repo.clear();
         kept.bytes = 0;
     }
@@ -102,7 +130,7 @@ pub async fn resolve(
     let mut missing: Vec<usize> = Vec::new();
     for (i, pointer) in pointers.iter().enumerate() {
         let held = kept(store, org, pointer);
-        if held.is_none() && pointer.scan.is_some() {
+        if held.is_none() && pointer.named().is_some() {
             missing.push(i);
         }
         out.push(held);
@@ -112,7 +140,7 @@ pub async fn resolve(
             .iter()
             .filter_map(|&i| {
                 let p = &pointers[i];
-                Some(keys::scan(org, p.repo_id, &p.scan.as_ref()?.scan_id))
+                Some(keys::scan(org, p.repo_id, &p.named()?.scan_id))
             })
             .collect();
         let items = store.get_many(&wanted, None).await?;
@@ -120,7 +148,7 @@ pub async fn resolve(
             let Some(item) = item else {
                 continue;
             };
-            let bytes = item_size(&item);
+            let bytes = item_size(&item) * IN_MEMORY;
             let scan = Arc::new(scans::of_item(item)?);
             keep(store, org, pointers[i].version, scan.clone(), bytes);
             out[i] = Some(scan);

@@ -152,9 +152,22 @@ pub struct LatestScanRecord {
     pub repo_id: RepoId,
     /// Incremented by each replacement; the condition of the next.
     pub version: u64,
-    /// `None` before the repository's first scan. (Copies written before pointers held the
-    /// whole scan here: only its id is read.)
+    /// Which scan, `None` before the repository's first.
+    #[serde(default)]
+    pub latest: Option<LatestScan>,
+    /// Always written null: releases before pointers read the whole scan here, and read a
+    /// null as no scan (their org-wide summary shows the repository unscanned until its next
+    /// scan, which they write whole, rather than failing on a pointer). Items they wrote hold
+    /// the whole scan here, of which only the id is read.
+    #[serde(default)]
     pub scan: Option<LatestScan>,
+}
+
+impl LatestScanRecord {
+    /// The scan it names: the pointer, or the id of the scan an earlier release wrote whole.
+    pub fn named(&self) -> Option<&LatestScan> {
+        self.latest.as_ref().or(self.scan.as_ref())
+    }
 }
 
 /// Which scan is a repository's latest.
@@ -178,6 +191,7 @@ impl LatestScanRecord {
             org_id: org_id.clone(),
             repo_id,
             version: 0,
+            latest: None,
             scan: None,
         }
     }
@@ -207,7 +221,7 @@ async fn copy_as_latest(
         .await?;
     let condition = match &current {
         Some(copy) => {
-            if let Some(held) = &copy.scan {
+            if let Some(held) = copy.named() {
                 if !is_newer(&scan.scan_id, &held.scan_id) {
                     return Ok(None);
                 }
@@ -220,9 +234,10 @@ async fn copy_as_latest(
         org_id: org_id.clone(),
         repo_id: scan.repo_id,
         version: current.map_or(0, |c| c.version) + 1,
-        scan: Some(LatestScan {
+        latest: Some(LatestScan {
             scan_id: scan.scan_id.clone(),
         }),
+        scan: None,
     };
     Ok(Some(copy.put_if(condition)))
 }

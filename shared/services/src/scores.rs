@@ -49,7 +49,12 @@ pub async fn excepting(
     if of_repo.is_empty() {
         return Ok(None);
     }
-    let memo_key = format!("{org}\n{}\n{}", scan.repo_id, scan.scan_id);
+    let memo_key = format!(
+        "{}\n{org}\n{}\n{}",
+        store.instance(),
+        scan.repo_id,
+        scan.scan_id
+    );
     let set: Vec<&str> = of_repo.iter().map(|e| e.exception_id.as_str()).collect();
     if let Some(kept) = MATCHES.get(&memo_key, &set) {
         return Ok(Some(kept));
@@ -262,24 +267,12 @@ impl<V> ScoreMemo<V> {
         let Some(marker) = store.change_marker() else {
             return Err(None);
         };
-        self.lookup(store, org, repo, variant, Stamp::Store(marker), now)
+        self.get_read(store, org, repo, variant, Stamp::Store(marker), now)
             .map_err(Some)
     }
 
     /// The same, once the request has read what the value is made of (`stamp`).
     pub fn get_read(
-        &self,
-        store: &dyn Store,
-        org: &OrgId,
-        repo: RepoId,
-        variant: &str,
-        stamp: Stamp,
-        now: DateTime<Utc>,
-    ) -> Result<Arc<V>, MemoTicket> {
-        self.lookup(store, org, repo, variant, stamp, now)
-    }
-
-    fn lookup(
         &self,
         store: &dyn Store,
         org: &OrgId,

@@ -173,8 +173,9 @@ impl aws_smithy_runtime_api::client::http::HttpClient for FirstUseRoots {
     }
 }
 
-/// How often a transaction cancelled by a conflict is tried again.
-const CONFLICT_RETRIES: u32 = 4;
+/// How often a transaction cancelled by a conflict is tried again (waits of up to 20, 40 … 640
+/// ms: at most 1.3 s in all).
+const CONFLICT_RETRIES: u32 = 6;
 
 /// A wait between none and `ceiling` (the clock's nanoseconds are random enough to spread
 /// writers that met).

@@ -257,16 +257,19 @@ pub async fn list(
     let mine = match Uuid::parse(&audit_id) {
         Ok(id) => {
             let org = &principal.org_id;
-            store::list(store, org, &owner(&principal), &id, limit, cursor.clone()).await?
+            store::list(store, org, &owner(&principal), &id, limit, cursor.clone()).await
         }
-        Err(_) => (Vec::new(), None),
+        Err(_) => Ok((Vec::new(), None)),
     };
-    let (runs, next) = if mine.0.is_empty() {
-        let home = access(&state, &principal, &audit_id).await?.home;
-        let (org, owner, id) = (&home.org, &home.owner, &home.audit_id);
-        store::list(store, org, owner, id, limit, cursor).await?
-    } else {
-        mine
+    let (runs, next) = match mine {
+        Ok(mine) if !mine.0.is_empty() => mine,
+        // Nothing of the caller's own (or a cursor it refused): the access check answers
+        // first, so an unknown audit is a 404 whatever the cursor.
+        _ => {
+            let home = access(&state, &principal, &audit_id).await?.home;
+            let (org, owner, id) = (&home.org, &home.owner, &home.audit_id);
+            store::list(store, org, owner, id, limit, cursor).await?
+        }
     };
     Ok(Json(RunList {
         runs,
