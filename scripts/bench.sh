@@ -23,7 +23,7 @@ skip=" ${BENCH_SKIP:-} "
 skipped() { [[ "$skip" == *" $1 "* ]]; }
 # What the steps need besides Rust, Java and Python (apt, when missing): ab for the request rates.
 scripts/apt-install.sh ab=apache2-utils curl
-functions=(admin-api frameworks-api custom-frameworks-api scans-api scores-api audits-api dashboard rescore audit-log-export trend-snapshot notify)
+functions=(admin-api frameworks-api custom-frameworks-api scans-api scores-api audits-api dashboard rescore audit-log-export trend-snapshot notify process-upload run-partitions)
 http_functions=(admin-api frameworks-api custom-frameworks-api scans-api scores-api audits-api)
 tmp="$(mktemp -d /tmp/bench.XXXXXX)"
 ddb_pid=""

@@ -206,6 +206,12 @@ async fn calls_per_operation(backend: Backend) {
             1,
         ),
         (
+            "score as OSCAL",
+            format!("/api/compliance/score/{leaky}/oscal"),
+            api_key,
+            1,
+        ),
+        (
             "trend with framework filter",
             format!("/api/compliance/trend/{leaky}?framework=soc2"),
             api_key,

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::dynamo::DynamoStore;
-use crate::embedded::EmbeddedStore;
 use crate::{Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -63,7 +62,14 @@ impl StoreConfig {
 
     pub async fn open(&self) -> Result<Arc<dyn Store>, StoreError> {
         Ok(match self {
-            StoreConfig::Embedded { path } => Arc::new(EmbeddedStore::open(path)?),
+            #[cfg(feature = "embedded")]
+            StoreConfig::Embedded { path } => Arc::new(crate::embedded::EmbeddedStore::open(path)?),
+            #[cfg(not(feature = "embedded"))]
+            StoreConfig::Embedded { .. } => {
+                return Err(StoreError::Invalid(
+                    "this build has no embedded store: set COMPLIANCE_STORE=dynamodb".into(),
+                ))
+            }
             StoreConfig::Dynamo { table, endpoint } => Arc::new(DynamoStore::new(
                 DynamoStore::client_from_env(endpoint.as_deref()).await,
                 table.clone(),

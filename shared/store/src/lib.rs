@@ -6,6 +6,7 @@ pub mod change_feed;
 pub mod config;
 mod cursor;
 pub mod dynamo;
+#[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod keys;
 pub mod projection;
@@ -374,7 +375,7 @@ pub enum StoreError {
     Unavailable(String),
 }
 
-/// The port. Implementations: [`embedded::EmbeddedStore`] (redb file) and
+/// The port. Implementations: `embedded::EmbeddedStore` (redb file, feature `embedded`) and
 /// [`dynamo::DynamoStore`] (DynamoDB).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
