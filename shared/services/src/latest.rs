@@ -15,11 +15,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use compliance_domain::ids::{OrgId, RepoId};
-use compliance_store::record::Record;
-use compliance_store::{item_size, keys, Item, Store, StoreError, MAX_BATCH_GET};
-use serde::Deserialize;
+use compliance_store::{item_size, keys, Store, StoreError, MAX_BATCH_GET};
 
-use crate::scans::{self, LatestScan, LatestScanRecord, StoredScan};
+use crate::scans::{self, LatestScanRecord, StoredScan};
 
 /// The attributes of the pointer (a projection that reads it must name them).
 pub const POINTER_ATTRIBUTES: [&str; 5] = [
@@ -45,32 +43,6 @@ fn max_bytes() -> usize {
 /// A scan in memory weighs about this many times its stored size.
 const IN_MEMORY: usize = 3;
 
-/// Which scan is a repository's latest, at which replacement of its pointer.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Pointer {
-    pub repo_id: RepoId,
-    pub version: u64,
-    /// `None` before the repository's first scan.
-    #[serde(default)]
-    latest: Option<LatestScan>,
-    /// The id of a scan an earlier release wrote whole (see [`LatestScanRecord::scan`]).
-    #[serde(default)]
-    scan: Option<LatestScan>,
-}
-
-impl Pointer {
-    fn named(&self) -> Option<&LatestScan> {
-        self.latest.as_ref().or(self.scan.as_ref())
-    }
-
-    /// The pointer of an item read with [`POINTER_ATTRIBUTES`] (or whole).
-    pub fn of(item: Item) -> Result<Pointer, StoreError> {
-        serde_json::from_value(serde_json::Value::Object(item)).map_err(|e| {
-            StoreError::Backend(format!("malformed {} item: {e}", LatestScanRecord::ENTITY))
-        })
-    }
-}
-
 struct Held {
     version: u64,
     scan: Arc<StoredScan>,
@@ -85,7 +57,7 @@ struct Kept {
 
 static KEPT: LazyLock<Mutex<Kept>> = LazyLock::new(|| Mutex::new(Kept::default()));
 
-fn kept(store: &dyn Store, org: &OrgId, pointer: &Pointer) -> Option<Arc<StoredScan>> {
+fn kept(store: &dyn Store, org: &OrgId, pointer: &LatestScanRecord) -> Option<Arc<StoredScan>> {
     let scan_id = &pointer.named()?.scan_id;
     let kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
     kept.by_repo
@@ -124,7 +96,7 @@ fn keep(store: &dyn Store, org: &OrgId, version: u64, scan: Arc<StoredScan>, byt
 pub async fn resolve(
     store: &dyn Store,
     org: &OrgId,
-    pointers: &[Pointer],
+    pointers: &[LatestScanRecord],
 ) -> Result<Vec<Option<Arc<StoredScan>>>, StoreError> {
     let mut out: Vec<Option<Arc<StoredScan>>> = Vec::with_capacity(pointers.len());
     let mut missing: Vec<usize> = Vec::new();

@@ -165,12 +165,7 @@ pub async fn from_versions(
         held.as_ref()
             .is_some_and(|h| h.versions.get(part) == versions.get(part))
     };
-    if fresh(OrgPart::Profile)
-        && fresh(OrgPart::Settings)
-        && fresh(OrgPart::CustomFrameworks)
-        && fresh(OrgPart::Attestations)
-        && fresh(OrgPart::Exceptions)
-    {
+    if OrgPart::ALL.into_iter().all(fresh) {
         if let Some(mut inputs) = held {
             inputs.versions = versions;
             return Ok(inputs);
@@ -178,40 +173,29 @@ pub async fn from_versions(
     }
     let now = Instant::now();
     let held_part = |part: OrgPart| held.as_ref().filter(|_| fresh(part));
+    let profile = async {
+        orgs::get(store, org)
+            .await?
+            .ok_or_else(|| StoreError::Backend(format!("org {org} has no profile")))
+    };
     let (org_profile, settings, custom, attestations, approved) = tokio::try_join!(
-        async {
-            match held_part(OrgPart::Profile) {
-                Some(h) => Ok(h.org.clone()),
-                None => orgs::get(store, org)
-                    .await?
-                    .map(Arc::new)
-                    .ok_or_else(|| StoreError::Backend(format!("org {org} has no profile"))),
-            }
-        },
-        async {
-            match held_part(OrgPart::Settings) {
-                Some(h) => Ok(h.settings.clone()),
-                None => settings::load(store, org).await.map(Arc::new),
-            }
-        },
-        async {
-            match held_part(OrgPart::CustomFrameworks) {
-                Some(h) => Ok(h.custom.clone()),
-                None => custom_frameworks::list(store, org).await.map(Arc::new),
-            }
-        },
-        async {
-            match held_part(OrgPart::Attestations) {
-                Some(h) => Ok(h.attestations.clone()),
-                None => attestations::all(store, org).await.map(Arc::new),
-            }
-        },
-        async {
-            match held_part(OrgPart::Exceptions) {
-                Some(h) => Ok(h.approved.clone()),
-                None => exceptions::approved(store, org).await.map(Arc::new),
-            }
-        },
+        reuse(held_part(OrgPart::Profile).map(|h| &h.org), profile),
+        reuse(
+            held_part(OrgPart::Settings).map(|h| &h.settings),
+            settings::load(store, org)
+        ),
+        reuse(
+            held_part(OrgPart::CustomFrameworks).map(|h| &h.custom),
+            custom_frameworks::list(store, org)
+        ),
+        reuse(
+            held_part(OrgPart::Attestations).map(|h| &h.attestations),
+            attestations::all(store, org)
+        ),
+        reuse(
+            held_part(OrgPart::Exceptions).map(|h| &h.approved),
+            exceptions::approved(store, org)
+        ),
     )?;
     let inputs = OrgInputs {
         versions,
@@ -227,4 +211,15 @@ pub async fn from_versions(
     let read_at = oldest.filter(|_| reused).unwrap_or(now);
     keep(store, org, &inputs, read_at);
     Ok(inputs)
+}
+
+/// A part held at its count, or `read` (only then awaited) for a fresh one.
+async fn reuse<T>(
+    held: Option<&Arc<T>>,
+    read: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<Arc<T>, StoreError> {
+    match held {
+        Some(part) => Ok(part.clone()),
+        None => read.await.map(Arc::new),
+    }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::audit_log::{self, AuditAction, AuditContext};
-use crate::latest::{self, Pointer};
+use crate::latest;
 use crate::org_inputs;
 use crate::scans::LatestScanRecord;
 
@@ -182,7 +182,7 @@ pub struct Listed {
     /// kept and has not been scanned since, so [`crate::scans::latest`] answers for it (also
     /// when its copy fell on the next page, which only a copy stored without its repository
     /// could cause). `Some`: which scan the copy holds, if any ([`latest::resolve`] reads it).
-    pub copy: Option<Pointer>,
+    pub copy: Option<LatestScanRecord>,
 }
 
 /// A page of the org's repositories by id (at most `limit`), each with the copy of its latest
@@ -252,7 +252,7 @@ async fn list_from(
             let repo = StoredRepo::from_item(item)?.repo;
             listed.push((Listed { repo, copy: None }, sk));
         } else if entity == LatestScanRecord::ENTITY {
-            let copy = Pointer::of(item)?;
+            let copy = LatestScanRecord::from_item(item)?;
             // A copy belongs to the repository item right before it (a page that starts
             // with a copy starts after its repository, which the previous page listed).
             if let Some((last, end)) = listed

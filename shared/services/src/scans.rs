@@ -163,13 +163,6 @@ pub struct LatestScanRecord {
     pub scan: Option<LatestScan>,
 }
 
-impl LatestScanRecord {
-    /// The scan it names: the pointer, or the id of the scan an earlier release wrote whole.
-    pub fn named(&self) -> Option<&LatestScan> {
-        self.latest.as_ref().or(self.scan.as_ref())
-    }
-}
-
 /// Which scan is a repository's latest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LatestScan {
@@ -185,7 +178,12 @@ impl Record for LatestScanRecord {
 }
 
 impl LatestScanRecord {
-    /// The copy of a repository without scans, written with the repository.
+    /// The scan it names: the pointer, or the id of the scan an earlier release wrote whole.
+    pub fn named(&self) -> Option<&LatestScan> {
+        self.latest.as_ref().or(self.scan.as_ref())
+    }
+
+    /// The pointer of a repository without scans, written with the repository.
     pub fn empty(org_id: &OrgId, repo_id: RepoId) -> Self {
         LatestScanRecord {
             org_id: org_id.clone(),

@@ -8,15 +8,17 @@ use std::sync::{Arc, LazyLock, Mutex};
 use chrono::{DateTime, Utc};
 
 use crate::exceptions::{self, Exception};
-use crate::latest::{self, Pointer};
+use crate::latest;
 use crate::org_view::OrgView;
 use crate::repos::{self, Repo};
+use crate::scans::LatestScanRecord;
 use crate::scans::{self, StoredScan};
 use compliance_domain::ids::{OrgId, RepoId};
 use compliance_domain::ingest::{FindingKey, ScanSummary};
 use compliance_domain::scoring::{
     self, Applying, Evaluation, Excepted, FrameworkInput, MatchMemo, Report, ScanInput,
 };
+use compliance_store::record::Record;
 use compliance_store::{keys, ChangeMarker, Item, Store, StoreError};
 
 /// A scan as its controls are judged at some time: the findings of the approved exceptions that
@@ -126,7 +128,7 @@ pub async fn read_repo(
         return Ok((view, None, None));
     };
     let latest = match copy {
-        Some(copy) => latest::resolve(store, org, &[Pointer::of(copy)?])
+        Some(copy) => latest::resolve(store, org, &[LatestScanRecord::from_item(copy)?])
             .await?
             .pop()
             .flatten(),
