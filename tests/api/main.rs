@@ -34,6 +34,7 @@ mod snapshot;
 mod soa;
 mod store_contract;
 mod summary;
+mod telemetry;
 mod template;
 mod uploads;
 mod webhooks;

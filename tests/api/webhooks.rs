@@ -41,26 +41,31 @@ impl Received {
     }
 }
 
-/// A receiver on loopback: answers 500 to its first `failures` requests, then 200.
+/// A receiver on loopback: answers 500 to its first `failures` requests, then 200; while
+/// paused, it takes requests in and holds their answers.
 #[derive(Clone)]
 pub(crate) struct Receiver {
     pub(crate) url: String,
     got: Arc<Mutex<Vec<Received>>>,
+    paused: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl Receiver {
     pub(crate) async fn start(failures: usize) -> Receiver {
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
         let answered = Arc::new(AtomicUsize::new(0));
+        let paused = Arc::new(tokio::sync::watch::Sender::new(false));
         let seen = got.clone();
+        let holding = paused.clone();
         let handler = move |headers: HeaderMap, body: String| {
-            let (seen, answered) = (seen.clone(), answered.clone());
+            let (seen, answered, mut held) = (seen.clone(), answered.clone(), holding.subscribe());
             async move {
                 let headers = headers
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string()))
                     .collect();
                 seen.lock().unwrap().push(Received { headers, body });
+                let _ = held.wait_for(|paused| !paused).await;
                 if answered.fetch_add(1, Ordering::SeqCst) < failures {
                     AxumStatus::INTERNAL_SERVER_ERROR
                 } else {
@@ -75,7 +80,17 @@ impl Receiver {
         Receiver {
             url: format!("http://{addr}/hook"),
             got,
+            paused,
         }
+    }
+
+    /// Holds the answers to the requests it takes in from now on, until [`Receiver::resume`].
+    pub(crate) fn pause(&self) {
+        self.paused.send_replace(true);
+    }
+
+    pub(crate) fn resume(&self) {
+        self.paused.send_replace(false);
     }
 
     fn received(&self) -> Vec<Received> {
@@ -335,12 +350,18 @@ async fn a_receiver_failing_twice_gets_the_same_id_three_times_then_nothing() {
     // is refused.
     let event_id = delivery["id"].as_str().unwrap();
     let path = format!("/api/webhooks/{down_id}/deliveries/{event_id}/redeliver");
+    down.pause();
     let again = app
         .call(Method::POST, &path, Some(&app.admin_key), None)
         .await;
     assert_eq!(again.status, StatusCode::ACCEPTED, "{:?}", again.body);
     assert_eq!(again.body["status"], "pending");
     assert_eq!(again.body["payload"]["id"], event_id);
+    let twice = app
+        .call(Method::POST, &path, Some(&app.admin_key), None)
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{:?}", twice.body);
+    down.resume();
     let fourth = down.wait_for("scan.ingested", 4).await;
     assert_eq!(fourth[3].id(), event_id);
     tokio::time::sleep(Duration::from_millis(800)).await;

@@ -213,7 +213,7 @@ pub async fn evaluate(
     };
     let now = state.now();
     // Decompressing, reading and evaluating up to 64 MiB is CPU work: off the async workers.
-    tokio::task::spawn_blocking(move || dry_run(t, asked, &headers, body, now))
+    compliance_services::tasks::blocking(move || dry_run(t, asked, &headers, body, now))
         .await
         .map_err(ApiError::internal)?
         .map(Json)

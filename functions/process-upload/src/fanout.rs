@@ -154,7 +154,7 @@ pub(crate) async fn fan_out(
         tempfile_dir(p.objects.scratch()).map_err(|e| Outcome::Retry(ProcessError::internal(e)))?;
     let dir = scratch.path().to_path_buf();
     let partition_rules = rules.clone();
-    let manifest = tokio::task::spawn_blocking(move || {
+    let manifest = compliance_services::tasks::blocking(move || {
         let runs: Vec<RuleRun> = partition_rules.iter().map(RuleRun::as_written).collect();
         let options = SpillOptions::new(&dir, estimate, engine::default_partitions());
         let reader = source.open().map_err(ApiError::internal)?;
@@ -274,7 +274,7 @@ async fn evaluate(
         .ok_or_else(|| ProcessError::Internal(format!("{key} is no partition of {upload_id}")))?;
     let fetched = p.objects.fetch(key).await?;
     let (path, now) = (fetched.path.clone(), plan.started_at);
-    let part = tokio::task::spawn_blocking(move || {
+    let part = compliance_services::tasks::blocking(move || {
         let runs: Vec<RuleRun> = plan.rules.iter().map(RuleRun::as_written).collect();
         let file = std::fs::File::open(&path).map_err(ProcessError::internal)?;
         spill::evaluate_part(

@@ -126,7 +126,7 @@ pub(crate) async fn store(
     let started_at = p.state.now();
     let scratch = p.objects.scratch().to_path_buf();
     let (policy, evaluated_rules) = (audit.policy_type, rules.clone());
-    let (evaluation, input_bytes) = tokio::task::spawn_blocking(move || {
+    let (evaluation, input_bytes) = compliance_services::tasks::blocking(move || {
         evaluate(
             policy,
             &evaluated_rules,

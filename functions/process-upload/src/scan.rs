@@ -87,7 +87,7 @@ pub(crate) async fn store(
     let policy = compliance_settings::get(p.state.store.as_ref(), &claimed.org_id)
         .await?
         .suppressions;
-    let parsed = tokio::task::spawn_blocking(move || parse(content_type, &source, policy))
+    let parsed = compliance_services::tasks::blocking(move || parse(content_type, &source, policy))
         .await
         .map_err(ApiError::internal)??;
     let now = p.state.now();

@@ -138,7 +138,7 @@ pub async fn ingest(
     // Parsing a large report is CPU work: keep it off the async workers. A SARIF report is read
     // in one pass straight into its bounded summary (no DOM, no list of every finding); the
     // report's bytes are freed as soon as they are read and hashed.
-    let parsed = tokio::task::spawn_blocking(move || {
+    let parsed = compliance_services::tasks::blocking(move || {
         let (parsed, content_sha256) = hashed_while(&report, || match format {
             ScanFormat::Sarif => {
                 ingest::summarise_sarif_for(&report, &sarif_signals, policy).map(|i| (i, None))

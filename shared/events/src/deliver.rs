@@ -111,7 +111,7 @@ impl Deliverer {
         let (made, attempts) = mpsc::unbounded_channel();
         let recorder = {
             let this = self.clone();
-            tokio::spawn(async move { this.record(attempts).await })
+            compliance_services::tasks::spawn(async move { this.record(attempts).await })
         };
         let mut tasks = tokio::task::JoinSet::new();
         let claimed = self.claim_due(stop, &mut tasks, &made).await;
@@ -181,7 +181,7 @@ impl Deliverer {
                         }
                     }
                     let (this, made) = (self.clone(), made.clone());
-                    tasks.spawn(async move {
+                    tasks.spawn(compliance_services::tasks::carried(async move {
                         let attempt = this.attempt(lease).await;
                         drop(permit);
                         match attempt {
@@ -190,7 +190,7 @@ impl Deliverer {
                             }
                             Err(e) => tracing::error!(error = %e, "webhook delivery not made"),
                         }
-                    });
+                    }));
                 }
             }
         }

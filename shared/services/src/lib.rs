@@ -25,5 +25,6 @@ pub mod scores;
 pub mod settings;
 pub mod summary;
 pub mod suppressions;
+pub mod tasks;
 pub mod telemetry;
 pub mod trends;

@@ -97,7 +97,9 @@ pub async fn page(
         let mut reads = tokio::task::JoinSet::new();
         for &i in chunk {
             let (store, org, id) = (store.clone(), org_id.clone(), page[i].repo.repo_id);
-            reads.spawn(async move { (i, scans::latest(store.as_ref(), &org, id).await) });
+            reads.spawn(crate::tasks::carried(async move {
+                (i, scans::latest(store.as_ref(), &org, id).await)
+            }));
         }
         while let Some(done) = reads.join_next().await {
             let (i, scan) = done.map_err(|e| StoreError::Backend(e.to_string()))?;

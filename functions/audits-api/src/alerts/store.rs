@@ -576,9 +576,9 @@ pub async fn take_in_run(
                 (store.clone(), home.clone(), actor.clone(), run.clone());
             let snoozed =
                 snoozed.contains(&snooze_key(&f.finding.rule_id, &group_value(&f.finding)));
-            tasks.spawn(
-                async move { take_in(store.as_ref(), &home, &actor, &run, &f, snoozed).await },
-            );
+            tasks.spawn(compliance_services::tasks::carried(async move {
+                take_in(store.as_ref(), &home, &actor, &run, &f, snoozed).await
+            }));
         }
         match tasks.join_next().await {
             None => break,

@@ -104,7 +104,7 @@ pub async fn evaluate(
     now: DateTime<Utc>,
     keep: usize,
 ) -> Result<Evaluation, ApiError> {
-    tokio::task::spawn_blocking(move || {
+    compliance_services::tasks::blocking(move || {
         let records = parse(policy, &upload)?;
         drop(upload);
         evaluate_records(&rules, &records, now, keep)

@@ -65,7 +65,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let audit = own_audit(&state, &principal, &audit_id).await?;
     // Decompressing up to 64 MiB is CPU work: off the async workers, as the reading is.
-    let upload = tokio::task::spawn_blocking(move || input::read(&headers, &body))
+    let upload = compliance_services::tasks::blocking(move || input::read(&headers, &body))
         .await
         .map_err(ApiError::internal)??;
     let active = active_rules(&state, &principal, &audit).await?;
