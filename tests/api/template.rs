@@ -210,7 +210,8 @@ fn uploads_bucket_name(t: &Value) -> String {
 /// (action, object-key pattern) of every S3 statement in a function's inline policies; a
 /// bucket-level resource gives the pattern "" (and its condition's s3:prefix values, if any,
 /// as further pairs "prefix:<value>"). Panics on anything that is not an inline Allow on the
-/// uploads bucket: a SAM policy template or a managed policy would grant more than it shows.
+/// uploads bucket: a SAM policy template or a managed policy would grant more than it shows
+/// (the stack's own `ReadHs256Secret` aside).
 fn s3_grants(t: &Value, logical_id: &str) -> BTreeSet<(String, String)> {
     let bucket_arn = format!("arn:${{AWS::Partition}}:s3:::{}", uploads_bucket_name(t));
     let policies = t["Resources"][logical_id]["Properties"]["Policies"]
@@ -223,6 +224,11 @@ fn s3_grants(t: &Value, logical_id: &str) -> BTreeSet<(String, String)> {
             Value::Tagged(t) if t.tag == "If" => &t.value[1],
             policy => policy,
         };
+        // The stack's own secret-reading policy, which grants exactly what
+        // `no_secret_is_in_a_functions_environment` checks (nothing on S3).
+        if matches!(policy, Value::Tagged(t) if t.tag == "Ref" && t.value == "ReadHs256Secret") {
+            continue;
+        }
         let statements = policy["Statement"]
             .as_sequence()
             .unwrap_or_else(|| panic!("{logical_id}: only inline statements, got {policy:?}"));
@@ -434,7 +440,8 @@ fn s3_permissions_are_exactly_what_each_function_needs() {
 
 /// No secret value in any function's configuration: the HS256 secret is named
 /// (`JWT_HS256_SECRET_ID`), never resolved into an environment, and only the functions that
-/// verify tokens may read it, that secret only.
+/// verify tokens may read it, through one policy: that secret only, and its customer-managed
+/// key (when the stack is given one) only as Secrets Manager decrypts that secret with it.
 #[test]
 fn no_secret_is_in_a_functions_environment() {
     let t = template();
@@ -449,31 +456,102 @@ fn no_secret_is_in_a_functions_environment() {
         .unwrap();
     assert!(globals.get("JWT_HS256_SECRET").is_none());
     assert!(globals.get("JWT_HS256_SECRET_ID").is_some());
+    let mut readers = BTreeSet::new();
     for (id, resource) in t["Resources"].as_mapping().unwrap() {
         let vars = &resource["Properties"]["Environment"]["Variables"];
         assert!(
             vars.get("JWT_HS256_SECRET").is_none(),
             "{id:?} has the secret in its environment"
         );
-        let Some(policies) = resource["Properties"]["Policies"].as_sequence() else {
-            continue;
-        };
-        for policy in policies {
-            let policy = match policy {
-                Value::Tagged(t) if t.tag == "If" => &t.value[1],
-                policy => policy,
-            };
-            for st in policy["Statement"].as_sequence().into_iter().flatten() {
-                if st["Action"].as_str() == Some("secretsmanager:GetSecretValue") {
-                    assert_eq!(
-                        s(tagged(&st["Resource"], "Sub")),
-                        "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${JwtHs256SecretName}-??????",
-                        "{id:?}: that secret only"
+        for policy in resource["Properties"]["Policies"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+        {
+            match policy {
+                Value::Tagged(t) if t.tag == "If" => {
+                    let [condition, then, otherwise] = t.value.as_sequence().unwrap().as_slice()
+                    else {
+                        panic!("{id:?}: !If takes three values")
+                    };
+                    if s(condition) == "HasHs256Secret" {
+                        assert_eq!(s(tagged(then, "Ref")), "ReadHs256Secret", "{id:?}");
+                        assert_eq!(s(tagged(otherwise, "Ref")), "AWS::NoValue", "{id:?}");
+                        readers.insert(s(id).to_string());
+                    }
+                    assert!(
+                        !serde_yaml::to_string(policy)
+                            .unwrap()
+                            .contains("secretsmanager"),
+                        "{id:?}: the secret is read through ReadHs256Secret only"
                     );
                 }
+                policy => assert!(
+                    !serde_yaml::to_string(policy)
+                        .unwrap()
+                        .contains("secretsmanager"),
+                    "{id:?}: the secret is read through ReadHs256Secret only"
+                ),
             }
         }
     }
+    // The HTTP API's functions (the dashboard serves files, no token), and the upload functions,
+    // which run the API's handlers on what was uploaded.
+    let expected = [
+        "AdminApiFunction",
+        "AuditsApiFunction",
+        "CustomFrameworksApiFunction",
+        "FrameworksApiFunction",
+        "ProcessUploadFunction",
+        "RunPartitionsFunction",
+        "ScansApiFunction",
+        "ScoresApiFunction",
+    ];
+    assert_eq!(readers, expected.map(String::from).into());
+
+    let policy = &t["Resources"]["ReadHs256Secret"];
+    assert_eq!(s(&policy["Type"]), "AWS::IAM::ManagedPolicy");
+    assert_eq!(s(&policy["Condition"]), "HasHs256Secret");
+    let secret = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${JwtHs256SecretName}-??????";
+    let statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        .as_sequence()
+        .unwrap();
+    let [read, decrypt] = statements.as_slice() else {
+        panic!("two statements: {statements:?}")
+    };
+    assert_eq!(s(&read["Action"]), "secretsmanager:GetSecretValue");
+    assert_eq!(
+        s(tagged(&read["Resource"], "Sub")),
+        secret,
+        "that secret only"
+    );
+    let decrypt = tagged(decrypt, "If").as_sequence().unwrap();
+    assert_eq!(s(&decrypt[0]), "HasHs256SecretKey");
+    assert_eq!(s(tagged(&decrypt[2], "Ref")), "AWS::NoValue");
+    let decrypt = &decrypt[1];
+    assert_eq!(s(&decrypt["Action"]), "kms:Decrypt");
+    assert_eq!(
+        s(tagged(&decrypt["Resource"], "Ref")),
+        "JwtHs256SecretKmsKeyArn"
+    );
+    let when = &decrypt["Condition"];
+    assert_eq!(
+        s(tagged(&when["StringEquals"]["kms:ViaService"], "Sub")),
+        "secretsmanager.${AWS::Region}.amazonaws.com"
+    );
+    assert_eq!(
+        s(tagged(
+            &when["StringLike"]["kms:EncryptionContext:SecretARN"],
+            "Sub"
+        )),
+        secret
+    );
+    let key_condition = serde_yaml::to_string(&t["Conditions"]["HasHs256SecretKey"]).unwrap();
+    assert!(
+        key_condition.contains("HasHs256Secret")
+            && key_condition.contains("JwtHs256SecretKmsKeyArn"),
+        "{key_condition}"
+    );
 }
 
 /// What the storage port sends on behalf of a function is allowed wherever the function may
