@@ -543,82 +543,23 @@ async fn a_jwks_outage_costs_one_fetch_and_is_remembered_with_the_same_503() {
     }
 }
 
-/// A Secrets Manager stand-in on loopback that checks what it gets as AWS would: the operation,
-/// the media type, and the SigV4 signature (signed again from the request it received, with the
-/// test credentials, for service `secretsmanager` in `us-east-1`). Answers `secret` for the
-/// secret `jwt-hs256`, AWS's not-found error for any other.
+/// Secrets Manager (checking the request as AWS would, `crate::aws_json::stand_in`): answers
+/// `secret` for the secret `jwt-hs256`, AWS's not-found error for any other.
 async fn secrets_manager(secret: &'static str) -> String {
-    use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-    use axum::http::{HeaderMap, StatusCode as Status};
-    let handler = move |headers: HeaderMap, body: String| async move {
-        let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let refused = |why: &str| {
-            (
-                Status::FORBIDDEN,
-                axum::Json(json!({"__type": "InvalidSignatureException", "message": why})),
-            )
-        };
-        if header("x-amz-target") != "secretsmanager.GetSecretValue"
-            || header("content-type") != "application/x-amz-json-1.1"
-        {
-            return refused("not a GetSecretValue in AWS JSON 1.1");
-        }
-        let date = chrono::NaiveDateTime::parse_from_str(header("x-amz-date"), "%Y%m%dT%H%M%SZ");
-        let Ok(date) = date else {
-            return refused("no x-amz-date");
-        };
-        let credentials =
-            aws_credential_types::Credentials::new("test", "test", None, None, "tests");
-        let identity: aws_smithy_runtime_api::client::identity::Identity = credentials.into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name("secretsmanager")
-            .time(date.and_utc().into())
-            .settings(SigningSettings::default())
-            .build()
-            .unwrap()
-            .into();
-        let url = format!("http://{}/", header("host"));
-        let signed = [
-            ("content-type", header("content-type")),
-            ("x-amz-target", header("x-amz-target")),
-        ];
-        let signable = SignableRequest::new(
-            "POST",
-            &url,
-            signed.into_iter(),
-            SignableBody::Bytes(body.as_bytes()),
-        )
-        .unwrap();
-        let (instructions, _) = sign(signable, &params).unwrap().into_parts();
-        let expected = instructions
-            .headers()
-            .find(|(n, _)| n.eq_ignore_ascii_case("authorization"))
-            .map(|(_, v)| v.to_string())
-            .unwrap_or_default();
-        if header("authorization") != expected {
-            return refused("the signature does not match");
-        }
-        let asked: Value = serde_json::from_str(&body).unwrap_or_default();
-        if asked["SecretId"] != "jwt-hs256" {
-            return (
-                Status::BAD_REQUEST,
-                axum::Json(
-                    json!({"__type": "ResourceNotFoundException", "message": "Secrets Manager can't find the specified secret."}),
-                ),
-            );
+    use axum::http::StatusCode as Status;
+    let answer: crate::aws_json::Answer = Arc::new(move |operation, asked| {
+        if operation != "GetSecretValue" || asked["SecretId"] != "jwt-hs256" {
+            let missing = json!({"__type": "ResourceNotFoundException", "message": "Secrets Manager can't find the specified secret."});
+            return (Status::BAD_REQUEST, missing);
         }
         (
             Status::OK,
-            axum::Json(json!({"Name": "jwt-hs256", "SecretString": secret})),
+            json!({"Name": "jwt-hs256", "SecretString": secret}),
         )
-    };
-    let router = axum::Router::new().route("/", axum::routing::post(handler));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    format!("http://{addr}/")
+    });
+    crate::aws_json::stand_in(&compliance_auth::aws_json::SECRETS_MANAGER, answer)
+        .await
+        .0
 }
 
 /// In Lambda the HS256 secret is read at start-up from Secrets Manager, by one signed call,

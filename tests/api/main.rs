@@ -11,6 +11,7 @@ mod audit_logs;
 mod audit_runs;
 mod audits;
 mod auth;
+mod aws_json;
 mod controls;
 mod custom_frameworks;
 mod direct_limit;

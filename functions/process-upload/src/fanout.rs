@@ -19,6 +19,7 @@ use async_trait::async_trait;
 use audits_api::runs::model::RecordFormat;
 use audits_api::runs::{self, own_audit, store_run, Evaluated, MAX_STORED_FINDINGS};
 use chrono::{DateTime, Utc};
+use compliance_auth::aws_json::{self, STEP_FUNCTIONS};
 use compliance_domain::ids::{OrgId, Uuid};
 use compliance_http::ApiError;
 use compliance_packs::engine::spill::{self, Manifest, PartResult, SpillOptions};
@@ -65,25 +66,33 @@ pub trait Starter: Send + Sync {
     async fn start(&self, name: &str, input: serde_json::Value) -> Result<String, String>;
 }
 
-/// The state machine of `RUN_STATE_MACHINE_ARN`.
+/// The state machine of `RUN_STATE_MACHINE_ARN`, started by one signed `StartExecution`.
 pub struct StepFunctions {
-    pub client: aws_sdk_sfn::Client,
     pub state_machine_arn: String,
+    /// Another endpoint than the region's (tests).
+    pub endpoint: Option<String>,
 }
 
 #[async_trait]
 impl Starter for StepFunctions {
     async fn start(&self, name: &str, input: serde_json::Value) -> Result<String, String> {
-        let out = self
-            .client
-            .start_execution()
-            .state_machine_arn(&self.state_machine_arn)
-            .name(name)
-            .input(input.to_string())
-            .send()
-            .await
-            .map_err(|e| aws_sdk_sfn::error::DisplayErrorContext(e).to_string())?;
-        Ok(out.execution_arn().to_string())
+        let request = json!({
+            "stateMachineArn": self.state_machine_arn,
+            "name": name,
+            "input": input.to_string(),
+        });
+        let started = aws_json::call(
+            &STEP_FUNCTIONS,
+            "StartExecution",
+            &request,
+            self.endpoint.as_deref(),
+        )
+        .await
+        .map_err(|e| format!("StartExecution of {}: {e}", self.state_machine_arn))?;
+        started["executionArn"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| format!("StartExecution answered no executionArn: {started}"))
     }
 }
 
@@ -116,11 +125,10 @@ pub async fn from_env(bucket: String) -> Result<Option<Fanout>, String> {
             .map_err(|_| format!("RUN_FANOUT_MIN_BYTES must be a number of bytes, not {v:?}"))?,
         Err(_) => FANOUT_MIN_BYTES,
     };
-    let config = compliance_store::dynamo::sdk_config().await;
     Ok(Some(Fanout {
         starter: Arc::new(StepFunctions {
-            client: aws_sdk_sfn::Client::new(&config),
             state_machine_arn: arn,
+            endpoint: None,
         }),
         bucket,
         min_bytes,

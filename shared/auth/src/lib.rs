@@ -1,6 +1,7 @@
 //! Authentication: an `X-API-Key` (looked up by hash) or a bearer JWT, resolved to a
 //! [`Principal`] whose org exists.
 
+pub mod aws_json;
 pub mod jwt;
 mod key_cache;
 pub mod secret;
