@@ -207,3 +207,38 @@ async fn failed_calls_name_the_service_and_its_error() {
         "{e}"
     );
 }
+
+/// In Lambda the SDK's configuration comes from the function's environment alone: the region
+/// (`AWS_REGION`, else `AWS_DEFAULT_REGION`) and the role's session credentials; without a
+/// key pair there are no credentials (a call then fails saying so) rather than a search of
+/// profiles and metadata services.
+#[tokio::test]
+async fn a_functions_aws_configuration_is_its_environment() {
+    use aws_credential_types::provider::ProvideCredentials;
+    use compliance_store::dynamo::lambda_environment;
+    let lambda = std::collections::HashMap::from([
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_DEFAULT_REGION", "us-east-2"),
+        ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_SESSION_TOKEN", "session"),
+    ]);
+    let config = lambda_environment(|name| lambda.get(name).map(|v| v.to_string()));
+    assert_eq!(config.region().unwrap().as_ref(), "eu-west-1");
+    let credentials = config
+        .credentials_provider()
+        .unwrap()
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert_eq!(credentials.access_key_id(), "ASIAEXAMPLE");
+    assert_eq!(credentials.secret_access_key(), "secret");
+    assert_eq!(credentials.session_token(), Some("session"));
+
+    let fallback = std::collections::HashMap::from([("AWS_DEFAULT_REGION", "us-east-2")]);
+    let config = lambda_environment(|name| fallback.get(name).map(|v| v.to_string()));
+    assert_eq!(config.region().unwrap().as_ref(), "us-east-2");
+    assert!(config.credentials_provider().is_none());
+    let config = lambda_environment(|_| None);
+    assert!(config.region().is_none());
+}

@@ -21,8 +21,9 @@ pub struct Service {
     pub target_prefix: &'static str,
     /// `application/x-amz-json-1.0` or `-1.1`.
     pub content_type: &'static str,
-    /// The standard variable naming another endpoint for it (as the SDKs read it).
-    pub endpoint_variable: &'static str,
+    /// Its part of the SDKs' standard variable naming another endpoint for it
+    /// (`AWS_ENDPOINT_URL_<this>`).
+    pub endpoint_id: &'static str,
 }
 
 pub const SECRETS_MANAGER: Service = Service {
@@ -30,7 +31,7 @@ pub const SECRETS_MANAGER: Service = Service {
     signing_name: "secretsmanager",
     target_prefix: "secretsmanager",
     content_type: "application/x-amz-json-1.1",
-    endpoint_variable: "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    endpoint_id: "SECRETS_MANAGER",
 };
 
 pub const STEP_FUNCTIONS: Service = Service {
@@ -38,7 +39,7 @@ pub const STEP_FUNCTIONS: Service = Service {
     signing_name: "states",
     target_prefix: "AWSStepFunctions",
     content_type: "application/x-amz-json-1.0",
-    endpoint_variable: "AWS_ENDPOINT_URL_SFN",
+    endpoint_id: "SFN",
 };
 
 /// One attempt's limit; the call's is `ATTEMPTS` of them and the waits between.
@@ -107,21 +108,15 @@ pub async fn call(
     }
 }
 
-/// As the SDKs do: an endpoint given, then the service's standard variable and the general
-/// one, then the region's.
+/// As the SDKs do: an endpoint given, then the standard variables, then the region's.
 fn endpoint_url(service: &Service, region: &str, endpoint: Option<&str>) -> String {
-    let configured = [service.endpoint_variable, "AWS_ENDPOINT_URL"]
-        .into_iter()
-        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()));
     let suffix = if region.starts_with("cn-") {
         "amazonaws.com.cn"
     } else {
         "amazonaws.com"
     };
-    match endpoint.map(str::to_string).or(configured) {
-        Some(e) => e,
-        None => format!("https://{}.{region}.{suffix}/", service.signing_name),
-    }
+    compliance_store::dynamo::endpoint_from_env(endpoint, service.endpoint_id)
+        .unwrap_or_else(|| format!("https://{}.{region}.{suffix}/", service.signing_name))
 }
 
 fn transient(e: &CallError) -> bool {

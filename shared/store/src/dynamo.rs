@@ -48,13 +48,15 @@ impl DynamoStore {
 
     /// The same with other limits (the outage tests make them short).
     pub async fn client_with(endpoint: Option<&str>, limits: CallLimits) -> Client {
-        let mut loader = sdk_loader()
+        let mut config = sdk_config()
+            .await
+            .to_builder()
             .timeout_config(limits.timeouts())
             .retry_config(limits.retries());
-        if let Some(url) = endpoint {
-            loader = loader.endpoint_url(url);
+        if let Some(url) = endpoint_from_env(endpoint, "DYNAMODB") {
+            config.set_endpoint_url(Some(url));
         }
-        Client::new(&loader.load().await)
+        Client::new(&config.build())
     }
 
     pub fn client(&self) -> &Client {
@@ -66,15 +68,63 @@ impl DynamoStore {
     }
 }
 
-/// The AWS configuration every client of ours starts from: the standard environment (region,
-/// credentials, endpoints) and [`https_client`].
-pub fn sdk_loader() -> aws_config::ConfigLoader {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client())
+/// The AWS configuration every client of ours starts from: the region, the credentials and
+/// [`https_client`]. In Lambda both come from the function's environment (`AWS_REGION`, and the
+/// role's `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), so the functions
+/// leave out the SDK's default chain (profiles, web identity through STS, ECS, IMDS: about
+/// 0.5 MB of each binary); the operators' tools (`operator-credentials`: the CLI, the local
+/// server) keep it, to run under a profile or SSO.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    #[cfg(feature = "operator-credentials")]
+    {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .http_client(https_client())
+            .load()
+            .await
+    }
+    #[cfg(not(feature = "operator-credentials"))]
+    {
+        lambda_environment(|name| std::env::var(name).ok())
+    }
 }
 
-/// [`sdk_loader`] loaded as it is.
-pub async fn sdk_config() -> aws_config::SdkConfig {
-    sdk_loader().load().await
+/// The configuration of a Lambda function's environment, read through `var`.
+pub fn lambda_environment(var: impl Fn(&str) -> Option<String>) -> aws_config::SdkConfig {
+    let var = |name: &str| var(name).filter(|v| !v.is_empty());
+    let mut config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .http_client(https_client())
+        .sleep_impl(aws_smithy_async::rt::sleep::default_async_sleep().expect("tokio's sleep"))
+        .time_source(aws_smithy_async::time::SystemTimeSource::new());
+    if let Some(region) = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")) {
+        config.set_region(Some(aws_config::Region::new(region)));
+    }
+    if let (Some(key), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+        let credentials = aws_credential_types::Credentials::new(
+            key,
+            secret,
+            var("AWS_SESSION_TOKEN"),
+            None,
+            "Environment",
+        );
+        config.set_credentials_provider(Some(
+            aws_credential_types::provider::SharedCredentialsProvider::new(credentials),
+        ));
+    }
+    config.build()
+}
+
+/// The endpoint a client of `service` is sent to: the one given, else the SDKs' standard
+/// variables (`AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`), else none (the region's).
+pub fn endpoint_from_env(given: Option<&str>, service: &str) -> Option<String> {
+    given.map(str::to_string).or_else(|| {
+        [
+            format!("AWS_ENDPOINT_URL_{service}"),
+            "AWS_ENDPOINT_URL".into(),
+        ]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+    })
 }
 
 /// How long a store call may take, and how often it is tried: an unreachable, throttling or
