@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use audits_api::runs::model::RecordFormat;
 use audits_api::runs::{self, own_audit, store_run, Evaluated, MAX_STORED_FINDINGS};
 use chrono::{DateTime, Utc};
-use compliance_auth::aws_json::{self, STEP_FUNCTIONS};
+use compliance_auth::aws_json::{self, CallError, STEP_FUNCTIONS};
 use compliance_domain::ids::{OrgId, Uuid};
 use compliance_http::ApiError;
 use compliance_packs::engine::spill::{self, Manifest, PartResult, SpillOptions};
@@ -87,13 +87,30 @@ impl Starter for StepFunctions {
             &request,
             self.endpoint.as_deref(),
         )
-        .await
-        .map_err(|e| format!("StartExecution of {}: {e}", self.state_machine_arn))?;
-        started["executionArn"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| format!("StartExecution answered no executionArn: {started}"))
+        .await;
+        match started {
+            Ok(started) => started["executionArn"]
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| format!("StartExecution answered no executionArn: {started}")),
+            // The upload's id names the execution, so an execution of that name is this run's:
+            // started by an earlier attempt whose answer was lost, and since finished (a running
+            // one answers its ARN again).
+            Err(CallError::Refused { kind, .. }) if kind == "ExecutionAlreadyExists" => {
+                Ok(execution_arn(&self.state_machine_arn, name))
+            }
+            Err(e) => Err(format!("StartExecution of {}: {e}", self.state_machine_arn)),
+        }
     }
+}
+
+/// The ARN of the execution `name` of a state machine (`arn:…:stateMachine:M` →
+/// `arn:…:execution:M:name`).
+fn execution_arn(state_machine_arn: &str, name: &str) -> String {
+    format!(
+        "{}:{name}",
+        state_machine_arn.replacen(":stateMachine:", ":execution:", 1)
+    )
 }
 
 /// When a run fans out: from this many decompressed bytes (estimated from the object's size),
@@ -208,8 +225,8 @@ pub(crate) async fn fan_out(
         .await
         .map_err(|e| Outcome::Retry(e.into()))?;
     let input = execution_input(&fanout.bucket, claimed);
-    // The upload's id names the execution: a second start of the same run is refused by Step
-    // Functions (ExecutionAlreadyExists) rather than run twice.
+    // The upload's id names the execution: a second start of the same run finds the first
+    // execution (Step Functions runs a name once) rather than running it twice.
     fanout
         .starter
         .start(upload_id.as_ref(), input)

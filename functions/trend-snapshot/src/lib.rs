@@ -170,13 +170,13 @@ pub async fn run(
                     written += u64::from(done.map_err(|e| StoreError::Backend(e.to_string()))??);
                 }
             }
-            tasks.spawn(snapshot_repo(
+            tasks.spawn(compliance_services::tasks::carried(snapshot_repo(
                 store.clone(),
                 views.clone(),
                 org,
                 repo_id,
                 now,
-            ));
+            )));
         }
         while let Some(done) = tasks.join_next().await {
             written += u64::from(done.map_err(|e| StoreError::Backend(e.to_string()))??);

@@ -91,7 +91,7 @@ pub async fn call(
     let target = format!("{}.{operation}", service.target_prefix);
     let mut attempt = 1;
     loop {
-        // Credentials per attempt: Lambda's are refreshed under a long-lived function.
+        // Per attempt: a refreshing provider (an operator's profile) may have renewed them.
         let identity: Identity = provider
             .provide_credentials()
             .await
@@ -124,7 +124,10 @@ fn transient(e: &CallError) -> bool {
         CallError::Setup(_) => false,
         CallError::Unanswered { .. } => true,
         CallError::Refused { status, kind, .. } => {
-            *status >= 500 || kind.contains("Throttl") || kind.contains("TooManyRequests")
+            *status >= 500
+                || *status == 429
+                || kind.contains("Throttl")
+                || kind.contains("TooManyRequests")
         }
     }
 }
@@ -182,9 +185,11 @@ async fn send(
     if status.is_success() {
         return Ok(answer);
     }
-    // `__type` may carry the error's namespace (`com.amazonaws.states#ExecutionAlreadyExists`).
+    // The error's name, without the namespace `__type` may carry before a `#`
+    // (`com.amazonaws.states#ExecutionAlreadyExists`) or the URL after a `:` (AWS JSON 1.0/1.1).
     let kind = answer["__type"].as_str().unwrap_or("error");
-    let kind = kind.rsplit('#').next().unwrap_or(kind).to_string();
+    let kind = kind.rsplit('#').next().unwrap_or(kind);
+    let kind = kind.split(':').next().unwrap_or(kind).to_string();
     let message = answer["message"]
         .as_str()
         .or(answer["Message"].as_str())

@@ -84,7 +84,15 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     }
     #[cfg(not(feature = "operator-credentials"))]
     {
-        lambda_environment(|name| std::env::var(name).ok())
+        let config = lambda_environment(|name| std::env::var(name).ok());
+        if config.credentials_provider().is_none() {
+            // Every AWS call will fail; say why once, where the operator looks first.
+            tracing::error!(
+                "no AWS credentials in the environment: AWS_ACCESS_KEY_ID and \
+                 AWS_SECRET_ACCESS_KEY are not both set"
+            );
+        }
+        config
     }
 }
 

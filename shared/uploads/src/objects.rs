@@ -187,7 +187,7 @@ mod s3 {
                 .ok()
                 .filter(|b| !b.is_empty())
                 .ok_or("UPLOADS_BUCKET is not set")?;
-            let endpoint = std::env::var("S3_ENDPOINT").ok().filter(|e| !e.is_empty());
+            let endpoint = crate::target::s3_endpoint();
             let client = Self::client_from_env(endpoint.as_deref()).await;
             Ok(S3Objects::new(client, bucket, std::env::temp_dir()))
         }

@@ -48,15 +48,23 @@ pub enum TargetError {
     },
 }
 
+/// Another S3 endpoint than the region's: `S3_ENDPOINT` (an S3-compatible server), else the
+/// SDKs' standard variables (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`). Objects are then
+/// addressed path-style.
+pub fn s3_endpoint() -> Option<String> {
+    let ours = std::env::var("S3_ENDPOINT").ok().filter(|e| !e.is_empty());
+    compliance_store::dynamo::endpoint_from_env(ours.as_deref(), "S3")
+}
+
 impl UploadTarget {
     /// The bucket named by `UPLOADS_BUCKET` (`None` without it: uploads are then off), signed
-    /// with the environment's credentials; `S3_ENDPOINT` points at an S3-compatible server
+    /// with the environment's credentials; [`s3_endpoint`] points at an S3-compatible server
     /// (path-style URLs) instead of AWS.
     pub async fn from_env() -> Option<Self> {
         let bucket = std::env::var("UPLOADS_BUCKET")
             .ok()
             .filter(|b| !b.is_empty())?;
-        let endpoint = std::env::var("S3_ENDPOINT").ok().filter(|e| !e.is_empty());
+        let endpoint = s3_endpoint();
         // The SDK has no HTTP client of its own here (no default features): the store's, though
         // signing with credentials from the environment makes no request.
         let shared = compliance_store::dynamo::sdk_config().await;
