@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_report import combined_report  # noqa: E402
-from local_server import Api, free_port  # noqa: E402
+from local_server import Api, free_port, start_server  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
@@ -42,23 +42,6 @@ def start_dynamodb():
     out = subprocess.run([os.path.join(ROOT, "scripts", "dynamodb-local.sh"), "start"],
                          check=True, capture_output=True, text=True).stdout
     return re.search(r"DYNAMODB_ENDPOINT=(\S+)", out).group(1), True
-
-
-def start_server(env, log_path):
-    server = os.environ.get("BENCH_SERVER", os.path.join(TARGET, "release", "compliance-local"))
-    log = open(log_path, "w")
-    proc = subprocess.Popen([server], env=env, stdout=log, stderr=subprocess.STDOUT)
-    for _ in range(400):
-        text = open(log_path).read()
-        if "Listening on" in text:
-            key = re.search(r"csk_[A-Za-z0-9_-]+", text)
-            if not key:
-                raise SystemExit("no admin key in the server's output")
-            return proc, key.group(0)
-        if proc.poll() is not None:
-            raise SystemExit(f"the server stopped:\n{text}")
-        time.sleep(0.05)
-    raise SystemExit("the server did not start")
 
 
 def fetch(conn, path, key):
@@ -117,7 +100,8 @@ def main():
         env.update(COMPLIANCE_STORE="dynamodb", COMPLIANCE_TABLE=table,
                    COMPLIANCE_ADDR=f"127.0.0.1:{port}", COMPLIANCE_DATA_DIR=os.path.join(tmp, "data"),
                    COMPLIANCE_SNAPSHOT_INTERVAL_SECONDS="0", RUST_LOG="info")
-        proc, key = start_server(env, os.path.join(tmp, "server.log"))
+        server = os.environ.get("BENCH_SERVER", os.path.join(TARGET, "release", "compliance-local"))
+        proc, key = start_server(server, env, os.path.join(tmp, "server.log"))
         api = Api(port, key)
         repo = api.call("POST", "/api/repos", {"name": "bench-repo", "languages": ["python"]})
         repo = repo["repo_id"]

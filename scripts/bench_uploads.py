@@ -19,20 +19,15 @@ import argparse
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 
+from local_server import free_port
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 BYTES_PER_TRANSACTION = 249  # the synthetic feed's mean NDJSON line
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(base, method, path, key, body=None):

@@ -2,8 +2,11 @@
 lambda-runtime.py, schemathesis.py and the benchmarks, which run with scripts/ on sys.path)."""
 import http.client
 import json
+import re
 import socket
+import subprocess
 import threading
+import time
 
 
 def free_port():
@@ -13,6 +16,25 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def start_server(binary, env, log_path):
+    """The local server `binary` started with `env`, its output in `log_path`: the process and
+    the admin key its first start printed, once it listens."""
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([binary], env=env, stdout=log, stderr=subprocess.STDOUT)
+    for _ in range(400):
+        with open(log_path) as f:
+            text = f.read()
+        if "Listening on" in text:
+            key = re.search(r"csk_[A-Za-z0-9_-]+", text)
+            if not key:
+                raise SystemExit("no admin key in the server's output")
+            return proc, key.group(0)
+        if proc.poll() is not None:
+            raise SystemExit(f"the server stopped:\n{text}")
+        time.sleep(0.05)
+    raise SystemExit("the server did not start")
 
 
 class Api:

@@ -65,7 +65,7 @@ impl LocalUploads {
             tracing::warn!(error = %e, "clearing the uploads' scratch folder");
         }
         let local = self.clone();
-        tokio::spawn(async move {
+        compliance_services::tasks::spawn(async move {
             let keys = match local
                 .objects
                 .list(compliance_uploads::model::UPLOADS_PREFIX)
@@ -202,7 +202,7 @@ async fn store_file(
     }
     let processor = local.processor.clone();
     let key = accepted.key;
-    tokio::spawn(async move {
+    compliance_services::tasks::spawn(async move {
         if let Err(e) = process_upload::process(&processor, &key, process_upload::lease()).await {
             tracing::error!(key, error = %e, "the upload was not processed (it will be at the next start)");
         }

@@ -221,7 +221,7 @@ async fn failed_calls_name_the_service_and_its_error() {
 #[tokio::test]
 async fn a_functions_aws_configuration_is_its_environment() {
     use aws_credential_types::provider::ProvideCredentials;
-    use compliance_store::dynamo::lambda_environment;
+    use compliance_store::aws::lambda_environment;
     let lambda = std::collections::HashMap::from([
         ("AWS_REGION", "eu-west-1"),
         ("AWS_DEFAULT_REGION", "us-east-2"),

@@ -298,9 +298,10 @@ async fn calls_per_operation(backend: Backend) {
         .write(vec![compliance_store::WriteOp::put(fat)])
         .await
         .unwrap();
-    let (again, _) = counting
+    let (again, calls) = counting
         .warm(&format!("/api/compliance/score/{leaky}"), api_key)
         .await;
+    assert_eq!(calls, vec![format!("batch[{org_pk},{org_pk},{org_pk}]")]);
     assert_eq!(again["executive_summary"], score["executive_summary"]);
     assert_eq!(again["scan_id"], score["scan_id"]);
     // An unknown audit is a 404 whatever the cursor (the caller's own runs are read first).

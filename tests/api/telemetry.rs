@@ -48,13 +48,8 @@ impl Lines {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn work_on_other_tasks_and_threads_logs_in_its_invocations_span() {
     let lines = Lines::default();
-    // The functions' JSON format (`telemetry::init_json`), as a scoped subscriber.
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_current_span(true)
-        .without_time()
-        .with_writer(lines.clone())
-        .finish();
+    // The functions' JSON lines, as a scoped subscriber.
+    let subscriber = compliance_services::telemetry::json_subscriber(lines.clone());
     let _scoped = tracing::subscriber::set_default(subscriber);
     let mut context = lambda_runtime::Context::default();
     context.request_id = "req-7".into();

@@ -639,7 +639,7 @@ impl S3Bucket {
             .endpoint_url(&endpoint)
             .force_path_style(true)
             .credentials_provider(creds.clone())
-            .http_client(compliance_store::dynamo::https_client())
+            .http_client(compliance_store::aws::https_client())
             .build();
         let client = aws_sdk_s3::Client::from_conf(config);
         let bucket = format!(

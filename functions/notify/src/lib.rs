@@ -120,11 +120,9 @@ pub async fn bus_from_env() -> Option<EventBridge> {
     let bus_name = std::env::var("EVENT_BUS_NAME")
         .ok()
         .filter(|b| !b.is_empty())?;
-    let mut config = compliance_store::dynamo::sdk_config().await.to_builder();
-    if let Some(url) = compliance_store::dynamo::endpoint_from_env(None, "EVENTBRIDGE") {
-        config.set_endpoint_url(Some(url));
-    }
-    let config = config.build();
+    let config = compliance_store::aws::service_config("EVENTBRIDGE", None)
+        .await
+        .build();
     Some(EventBridge {
         client: aws_sdk_eventbridge::Client::new(&config),
         bus_name,

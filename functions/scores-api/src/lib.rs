@@ -149,8 +149,9 @@ async fn score(
     let id = repo_in_path(&id)?;
     let now = state.now();
     let variant = |after: &Option<String>| format!("{:?} {:?}", query.framework, after);
-    let ticket = match resume_after(query.cursor.as_deref()) {
-        Ok(after) => match MEMO.get(store, org, id, &variant(&after), now) {
+    let after = resume_after(query.cursor.as_deref());
+    let ticket = match &after {
+        Ok(after) => match MEMO.get(store, org, id, &variant(after), now) {
             Ok(rendered) => return Ok(rendered.respond(now)),
             Err(ticket) => ticket,
         },
@@ -162,7 +163,7 @@ async fn score(
     if let Some(key) = &query.framework {
         enabled_framework(&view, key)?;
     }
-    let after = resume_after(query.cursor.as_deref())?;
+    let after = after?;
     // A store that cannot tell a change without a read (DynamoDB): the memo by what was read.
     let ticket = match ticket {
         Some(ticket) => ticket,

@@ -3,6 +3,7 @@
 //! under the function's own credentials and sent over the HTTP client the function already
 //! links: no SDK linked for one operation.
 
+use std::sync::LazyLock;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
@@ -74,7 +75,7 @@ pub async fn call(
     input: &Value,
     endpoint: Option<&str>,
 ) -> Result<Value, CallError> {
-    let config = compliance_store::dynamo::sdk_config().await;
+    let config = compliance_store::aws::sdk_config().await;
     let region = config
         .region()
         .map(|r| r.to_string())
@@ -83,10 +84,13 @@ pub async fn call(
         .credentials_provider()
         .ok_or_else(|| CallError::Setup("no AWS credentials".into()))?;
     let url = endpoint_url(service, &region, endpoint);
-    let client = reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .build()
-        .map_err(|e| CallError::Setup(e.to_string()))?;
+    static CLIENT: LazyLock<Result<reqwest::Client, String>> = LazyLock::new(|| {
+        reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    let client = CLIENT.as_ref().map_err(|e| CallError::Setup(e.clone()))?;
     let body = input.to_string();
     let target = format!("{}.{operation}", service.target_prefix);
     let mut attempt = 1;
@@ -97,10 +101,13 @@ pub async fn call(
             .await
             .map_err(|e| CallError::Setup(format!("credentials: {e}")))?
             .into();
-        let answer = send(&client, service, &target, &url, &region, &identity, &body).await;
+        let answer = send(client, service, &target, &url, &region, &identity, &body).await;
         match answer {
             Err(e) if attempt < ATTEMPTS && transient(&e) => {
-                tokio::time::sleep(Duration::from_millis(100 << attempt)).await;
+                tokio::time::sleep(compliance_store::aws::jitter(Duration::from_millis(
+                    200 << attempt,
+                )))
+                .await;
                 attempt += 1;
             }
             answer => return answer,
@@ -115,7 +122,7 @@ fn endpoint_url(service: &Service, region: &str, endpoint: Option<&str>) -> Stri
     } else {
         "amazonaws.com"
     };
-    compliance_store::dynamo::endpoint_from_env(endpoint, service.endpoint_id)
+    compliance_store::aws::endpoint_from_env(endpoint, service.endpoint_id)
         .unwrap_or_else(|| format!("https://{}.{region}.{suffix}/", service.signing_name))
 }
 

@@ -44,7 +44,6 @@ fn max_bytes() -> usize {
 const IN_MEMORY: usize = 3;
 
 struct Held {
-    version: u64,
     scan: Arc<StoredScan>,
     bytes: usize,
 }
@@ -62,11 +61,11 @@ fn kept(store: &dyn Store, org: &OrgId, pointer: &LatestScanRecord) -> Option<Ar
     let kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
     kept.by_repo
         .get(&(store.instance(), org.clone(), pointer.repo_id))
-        .filter(|h| h.version == pointer.version && &h.scan.scan_id == scan_id)
+        .filter(|h| &h.scan.scan_id == scan_id)
         .map(|h| h.scan.clone())
 }
 
-fn keep(store: &dyn Store, org: &OrgId, version: u64, scan: Arc<StoredScan>, bytes: usize) {
+fn keep(store: &dyn Store, org: &OrgId, scan: Arc<StoredScan>, bytes: usize) {
     let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
     if bytes > max_bytes() {
         return;
@@ -76,14 +75,15 @@ fn keep(store: &dyn Store, org: &OrgId, version: u64, scan: Arc<StoredScan>, byt
         kept.bytes = 0;
     }
     let key = (store.instance(), org.clone(), scan.repo_id);
-    if kept.by_repo.get(&key).is_some_and(|h| h.version > version) {
+    // A pointer only moves to newer scans: a reader that met an older one keeps nothing.
+    if kept
+        .by_repo
+        .get(&key)
+        .is_some_and(|h| scans::is_newer(&h.scan.scan_id, &scan.scan_id))
+    {
         return;
     }
-    let held = Held {
-        version,
-        scan,
-        bytes,
-    };
+    let held = Held { scan, bytes };
     kept.bytes += bytes;
     if let Some(old) = kept.by_repo.insert(key, held) {
         kept.bytes -= old.bytes;
@@ -91,39 +91,33 @@ fn keep(store: &dyn Store, org: &OrgId, version: u64, scan: Arc<StoredScan>, byt
 }
 
 /// The latest scans the pointers name, in their order (`None`: never scanned): those the
-/// process holds at the same replacement, and the others read whole, in one request per
-/// hundred.
+/// process holds, and the others read whole, in one request per hundred.
 pub async fn resolve(
     store: &dyn Store,
     org: &OrgId,
     pointers: &[LatestScanRecord],
 ) -> Result<Vec<Option<Arc<StoredScan>>>, StoreError> {
     let mut out: Vec<Option<Arc<StoredScan>>> = Vec::with_capacity(pointers.len());
-    let mut missing: Vec<usize> = Vec::new();
+    // (position, key of its scan) of each named scan the process does not hold.
+    let mut missing = Vec::new();
     for (i, pointer) in pointers.iter().enumerate() {
         let held = kept(store, org, pointer);
-        if held.is_none() && pointer.named().is_some() {
-            missing.push(i);
+        if let (None, Some(named)) = (&held, pointer.named()) {
+            missing.push((i, keys::scan(org, pointer.repo_id, &named.scan_id)));
         }
         out.push(held);
     }
     for chunk in missing.chunks(MAX_BATCH_GET) {
-        let wanted: Vec<_> = chunk
-            .iter()
-            .filter_map(|&i| {
-                let p = &pointers[i];
-                Some(keys::scan(org, p.repo_id, &p.named()?.scan_id))
-            })
-            .collect();
+        let wanted: Vec<_> = chunk.iter().map(|(_, key)| key.clone()).collect();
         let items = store.get_many(&wanted, None).await?;
-        for (&i, item) in chunk.iter().zip(items) {
+        for ((i, _), item) in chunk.iter().zip(items) {
             let Some(item) = item else {
                 continue;
             };
             let bytes = item_size(&item) * IN_MEMORY;
             let scan = Arc::new(scans::of_item(item)?);
-            keep(store, org, pointers[i].version, scan.clone(), bytes);
-            out[i] = Some(scan);
+            keep(store, org, scan.clone(), bytes);
+            out[*i] = Some(scan);
         }
     }
     Ok(out)

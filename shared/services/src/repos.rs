@@ -178,21 +178,22 @@ pub fn from_item(item: compliance_store::Item) -> Result<Repo, StoreError> {
 /// A listed repository, with the pointer to its latest scan read by the same Query.
 pub struct Listed {
     pub repo: Repo,
-    /// `None` when the listing holds no copy: the repository was created before copies were
-    /// kept and has not been scanned since, so [`crate::scans::latest`] answers for it (also
-    /// when its copy fell on the next page, which only a copy stored without its repository
-    /// could cause). `Some`: which scan the copy holds, if any ([`latest::resolve`] reads it).
-    pub copy: Option<LatestScanRecord>,
+    /// `None` when the listing holds no pointer: the repository was created before pointers
+    /// were kept and has not been scanned since, so [`crate::scans::latest`] answers for it
+    /// (also when its pointer fell on the next page, which only a pointer stored without its
+    /// repository could cause). `Some`: which scan it names, if any ([`latest::resolve`] reads
+    /// it).
+    pub pointer: Option<LatestScanRecord>,
 }
 
-/// A page of the org's repositories by id (at most `limit`), each with the copy of its latest
-/// scan, and the cursor of the rest: one Query of the org's partition (`REPO#` prefix).
+/// A page of the org's repositories by id (at most `limit`), each with the pointer to its
+/// latest scan, and the cursor of the rest: one Query of the org's partition (`REPO#` prefix).
 ///
-/// A repository is at most two items (itself, then its copy), so the Query asks for `2 × limit`
+/// A repository is at most two items (itself, then its pointer), so the Query asks for `2 × limit`
 /// items and the page ends after the `limit`-th repository's items, with a cursor on its last
 /// item. The store's page is always as long as its limit when more items follow (DynamoDB's
 /// adapter follows `LastEvaluatedKey` past each 1 MB response within the one call, and its
-/// cursor is the last returned item's sort key, not DynamoDB's), so with copies kept a page
+/// cursor is the last returned item's sort key, not DynamoDB's), so with pointers kept a page
 /// holds `limit` repositories whenever more follow.
 pub async fn list_with_latest(
     store: &dyn Store,
@@ -250,16 +251,22 @@ async fn list_from(
             versions = Some(item);
         } else if entity == StoredRepo::ENTITY {
             let repo = StoredRepo::from_item(item)?.repo;
-            listed.push((Listed { repo, copy: None }, sk));
+            listed.push((
+                Listed {
+                    repo,
+                    pointer: None,
+                },
+                sk,
+            ));
         } else if entity == LatestScanRecord::ENTITY {
-            let copy = LatestScanRecord::from_item(item)?;
-            // A copy belongs to the repository item right before it (a page that starts
-            // with a copy starts after its repository, which the previous page listed).
+            let pointer = LatestScanRecord::from_item(item)?;
+            // A pointer belongs to the repository item right before it (a page that starts
+            // with a pointer starts after its repository, which the previous page listed).
             if let Some((last, end)) = listed
                 .last_mut()
-                .filter(|(l, _)| l.repo.repo_id == copy.repo_id)
+                .filter(|(l, _)| l.repo.repo_id == pointer.repo_id)
             {
-                last.copy = Some(copy);
+                last.pointer = Some(pointer);
                 *end = sk;
             }
         }

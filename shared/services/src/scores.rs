@@ -112,8 +112,9 @@ pub fn exception_controls(
 /// What scoring a repository reads: the org's view, the repository (`None`: no such
 /// repository) and its latest scan. One request (the org's versions item, the repository and
 /// the pointer to its latest scan) when the process holds the org's inputs at their counts (see
-/// [`crate::org_inputs`]); a repository created before copies were kept and not scanned since
-/// costs one more.
+/// [`crate::org_inputs`]) and the scan (see [`crate::latest`]); a scan the process does not
+/// hold yet, or a repository created before pointers were kept and not scanned since, costs one
+/// more.
 pub async fn read_repo(
     store: &dyn Store,
     org: &OrgId,
@@ -122,13 +123,13 @@ pub async fn read_repo(
     let also = [keys::repo(org, id), keys::repo_latest_scan(org, id)];
     let projection = repos::listing_projection();
     let (view, items) = OrgView::load_with(store, org, &also, Some(projection)).await?;
-    let [repo, copy] = <[Option<Item>; 2]>::try_from(items)
+    let [repo, pointer] = <[Option<Item>; 2]>::try_from(items)
         .map_err(|_| StoreError::Backend("a batch read answered another number of items".into()))?;
     let Some(repo) = repo else {
         return Ok((view, None, None));
     };
-    let latest = match copy {
-        Some(copy) => latest::resolve(store, org, &[LatestScanRecord::from_item(copy)?])
+    let latest = match pointer {
+        Some(pointer) => latest::resolve(store, org, &[LatestScanRecord::from_item(pointer)?])
             .await?
             .pop()
             .flatten(),
@@ -206,17 +207,24 @@ struct Entries<V> {
 pub enum Stamp {
     /// The store's position: nothing committed since means nothing changed.
     Store(ChangeMarker),
-    /// What the request read: the org's inputs (which read of them), the repository, its
-    /// latest scan's id.
-    Read(String),
+    /// What the request read (see [`read_repo`]).
+    Read {
+        /// Which read of the org's inputs.
+        generation: u64,
+        repo: Box<Repo>,
+        /// The repository's latest scan's id.
+        scan: Option<compliance_domain::ids::ScanId>,
+    },
 }
 
 impl Stamp {
     /// The stamp of a request's read (see [`read_repo`]).
     pub fn of_read(view: &OrgView, repo: &Repo, latest: Option<&StoredScan>) -> Stamp {
-        let repo = serde_json::to_string(repo).unwrap_or_default();
-        let scan = latest.map_or("", |s| s.scan_id.as_str());
-        Stamp::Read(format!("{}\n{scan}\n{repo}", view.generation))
+        Stamp::Read {
+            generation: view.generation,
+            repo: Box::new(repo.clone()),
+            scan: latest.map(|s| s.scan_id.clone()),
+        }
     }
 }
 

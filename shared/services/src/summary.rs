@@ -36,7 +36,7 @@ pub struct RepoLatest {
     pub scan: Option<Arc<StoredScan>>,
 }
 
-/// How many latest-scan queries (repositories without a copy) one page runs at once.
+/// How many latest-scan queries (repositories without a pointer) one page runs at once.
 const CONCURRENT_READS: usize = 16;
 
 /// A page of the org's repositories (by id) with their latest scans, the org's view to score
@@ -76,24 +76,24 @@ pub async fn page(
     let next = next
         .map(|n| Cursor::from_sort_key(format!("{}\n{}", n.sort_key(), view.versions.encode())));
     let mut page: Vec<RepoLatest> = Vec::with_capacity(listed.len());
-    let mut without_copy: Vec<usize> = Vec::new();
+    let mut without_pointer: Vec<usize> = Vec::new();
     let mut pointers = Vec::with_capacity(listed.len());
-    let mut with_copy = Vec::with_capacity(listed.len());
-    for repos::Listed { repo, copy } in listed {
-        match copy {
+    let mut with_pointer = Vec::with_capacity(listed.len());
+    for repos::Listed { repo, pointer } in listed {
+        match pointer {
             Some(pointer) => {
-                with_copy.push(page.len());
+                with_pointer.push(page.len());
                 pointers.push(pointer);
             }
-            None => without_copy.push(page.len()),
+            None => without_pointer.push(page.len()),
         }
         page.push(RepoLatest { repo, scan: None });
     }
     let scans = latest::resolve(store.as_ref(), org_id, &pointers).await?;
-    for (i, scan) in with_copy.into_iter().zip(scans) {
+    for (i, scan) in with_pointer.into_iter().zip(scans) {
         page[i].scan = scan;
     }
-    for chunk in without_copy.chunks(CONCURRENT_READS) {
+    for chunk in without_pointer.chunks(CONCURRENT_READS) {
         let mut reads = tokio::task::JoinSet::new();
         for &i in chunk {
             let (store, org, id) = (store.clone(), org_id.clone(), page[i].repo.repo_id);

@@ -22,13 +22,21 @@ fn parse_filter(value: Option<&str>) -> Targets {
 }
 
 pub fn init_json() {
-    let _ = tracing_subscriber::fmt()
+    let _ = json_subscriber(std::io::stdout).with(filter()).try_init();
+}
+
+/// The functions' log lines (JSON, each with its span's fields: request id, trace id), written
+/// to `writer`.
+pub fn json_subscriber<W>(writer: W) -> impl tracing::Subscriber + Send + Sync + 'static
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
         .json()
         .with_current_span(true)
         .without_time()
+        .with_writer(writer)
         .finish()
-        .with(filter())
-        .try_init();
 }
 
 pub fn init_pretty() {

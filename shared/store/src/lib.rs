@@ -2,6 +2,7 @@
 //! an all-or-nothing conditional write of several items, an atomic counter), so that the same
 //! single-table design (see [`crate::keys`]) runs unchanged on DynamoDB and on the embedded store.
 
+pub mod aws;
 pub mod change_feed;
 pub mod config;
 mod cursor;

@@ -170,10 +170,7 @@ mod s3 {
         /// A client from the standard AWS environment; `endpoint` (path-style) for an
         /// S3-compatible server.
         pub async fn client_from_env(endpoint: Option<&str>) -> Client {
-            let mut shared = compliance_store::dynamo::sdk_config().await.to_builder();
-            if let Some(url) = endpoint {
-                shared.set_endpoint_url(Some(url.to_string()));
-            }
+            let shared = compliance_store::aws::service_config("S3", endpoint).await;
             let config = aws_sdk_s3::config::Builder::from(&shared.build())
                 .force_path_style(endpoint.is_some())
                 .build();

@@ -53,7 +53,7 @@ pub enum TargetError {
 /// addressed path-style.
 pub fn s3_endpoint() -> Option<String> {
     let ours = std::env::var("S3_ENDPOINT").ok().filter(|e| !e.is_empty());
-    compliance_store::dynamo::endpoint_from_env(ours.as_deref(), "S3")
+    compliance_store::aws::endpoint_from_env(ours.as_deref(), "S3")
 }
 
 impl UploadTarget {
@@ -67,7 +67,7 @@ impl UploadTarget {
         let endpoint = s3_endpoint();
         // The SDK has no HTTP client of its own here (no default features): the store's, though
         // signing with credentials from the environment makes no request.
-        let shared = compliance_store::dynamo::sdk_config().await;
+        let shared = compliance_store::aws::sdk_config().await;
         let region = shared
             .region()
             .map(|r| r.to_string())

@@ -14,6 +14,7 @@ use compliance_http::{page_args, ApiError, AppState, Caller, Contributor, Meta, 
 use compliance_packs::{Rule, RuleSeverity};
 use compliance_services::metrics::{self, Unit};
 use compliance_store::Cursor;
+use compliance_store::StoreError;
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::store::{self as alert_store, AuditHome, MAX_ALERTS_PER_RUN};
@@ -265,11 +266,12 @@ pub async fn list(
         Ok(mine) if !mine.0.is_empty() => mine,
         // Nothing of the caller's own (or a cursor it refused): the access check answers
         // first, so an unknown audit is a 404 whatever the cursor.
-        _ => {
+        Ok(_) | Err(StoreError::InvalidCursor) => {
             let home = access(&state, &principal, &audit_id).await?.home;
             let (org, owner, id) = (&home.org, &home.owner, &home.audit_id);
             store::list(store, org, owner, id, limit, cursor).await?
         }
+        Err(e) => return Err(e.into()),
     };
     Ok(Json(RunList {
         runs,
